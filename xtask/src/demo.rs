@@ -1,0 +1,84 @@
+//! `cargo xtask demo`: the console and the server, with demo data, on one port.
+
+use anyhow::{bail, Context, Result};
+
+use crate::cmd::{say, Cmd};
+use crate::{console, project, setup};
+
+/// Where the demo server listens unless `--listen` says otherwise.
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The demo's control-plane data, relative to the repository root.
+const DATA_DIR: &str = ".data/demo";
+
+/// Options of `cargo xtask demo`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The address the server listens on.
+    pub listen: String,
+}
+
+impl Options {
+    /// Parses `[--listen ADDR | --listen=ADDR]`.
+    pub fn parse(args: &[String]) -> Result<Self> {
+        let mut listen = DEFAULT_LISTEN.to_owned();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            if arg == "--listen" {
+                listen = args.next().context("`--listen` needs an address")?.clone();
+            } else if let Some(value) = arg.strip_prefix("--listen=") {
+                listen = value.to_owned();
+            } else {
+                bail!("`demo` does not know the argument `{arg}` (try --listen ADDR)");
+            }
+        }
+        Ok(Self { listen })
+    }
+}
+
+/// Sets up, builds the console, then runs the server until it is stopped.
+pub fn run(options: &Options) -> Result<()> {
+    setup::run()?;
+    let dist = console::build_dist()?;
+    say(format!(
+        "==> demo: starting georep-server on http://{} (Ctrl-C stops it)",
+        options.listen
+    ));
+    Cmd::new(project::cargo())
+        .args(["run", "--release", "-p", "georep-server", "--"])
+        .args(["--listen", &options.listen])
+        .args(["--data-dir", DATA_DIR])
+        .arg("--static-dir")
+        .arg(dist)
+        .arg("--demo")
+        .run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options> {
+        let args: Vec<String> = args.iter().map(|&a| a.to_owned()).collect();
+        Options::parse(&args)
+    }
+
+    #[test]
+    fn listens_on_the_default_address_unless_told() {
+        assert_eq!(parse(&[]).unwrap().listen, DEFAULT_LISTEN);
+        assert_eq!(
+            parse(&["--listen", "0.0.0.0:9000"]).unwrap().listen,
+            "0.0.0.0:9000"
+        );
+        assert_eq!(
+            parse(&["--listen=127.0.0.1:1"]).unwrap().listen,
+            "127.0.0.1:1"
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_or_incomplete_arguments() {
+        assert!(parse(&["--listen"]).is_err());
+        assert!(parse(&["--port", "1"]).is_err());
+    }
+}

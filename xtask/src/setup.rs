@@ -1,0 +1,264 @@
+//! `cargo xtask setup`: installs whatever this machine is missing, and
+//! nothing else, saying what it finds and what it does.
+//!
+//! Every check is cheap (a `--version` or a package-database query), so the
+//! other commands run it first on every invocation.
+
+use anyhow::{bail, Context, Result};
+
+use crate::cmd::{say, Cmd};
+use crate::{lockfile, project};
+
+/// Debian packages every test layer needs: Redis for the data plane, and
+/// Chromium with its WebDriver for the browser tests. `fonts-liberation` is a
+/// recommendation of Chromium that we keep (we skip the other, heavy ones) so
+/// that screenshots show readable text.
+const DEBIAN_PACKAGES: &[&str] = &[
+    "redis-server",
+    "redis-tools",
+    "chromium",
+    "chromium-driver",
+    "fonts-liberation",
+];
+
+/// The Rust target the console compiles to.
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Trunk 0.22 needs a newer rustc than this machine's, so we stay on 0.21.x.
+const TRUNK_SERIES: &str = "0.21";
+
+/// The npm `binaryen` release that provides `wasm-opt`. Debian's (108) is too
+/// old: its output crashes in Chromium. Trunk.toml pins the same version.
+const BINARYEN_VERSION: &str = "132";
+
+/// Python packages for the Azure SDK conformance test.
+const PYTHON_PACKAGES: &[&str] = &["azure-mgmt-redis", "azure-core"];
+
+/// Runs every step in order; each one skips itself when already satisfied.
+pub fn run() -> Result<()> {
+    say("==> setup: checking the tools (installing only what is missing)");
+    ensure_debian_packages()?;
+    ensure_wasm_target()?;
+    ensure_rust_components()?;
+    ensure_trunk()?;
+    ensure_wasm_bindgen()?;
+    ensure_wasm_opt()?;
+    ensure_python_sdk()?;
+    say("==> setup: everything is in place");
+    Ok(())
+}
+
+/// Installs the Debian packages that are missing, with one `apt-get update`
+/// first, and only if something is missing.
+fn ensure_debian_packages() -> Result<()> {
+    let (present, missing): (Vec<&str>, Vec<&str>) =
+        wanted_debian_packages().into_iter().partition(|p| dpkg_installed(p));
+    if !present.is_empty() {
+        say(format!("    ok      Debian packages: {}", present.join(" ")));
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    say(format!("    install Debian packages: {}", missing.join(" ")));
+    apt_get(&["update"])?;
+    let install = ["install", "-y", "--no-install-recommends"];
+    apt_get(&[&install[..], &missing].concat()).context("installing Debian packages")?;
+    let still_missing: Vec<&str> = missing.into_iter().filter(|p| !dpkg_installed(p)).collect();
+    if !still_missing.is_empty() {
+        bail!("Debian packages still missing after apt-get: {still_missing:?}");
+    }
+    Ok(())
+}
+
+/// [`DEBIAN_PACKAGES`], plus npm and Python's venv support when the machine
+/// lacks them (later steps need both).
+fn wanted_debian_packages() -> Vec<&'static str> {
+    let mut wanted = DEBIAN_PACKAGES.to_vec();
+    if !Cmd::new("npm").arg("--version").probe() {
+        wanted.push("npm");
+    }
+    if !Cmd::new("python3")
+        .args(["-c", "import venv, ensurepip"])
+        .probe()
+    {
+        wanted.extend(["python3", "python3-venv"]);
+    }
+    wanted
+}
+
+/// Whether dpkg knows `package` as installed.
+fn dpkg_installed(package: &str) -> bool {
+    Cmd::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .probe_output()
+        .is_some_and(|status| status.trim_end().ends_with(" installed"))
+}
+
+/// Runs `apt-get` non-interactively, waiting for a lock held by another apt.
+fn apt_get(args: &[&str]) -> Result<()> {
+    Cmd::new("apt-get")
+        .args(["-o", "DPkg::Lock::Timeout=600", "-q"])
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .run()
+}
+
+/// `rustup target add wasm32-unknown-unknown`, unless it is there.
+fn ensure_wasm_target() -> Result<()> {
+    ensure(
+        "Rust target",
+        || {
+            let installed = Cmd::new("rustup")
+                .args(["target", "list", "--installed"])
+                .probe_output()?;
+            installed
+                .lines()
+                .any(|line| line.trim() == WASM_TARGET)
+                .then(|| WASM_TARGET.to_owned())
+        },
+        |_| true,
+        || Cmd::new("rustup").args(["target", "add", WASM_TARGET]).run(),
+    )
+}
+
+/// rustfmt and clippy, which the lint layer of `cargo xtask test` runs.
+fn ensure_rust_components() -> Result<()> {
+    ensure(
+        "Rust components",
+        || {
+            let fmt = Cmd::new(project::cargo()).args(["fmt", "--version"]);
+            let clippy = Cmd::new(project::cargo()).args(["clippy", "--version"]);
+            (fmt.probe() && clippy.probe()).then(|| "rustfmt clippy".to_owned())
+        },
+        |_| true,
+        || {
+            Cmd::new("rustup")
+                .args(["component", "add", "rustfmt", "clippy"])
+                .run()
+        },
+    )
+}
+
+/// Trunk 0.21.x, built from crates.io with its own lockfile.
+fn ensure_trunk() -> Result<()> {
+    ensure(
+        "trunk",
+        || tool_version("trunk", 1),
+        |version| version.starts_with(&format!("{TRUNK_SERIES}.")),
+        || {
+            let requirement = format!("~{TRUNK_SERIES}");
+            cargo_install(&["trunk", "--version", &requirement, "--locked"])
+        },
+    )
+}
+
+/// `wasm-bindgen` and `wasm-bindgen-test-runner` at exactly the version of the
+/// `wasm-bindgen` crate in Cargo.lock (Trunk and the test runner refuse any
+/// other). Installed without `--locked`: that release's own lockfile pins a
+/// crate the registry no longer has.
+fn ensure_wasm_bindgen() -> Result<()> {
+    let wanted = lockfile::locked_version("wasm-bindgen")?;
+    ensure(
+        "wasm-bindgen-cli",
+        || {
+            let cli = tool_version("wasm-bindgen", 1)?;
+            let runner = tool_version("wasm-bindgen-test-runner", 1)?;
+            Some(if cli == runner {
+                cli
+            } else {
+                format!("{cli} with test runner {runner}")
+            })
+        },
+        |version| version == wanted,
+        || cargo_install(&["wasm-bindgen-cli", "--version", &wanted]),
+    )
+}
+
+/// `wasm-opt` from npm's `binaryen`, in the repository's tools directory.
+fn ensure_wasm_opt() -> Result<()> {
+    let wasm_opt = project::node_bin_dir().join("wasm-opt");
+    ensure(
+        "wasm-opt",
+        || {
+            // `wasm-opt version 132 (version_132)`
+            let output = Cmd::new(&wasm_opt).arg("--version").probe_output()?;
+            output.split_whitespace().nth(2).map(str::to_owned)
+        },
+        |version| version == BINARYEN_VERSION,
+        || {
+            Cmd::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+                .arg("--prefix")
+                .arg(project::node_prefix())
+                .arg(format!("binaryen@{BINARYEN_VERSION}"))
+                .run()
+        },
+    )
+}
+
+/// A virtual environment with the Azure SDK for Python.
+fn ensure_python_sdk() -> Result<()> {
+    let python = project::venv_dir().join("bin").join("python");
+    ensure(
+        "Python Azure SDK",
+        || {
+            let script = "import azure.core, azure.mgmt.redis; from importlib.metadata import version; \
+                          print('azure-mgmt-redis', version('azure-mgmt-redis'))";
+            let output = Cmd::new(&python).args(["-c", script]).probe_output()?;
+            Some(output.trim().to_owned())
+        },
+        |_| true,
+        || {
+            if !Cmd::new(&python).args(["-c", "pass"]).probe() {
+                Cmd::new("python3")
+                    .args(["-m", "venv", "--clear"])
+                    .arg(project::venv_dir())
+                    .run()?;
+            }
+            Cmd::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                .args(PYTHON_PACKAGES)
+                .run()
+        },
+    )
+}
+
+/// The `word`-th whitespace-separated word of `program --version`, e.g. the
+/// `0.21.14` of `trunk 0.21.14`.
+fn tool_version(program: &str, word: usize) -> Option<String> {
+    let output = Cmd::new(program).arg("--version").probe_output()?;
+    output.split_whitespace().nth(word).map(str::to_owned)
+}
+
+/// `cargo install …` with the cargo that runs us.
+fn cargo_install(args: &[&str]) -> Result<()> {
+    Cmd::new(project::cargo()).arg("install").args(args).run()
+}
+
+/// One idempotent step: if `current` finds `what` in a version that is
+/// `acceptable`, say so; otherwise run `install` and check again.
+fn ensure(
+    what: &str,
+    current: impl Fn() -> Option<String>,
+    acceptable: impl Fn(&str) -> bool,
+    install: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let found = current();
+    if let Some(version) = found.as_deref().filter(|v| acceptable(v)) {
+        say(format!("    ok      {what} {version}"));
+        return Ok(());
+    }
+    match &found {
+        Some(version) => say(format!("    install {what} (found {version}, which will not do)")),
+        None => say(format!("    install {what} (not found)")),
+    }
+    install().with_context(|| format!("installing {what}"))?;
+    match current() {
+        Some(version) if acceptable(&version) => {
+            say(format!("    ok      {what} {version}"));
+            Ok(())
+        }
+        Some(version) => bail!("after installing {what}, the one on PATH is still {version}"),
+        None => bail!("after installing {what}, it is still not found on PATH"),
+    }
+}

@@ -1,0 +1,240 @@
+//! `cargo xtask test`: sets up, then runs every test layer that exists.
+//!
+//! A failing layer does not stop the others, so one run shows everything
+//! that is wrong; the command fails if any layer failed. A layer whose code
+//! does not exist yet is skipped with a loud note, never silently.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+
+use crate::cmd::{say, Cmd};
+use crate::{console, project, setup};
+
+/// The console package, which only builds for wasm32.
+const CONSOLE_PACKAGE: &str = "georep-console";
+
+/// The WebDriver that runs the browser tests (from Debian's chromium-driver).
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A test layer: returns `Ok(Some(reason))` when it had to be skipped.
+type Layer = fn(&mut Run) -> Result<Option<&'static str>>;
+
+/// The layers, in the order they run. The console is built before the native
+/// tests because the end-to-end tests load it from `dist/`.
+const LAYERS: &[(&str, Layer)] = &[
+    ("format", format),
+    ("console build", console_build),
+    ("native tests (core, server, e2e, xtask)", native_tests),
+    ("browser tests (console, headless Chromium)", browser_tests),
+    ("clippy", clippy),
+];
+
+/// State shared by the layers of one run.
+#[derive(Default)]
+struct Run {
+    /// The built console, once the console build layer has passed.
+    dist: Option<PathBuf>,
+    /// Test results added up over every `cargo test`.
+    counts: TestCounts,
+}
+
+/// How one layer ended.
+enum Outcome {
+    Passed,
+    Failed(String),
+    Skipped(&'static str),
+}
+
+/// Sets up, runs every layer, prints a summary and fails if a layer failed.
+pub fn run() -> Result<()> {
+    setup::run()?;
+    let mut state = Run::default();
+    let outcomes: Vec<(&str, Outcome)> = LAYERS
+        .iter()
+        .map(|&(name, layer)| (name, run_layer(name, layer, &mut state)))
+        .collect();
+    summarize(&outcomes, &state.counts)
+}
+
+/// Runs one layer, turning its result into an [`Outcome`].
+fn run_layer(name: &str, layer: Layer, state: &mut Run) -> Outcome {
+    say(format!("\n==> test: {name}"));
+    let outcome = match layer(state) {
+        Ok(None) => Outcome::Passed,
+        Ok(Some(reason)) => Outcome::Skipped(reason),
+        Err(err) => Outcome::Failed(format!("{err:#}")),
+    };
+    match &outcome {
+        Outcome::Passed => say(format!("==> test: {name}: passed")),
+        Outcome::Failed(why) => say(format!("==> test: {name}: FAILED: {why}")),
+        Outcome::Skipped(why) => say(skip_banner(name, why)),
+    }
+    outcome
+}
+
+/// A note that cannot be missed in a CI log.
+fn skip_banner(name: &str, why: &str) -> String {
+    let rule = "!".repeat(72);
+    format!("{rule}\n!!! SKIPPED {name}: {why}\n{rule}")
+}
+
+/// Prints one line per layer, the layer and test totals, and fails if any
+/// layer failed. The last line has the `N passed, N failed, N skipped` form.
+fn summarize(outcomes: &[(&str, Outcome)], counts: &TestCounts) -> Result<()> {
+    say("\n==> test: summary");
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    for (name, outcome) in outcomes {
+        match outcome {
+            Outcome::Passed => {
+                passed += 1;
+                say(format!("    passed   {name}"));
+            }
+            Outcome::Failed(why) => {
+                failed += 1;
+                say(format!("    FAILED   {name}: {why}"));
+            }
+            Outcome::Skipped(why) => {
+                skipped += 1;
+                say(format!("    SKIPPED  {name}: {why}"));
+            }
+        }
+    }
+    say(format!(
+        "layers: {passed} passed, {failed} failed, {skipped} skipped"
+    ));
+    say(format!(
+        "tests: {} passed, {} failed, {} skipped",
+        counts.passed, counts.failed, counts.ignored
+    ));
+    if failed > 0 {
+        bail!("{failed} test layer(s) failed");
+    }
+    Ok(())
+}
+
+/// `cargo fmt --check` over the whole workspace.
+fn format(_: &mut Run) -> Result<Option<&'static str>> {
+    Cmd::new(project::cargo())
+        .args(["fmt", "--all", "--check"])
+        .run()?;
+    Ok(None)
+}
+
+/// Builds `dist/` for the end-to-end tests.
+fn console_build(state: &mut Run) -> Result<Option<&'static str>> {
+    if !console::exists() {
+        return Ok(Some("there is no index.html yet"));
+    }
+    state.dist = Some(console::build_dist()?);
+    Ok(None)
+}
+
+/// Every native package's tests; the end-to-end tests get `GEOREP_DIST`.
+fn native_tests(state: &mut Run) -> Result<Option<&'static str>> {
+    let mut cargo = Cmd::new(project::cargo()).args([
+        "test",
+        "--workspace",
+        "--exclude",
+        CONSOLE_PACKAGE,
+    ]);
+    if let Some(dist) = &state.dist {
+        cargo = cargo.env("GEOREP_DIST", dist);
+    }
+    cargo.run_watching_stdout(|line| state.counts.add(line))?;
+    Ok(None)
+}
+
+/// The console's wasm-bindgen tests, in headless Chromium. The browser's
+/// flags come from `webdriver.json` at the repository root.
+fn browser_tests(state: &mut Run) -> Result<Option<&'static str>> {
+    if !console_sources_exist() {
+        return Ok(Some("the console has no src/lib.rs or src/main.rs yet"));
+    }
+    Cmd::new(project::cargo())
+        .args(["test", "--target", "wasm32-unknown-unknown", "-p", CONSOLE_PACKAGE])
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .run_watching_stdout(|line| state.counts.add(line))?;
+    Ok(None)
+}
+
+/// Clippy with warnings denied: natively for the default members, and for
+/// wasm32 for the console.
+fn clippy(_: &mut Run) -> Result<Option<&'static str>> {
+    let deny = ["--", "-D", "warnings"];
+    Cmd::new(project::cargo())
+        .args(["clippy", "--workspace", "--exclude", CONSOLE_PACKAGE, "--all-targets"])
+        .args(deny)
+        .run()?;
+    if console_sources_exist() {
+        Cmd::new(project::cargo())
+            .args(["clippy", "-p", CONSOLE_PACKAGE, "--target", "wasm32-unknown-unknown"])
+            .arg("--all-targets")
+            .args(deny)
+            .run()?;
+    }
+    Ok(None)
+}
+
+/// Whether the console package has any code to compile yet.
+fn console_sources_exist() -> bool {
+    let src = project::root().join("src");
+    src.join("lib.rs").is_file() || src.join("main.rs").is_file()
+}
+
+/// Test totals, read from the `test result:` lines that libtest and
+/// wasm-bindgen-test-runner print.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TestCounts {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl TestCounts {
+    /// Adds the figures of `line` if it is a `test result:` line, e.g.
+    /// `test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; …`.
+    fn add(&mut self, line: &str) {
+        let Some((_, figures)) = line.split_once("test result:") else {
+            return;
+        };
+        for part in figures.split(['.', ';']) {
+            let mut words = part.split_whitespace();
+            let (Some(number), Some(label)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(number) = number.parse::<u64>() else {
+                continue;
+            };
+            match label {
+                "passed" => self.passed += number,
+                "failed" => self.failed += number,
+                "ignored" => self.ignored += number,
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_libtest_and_wasm_bindgen_results() {
+        let mut counts = TestCounts::default();
+        counts.add("test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s");
+        counts.add("test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 filtered out; finished in 1.2s");
+        counts.add("running 3 tests");
+        counts.add("test parses_every_command ... ok");
+        assert_eq!(
+            counts,
+            TestCounts {
+                passed: 4,
+                failed: 2,
+                ignored: 1
+            }
+        );
+    }
+}
