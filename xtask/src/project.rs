@@ -63,7 +63,8 @@ pub fn extend_path() -> Result<()> {
         .flatten()
         .collect();
     let theirs = env::split_paths(&current).filter(|dir| !ours.contains(dir));
-    let joined = env::join_paths(ours.iter().cloned().chain(theirs)).context("cannot build PATH")?;
+    let joined =
+        env::join_paths(ours.iter().cloned().chain(theirs)).context("cannot build PATH")?;
     env::set_var("PATH", joined);
     Ok(())
 }

@@ -51,15 +51,22 @@ pub fn run() -> Result<()> {
 /// Installs the Debian packages that are missing, with one `apt-get update`
 /// first, and only if something is missing.
 fn ensure_debian_packages() -> Result<()> {
-    let (present, missing): (Vec<&str>, Vec<&str>) =
-        wanted_debian_packages().into_iter().partition(|p| dpkg_installed(p));
+    let (present, missing): (Vec<&str>, Vec<&str>) = wanted_debian_packages()
+        .into_iter()
+        .partition(|p| dpkg_installed(p));
     if !present.is_empty() {
-        say(format!("    ok      Debian packages: {}", present.join(" ")));
+        say(format!(
+            "    ok      Debian packages: {}",
+            present.join(" ")
+        ));
     }
     if missing.is_empty() {
         return Ok(());
     }
-    say(format!("    install Debian packages: {}", missing.join(" ")));
+    say(format!(
+        "    install Debian packages: {}",
+        missing.join(" ")
+    ));
     apt_get(&["update"])?;
     let install = ["install", "-y", "--no-install-recommends"];
     apt_get(&[&install[..], &missing].concat()).context("installing Debian packages")?;
@@ -117,7 +124,11 @@ fn ensure_wasm_target() -> Result<()> {
                 .then(|| WASM_TARGET.to_owned())
         },
         |_| true,
-        || Cmd::new("rustup").args(["target", "add", WASM_TARGET]).run(),
+        || {
+            Cmd::new("rustup")
+                .args(["target", "add", WASM_TARGET])
+                .run()
+        },
     )
 }
 
@@ -202,7 +213,8 @@ fn ensure_python_sdk() -> Result<()> {
     ensure(
         "Python Azure SDK",
         || {
-            let script = "import azure.core, azure.mgmt.redis; from importlib.metadata import version; \
+            let script =
+                "import azure.core, azure.mgmt.redis; from importlib.metadata import version; \
                           print('azure-mgmt-redis', version('azure-mgmt-redis'))";
             let output = Cmd::new(&python).args(["-c", script]).probe_output()?;
             Some(output.trim().to_owned())
@@ -216,7 +228,13 @@ fn ensure_python_sdk() -> Result<()> {
                     .run()?;
             }
             Cmd::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
                 .args(PYTHON_PACKAGES)
                 .run()
         },
@@ -249,7 +267,9 @@ fn ensure(
         return Ok(());
     }
     match &found {
-        Some(version) => say(format!("    install {what} (found {version}, which will not do)")),
+        Some(version) => say(format!(
+            "    install {what} (found {version}, which will not do)"
+        )),
         None => say(format!("    install {what} (not found)")),
     }
     install().with_context(|| format!("installing {what}"))?;

@@ -132,12 +132,8 @@ fn console_build(state: &mut Run) -> Result<Option<&'static str>> {
 
 /// Every native package's tests; the end-to-end tests get `GEOREP_DIST`.
 fn native_tests(state: &mut Run) -> Result<Option<&'static str>> {
-    let mut cargo = Cmd::new(project::cargo()).args([
-        "test",
-        "--workspace",
-        "--exclude",
-        CONSOLE_PACKAGE,
-    ]);
+    let mut cargo =
+        Cmd::new(project::cargo()).args(["test", "--workspace", "--exclude", CONSOLE_PACKAGE]);
     if let Some(dist) = &state.dist {
         cargo = cargo.env("GEOREP_DIST", dist);
     }
@@ -152,7 +148,13 @@ fn browser_tests(state: &mut Run) -> Result<Option<&'static str>> {
         return Ok(Some("the console has no src/lib.rs or src/main.rs yet"));
     }
     Cmd::new(project::cargo())
-        .args(["test", "--target", "wasm32-unknown-unknown", "-p", CONSOLE_PACKAGE])
+        .args([
+            "test",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            CONSOLE_PACKAGE,
+        ])
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
         .run_watching_stdout(|line| state.counts.add(line))?;
@@ -164,12 +166,24 @@ fn browser_tests(state: &mut Run) -> Result<Option<&'static str>> {
 fn clippy(_: &mut Run) -> Result<Option<&'static str>> {
     let deny = ["--", "-D", "warnings"];
     Cmd::new(project::cargo())
-        .args(["clippy", "--workspace", "--exclude", CONSOLE_PACKAGE, "--all-targets"])
+        .args([
+            "clippy",
+            "--workspace",
+            "--exclude",
+            CONSOLE_PACKAGE,
+            "--all-targets",
+        ])
         .args(deny)
         .run()?;
     if console_sources_exist() {
         Cmd::new(project::cargo())
-            .args(["clippy", "-p", CONSOLE_PACKAGE, "--target", "wasm32-unknown-unknown"])
+            .args([
+                "clippy",
+                "-p",
+                CONSOLE_PACKAGE,
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
             .arg("--all-targets")
             .args(deny)
             .run()?;
@@ -225,7 +239,9 @@ mod tests {
     fn counts_libtest_and_wasm_bindgen_results() {
         let mut counts = TestCounts::default();
         counts.add("test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s");
-        counts.add("test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 filtered out; finished in 1.2s");
+        counts.add(
+            "test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 filtered out; finished in 1.2s",
+        );
         counts.add("running 3 tests");
         counts.add("test parses_every_command ... ok");
         assert_eq!(
