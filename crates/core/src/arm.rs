@@ -1,0 +1,798 @@
+//! Azure Resource Manager wire types of `Microsoft.Cache/redis`, its
+//! `linkedServers`, long-running operations, metrics and errors.
+//!
+//! Field names follow the public REST specification. Fields this project adds
+//! beside ARM's are marked as extensions; clients that don't know them ignore them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::id::{BadCacheId, CacheId};
+use crate::model::{
+    Cache, FirewallRule, LinkEnd, Network, Persistence, ProvisioningState, ServerRole, Sku,
+};
+
+/// A list in ARM's shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListResult<T> {
+    /// The items.
+    pub value: Vec<T>,
+    /// Where the next page is; we never page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
+}
+
+impl<T> ListResult<T> {
+    /// A single-page list.
+    pub fn of(value: Vec<T>) -> Self {
+        ListResult {
+            value,
+            next_link: None,
+        }
+    }
+}
+
+/// ARM's error body: `{"error": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// One ARM error, with optional nested details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// A stable, machine-readable code.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+    /// What the error is about, such as a field or resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The individual problems, when there are several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+impl ErrorDetail {
+    /// An error with a code and a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorDetail {
+            code: code.into(),
+            message: message.into(),
+            target: None,
+            details: vec![],
+        }
+    }
+}
+
+/// A subscription, as `GET /subscriptions` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    /// `/subscriptions/{subscriptionId}`.
+    pub id: String,
+    /// The GUID.
+    pub subscription_id: String,
+    /// A human name.
+    pub display_name: String,
+    /// `Enabled`.
+    pub state: String,
+    /// The tenant's GUID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+/// A cache resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedisResource {
+    /// The ARM id.
+    pub id: String,
+    /// The cache's name.
+    pub name: String,
+    /// `Microsoft.Cache/Redis`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The region.
+    pub location: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Availability zones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<String>,
+    /// The properties.
+    pub properties: RedisProperties,
+}
+
+/// The properties of a cache resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisProperties {
+    /// Tier and size.
+    pub sku: Sku,
+    /// The Redis version.
+    pub redis_version: String,
+    /// The provisioning state.
+    pub provisioning_state: ProvisioningState,
+    /// The host to connect to.
+    pub host_name: String,
+    /// The non-TLS port.
+    pub port: u16,
+    /// The TLS port.
+    pub ssl_port: u16,
+    /// Whether the non-TLS port is open.
+    pub enable_non_ssl_port: bool,
+    /// The lowest TLS version accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_tls_version: Option<String>,
+    /// Replicas per primary (the older name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas_per_master: Option<u32>,
+    /// Replicas per primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas_per_primary: Option<u32>,
+    /// Shards; absent or 0 when not clustered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_count: Option<u32>,
+    /// Redis settings, including persistence.
+    #[serde(default)]
+    pub redis_configuration: RedisConfiguration,
+    /// `Enabled` or `Disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_network_access: Option<String>,
+    /// The VNet subnet, if injected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    /// The cache's geo-replication links, by id.
+    #[serde(default)]
+    pub linked_servers: Vec<ResourceRef>,
+    /// The nodes.
+    #[serde(default)]
+    pub instances: Vec<RedisInstanceDetails>,
+    /// Connected private endpoints.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub private_endpoint_connections: Vec<ResourceRef>,
+    /// The keys; only in the response to a create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_keys: Option<AccessKeys>,
+}
+
+impl RedisProperties {
+    /// Replicas per primary, from whichever of the two names is set.
+    pub fn replicas(&self) -> u32 {
+        self.replicas_per_primary
+            .or(self.replicas_per_master)
+            .unwrap_or(1)
+    }
+}
+
+/// Redis settings ARM exposes as strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedisConfiguration {
+    /// `"true"` when RDB persistence is on.
+    #[serde(
+        rename = "rdb-backup-enabled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rdb_backup_enabled: Option<String>,
+    /// `"true"` when AOF persistence is on.
+    #[serde(
+        rename = "aof-backup-enabled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub aof_backup_enabled: Option<String>,
+    /// The eviction policy.
+    #[serde(
+        rename = "maxmemory-policy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maxmemory_policy: Option<String>,
+    /// The reported memory limit.
+    #[serde(
+        rename = "maxclients",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maxclients: Option<String>,
+}
+
+impl RedisConfiguration {
+    /// The persistence these settings describe.
+    pub fn persistence(&self) -> Persistence {
+        let on = |v: &Option<String>| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        Persistence {
+            rdb: on(&self.rdb_backup_enabled),
+            aof: on(&self.aof_backup_enabled),
+        }
+    }
+}
+
+/// A reference to another resource by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRef {
+    /// The ARM id.
+    pub id: String,
+}
+
+/// One node of a cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisInstanceDetails {
+    /// The node's TLS port, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssl_port: Option<u16>,
+    /// The node's non-TLS port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_ssl_port: Option<u16>,
+    /// The shard the node belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_id: Option<u32>,
+    /// Whether the node is a primary (the older name).
+    pub is_master: bool,
+    /// Whether the node is a primary.
+    pub is_primary: bool,
+}
+
+/// A cache's two access keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessKeys {
+    /// The primary key.
+    pub primary_key: String,
+    /// The secondary key.
+    pub secondary_key: String,
+}
+
+/// The body of a cache create (`PUT`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedisCreateParameters {
+    /// The region.
+    pub location: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Availability zones.
+    #[serde(default)]
+    pub zones: Vec<String>,
+    /// The properties.
+    pub properties: RedisCreateProperties,
+}
+
+/// The properties of a cache create.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisCreateProperties {
+    /// Tier and size.
+    pub sku: Sku,
+    /// The Redis version: `4`, `6` or `latest`.
+    #[serde(default)]
+    pub redis_version: Option<String>,
+    /// Whether to open the non-TLS port.
+    #[serde(default)]
+    pub enable_non_ssl_port: Option<bool>,
+    /// The lowest TLS version accepted.
+    #[serde(default)]
+    pub minimum_tls_version: Option<String>,
+    /// Replicas per primary (the older name).
+    #[serde(default)]
+    pub replicas_per_master: Option<u32>,
+    /// Replicas per primary.
+    #[serde(default)]
+    pub replicas_per_primary: Option<u32>,
+    /// Shards, for a clustered cache.
+    #[serde(default)]
+    pub shard_count: Option<u32>,
+    /// Redis settings.
+    #[serde(default)]
+    pub redis_configuration: Option<RedisConfiguration>,
+    /// `Enabled` or `Disabled`.
+    #[serde(default)]
+    pub public_network_access: Option<String>,
+    /// A VNet subnet to inject into.
+    #[serde(default)]
+    pub subnet_id: Option<String>,
+}
+
+/// The body of a cache update (`PATCH`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RedisUpdateParameters {
+    /// New tags.
+    #[serde(default)]
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Properties to change.
+    #[serde(default)]
+    pub properties: Option<RedisUpdateProperties>,
+}
+
+/// The properties of a cache update; absent ones stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedisUpdateProperties {
+    /// A new size or tier.
+    #[serde(default)]
+    pub sku: Option<Sku>,
+    /// A new shard count.
+    #[serde(default)]
+    pub shard_count: Option<u32>,
+    /// New Redis settings, such as persistence.
+    #[serde(default)]
+    pub redis_configuration: Option<RedisConfiguration>,
+    /// Open or close the non-TLS port.
+    #[serde(default)]
+    pub enable_non_ssl_port: Option<bool>,
+    /// A new minimum TLS version.
+    #[serde(default)]
+    pub minimum_tls_version: Option<String>,
+    /// A new replica count (the older name).
+    #[serde(default)]
+    pub replicas_per_master: Option<u32>,
+    /// A new replica count.
+    #[serde(default)]
+    pub replicas_per_primary: Option<u32>,
+    /// `Enabled` or `Disabled`.
+    #[serde(default)]
+    pub public_network_access: Option<String>,
+}
+
+/// Which access key to regenerate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyType {
+    /// The primary key.
+    Primary,
+    /// The secondary key.
+    Secondary,
+}
+
+/// The body of `regenerateKey`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegenerateKeyParameters {
+    /// Which key.
+    pub key_type: KeyType,
+}
+
+/// The body of `export`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportParameters {
+    /// The file name prefix.
+    pub prefix: String,
+    /// Where to put the file; locally, a folder name under the data dir.
+    pub container: String,
+    /// `RDB`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// The body of `import`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportParameters {
+    /// The files to import; locally, paths returned by an export.
+    pub files: Vec<String>,
+    /// `RDB`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// The body of `forceReboot`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RebootParameters {
+    /// `PrimaryNode`, `SecondaryNode` or `AllNodes`.
+    #[serde(default)]
+    pub reboot_type: Option<String>,
+    /// Which shard.
+    #[serde(default)]
+    pub shard_id: Option<u32>,
+    /// Which node ports.
+    #[serde(default)]
+    pub ports: Option<Vec<u16>>,
+}
+
+/// A firewall rule resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirewallRuleResource {
+    /// The ARM id.
+    pub id: String,
+    /// The rule's name.
+    pub name: String,
+    /// `Microsoft.Cache/Redis/firewallRules`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The address range.
+    pub properties: FirewallRuleProperties,
+}
+
+/// The body of a firewall rule create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirewallRuleParameters {
+    /// The address range.
+    pub properties: FirewallRuleProperties,
+}
+
+/// A firewall rule's address range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirewallRuleProperties {
+    /// First allowed IPv4 address.
+    #[serde(rename = "startIP")]
+    pub start_ip: String,
+    /// Last allowed IPv4 address.
+    #[serde(rename = "endIP")]
+    pub end_ip: String,
+}
+
+/// The body of a linked-server create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedServerCreateParameters {
+    /// The properties.
+    pub properties: LinkedServerCreateProperties,
+}
+
+/// The properties of a linked-server create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkedServerCreateProperties {
+    /// The id of the cache to link.
+    pub linked_redis_cache_id: String,
+    /// Its region.
+    pub linked_redis_cache_location: String,
+    /// The role the linked cache takes.
+    pub server_role: ServerRole,
+}
+
+/// A linked-server resource: one cache's view of its geo-replication link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkedServerResource {
+    /// The ARM id.
+    pub id: String,
+    /// The linked cache's name.
+    pub name: String,
+    /// `Microsoft.Cache/Redis/linkedServers`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The properties.
+    pub properties: LinkedServerProperties,
+}
+
+/// The properties of a linked-server resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkedServerProperties {
+    /// The id of the linked cache.
+    pub linked_redis_cache_id: String,
+    /// Its region.
+    pub linked_redis_cache_location: String,
+    /// The linked cache's role.
+    pub server_role: ServerRole,
+    /// The link's provisioning state.
+    pub provisioning_state: ProvisioningState,
+    /// The geo-primary host name of the linked cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo_replicated_primary_host_name: Option<String>,
+    /// The linked cache's own host name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_host_name: Option<String>,
+    /// Extension: the address that always reaches the current geo-primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo_primary_endpoint: Option<Endpoint>,
+    /// Extension: the current geo-primary's direct address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_primary_endpoint: Option<Endpoint>,
+    /// Extension: the current geo-secondary's direct address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_secondary_endpoint: Option<Endpoint>,
+    /// Extension: full-sync progress while the link is `Creating`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_progress: Option<SyncProgress>,
+}
+
+/// A TCP address a Redis client can connect to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+}
+
+/// How far a full sync has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncProgress {
+    /// Bytes of the snapshot the secondary has read.
+    pub bytes_read: u64,
+    /// The snapshot's size in bytes, once known.
+    pub bytes_total: u64,
+}
+
+impl SyncProgress {
+    /// Progress as a fraction from 0 to 1.
+    pub fn fraction(&self) -> f64 {
+        if self.bytes_total == 0 {
+            0.0
+        } else {
+            (self.bytes_read as f64 / self.bytes_total as f64).clamp(0.0, 1.0)
+        }
+    }
+}
+
+/// The state of a long-running operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OperationState {
+    /// Still running.
+    InProgress,
+    /// Done.
+    Succeeded,
+    /// Ended in an error.
+    Failed,
+    /// Cancelled.
+    Canceled,
+}
+
+/// The status resource of a long-running operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationStatus {
+    /// The status resource's id.
+    pub id: String,
+    /// The operation's id.
+    pub name: String,
+    /// Its state.
+    pub status: OperationState,
+    /// When it started (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    /// When it ended (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// How much is done, from 0 to 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_complete: Option<f64>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}
+
+/// Azure Monitor's response to a metrics query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsResponse {
+    /// Always 0 here.
+    pub cost: u32,
+    /// `start/end` in ISO 8601.
+    pub timespan: String,
+    /// The grain, e.g. `PT1M`.
+    pub interval: String,
+    /// One entry per metric asked for.
+    pub value: Vec<Metric>,
+    /// `Microsoft.Cache/redis`.
+    pub namespace: String,
+    /// The cache's region.
+    pub resourceregion: String,
+}
+
+/// One metric's series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metric {
+    /// The metric's id under the resource.
+    pub id: String,
+    /// `Microsoft.Insights/metrics`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its name.
+    pub name: LocalizableString,
+    /// Its unit, e.g. `Bytes`.
+    pub unit: String,
+    /// The series; we emit one, with no dimensions.
+    pub timeseries: Vec<TimeSeries>,
+}
+
+/// A name with its display form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalizableString {
+    /// The invariant name.
+    pub value: String,
+    /// The display name.
+    pub localized_value: String,
+}
+
+/// One series of data points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeSeries {
+    /// Dimension values; none here.
+    #[serde(default)]
+    pub metadatavalues: Vec<serde_json::Value>,
+    /// The points, oldest first.
+    pub data: Vec<MetricValue>,
+}
+
+/// One aggregated data point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricValue {
+    /// The start of the interval (RFC 3339).
+    pub time_stamp: String,
+    /// The mean over the interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average: Option<f64>,
+    /// The smallest sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    /// The largest sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+    /// The sum of the samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// How many samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<f64>,
+}
+
+impl RedisResource {
+    /// The rules' view of this cache.
+    ///
+    /// A cache resource lists its links by id only, so the view knows the
+    /// peer but not the role; pass the firewall rules, which ARM serves as
+    /// separate resources.
+    pub fn to_cache(&self, firewall_rules: Vec<FirewallRule>) -> Result<Cache, BadCacheId> {
+        let id: CacheId = self.id.parse()?;
+        let p = &self.properties;
+        let link = match p.linked_servers.first() {
+            Some(linked) => Some(LinkEnd {
+                peer: linked_cache_of(&linked.id)?,
+                role: None,
+            }),
+            None => None,
+        };
+        Ok(Cache {
+            id,
+            location: self.location.clone(),
+            sku: p.sku,
+            redis_version: p.redis_version.clone(),
+            replicas_per_primary: p.replicas(),
+            shard_count: p.shard_count.unwrap_or(0),
+            persistence: p.redis_configuration.persistence(),
+            network: Network {
+                public_network_access: !p
+                    .public_network_access
+                    .as_deref()
+                    .is_some_and(|v| v.eq_ignore_ascii_case("Disabled")),
+                subnet_id: p.subnet_id.clone(),
+                private_endpoints: p.private_endpoint_connections.len() as u32,
+            },
+            firewall_rules,
+            enable_non_ssl_port: p.enable_non_ssl_port,
+            minimum_tls_version: p
+                .minimum_tls_version
+                .clone()
+                .unwrap_or_else(|| "1.2".into()),
+            provisioning_state: p.provisioning_state,
+            link,
+        })
+    }
+}
+
+/// The cache a linked-server id points at: the last segment names it, and
+/// linked caches share the subscription; the resource group is unknown from
+/// the id alone, so the owning cache's is used.
+fn linked_cache_of(linked_server_id: &str) -> Result<CacheId, BadCacheId> {
+    let bad = || BadCacheId(linked_server_id.to_owned());
+    let (owner, linked) = linked_server_id
+        .rsplit_once("/linkedServers/")
+        .ok_or_else(bad)?;
+    let owner: CacheId = owner.parse()?;
+    if linked.is_empty() {
+        return Err(bad());
+    }
+    Ok(CacheId::new(
+        owner.subscription,
+        owner.resource_group,
+        linked,
+    ))
+}
+
+impl LinkedServerResource {
+    /// The linked cache's id, as the link names it.
+    pub fn linked_cache_id(&self) -> Result<CacheId, BadCacheId> {
+        self.properties.linked_redis_cache_id.parse()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_a_cache_as_azure_returns_it() {
+        let body = json!({
+            "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cache/Redis/a",
+            "name": "a", "type": "Microsoft.Cache/Redis", "location": "West Europe",
+            "tags": {},
+            "properties": {
+                "sku": {"name": "Premium", "family": "P", "capacity": 1},
+                "redisVersion": "6.0.14", "provisioningState": "Succeeded",
+                "hostName": "a.redis.cache.windows.net", "port": 6379, "sslPort": 6380,
+                "enableNonSslPort": false, "replicasPerMaster": 1,
+                "redisConfiguration": {"rdb-backup-enabled": "true", "maxmemory-reserved": "30"},
+                "linkedServers": [{"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cache/Redis/a/linkedServers/b"}],
+                "instances": [{"sslPort": 15000, "isMaster": true, "isPrimary": true}],
+                "someFutureField": {"x": 1}
+            }
+        });
+        let resource: RedisResource = serde_json::from_value(body).unwrap();
+        let cache = resource.to_cache(vec![]).unwrap();
+        assert_eq!(cache.sku, Sku::premium(1));
+        assert!(cache.persistence.rdb);
+        assert_eq!(cache.replicas_per_primary, 1);
+        assert_eq!(cache.link.unwrap().peer.name, "b");
+    }
+
+    #[test]
+    fn error_body_has_arms_shape() {
+        let body = ErrorResponse {
+            error: ErrorDetail::new("NotFound", "gone"),
+        };
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"error": {"code": "NotFound", "message": "gone"}})
+        );
+    }
+
+    #[test]
+    fn linked_server_create_body_matches_the_sdk() {
+        let body = json!({"properties": {
+            "linkedRedisCacheId": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cache/Redis/b",
+            "linkedRedisCacheLocation": "East US",
+            "serverRole": "Secondary"
+        }});
+        let params: LinkedServerCreateParameters = serde_json::from_value(body).unwrap();
+        assert_eq!(params.properties.server_role, ServerRole::Secondary);
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_an_error() {
+        let body = json!({"properties": {
+            "linkedRedisCacheId": 7, "linkedRedisCacheLocation": "x", "serverRole": "Secondary"
+        }});
+        assert!(serde_json::from_value::<LinkedServerCreateParameters>(body).is_err());
+    }
+
+    #[test]
+    fn progress_fraction_is_bounded() {
+        assert_eq!(
+            SyncProgress {
+                bytes_read: 5,
+                bytes_total: 0
+            }
+            .fraction(),
+            0.0
+        );
+        assert_eq!(
+            SyncProgress {
+                bytes_read: 50,
+                bytes_total: 100
+            }
+            .fraction(),
+            0.5
+        );
+        assert_eq!(
+            SyncProgress {
+                bytes_read: 150,
+                bytes_total: 100
+            }
+            .fraction(),
+            1.0
+        );
+    }
+}
