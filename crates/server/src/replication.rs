@@ -1,0 +1,1 @@
+//! Redis-level replication steps.

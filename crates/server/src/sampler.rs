@@ -1,0 +1,1 @@
+//! Geo-replication metrics sampled from the real nodes.
