@@ -1,0 +1,342 @@
+//! Every HTTP call the console makes, in one place.
+//!
+//! The backend speaks Azure Resource Manager's `Microsoft.Cache/redis` API, so
+//! URLs are built from ARM resource ids. Every request carries
+//! `Authorization: Bearer <token>`; the token arrives once in the page's
+//! `#token=…` fragment, is kept in `sessionStorage` and is removed from the
+//! address bar so it never lands in history or a screenshot.
+
+use std::fmt;
+
+use gloo_net::http::{Method, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// ARM api-version for subscription calls.
+pub const SUBSCRIPTIONS_API_VERSION: &str = "2022-12-01";
+/// ARM api-version for `Microsoft.Cache/redis` calls.
+pub const REDIS_API_VERSION: &str = "2024-11-01";
+
+const TOKEN_KEY: &str = "georep.token";
+const BASE_KEY: &str = "georep.api";
+
+/// How a call failed, in the terms the UI needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// The backend could not be reached at all (network error, server down).
+    Unreachable(String),
+    /// The backend answered with an ARM error body (or a bare status).
+    Arm {
+        /// HTTP status.
+        status: u16,
+        /// ARM error code, e.g. `LinkedCacheCannotBeScaled`.
+        code: String,
+        /// ARM's human message, shown as is.
+        message: String,
+    },
+    /// The backend answered 2xx with a body the console could not read.
+    Decode(String),
+}
+
+impl ApiError {
+    /// Whether the backend itself is down, as opposed to refusing a request.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ApiError::Unreachable(_))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Unreachable(why) => write!(f, "The backend is unreachable: {why}"),
+            ApiError::Arm { message, code, .. } if message.is_empty() => f.write_str(code),
+            ApiError::Arm { message, .. } => f.write_str(message),
+            ApiError::Decode(why) => write!(f, "Unexpected response from the backend: {why}"),
+        }
+    }
+}
+
+/// ARM's error envelope: `{"error":{"code","message"}}`.
+#[derive(Debug, Deserialize)]
+struct ArmErrorBody {
+    error: ArmErrorDetail,
+}
+
+#[derive(Debug, Deserialize)]
+struct ArmErrorDetail {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// An ARM collection: `{"value":[…],"nextLink":…}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ArmList<T> {
+    /// The items of this page.
+    pub value: Vec<T>,
+    /// The next page, if any.
+    #[serde(rename = "nextLink", default)]
+    pub next_link: Option<String>,
+}
+
+/// A subscription, as `GET /subscriptions` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    /// The GUID.
+    pub subscription_id: String,
+    /// Its display name.
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// The backend's address and the caller's token.
+///
+/// Cheap to clone; every page holds one through [`crate::state::AppState`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Api {
+    base: String,
+    token: Option<String>,
+}
+
+impl Api {
+    /// A client for `base` (no trailing slash needed) with an optional token.
+    pub fn new(base: impl Into<String>, token: Option<String>) -> Self {
+        let base = base.into().trim_end_matches('/').to_owned();
+        Self { base, token }
+    }
+
+    /// The client the page was opened for.
+    ///
+    /// Takes `token` (and optionally `api`, a backend base URL) from the
+    /// `#token=…&api=…` fragment, stores them in `sessionStorage`, and
+    /// removes the fragment from the address bar. Without a fragment the
+    /// stored values are used; the base defaults to the page's origin.
+    pub fn from_browser() -> Self {
+        let fragment = take_fragment_params();
+        let storage = session_storage();
+        for (key, stored) in [("token", TOKEN_KEY), ("api", BASE_KEY)] {
+            if let (Some(value), Some(storage)) = (fragment_value(&fragment, key), &storage) {
+                // Storage can refuse (private mode quota); the value still
+                // works for this page load.
+                let _ = storage.set_item(stored, &value);
+            }
+        }
+        let stored = |key: &str| {
+            storage
+                .as_ref()
+                .and_then(|s| s.get_item(key).ok().flatten())
+                .filter(|v| !v.is_empty())
+        };
+        let token = fragment_value(&fragment, "token").or_else(|| stored(TOKEN_KEY));
+        let base = fragment_value(&fragment, "api")
+            .or_else(|| stored(BASE_KEY))
+            .unwrap_or_else(page_origin);
+        Self::new(base, token)
+    }
+
+    /// The backend's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Whether a token is known.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// `GET /subscriptions`.
+    pub async fn list_subscriptions(&self) -> Result<Vec<Subscription>, ApiError> {
+        let url = format!("/subscriptions?api-version={SUBSCRIPTIONS_API_VERSION}");
+        self.get_all(&url).await
+    }
+
+    /// A cheap call that tells whether the backend is up and accepts us.
+    pub async fn ping(&self) -> Result<(), ApiError> {
+        self.list_subscriptions().await.map(drop)
+    }
+
+    /// Every page of an ARM list.
+    pub async fn get_all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ApiError> {
+        let mut items = Vec::new();
+        let mut next = Some(path.to_owned());
+        while let Some(url) = next.take() {
+            let page: ArmList<T> = self.get(&url).await?;
+            items.extend(page.value);
+            next = page.next_link;
+        }
+        Ok(items)
+    }
+
+    /// `GET` a JSON resource.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        let response = self.send(Method::GET, path, None::<&()>).await?;
+        decode(response).await
+    }
+
+    /// `PUT` a JSON body and read the resource back.
+    pub async fn put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let response = self.send(Method::PUT, path, Some(body)).await?;
+        decode(response).await
+    }
+
+    /// `PATCH` a JSON body and read the resource back.
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let response = self.send(Method::PATCH, path, Some(body)).await?;
+        decode(response).await
+    }
+
+    /// `POST` a JSON body and read the answer.
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let response = self.send(Method::POST, path, Some(body)).await?;
+        decode(response).await
+    }
+
+    /// `DELETE` a resource; 200, 202 and 204 all count as accepted.
+    pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
+        self.send(Method::DELETE, path, None::<&()>).await.map(drop)
+    }
+
+    /// The absolute URL of `path`, which is either already absolute (ARM's
+    /// `nextLink`) or relative to the backend's base.
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    async fn send<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Response, ApiError> {
+        let mut builder = RequestBuilder::new(&self.url(path))
+            .method(method)
+            .header("Accept", "application/json");
+        if let Some(token) = &self.token {
+            builder = builder.header("Authorization", &format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => builder
+                .json(body)
+                .map_err(|e| ApiError::Decode(e.to_string()))?,
+            None => builder
+                .build()
+                .map_err(|e| ApiError::Decode(e.to_string()))?,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        if response.ok() {
+            Ok(response)
+        } else {
+            Err(error_from(response).await)
+        }
+    }
+}
+
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let text = response
+        .text()
+        .await
+        .map_err(|e| ApiError::Decode(e.to_string()))?;
+    // Long-running operations may answer 202 with no body; let `T = ()`
+    // and `Option<_>` callers accept that.
+    let text = if text.trim().is_empty() {
+        "null"
+    } else {
+        &text
+    };
+    serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+async fn error_from(response: Response) -> ApiError {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    match serde_json::from_str::<ArmErrorBody>(&text) {
+        Ok(body) => ApiError::Arm {
+            status,
+            code: body.error.code,
+            message: body.error.message,
+        },
+        Err(_) => ApiError::Arm {
+            status,
+            code: format!("Http{status}"),
+            message: format!("{} {}", status, response.status_text()),
+        },
+    }
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+fn page_origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// Reads the address bar's fragment as `key=value` pairs and, if it holds
+/// any, removes it with `history.replaceState` (no reload, no history entry).
+fn take_fragment_params() -> Vec<(String, String)> {
+    let Some(window) = web_sys::window() else {
+        return Vec::new();
+    };
+    let location = window.location();
+    let hash = location.hash().unwrap_or_default();
+    let params = parse_fragment(&hash);
+    if !params.is_empty() {
+        let path = location.pathname().unwrap_or_else(|_| "/".into());
+        let search = location.search().unwrap_or_default();
+        if let Ok(history) = window.history() {
+            let _ = history.replace_state_with_url(
+                &wasm_bindgen::JsValue::NULL,
+                "",
+                Some(&format!("{path}{search}")),
+            );
+        }
+    }
+    params
+}
+
+/// Splits `#a=1&b=2` into decoded pairs. Keys other than `token` and `api`
+/// are kept so callers can ignore them.
+pub fn parse_fragment(hash: &str) -> Vec<(String, String)> {
+    hash.trim_start_matches('#')
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(key, _)| !key.is_empty())
+        .map(|(key, value)| {
+            let value = js_sys::decode_uri_component(value)
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_else(|| value.to_owned());
+            (key.to_owned(), value)
+        })
+        .collect()
+}
+
+fn fragment_value(params: &[(String, String)], key: &str) -> Option<String> {
+    params
+        .iter()
+        .find(|(k, v)| k == key && !v.is_empty())
+        .map(|(_, v)| v.clone())
+}

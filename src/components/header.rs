@@ -1,0 +1,40 @@
+//! The top bar: product name and which backend the console talks to.
+
+use leptos::prelude::*;
+
+use crate::state::use_app;
+
+/// The console's header bar.
+#[component]
+pub fn Header() -> impl IntoView {
+    let app = use_app();
+    let api = app.api();
+    let backend = api.base().to_owned();
+    let signed_in = api.has_token();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">
+                <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
+                    <circle cx="7" cy="12" r="4.5"/>
+                    <circle cx="17" cy="12" r="4.5"/>
+                    <path d="M11.5 12h1"/>
+                </svg>
+                <span class="brand-name">"Redis geo-replication"</span>
+            </a>
+            <div class="topbar-meta">
+                <span class="backend" title="Backend">{backend}</span>
+                <span
+                    class="auth"
+                    class:auth-missing=!signed_in
+                    title=if signed_in {
+                        "A token from the login URL is attached to every call"
+                    } else {
+                        "Open the login URL printed by georep-server to sign in"
+                    }
+                >
+                    {if signed_in { "Signed in" } else { "No token" }}
+                </span>
+            </div>
+        </header>
+    }
+}

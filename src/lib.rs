@@ -1,0 +1,19 @@
+//! The geo-replication console: a Leptos single-page app, compiled to
+//! WebAssembly, that manages passive geo-replication of Redis caches through
+//! `georep-server`'s Azure Resource Manager API.
+//!
+//! The binary (`main.rs`) only mounts [`app::App`]; everything lives here so
+//! the browser tests in `tests/` can mount real components.
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod pages;
+pub mod state;
+
+pub use app::{App, Shell};
+
+/// Mounts the console on `<body>`.
+pub fn start() {
+    leptos::mount::mount_to_body(App);
+}

@@ -1,0 +1,5 @@
+//! Entry point of the console's WebAssembly binary.
+
+fn main() {
+    georep_console::start();
+}

@@ -1,0 +1,23 @@
+//! A cache's "Overview" page.
+
+use leptos::prelude::*;
+
+use super::use_cache_params;
+
+/// The cache's Overview page.
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let params = use_cache_params();
+    view! {
+        <section class="page">
+            <header class="page-header">
+                <p class="breadcrumb">
+                    <a href="/">"Caches"</a>
+                    " / "
+                    <a href=move || params.get().overview_href()>{move || params.get().name}</a>
+                </p>
+                <h1>{move || params.get().name} " | Overview"</h1>
+            </header>
+        </section>
+    }
+}
