@@ -27,6 +27,14 @@ impl Cmd {
         }
     }
 
+    /// A `cargo` command, using the cargo that runs us (same toolchain),
+    /// shown simply as `cargo`.
+    pub fn cargo() -> Self {
+        let mut cmd = Self::new(project::cargo());
+        cmd.shown = "cargo".to_owned();
+        cmd
+    }
+
     /// Adds one argument.
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.shown.push(' ');
@@ -105,6 +113,11 @@ impl Cmd {
 /// Prints a line to stdout (flushed, so it keeps its place among the
 /// output of the commands we run).
 pub fn say(line: impl AsRef<str>) {
+    if cfg!(test) {
+        // Let the test harness capture it.
+        println!("{}", line.as_ref());
+        return;
+    }
     let mut stdout = io::stdout().lock();
     // A closed stdout is no reason to stop the build.
     let _ = writeln!(stdout, "{}", line.as_ref());

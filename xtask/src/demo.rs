@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 
 use crate::cmd::{say, Cmd};
-use crate::{console, project, setup};
+use crate::{console, setup};
 
 /// Where the demo server listens unless `--listen` says otherwise.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -44,7 +44,7 @@ pub fn run(options: &Options) -> Result<()> {
         "==> demo: starting georep-server on http://{} (Ctrl-C stops it)",
         options.listen
     ));
-    Cmd::new(project::cargo())
+    Cmd::cargo()
         .args(["run", "--release", "-p", "georep-server", "--"])
         .args(["--listen", &options.listen])
         .args(["--data-dir", DATA_DIR])

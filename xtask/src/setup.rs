@@ -31,8 +31,9 @@ const TRUNK_SERIES: &str = "0.21";
 /// old: its output crashes in Chromium. Trunk.toml pins the same version.
 const BINARYEN_VERSION: &str = "132";
 
-/// Python packages for the Azure SDK conformance test.
-const PYTHON_PACKAGES: &[&str] = &["azure-mgmt-redis", "azure-core"];
+/// The Azure SDK for Python, for the SDK conformance test. The management
+/// package is pinned so every machine runs the same client code.
+const AZURE_MGMT_REDIS_VERSION: &str = "14.5.0";
 
 /// Runs every step in order; each one skips itself when already satisfied.
 pub fn run() -> Result<()> {
@@ -137,8 +138,8 @@ fn ensure_rust_components() -> Result<()> {
     ensure(
         "Rust components",
         || {
-            let fmt = Cmd::new(project::cargo()).args(["fmt", "--version"]);
-            let clippy = Cmd::new(project::cargo()).args(["clippy", "--version"]);
+            let fmt = Cmd::cargo().args(["fmt", "--version"]);
+            let clippy = Cmd::cargo().args(["clippy", "--version"]);
             (fmt.probe() && clippy.probe()).then(|| "rustfmt clippy".to_owned())
         },
         |_| true,
@@ -211,15 +212,14 @@ fn ensure_wasm_opt() -> Result<()> {
 fn ensure_python_sdk() -> Result<()> {
     let python = project::venv_dir().join("bin").join("python");
     ensure(
-        "Python Azure SDK",
+        "Python azure-mgmt-redis",
         || {
-            let script =
-                "import azure.core, azure.mgmt.redis; from importlib.metadata import version; \
-                          print('azure-mgmt-redis', version('azure-mgmt-redis'))";
+            let script = "import azure.core, azure.mgmt.redis; \
+                          from importlib.metadata import version; print(version('azure-mgmt-redis'))";
             let output = Cmd::new(&python).args(["-c", script]).probe_output()?;
             Some(output.trim().to_owned())
         },
-        |_| true,
+        |version| version == AZURE_MGMT_REDIS_VERSION,
         || {
             if !Cmd::new(&python).args(["-c", "pass"]).probe() {
                 Cmd::new("python3")
@@ -235,7 +235,8 @@ fn ensure_python_sdk() -> Result<()> {
                     "--quiet",
                     "--disable-pip-version-check",
                 ])
-                .args(PYTHON_PACKAGES)
+                .arg(format!("azure-mgmt-redis=={AZURE_MGMT_REDIS_VERSION}"))
+                .arg("azure-core>=1.30,<2")
                 .run()
         },
     )
@@ -250,7 +251,7 @@ fn tool_version(program: &str, word: usize) -> Option<String> {
 
 /// `cargo install …` with the cargo that runs us.
 fn cargo_install(args: &[&str]) -> Result<()> {
-    Cmd::new(project::cargo()).arg("install").args(args).run()
+    Cmd::cargo().arg("install").args(args).run()
 }
 
 /// One idempotent step: if `current` finds `what` in a version that is

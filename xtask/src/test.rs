@@ -115,9 +115,7 @@ fn summarize(outcomes: &[(&str, Outcome)], counts: &TestCounts) -> Result<()> {
 
 /// `cargo fmt --check` over the whole workspace.
 fn format(_: &mut Run) -> Result<Option<&'static str>> {
-    Cmd::new(project::cargo())
-        .args(["fmt", "--all", "--check"])
-        .run()?;
+    Cmd::cargo().args(["fmt", "--all", "--check"]).run()?;
     Ok(None)
 }
 
@@ -132,8 +130,7 @@ fn console_build(state: &mut Run) -> Result<Option<&'static str>> {
 
 /// Every native package's tests; the end-to-end tests get `GEOREP_DIST`.
 fn native_tests(state: &mut Run) -> Result<Option<&'static str>> {
-    let mut cargo =
-        Cmd::new(project::cargo()).args(["test", "--workspace", "--exclude", CONSOLE_PACKAGE]);
+    let mut cargo = Cmd::cargo().args(["test", "--workspace", "--exclude", CONSOLE_PACKAGE]);
     if let Some(dist) = &state.dist {
         cargo = cargo.env("GEOREP_DIST", dist);
     }
@@ -147,7 +144,7 @@ fn browser_tests(state: &mut Run) -> Result<Option<&'static str>> {
     if !console_sources_exist() {
         return Ok(Some("the console has no src/lib.rs or src/main.rs yet"));
     }
-    Cmd::new(project::cargo())
+    Cmd::cargo()
         .args([
             "test",
             "--target",
@@ -165,7 +162,7 @@ fn browser_tests(state: &mut Run) -> Result<Option<&'static str>> {
 /// wasm32 for the console.
 fn clippy(_: &mut Run) -> Result<Option<&'static str>> {
     let deny = ["--", "-D", "warnings"];
-    Cmd::new(project::cargo())
+    Cmd::cargo()
         .args([
             "clippy",
             "--workspace",
@@ -176,7 +173,7 @@ fn clippy(_: &mut Run) -> Result<Option<&'static str>> {
         .args(deny)
         .run()?;
     if console_sources_exist() {
-        Cmd::new(project::cargo())
+        Cmd::cargo()
             .args([
                 "clippy",
                 "-p",
