@@ -11,6 +11,7 @@
 //!
 //! The API, the cache fleet and the control-plane store are added beside these.
 
+pub mod node;
 pub mod proxy;
 pub mod replication;
 pub mod sampler;

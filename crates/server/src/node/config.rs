@@ -1,0 +1,287 @@
+//! The configuration every node runs with, rendered as a `redis.conf`.
+//!
+//! The file is written afresh at every start from a [`NodeConfig`]: the
+//! control-plane store is the source of truth, never the file. It holds the
+//! access keys and the internal password, so it is created readable by its
+//! owner only.
+
+use std::fmt;
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use super::NodeError;
+
+/// The ACL user the control plane and replication links authenticate as.
+///
+/// Applications use the `default` user, whose passwords are the cache's two
+/// access keys; the internal user's password is fleet-wide and never changes
+/// with the keys, so regenerating a key never breaks replication.
+pub const INTERNAL_USER: &str = "georep";
+
+/// The config file's name inside the node's directory.
+pub const CONFIG_FILE: &str = "redis.conf";
+/// Redis's own log, inside the node's directory.
+pub const LOG_FILE: &str = "redis.log";
+/// Where Redis writes its pid, inside the node's directory.
+pub const PID_FILE: &str = "redis.pid";
+/// Where the process's stderr goes (fatal config errors are printed there).
+pub const STDERR_FILE: &str = "redis.stderr";
+
+/// Everything needed to start one `redis-server` process.
+///
+/// `Debug` leaves the secrets out, so a config can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NodeConfig {
+    /// The TCP port, on 127.0.0.1.
+    pub port: u16,
+    /// The node's own directory: config, log and pid file live here.
+    pub dir: PathBuf,
+    /// The cache's primary and secondary access keys; both authenticate the `default` user.
+    pub access_keys: [String; 2],
+    /// The fleet-wide password of the [`INTERNAL_USER`].
+    pub internal_password: String,
+    /// Start as a replica of this node (a cache's replica, or a geo-secondary's shard).
+    pub replica_of: Option<SocketAddr>,
+}
+
+impl fmt::Debug for NodeConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeConfig")
+            .field("port", &self.port)
+            .field("dir", &self.dir)
+            .field("access_keys", &"<redacted>")
+            .field("internal_password", &"<redacted>")
+            .field("replica_of", &self.replica_of)
+            .finish()
+    }
+}
+
+impl NodeConfig {
+    /// The address the node listens on.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    /// The path of the config file.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join(CONFIG_FILE)
+    }
+
+    /// The path of Redis's log.
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join(LOG_FILE)
+    }
+
+    /// The config file's text.
+    ///
+    /// Fails when a secret could not be written into a config line safely, or
+    /// when the directory's path is not UTF-8.
+    pub fn render(&self) -> Result<String, NodeError> {
+        check_secret("primary access key", &self.access_keys[0])?;
+        check_secret("secondary access key", &self.access_keys[1])?;
+        check_secret("internal password", &self.internal_password)?;
+        let dir = quote_path(&self.dir)?;
+        let file = |name: &str| quote_path(&self.dir.join(name));
+
+        let mut conf = String::new();
+        // `writeln!` into a String cannot fail.
+        let mut line = |text: String| {
+            let _ = writeln!(conf, "{text}");
+        };
+        line("# Written by georep-server at every start; edits are lost.".into());
+        line("# It holds secrets: keep it readable by its owner only.".into());
+        line("bind 127.0.0.1".into());
+        line(format!("port {}", self.port));
+        line("protected-mode no".into());
+        line("daemonize no".into());
+        line(format!("dir {dir}"));
+        line(format!("logfile {}", file(LOG_FILE)?));
+        line(format!("pidfile {}", file(PID_FILE)?));
+        // Persistence is off while geo-replicated (the seed's rule), and the
+        // RDB files a full sync writes are removed once used.
+        line("save \"\"".into());
+        line("appendonly no".into());
+        line("rdb-del-sync-files yes".into());
+        // A secondary refuses writes, and refuses everything while its full
+        // sync runs: that is the `MASTERDOWN` the seed describes.
+        line("replica-read-only yes".into());
+        line("replica-serve-stale-data no".into());
+        // Stream the snapshot straight to the socket, at once. Redis does not
+        // know the size of a streamed snapshot; the replication module
+        // estimates it from the primary's snapshot progress.
+        line("repl-diskless-sync yes".into());
+        line("repl-diskless-sync-delay 0".into());
+        // The primary pings its replicas every second rather than every ten,
+        // so `master_last_io_seconds_ago` (the connectivity lag metric) stays
+        // near zero on an idle, healthy link.
+        line("repl-ping-replica-period 1".into());
+        // Replication authenticates as the internal user, whose password is
+        // the same on every node, so access keys can change freely.
+        line(format!("masteruser {INTERNAL_USER}"));
+        line(format!("masterauth {}", self.internal_password));
+        line(format!(
+            "user default on >{} >{} ~* &* +@all",
+            self.access_keys[0], self.access_keys[1]
+        ));
+        line(format!(
+            "user {INTERNAL_USER} on >{} ~* &* +@all",
+            self.internal_password
+        ));
+        if let Some(primary) = self.replica_of {
+            line(format!("replicaof {} {}", primary.ip(), primary.port()));
+        }
+        Ok(conf)
+    }
+
+    /// Writes the config file into the node's directory, creating the
+    /// directory if needed, with owner-only permissions.
+    pub fn write(&self) -> Result<PathBuf, NodeError> {
+        let text = self.render()?;
+        let path = self.config_path();
+        let io_err = |source| NodeError::Config {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&self.dir).map_err(io_err)?;
+        write_private(&path, text.as_bytes()).map_err(io_err)?;
+        Ok(path)
+    }
+}
+
+/// Writes `bytes` to `path`, readable and writable by the owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // An existing file keeps its old mode through `open`: tighten it.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Refuses a secret that cannot be written as one bare word of a config line.
+///
+/// Azure's access keys are base64, which passes. Quotes, backslashes, spaces
+/// and control characters would change how Redis splits the line.
+pub(crate) fn check_secret(what: &'static str, secret: &str) -> Result<(), NodeError> {
+    let reason = if secret.is_empty() {
+        Some("it is empty")
+    } else if secret.len() > 512 {
+        Some("it is longer than 512 bytes")
+    } else if !secret
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\'))
+    {
+        Some("it may hold only printable ASCII without spaces, quotes or backslashes")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(NodeError::InvalidSecret { what, reason }),
+        None => Ok(()),
+    }
+}
+
+/// A path as a double-quoted config argument.
+fn quote_path(path: &Path) -> Result<String, NodeError> {
+    let text = path
+        .to_str()
+        .ok_or_else(|| NodeError::InvalidDir(path.to_owned()))?;
+    if text.chars().any(char::is_control) {
+        return Err(NodeError::InvalidDir(path.to_owned()));
+    }
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        if matches!(c, '"' | '\\') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    Ok(quoted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> NodeConfig {
+        NodeConfig {
+            port: 7000,
+            dir: PathBuf::from("/tmp/a node"),
+            access_keys: ["KEY1+/=".into(), "KEY2".into()],
+            internal_password: "internal".into(),
+            replica_of: None,
+        }
+    }
+
+    #[test]
+    fn renders_the_team_conventions() {
+        let text = config().render().unwrap();
+        for expected in [
+            "bind 127.0.0.1\n",
+            "port 7000\n",
+            "save \"\"\n",
+            "appendonly no\n",
+            "replica-read-only yes\n",
+            "replica-serve-stale-data no\n",
+            "repl-diskless-sync-delay 0\n",
+            "protected-mode no\n",
+            "daemonize no\n",
+            "dir \"/tmp/a node\"\n",
+            "logfile \"/tmp/a node/redis.log\"\n",
+            "masteruser georep\n",
+            "masterauth internal\n",
+            "user default on >KEY1+/= >KEY2 ~* &* +@all\n",
+            "user georep on >internal ~* &* +@all\n",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+        assert!(!text.contains("replicaof"));
+    }
+
+    #[test]
+    fn a_replica_names_its_primary() {
+        let mut config = config();
+        config.replica_of = Some("127.0.0.1:7001".parse().unwrap());
+        assert!(config
+            .render()
+            .unwrap()
+            .contains("replicaof 127.0.0.1 7001\n"));
+    }
+
+    #[test]
+    fn debug_hides_the_secrets() {
+        let text = format!("{:?}", config());
+        assert!(!text.contains("KEY1"));
+        assert!(!text.contains("internal\""));
+        assert!(text.contains("7000"));
+    }
+
+    #[test]
+    fn refuses_secrets_that_would_break_the_line() {
+        for bad in ["", "two words", "quo\"te", "back\\slash", "new\nline"] {
+            let mut config = config();
+            config.access_keys[1] = bad.into();
+            assert!(
+                matches!(config.render(), Err(NodeError::InvalidSecret { .. })),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn quotes_odd_directories() {
+        assert_eq!(
+            quote_path(Path::new("/a \"b\"\\c")).unwrap(),
+            r#""/a \"b\"\\c""#
+        );
+    }
+}

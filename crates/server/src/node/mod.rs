@@ -1,0 +1,580 @@
+//! One `redis-server` process: starting it, adopting it after a control-plane
+//! restart, talking to it, and stopping it.
+//!
+//! Every node follows the same conventions (see [`NodeConfig::render`]): it
+//! listens on 127.0.0.1, keeps no data on disk, refuses writes and stale reads
+//! as a replica, lets the cache's two access keys authenticate its `default`
+//! user, and has an internal user, [`INTERNAL_USER`], with a fleet-wide
+//! password. The control plane and replication links authenticate as that
+//! user, so changing a cache's access keys never disturbs either.
+//!
+//! A [`Node`] does not stop its process when dropped: nodes outlive the
+//! control plane, which adopts them again when it restarts
+//! ([`Node::adopt`]). They run in their own process group, so a Ctrl-C aimed
+//! at the control plane does not reach them.
+
+mod config;
+mod info;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{
+    AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo,
+};
+use thiserror::Error;
+use tokio::process::{Child, Command};
+use tokio::time::{sleep, timeout, Instant};
+use tracing::{debug, info, warn};
+
+pub use config::{NodeConfig, CONFIG_FILE, INTERNAL_USER, LOG_FILE, PID_FILE, STDERR_FILE};
+pub use info::{Info, ReplicaEntry, Role};
+
+/// Where Debian installs the server.
+pub const DEFAULT_REDIS_SERVER: &str = "/usr/bin/redis-server";
+
+/// How long a new node may take to answer `PING`.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a node may take to exit after `SHUTDOWN`, and again after `SIGKILL`.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often to look again while waiting for a process.
+const POLL: Duration = Duration::from_millis(20);
+/// Default bounds for control connections.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What can go wrong with a node.
+#[derive(Debug, Error)]
+pub enum NodeError {
+    /// A secret cannot be used in a node's config.
+    #[error("the {what} cannot be used: {reason}")]
+    InvalidSecret {
+        /// Which secret (never its value).
+        what: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The node's directory cannot be named in a config file.
+    #[error("the node directory {0:?} must be valid UTF-8 without control characters")]
+    InvalidDir(PathBuf),
+    /// The config file could not be written.
+    #[error("could not write the node config {path:?}: {source}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `redis-server` could not be run.
+    #[error("could not run {path:?}: {source}")]
+    Spawn {
+        /// The executable.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The process ended while starting.
+    #[error("redis-server on port {port} exited while starting ({status}); its log ends with:\n{log_tail}")]
+    Exited {
+        /// Its port.
+        port: u16,
+        /// How it ended.
+        status: String,
+        /// The last lines of its log and stderr, secrets removed.
+        log_tail: String,
+    },
+    /// Another process already answers on the port.
+    #[error("port {port} is already served by another redis-server (pid {other_pid:?})")]
+    PortInUse {
+        /// The port.
+        port: u16,
+        /// The other process, if it said.
+        other_pid: Option<u32>,
+    },
+    /// The process did not come up or go down in time.
+    #[error("redis-server on port {port} did not {what} within {waited:?}")]
+    Timeout {
+        /// Its port.
+        port: u16,
+        /// `start` or `stop`.
+        what: &'static str,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// The process to adopt is gone, or is not the node on that port.
+    #[error("cannot adopt pid {pid} on port {port}: {reason}")]
+    NotAdoptable {
+        /// The port.
+        port: u16,
+        /// The pid the store remembered.
+        pid: u32,
+        /// Why.
+        reason: String,
+    },
+    /// No control connection could be opened.
+    #[error("cannot connect to the node at {addr}: {source}")]
+    Connect {
+        /// The node.
+        addr: SocketAddr,
+        /// Why.
+        source: redis::RedisError,
+    },
+    /// A command failed or the node answered with an error.
+    #[error("{command} on the node at {addr} failed: {source}")]
+    Command {
+        /// The node.
+        addr: SocketAddr,
+        /// The command's name (never its arguments, which may be secrets).
+        command: &'static str,
+        /// The error, or the node's error reply.
+        source: redis::RedisError,
+    },
+    /// A signal could not be sent.
+    #[error("cannot signal pid {pid}: {source}")]
+    Signal {
+        /// The process.
+        pid: u32,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A running `redis-server` process.
+#[derive(Debug)]
+pub struct Node {
+    addr: SocketAddr,
+    pid: u32,
+    dir: Option<PathBuf>,
+    internal_password: String,
+    /// Present when this control plane started the process, so it can reap it.
+    child: Option<Child>,
+}
+
+impl Node {
+    /// Writes the node's config and starts `redis-server`, then waits until
+    /// it answers `PING` as the internal user.
+    ///
+    /// The process is not killed when the `Node` is dropped.
+    pub async fn start(redis_server: &Path, config: &NodeConfig) -> Result<Node, NodeError> {
+        let config_path = config.write()?;
+        let stderr = std::fs::File::create(config.dir.join(STDERR_FILE)).map_err(|source| {
+            NodeError::Config {
+                path: config.dir.join(STDERR_FILE),
+                source,
+            }
+        })?;
+        let mut child = Command::new(redis_server)
+            .arg(&config_path)
+            .current_dir(&config.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            // Its own process group: a Ctrl-C for the control plane must not
+            // take the caches down with it.
+            .process_group(0)
+            .kill_on_drop(false)
+            .spawn()
+            .map_err(|source| NodeError::Spawn {
+                path: redis_server.to_owned(),
+                source,
+            })?;
+        let pid = child.id().unwrap_or_default();
+        let addr = config.addr();
+        debug!(
+            port = config.port,
+            pid, "started redis-server, waiting for it to answer"
+        );
+
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().map_err(|source| NodeError::Spawn {
+                path: redis_server.to_owned(),
+                source,
+            })? {
+                return Err(NodeError::Exited {
+                    port: config.port,
+                    status: status.to_string(),
+                    log_tail: log_tail(config),
+                });
+            }
+            match server_pid(addr, &config.internal_password).await {
+                Ok(found) if found == Some(pid) => break,
+                Ok(other_pid) => {
+                    // Someone else answers on our port; ours will fail to bind.
+                    let _ = child.start_kill();
+                    let _ = child.wait().await;
+                    return Err(NodeError::PortInUse {
+                        port: config.port,
+                        other_pid,
+                    });
+                }
+                Err(_) if Instant::now() < deadline => sleep(POLL).await,
+                Err(_) => {
+                    let _ = child.start_kill();
+                    let _ = child.wait().await;
+                    return Err(NodeError::Timeout {
+                        port: config.port,
+                        what: "start",
+                        waited: START_TIMEOUT,
+                    });
+                }
+            }
+        }
+        info!(port = config.port, pid, replica_of = ?config.replica_of, "node is up");
+        Ok(Node {
+            addr,
+            pid,
+            dir: Some(config.dir.clone()),
+            internal_password: config.internal_password.clone(),
+            child: Some(child),
+        })
+    }
+
+    /// Takes charge of a node started by an earlier run of the control plane.
+    ///
+    /// Succeeds only if the process is alive and the server on `port`
+    /// answers the internal user and reports `pid` as its own.
+    pub async fn adopt(port: u16, pid: u32, internal_password: &str) -> Result<Node, NodeError> {
+        let not = |reason: String| NodeError::NotAdoptable { port, pid, reason };
+        if !process_alive(pid) {
+            return Err(not("the process is not running".into()));
+        }
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        match server_pid(addr, internal_password).await {
+            Ok(Some(found)) if found == pid => {}
+            Ok(found) => {
+                return Err(not(format!("the server on the port reports pid {found:?}")));
+            }
+            Err(e) => return Err(not(format!("it does not answer: {e}"))),
+        }
+        info!(port, pid, "adopted running node");
+        Ok(Node {
+            addr,
+            pid,
+            dir: None,
+            internal_password: internal_password.to_owned(),
+            child: None,
+        })
+    }
+
+    /// Where the node listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Its process id, for the store.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Its directory, when this run of the control plane started it.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// A control connection, as the internal user.
+    pub async fn connect(&self) -> Result<MultiplexedConnection, NodeError> {
+        connect(self.addr, &self.internal_password).await
+    }
+
+    /// `INFO` for the given sections (e.g. `["replication", "stats"]`).
+    pub async fn info(&self, sections: &[&str]) -> Result<Info, NodeError> {
+        info(self.addr, &self.internal_password, sections).await
+    }
+
+    /// Whether the node answers `PING`.
+    pub async fn ping(&self) -> Result<(), NodeError> {
+        let mut conn = self.connect().await?;
+        redis::cmd("PING")
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(command_error(self.addr, "PING"))
+    }
+
+    /// Makes exactly these two keys the passwords of the `default` user.
+    pub async fn set_access_keys(&self, keys: &[String; 2]) -> Result<(), NodeError> {
+        set_access_keys(self.addr, &self.internal_password, keys).await
+    }
+
+    /// Whether the process is still running.
+    pub fn is_alive(&self) -> bool {
+        process_alive(self.pid)
+    }
+
+    /// Stops the node: `SHUTDOWN NOSAVE NOW`, then `SIGKILL` if it lingers.
+    pub async fn stop(mut self) -> Result<(), NodeError> {
+        if let Ok(mut conn) = self.connect().await {
+            // The server exits instead of answering, so the error is expected.
+            let _ = redis::cmd("SHUTDOWN")
+                .arg("NOSAVE")
+                .arg("NOW")
+                .arg("FORCE")
+                .query_async::<()>(&mut conn)
+                .await;
+        }
+        if self.wait_exit(STOP_TIMEOUT).await {
+            info!(port = self.port(), pid = self.pid, "node stopped");
+            return Ok(());
+        }
+        warn!(
+            port = self.port(),
+            pid = self.pid,
+            "node ignored SHUTDOWN; killing it"
+        );
+        self.kill().await
+    }
+
+    /// Kills the process with `SIGKILL` (as `kill -9` does) and waits until it is gone.
+    pub async fn kill(mut self) -> Result<(), NodeError> {
+        self.kill_now()?;
+        if self.wait_exit(STOP_TIMEOUT).await {
+            info!(port = self.port(), pid = self.pid, "node killed");
+            Ok(())
+        } else {
+            Err(NodeError::Timeout {
+                port: self.port(),
+                what: "stop",
+                waited: STOP_TIMEOUT,
+            })
+        }
+    }
+
+    /// Sends `SIGKILL` without waiting: for drop guards and crash tests.
+    pub fn kill_now(&self) -> Result<(), NodeError> {
+        signal(self.pid, libc::SIGKILL)
+    }
+
+    /// Waits up to `limit` for the process to end; true if it did.
+    async fn wait_exit(&mut self, limit: Duration) -> bool {
+        if let Some(child) = self.child.as_mut() {
+            return timeout(limit, child.wait()).await.is_ok();
+        }
+        let deadline = Instant::now() + limit;
+        while process_alive(self.pid) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            sleep(POLL).await;
+        }
+        true
+    }
+}
+
+/// Opens a control connection to the node at `addr` as the internal user.
+pub async fn connect(
+    addr: SocketAddr,
+    internal_password: &str,
+) -> Result<MultiplexedConnection, NodeError> {
+    connect_with_timeouts(addr, internal_password, CONNECT_TIMEOUT, RESPONSE_TIMEOUT).await
+}
+
+/// [`connect`], with explicit bounds on connecting and on each reply.
+pub async fn connect_with_timeouts(
+    addr: SocketAddr,
+    internal_password: &str,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+) -> Result<MultiplexedConnection, NodeError> {
+    let connect_error = |source| NodeError::Connect { addr, source };
+    let info = ConnectionAddr::Tcp(addr.ip().to_string(), addr.port())
+        .into_connection_info()
+        .map_err(connect_error)?
+        .set_redis_settings(
+            RedisConnectionInfo::default()
+                .set_username(INTERNAL_USER)
+                .set_password(internal_password)
+                // Redis 7.0 does not know CLIENT SETINFO.
+                .set_skip_set_lib_name(),
+        );
+    let client = Client::open(info).map_err(connect_error)?;
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(connect_timeout))
+        .set_response_timeout(Some(response_timeout));
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .map_err(connect_error)
+}
+
+/// `INFO` of the given sections from the node at `addr`, over a fresh connection.
+pub async fn info(
+    addr: SocketAddr,
+    internal_password: &str,
+    sections: &[&str],
+) -> Result<Info, NodeError> {
+    let mut conn = connect(addr, internal_password).await?;
+    info_on(&mut conn, addr, sections).await
+}
+
+/// `INFO` of the given sections over an existing connection to `addr`.
+pub async fn info_on(
+    conn: &mut MultiplexedConnection,
+    addr: SocketAddr,
+    sections: &[&str],
+) -> Result<Info, NodeError> {
+    let text: String = redis::cmd("INFO")
+        .arg(sections)
+        .query_async(conn)
+        .await
+        .map_err(command_error(addr, "INFO"))?;
+    Ok(Info::parse(&text))
+}
+
+/// Makes exactly `keys` the passwords of the `default` user of the node at
+/// `addr` (`ACL SETUSER default resetpass >k1 >k2`). Open connections stay
+/// authenticated; replication is unaffected because it uses the internal user.
+pub async fn set_access_keys(
+    addr: SocketAddr,
+    internal_password: &str,
+    keys: &[String; 2],
+) -> Result<(), NodeError> {
+    config::check_secret("primary access key", &keys[0])?;
+    config::check_secret("secondary access key", &keys[1])?;
+    let mut conn = connect(addr, internal_password).await?;
+    redis::cmd("ACL")
+        .arg("SETUSER")
+        .arg("default")
+        .arg("on")
+        .arg("resetpass")
+        .arg(format!(">{}", keys[0]))
+        .arg(format!(">{}", keys[1]))
+        .query_async::<()>(&mut conn)
+        .await
+        .map_err(command_error(addr, "ACL SETUSER"))?;
+    info!(%addr, "access keys updated");
+    Ok(())
+}
+
+/// Maps a redis error to [`NodeError::Command`].
+pub(crate) fn command_error(
+    addr: SocketAddr,
+    command: &'static str,
+) -> impl FnOnce(redis::RedisError) -> NodeError {
+    move |source| NodeError::Command {
+        addr,
+        command,
+        source,
+    }
+}
+
+/// The pid the server at `addr` reports, if it answers the internal user.
+async fn server_pid(addr: SocketAddr, internal_password: &str) -> Result<Option<u32>, NodeError> {
+    let mut conn = connect_with_timeouts(
+        addr,
+        internal_password,
+        Duration::from_millis(500),
+        Duration::from_secs(2),
+    )
+    .await?;
+    Ok(info_on(&mut conn, addr, &["server"]).await?.process_id())
+}
+
+/// Sends `signal` to `pid`.
+fn signal(pid: u32, signal: libc::c_int) -> Result<(), NodeError> {
+    let raw = libc::pid_t::try_from(pid).unwrap_or(0);
+    if raw <= 0 {
+        // kill(0 or negative) would hit whole process groups.
+        return Err(NodeError::Signal {
+            pid,
+            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        });
+    }
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    if unsafe { libc::kill(raw, signal) } == 0 {
+        return Ok(());
+    }
+    let source = std::io::Error::last_os_error();
+    if source.raw_os_error() == Some(libc::ESRCH) {
+        // Already gone: what the caller wanted.
+        return Ok(());
+    }
+    Err(NodeError::Signal { pid, source })
+}
+
+/// Whether `pid` is a running process (a zombie counts as ended).
+pub fn process_alive(pid: u32) -> bool {
+    let Ok(raw) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if raw <= 0 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks that the process exists.
+    let exists = unsafe { libc::kill(raw, 0) } == 0
+        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    if !exists {
+        return false;
+    }
+    // /proc/<pid>/stat is "pid (comm) S ...": the state follows the last ')'.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| state != 'Z' && state != 'X'),
+        Err(_) => true,
+    }
+}
+
+/// The last lines of a node's log and stderr, with its secrets blanked out.
+fn log_tail(config: &NodeConfig) -> String {
+    let mut text = String::new();
+    for file in [LOG_FILE, STDERR_FILE] {
+        if let Ok(content) = std::fs::read_to_string(config.dir.join(file)) {
+            let lines: Vec<&str> = content.lines().collect();
+            let start = lines.len().saturating_sub(10);
+            for line in &lines[start..] {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    let secrets = [
+        config.access_keys[0].as_str(),
+        config.access_keys[1].as_str(),
+        config.internal_password.as_str(),
+    ];
+    redact(&text, &secrets)
+}
+
+/// `text` with every non-empty secret replaced.
+fn redact(text: &str, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_owned(), |text, secret| {
+            text.replace(secret, "<redacted>")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_removes_every_secret() {
+        assert_eq!(
+            redact(">k1 >k2 masterauth pw", &["k1", "k2", "pw", ""]),
+            "><redacted> ><redacted> masterauth <redacted>"
+        );
+    }
+
+    #[test]
+    fn own_process_is_alive_and_pid_zero_is_not() {
+        assert!(process_alive(std::process::id()));
+        assert!(!process_alive(0));
+        assert!(!process_alive(u32::MAX));
+    }
+
+    #[test]
+    fn refuses_to_signal_process_groups() {
+        assert!(signal(0, 0).is_err());
+    }
+}

@@ -1,0 +1,177 @@
+//! Helpers for the data-plane tests: real `redis-server` nodes in temporary
+//! directories on free ports, killed when the test ends however it ends.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use georep_server::node::{Node, NodeConfig, DEFAULT_REDIS_SERVER};
+use redis::aio::MultiplexedConnection;
+use redis::{
+    AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo,
+};
+use tempfile::TempDir;
+
+/// The fleet-wide internal password the tests use.
+pub const INTERNAL: &str = "internal-Pa55word";
+/// A cache's two access keys, as Azure makes them (base64).
+pub const KEY1: &str = "pRimAry+Key/Number1=";
+pub const KEY2: &str = "sEcondAry+Key/Number2=";
+
+/// The `redis-server` to run: `$REDIS_SERVER`, or Debian's.
+pub fn redis_server() -> PathBuf {
+    std::env::var_os("REDIS_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_REDIS_SERVER))
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+/// A node for one test; `SIGKILL`ed when dropped.
+pub struct TestNode {
+    pub config: NodeConfig,
+    node: Option<Node>,
+    _dir: Arc<TempDir>,
+}
+
+impl TestNode {
+    /// A node that starts as a primary.
+    pub async fn start() -> TestNode {
+        TestNode::start_with(None).await
+    }
+
+    /// A node that starts as a replica of `replica_of`, if given.
+    pub async fn start_with(replica_of: Option<SocketAddr>) -> TestNode {
+        let dir = Arc::new(TempDir::new().expect("temp dir"));
+        let config = NodeConfig {
+            port: free_port(),
+            dir: dir.path().join("node"),
+            access_keys: [KEY1.into(), KEY2.into()],
+            internal_password: INTERNAL.into(),
+            replica_of,
+        };
+        let node = Node::start(&redis_server(), &config)
+            .await
+            .expect("node starts");
+        TestNode {
+            config,
+            node: Some(node),
+            _dir: dir,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.config.addr()
+    }
+
+    pub fn node(&self) -> &Node {
+        self.node.as_ref().expect("the node is running")
+    }
+
+    /// Takes the node out of the guard (the guard then kills nothing).
+    pub fn take(&mut self) -> Node {
+        self.node.take().expect("the node is running")
+    }
+
+    /// Puts a node (e.g. an adopted one) under the guard.
+    pub fn put(&mut self, node: Node) {
+        self.node = Some(node);
+    }
+
+    /// `kill -9`, and wait until the process is gone.
+    pub async fn kill9(&mut self) {
+        self.take().kill().await.expect("kill -9");
+    }
+
+    /// Starts the node again, on the same port and directory.
+    pub async fn restart(&mut self, replica_of: Option<SocketAddr>) {
+        assert!(self.node.is_none(), "kill the node first");
+        self.config.replica_of = replica_of;
+        let node = Node::start(&redis_server(), &self.config)
+            .await
+            .expect("node restarts");
+        self.node = Some(node);
+    }
+
+    /// A connection as an application makes it: the `default` user with `key`.
+    pub async fn client(&self, key: &str) -> MultiplexedConnection {
+        app_client(self.addr(), key).await.expect("client connects")
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if let Some(node) = self.node.take() {
+            let _ = node.kill_now();
+        }
+    }
+}
+
+/// Connects like `redis-cli -h 127.0.0.1 -p PORT -a KEY`.
+pub async fn app_client(addr: SocketAddr, key: &str) -> redis::RedisResult<MultiplexedConnection> {
+    let info = ConnectionAddr::Tcp(addr.ip().to_string(), addr.port())
+        .into_connection_info()?
+        .set_redis_settings(
+            RedisConnectionInfo::default()
+                .set_password(key)
+                .set_skip_set_lib_name(),
+        );
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(10)));
+    Client::open(info)?
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+}
+
+/// Polls `probe` every 20 ms until it returns `Some`, for at most `limit`.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting for {what} after {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The error code and text of a failed command, e.g. `READONLY You can't…`.
+pub fn error_text(err: &redis::RedisError) -> String {
+    match (err.code(), err.detail()) {
+        (Some(code), Some(detail)) => format!("{code} {detail}"),
+        (Some(code), None) => code.to_owned(),
+        _ => err.to_string(),
+    }
+}
+
+/// Writes `count` keys of `size` bytes each, pipelined.
+pub async fn fill(conn: &mut MultiplexedConnection, prefix: &str, count: usize, size: usize) {
+    let value = "v".repeat(size);
+    for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
+        let mut pipe = redis::pipe();
+        for i in chunk {
+            pipe.cmd("SET")
+                .arg(format!("{prefix}:{i}"))
+                .arg(&value)
+                .ignore();
+        }
+        pipe.query_async::<()>(conn).await.expect("fill");
+    }
+}
