@@ -1,0 +1,98 @@
+//! The control plane's shared state, and the views every handler needs:
+//! a cache as ARM shows it and as the rules see it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use georep_core::arm::{RedisResource, ResourceRef};
+use georep_core::model::LinkEnd;
+use georep_core::{Cache, CacheId, ProvisioningState};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::api::ApiError;
+use crate::cache::CacheRecord;
+use crate::fleet::Fleet;
+use crate::links::LinkRecord;
+use crate::store::Store;
+
+/// Everything the handlers and background tasks share.
+pub struct App {
+    /// The control-plane database.
+    pub store: Store,
+    /// The running `redis-server` nodes.
+    pub fleet: Fleet,
+    /// Where exports and imports live.
+    pub data_dir: PathBuf,
+    /// Serializes every check-then-change, so two requests can't both pass
+    /// a rule that only one of them may (such as linking the same cache twice).
+    changes: Mutex<()>,
+}
+
+/// The handle handlers get.
+pub type SharedApp = Arc<App>;
+
+impl App {
+    /// Puts the pieces together.
+    pub fn new(store: Store, fleet: Fleet, data_dir: PathBuf) -> App {
+        App {
+            store,
+            fleet,
+            data_dir,
+            changes: Mutex::new(()),
+        }
+    }
+
+    /// Takes the change lock; hold it from the first check to the last write.
+    pub async fn lock_changes(&self) -> MutexGuard<'_, ()> {
+        self.changes.lock().await
+    }
+
+    /// The cache with this id, or a 404.
+    pub fn cache(&self, id: &CacheId) -> Result<CacheRecord, ApiError> {
+        self.store
+            .cache(id)?
+            .ok_or_else(|| ApiError::cache_not_found(&id.name))
+    }
+
+    /// The state ARM reports for a cache: its own operation's, or else its link's.
+    pub fn provisioning_state(
+        &self,
+        cache: &CacheRecord,
+        link: Option<&LinkRecord>,
+    ) -> ProvisioningState {
+        match (cache.provisioning_state, link) {
+            (ProvisioningState::Succeeded, Some(link)) => {
+                link.pair.state.cache_provisioning_state()
+            }
+            (own, _) => own,
+        }
+    }
+
+    /// The ARM resource of a cache.
+    pub fn resource(&self, cache: &CacheRecord) -> Result<RedisResource, ApiError> {
+        let link = self.store.link_of(&cache.id)?;
+        let nodes = self.store.nodes(&cache.id)?;
+        let linked_servers = link
+            .iter()
+            .map(|l| ResourceRef {
+                id: cache.id.linked_server_id(&l.peer_of(&cache.id).name),
+            })
+            .collect();
+        Ok(cache.to_resource(
+            self.provisioning_state(cache, link.as_ref()),
+            &nodes,
+            linked_servers,
+        ))
+    }
+
+    /// The rules' view of a cache, with its firewall rules and its link's role.
+    pub fn core_view(&self, cache: &CacheRecord) -> Result<Cache, ApiError> {
+        let link = self.store.link_of(&cache.id)?;
+        let rules = self.store.firewall_rules(&cache.id)?;
+        let end = link.as_ref().map(|l| LinkEnd {
+            peer: l.peer_of(&cache.id).clone(),
+            role: Some(l.role_of(&cache.id)),
+        });
+        Ok(cache.to_core(self.provisioning_state(cache, link.as_ref()), rules, end))
+    }
+}

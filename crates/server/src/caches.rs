@@ -1,0 +1,725 @@
+//! Cache operations: create, update, delete, keys, export and import, reboot.
+//!
+//! Each checks georep-core's restrictions through the cache's rules view
+//! before changing anything, under the app's change lock; the slow part
+//! (starting or stopping processes, writing files) runs in the background
+//! and is tracked by an [`OperationRecord`].
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use georep_core::arm::{
+    AccessKeys, ExportParameters, ImportParameters, KeyType, RebootParameters,
+    RedisCreateParameters, RedisResource, RedisUpdateParameters,
+};
+use georep_core::model::SkuName;
+use georep_core::{check_change, regions, CacheId, Change, ProvisioningState, Sku};
+
+use crate::api::ApiError;
+use crate::app::SharedApp;
+use crate::cache::{reported_redis_version, CacheRecord, NodeSlot};
+use crate::links::finish_operation;
+use crate::ops::{OperationKind, OperationRecord};
+
+/// The most shards a local cache may have.
+pub const MAX_SHARDS: u32 = 10;
+/// The most replicas per primary ARM allows.
+pub const MAX_REPLICAS: u32 = 3;
+
+/// A fresh access key: 32 random bytes, base64 like Azure's.
+pub fn new_access_key() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64(&bytes)
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    while out.len() % 4 != 0 {
+        out.push('=');
+    }
+    out
+}
+
+/// The node layout of a cache shape: per shard, a primary then its replicas.
+fn layout(shards: u32, replicas: u32, ports: &[u16]) -> Vec<NodeSlot> {
+    let mut ports = ports.iter().copied();
+    let mut nodes = Vec::new();
+    for shard in 0..shards.max(1) {
+        for replica in 0..=replicas {
+            if let Some(port) = ports.next() {
+                nodes.push(NodeSlot {
+                    shard,
+                    replica,
+                    port,
+                });
+            }
+        }
+    }
+    nodes
+}
+
+/// Checks a requested shape and returns its replica count.
+fn validate_shape(
+    sku: &Sku,
+    replicas: Option<u32>,
+    shard_count: u32,
+    persistence: bool,
+) -> Result<u32, ApiError> {
+    if !sku.is_valid() {
+        return Err(ApiError::invalid(
+            "properties.sku",
+            format!("{sku} is not a size Azure Cache for Redis offers: Basic and Standard are family C with capacity 0 to 6, Premium is family P with capacity 1 to 5."),
+        ));
+    }
+    let premium = sku.name == SkuName::Premium;
+    if !premium && shard_count > 0 {
+        return Err(ApiError::invalid(
+            "properties.shardCount",
+            "Clustering is available on the Premium tier only.",
+        ));
+    }
+    if !premium && persistence {
+        return Err(ApiError::invalid(
+            "properties.redisConfiguration",
+            "Data persistence is available on the Premium tier only.",
+        ));
+    }
+    if shard_count > MAX_SHARDS {
+        return Err(ApiError::invalid(
+            "properties.shardCount",
+            format!("A cache may have at most {MAX_SHARDS} shards here."),
+        ));
+    }
+    match sku.name {
+        SkuName::Basic => match replicas {
+            None | Some(0) => Ok(0),
+            Some(_) => Err(ApiError::invalid(
+                "properties.replicasPerPrimary",
+                "A Basic cache has no replicas.",
+            )),
+        },
+        SkuName::Standard => match replicas {
+            None | Some(1) => Ok(1),
+            Some(_) => Err(ApiError::invalid(
+                "properties.replicasPerPrimary",
+                "A Standard cache has exactly one replica.",
+            )),
+        },
+        SkuName::Premium => match replicas.unwrap_or(1) {
+            n @ 1..=MAX_REPLICAS => Ok(n),
+            _ => Err(ApiError::invalid(
+                "properties.replicasPerPrimary",
+                format!("A Premium cache has 1 to {MAX_REPLICAS} replicas per primary."),
+            )),
+        },
+    }
+}
+
+/// What a cache `PUT` did.
+pub enum Put {
+    /// A new cache, starting.
+    Created(Box<RedisResource>, OperationRecord),
+    /// An existing cache, updated in place.
+    Updated(Box<RedisResource>),
+}
+
+/// `PUT …/redis/{name}`: creates a cache and starts its nodes, or updates an existing one.
+pub async fn put(
+    app: &SharedApp,
+    id: &CacheId,
+    params: RedisCreateParameters,
+) -> Result<Put, ApiError> {
+    let location = regions::find(&params.location)
+        .map(|r| r.name.clone())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "location",
+                format!("'{}' is not an Azure region.", params.location),
+            )
+        })?;
+    let p = params.properties;
+    let redis_version = reported_redis_version(p.redis_version.as_deref()).ok_or_else(|| {
+        ApiError::invalid(
+            "properties.redisVersion",
+            "The Redis version must be '4', '6' or 'latest'.",
+        )
+    })?;
+
+    if app.store.cache(id)?.is_some() {
+        // ARM's PUT is create-or-update: the same rules as PATCH apply.
+        let update = RedisUpdateParameters {
+            tags: Some(params.tags),
+            properties: Some(georep_core::arm::RedisUpdateProperties {
+                sku: Some(p.sku),
+                shard_count: Some(p.shard_count.unwrap_or(0)),
+                redis_configuration: p.redis_configuration,
+                enable_non_ssl_port: p.enable_non_ssl_port,
+                minimum_tls_version: p.minimum_tls_version,
+                replicas_per_master: p.replicas_per_master,
+                replicas_per_primary: p.replicas_per_primary,
+                public_network_access: p.public_network_access,
+            }),
+        };
+        return Ok(Put::Updated(Box::new(update_cache(app, id, update).await?)));
+    }
+
+    let shard_count = p.shard_count.unwrap_or(0);
+    let redis_configuration = p.redis_configuration.unwrap_or_default();
+    let replicas = validate_shape(
+        &p.sku,
+        p.replicas_per_primary.or(p.replicas_per_master),
+        shard_count,
+        redis_configuration.persistence().enabled(),
+    )?;
+    let record = CacheRecord {
+        id: id.clone(),
+        location,
+        tags: params.tags,
+        zones: params.zones,
+        sku: p.sku,
+        redis_version,
+        replicas_per_primary: replicas,
+        shard_count,
+        redis_configuration,
+        enable_non_ssl_port: p.enable_non_ssl_port.unwrap_or(false),
+        minimum_tls_version: p.minimum_tls_version,
+        public_network_access: p.public_network_access.or(Some("Enabled".into())),
+        subnet_id: p.subnet_id,
+        private_endpoints: vec![],
+        provisioning_state: ProvisioningState::Creating,
+        keys: AccessKeys {
+            primary_key: new_access_key(),
+            secondary_key: new_access_key(),
+        },
+    };
+
+    let _changes = app.lock_changes().await;
+    if app.store.cache(id)?.is_some() {
+        return Err(ApiError::conflict(
+            "Conflict",
+            format!("Cache '{}' was created by another request.", id.name),
+        ));
+    }
+    let ports = app
+        .fleet
+        .allocate_ports(&app.store, record.node_count() as usize)?;
+    let nodes = layout(shard_count, replicas, &ports);
+    let op = OperationRecord::start(
+        &id.subscription,
+        &record.location,
+        OperationKind::CreateCache,
+        id.to_string(),
+    );
+    app.store.put_operation(&op)?;
+    app.store.put_cache(&record)?;
+    app.store.set_nodes(id, &nodes)?;
+    tracing::info!(cache = %id.name, nodes = nodes.len(), "creating cache");
+    let mut resource = app.resource(&record)?;
+    resource.properties.access_keys = Some(record.keys.clone());
+    tokio::spawn(finish_creating(app.clone(), record, op.id.clone()));
+    Ok(Put::Created(Box::new(resource), op))
+}
+
+/// Starts (or, after a restart, adopts) a cache's nodes, then marks it running.
+pub async fn finish_creating(app: SharedApp, record: CacheRecord, op_id: String) {
+    let outcome = match app.store.nodes(&record.id) {
+        Ok(nodes) => app
+            .fleet
+            .start(&record, &nodes)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let _changes = app.lock_changes().await;
+    let Ok(Some(mut record)) = app.store.cache(&record.id) else {
+        return;
+    };
+    record.provisioning_state = match &outcome {
+        Ok(()) => ProvisioningState::Succeeded,
+        Err(error) => {
+            tracing::error!(cache = %record.id.name, %error, "could not start the cache");
+            ProvisioningState::Failed
+        }
+    };
+    if let Err(error) = app.store.put_cache(&record) {
+        tracing::error!(%error, "could not record the cache");
+    }
+    finish_operation(&app, Some(&op_id), outcome.err());
+    tracing::info!(cache = %record.id.name, state = %record.provisioning_state, "cache created");
+}
+
+/// The changes an update asks for, as georep-core names them.
+fn changes(
+    record: &CacheRecord,
+    update: &georep_core::arm::RedisUpdateProperties,
+) -> BTreeSet<ChangeKey> {
+    let mut changes = BTreeSet::new();
+    if update.sku.is_some_and(|sku| sku != record.sku)
+        || update
+            .replicas_per_primary
+            .or(update.replicas_per_master)
+            .is_some_and(|r| r != record.replicas_per_primary)
+    {
+        changes.insert(ChangeKey(0));
+    }
+    if update.shard_count.is_some_and(|n| n != record.shard_count) {
+        changes.insert(ChangeKey(1));
+    }
+    if let Some(config) = &update.redis_configuration {
+        let now = record.redis_configuration.persistence();
+        let asked = config.persistence();
+        if (asked.rdb && !now.rdb) || (asked.aof && !now.aof) {
+            changes.insert(ChangeKey(2));
+        }
+    }
+    changes
+}
+
+/// An ordered stand-in for [`Change`], which isn't `Ord`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct ChangeKey(u8);
+
+impl ChangeKey {
+    fn change(self) -> Change {
+        match self.0 {
+            0 => Change::Scale,
+            1 => Change::ChangeShardCount,
+            _ => Change::EnablePersistence,
+        }
+    }
+}
+
+/// `PATCH …/redis/{name}`: scale, change shard count or persistence, and simple settings.
+pub async fn update(
+    app: &SharedApp,
+    id: &CacheId,
+    update: RedisUpdateParameters,
+) -> Result<RedisResource, ApiError> {
+    update_cache(app, id, update).await
+}
+
+async fn update_cache(
+    app: &SharedApp,
+    id: &CacheId,
+    update: RedisUpdateParameters,
+) -> Result<RedisResource, ApiError> {
+    let _changes = app.lock_changes().await;
+    let mut record = app.cache(id)?;
+    let view = app.core_view(&record)?;
+    let props = update.properties.unwrap_or_default();
+    let asked = changes(&record, &props);
+    for change in &asked {
+        check_change(&view, change.change())?;
+    }
+    if !asked.is_empty() && !view.provisioning_state.is_running() {
+        return Err(ApiError::conflict(
+            "OperationInProgress",
+            format!(
+                "Cache '{}' is {}; wait until it is Succeeded.",
+                id.name, view.provisioning_state
+            ),
+        ));
+    }
+
+    let sku = props.sku.unwrap_or(record.sku);
+    let shard_count = props.shard_count.unwrap_or(record.shard_count);
+    let config = props
+        .redis_configuration
+        .clone()
+        .unwrap_or_else(|| record.redis_configuration.clone());
+    let replicas = validate_shape(
+        &sku,
+        props
+            .replicas_per_primary
+            .or(props.replicas_per_master)
+            .or(Some(record.replicas_per_primary))
+            .filter(|_| sku.name == SkuName::Premium),
+        shard_count,
+        config.persistence().enabled(),
+    )?;
+    let reshape = shard_count != record.shard_count || replicas != record.replicas_per_primary;
+    let persistence_changed = config.persistence() != record.redis_configuration.persistence();
+
+    record.sku = sku;
+    record.shard_count = shard_count;
+    record.replicas_per_primary = replicas;
+    record.redis_configuration = config;
+    if let Some(tags) = update.tags {
+        record.tags = tags;
+    }
+    if let Some(v) = props.enable_non_ssl_port {
+        record.enable_non_ssl_port = v;
+    }
+    if let Some(v) = props.minimum_tls_version {
+        record.minimum_tls_version = Some(v);
+    }
+    if let Some(v) = props.public_network_access {
+        record.public_network_access = Some(v);
+    }
+
+    if reshape {
+        // Keep the nodes that stay, start the new ones, stop the rest.
+        let old = app.store.nodes(id)?;
+        let wanted = layout(shard_count, replicas, &[]).len();
+        let mut nodes: Vec<NodeSlot> = Vec::with_capacity(wanted);
+        let mut fresh = app.fleet.allocate_ports(&app.store, wanted)?.into_iter();
+        for shard in 0..shard_count.max(1) {
+            for replica in 0..=replicas {
+                let kept = old
+                    .iter()
+                    .find(|n| n.shard == shard && n.replica == replica);
+                let port = match kept {
+                    Some(n) => n.port,
+                    None => fresh.next().unwrap_or_default(),
+                };
+                nodes.push(NodeSlot {
+                    shard,
+                    replica,
+                    port,
+                });
+            }
+        }
+        let gone: Vec<NodeSlot> = old.iter().filter(|n| !nodes.contains(n)).copied().collect();
+        app.fleet.stop_nodes(id, &gone).await;
+        app.store.set_nodes(id, &nodes)?;
+        app.fleet
+            .start(&record, &nodes)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    } else if persistence_changed {
+        let nodes = app.store.nodes(id)?;
+        app.fleet
+            .start(&record, &nodes)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    app.store.put_cache(&record)?;
+    tracing::info!(cache = %id.name, "cache updated");
+    app.resource(&record)
+}
+
+/// `DELETE …/redis/{name}`: refused while linked; otherwise stops the nodes in the background.
+/// `None` when there was no such cache (ARM answers 204).
+pub async fn delete(app: &SharedApp, id: &CacheId) -> Result<Option<OperationRecord>, ApiError> {
+    let _changes = app.lock_changes().await;
+    let Some(mut record) = app.store.cache(id)? else {
+        return Ok(None);
+    };
+    check_change(&app.core_view(&record)?, Change::Delete)?;
+    Ok(Some(start_deleting(app, &mut record)?))
+}
+
+fn start_deleting(app: &SharedApp, record: &mut CacheRecord) -> Result<OperationRecord, ApiError> {
+    record.provisioning_state = ProvisioningState::Deleting;
+    let op = OperationRecord::start(
+        &record.id.subscription,
+        &record.location,
+        OperationKind::DeleteCache,
+        record.id.to_string(),
+    );
+    app.store.put_operation(&op)?;
+    app.store.put_cache(record)?;
+    tracing::info!(cache = %record.id.name, "deleting cache");
+    tokio::spawn(finish_deleting(
+        app.clone(),
+        record.id.clone(),
+        op.id.clone(),
+    ));
+    Ok(op)
+}
+
+/// Stops a cache's nodes, removes their files and forgets the cache.
+pub async fn finish_deleting(app: SharedApp, id: CacheId, op_id: String) {
+    let nodes = app.store.nodes(&id).unwrap_or_default();
+    app.fleet.stop_nodes(&id, &nodes).await;
+    app.fleet.forget(&id).await;
+    let _changes = app.lock_changes().await;
+    let outcome = app.store.delete_cache(&id).map_err(|e| e.to_string());
+    finish_operation(&app, Some(&op_id), outcome.err());
+    tracing::info!(cache = %id.name, "cache deleted");
+}
+
+/// `DELETE /subscriptions/{sub}/resourceGroups/{group}`: deletes the group's
+/// unlinked caches; linked ones stay, and the refusal names each of them.
+pub async fn delete_group(
+    app: &SharedApp,
+    subscription: &str,
+    group: &str,
+) -> Result<Vec<OperationRecord>, ApiError> {
+    let _changes = app.lock_changes().await;
+    let mut started = Vec::new();
+    let mut refused = Vec::new();
+    for mut record in app.store.caches(Some(subscription), Some(group))? {
+        match check_change(&app.core_view(&record)?, Change::DeleteResourceGroup) {
+            Ok(()) => started.push(start_deleting(app, &mut record)?),
+            Err(restriction) => refused.push(restriction),
+        }
+    }
+    if refused.is_empty() {
+        Ok(started)
+    } else {
+        Err(ApiError::RestrictedMany {
+            message: format!(
+                "The resource group '{group}' can't be deleted while it holds geo-replicated caches; {} other cache(s) are being deleted.",
+                started.len()
+            ),
+            restrictions: refused,
+        })
+    }
+}
+
+/// `POST …/regenerateKey`: replaces one access key; the other keeps working.
+pub async fn regenerate_key(
+    app: &SharedApp,
+    id: &CacheId,
+    key_type: KeyType,
+) -> Result<AccessKeys, ApiError> {
+    let _changes = app.lock_changes().await;
+    let mut record = app.cache(id)?;
+    match key_type {
+        KeyType::Primary => record.keys.primary_key = new_access_key(),
+        KeyType::Secondary => record.keys.secondary_key = new_access_key(),
+    }
+    app.store.put_cache(&record)?;
+    let nodes = app.store.nodes(id)?;
+    app.fleet
+        .set_keys(&record, &nodes)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(record.keys)
+}
+
+/// A file or folder name that stays inside its parent folder.
+fn plain_name(field: &str, value: &str) -> Result<(), ApiError> {
+    let ok = !value.is_empty()
+        && value.len() <= 200
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && !value.starts_with('.');
+    ok.then_some(()).ok_or_else(|| {
+        ApiError::invalid(field, format!("'{value}' must be a plain name of letters, digits, '-', '_' and '.', not starting with '.'."))
+    })
+}
+
+/// Where exports go: `DATA_DIR/exports/{container}`.
+pub fn exports_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("exports")
+}
+
+fn check_format(format: &Option<String>) -> Result<(), ApiError> {
+    match format.as_deref() {
+        None | Some("RDB") | Some("rdb") => Ok(()),
+        Some(other) => Err(ApiError::invalid(
+            "format",
+            format!("The format '{other}' is not supported; use 'RDB'."),
+        )),
+    }
+}
+
+/// `POST …/export`: writes one RDB file per shard under `exports/{container}/`.
+/// Allowed from either side of a link.
+pub async fn export(
+    app: &SharedApp,
+    id: &CacheId,
+    params: ExportParameters,
+) -> Result<OperationRecord, ApiError> {
+    plain_name("prefix", &params.prefix)?;
+    plain_name("container", &params.container)?;
+    check_format(&params.format)?;
+    let _changes = app.lock_changes().await;
+    let record = app.cache(id)?;
+    let view = app.core_view(&record)?;
+    check_change(&view, Change::Export)?;
+    if record.provisioning_state != ProvisioningState::Succeeded {
+        return Err(ApiError::conflict(
+            "OperationInProgress",
+            format!("Cache '{}' is {}.", id.name, record.provisioning_state),
+        ));
+    }
+    let op = OperationRecord::start(
+        &id.subscription,
+        &record.location,
+        OperationKind::Export,
+        id.to_string(),
+    );
+    app.store.put_operation(&op)?;
+    let dir = exports_dir(&app.data_dir).join(&params.container);
+    let (app2, op_id) = (app.clone(), op.id.clone());
+    tokio::spawn(async move {
+        let outcome = match app2.store.nodes(&record.id) {
+            Ok(nodes) => app2
+                .fleet
+                .export(&record, &nodes, &dir, &params.prefix)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        finish_operation(&app2, Some(&op_id), outcome.err());
+    });
+    Ok(op)
+}
+
+/// `POST …/import`: loads RDB files written by an export. Refused into a geo-secondary.
+pub async fn import(
+    app: &SharedApp,
+    id: &CacheId,
+    params: ImportParameters,
+) -> Result<OperationRecord, ApiError> {
+    check_format(&params.format)?;
+    let _changes = app.lock_changes().await;
+    let record = app.cache(id)?;
+    check_change(&app.core_view(&record)?, Change::Import)?;
+    if params.files.is_empty() {
+        return Err(ApiError::invalid(
+            "files",
+            "Name at least one RDB file to import.",
+        ));
+    }
+    let root = exports_dir(&app.data_dir);
+    let mut files = Vec::new();
+    for file in &params.files {
+        let relative = file.trim_start_matches('/').trim_start_matches("exports/");
+        let mut parts = relative.split('/');
+        let (Some(container), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(ApiError::invalid("files", format!("'{file}' must be of the form '{{container}}/{{file}}', as an export writes it.")));
+        };
+        plain_name("files", container)?;
+        plain_name("files", name)?;
+        let path = root.join(container).join(name);
+        if !path.is_file() {
+            return Err(ApiError::invalid(
+                "files",
+                format!("'{file}' does not exist under the data directory's exports."),
+            ));
+        }
+        files.push(path);
+    }
+    let shards = record.shard_count.max(1) as usize;
+    if files.len() != shards {
+        return Err(ApiError::invalid(
+            "files",
+            format!(
+                "Cache '{}' has {shards} shard(s): name one RDB file per shard, in shard order.",
+                id.name
+            ),
+        ));
+    }
+    let op = OperationRecord::start(
+        &id.subscription,
+        &record.location,
+        OperationKind::Import,
+        id.to_string(),
+    );
+    app.store.put_operation(&op)?;
+    let (app2, op_id) = (app.clone(), op.id.clone());
+    tokio::spawn(async move {
+        let outcome = match app2.store.nodes(&record.id) {
+            Ok(nodes) => app2
+                .fleet
+                .import(&record, &nodes, &files)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        finish_operation(&app2, Some(&op_id), outcome.err());
+    });
+    Ok(op)
+}
+
+/// `POST …/forceReboot`: restarts the chosen nodes. Returns a message for the response.
+pub async fn reboot(
+    app: &SharedApp,
+    id: &CacheId,
+    params: RebootParameters,
+) -> Result<String, ApiError> {
+    let _changes = app.lock_changes().await;
+    let record = app.cache(id)?;
+    let nodes = app.store.nodes(id)?;
+    let kind = params.reboot_type.as_deref().unwrap_or("AllNodes");
+    let mut chosen: Vec<NodeSlot> = nodes
+        .iter()
+        .filter(|n| match kind {
+            "PrimaryNode" => n.is_primary(),
+            "SecondaryNode" => !n.is_primary(),
+            _ => true,
+        })
+        .filter(|n| params.shard_id.is_none_or(|s| s == n.shard))
+        .copied()
+        .collect();
+    if !["PrimaryNode", "SecondaryNode", "AllNodes"].contains(&kind) {
+        return Err(ApiError::invalid(
+            "rebootType",
+            format!("'{kind}' is not one of PrimaryNode, SecondaryNode, AllNodes."),
+        ));
+    }
+    if let Some(ports) = &params.ports {
+        chosen.retain(|n| ports.contains(&n.port));
+    }
+    if chosen.is_empty() {
+        return Err(ApiError::invalid(
+            "rebootType",
+            "No node of the cache matches the request.",
+        ));
+    }
+    app.fleet
+        .reboot(&record, &nodes, &chosen)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    // A rebooted geo-secondary must follow its geo-primary again.
+    if let Some(link) = app.store.link_of(id)? {
+        let primary = app.store.nodes(link.primary())?;
+        let secondary = app.store.nodes(link.secondary())?;
+        app.fleet.replicate(&primary, &secondary).await?;
+    }
+    Ok(format!(
+        "{} node(s) of cache '{}' rebooted.",
+        chosen.len(),
+        id.name
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_look_like_azures() {
+        let key = new_access_key();
+        assert_eq!(key.len(), 44);
+        assert!(key.ends_with('='));
+        assert_ne!(key, new_access_key());
+        assert_eq!(base64(b"Man"), "TWFu");
+        assert_eq!(base64(b"Ma"), "TWE=");
+    }
+
+    #[test]
+    fn layout_puts_the_primary_first_in_each_shard() {
+        let nodes = layout(2, 1, &[1, 2, 3, 4]);
+        assert_eq!(nodes.len(), 4);
+        assert!(nodes[0].is_primary() && nodes[0].shard == 0);
+        assert!(!nodes[1].is_primary());
+        assert!(nodes[2].is_primary() && nodes[2].shard == 1);
+    }
+
+    #[test]
+    fn shapes_follow_the_tiers() {
+        assert_eq!(validate_shape(&Sku::premium(1), None, 0, false).unwrap(), 1);
+        assert_eq!(
+            validate_shape(&Sku::standard(1), None, 0, false).unwrap(),
+            1
+        );
+        assert!(validate_shape(&Sku::standard(1), None, 2, false).is_err());
+        assert!(validate_shape(&Sku::premium(1), Some(4), 0, false).is_err());
+        assert!(validate_shape(&Sku::standard(1), None, 0, true).is_err());
+    }
+}

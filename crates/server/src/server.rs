@@ -1,0 +1,91 @@
+//! Start-up and shutdown: open the data directory, bring the fleet back,
+//! seed the demo, serve until told to stop.
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::api::{self, canonical_path};
+use crate::app::{App, SharedApp};
+use crate::auth::Token;
+use crate::config::Config;
+use crate::fleet::Fleet;
+use crate::store::Store;
+use crate::{demo, recovery, subscriptions};
+
+/// Why the server could not run.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> Result<(), Error> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let data_dir = std::fs::canonicalize(&config.data_dir)?;
+    let token = Token::load_or_create(&data_dir)?;
+    let store = Store::open(&data_dir)?;
+    let fleet = Fleet::new(&data_dir, &config.redis_server, &store)?;
+    let app: SharedApp = Arc::new(App::new(store, fleet, data_dir.clone()));
+
+    subscriptions::ensure_default(&app)?;
+    recovery::resume(&app).await?;
+    if config.demo {
+        demo::seed(&app).await?;
+    }
+
+    let listener = TcpListener::bind(config.listen).await?;
+    let address = listener.local_addr()?;
+    let router = api::router(
+        app.clone(),
+        api::Options {
+            token: token.clone(),
+            static_dir: config.static_dir.clone(),
+            allow_origins: config.allow_origins.clone(),
+        },
+    );
+    // Canonicalize ARM paths before routing (see api::normalize).
+    let service = tower::util::MapRequestLayer::new(canonical_path).layer(router);
+
+    tracing::info!(%address, data_dir = %data_dir.display(), "georep-server is serving");
+    // The login URL goes to stdout only, never to the logs.
+    println!("georep-server listening on http://{address}");
+    println!(
+        "Open the console: http://{address}/#token={}",
+        token.expose()
+    );
+
+    axum::serve(listener, tower::make::Shared::new(service))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+
+    tracing::info!("stopping the nodes");
+    app.fleet.shutdown().await;
+    Ok(())
+}
+
+use tower::Layer;
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

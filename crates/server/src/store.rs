@@ -1,0 +1,350 @@
+//! The control-plane store: an embedded SQLite database in the data
+//! directory holding caches, their nodes' ports, firewall rules, links and
+//! the long-running operations in flight.
+//!
+//! Records are kept as JSON beside the columns they are looked up by, so the
+//! schema stays small while the wire types evolve. Every call is short, so
+//! the connection sits behind a plain mutex (as tokio's docs advise for
+//! short critical sections) and is used directly from async code.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use georep_core::model::FirewallRule;
+use georep_core::CacheId;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::cache::{CacheRecord, NodeSlot};
+use crate::links::LinkRecord;
+use crate::ops::OperationRecord;
+
+/// A failure of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// A record could not be (de)serialized.
+    #[error("record: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Another server holds the database.
+    #[error("another georep-server is already using {0}")]
+    Locked(String),
+}
+
+/// The result of a store call.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The control-plane database.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS caches (
+    key            TEXT PRIMARY KEY,       -- the lower-cased ARM id
+    subscription   TEXT NOT NULL COLLATE NOCASE,
+    resource_group TEXT NOT NULL COLLATE NOCASE,
+    record         TEXT NOT NULL           -- CacheRecord as JSON
+);
+CREATE TABLE IF NOT EXISTS nodes (
+    cache_key TEXT NOT NULL REFERENCES caches(key) ON DELETE CASCADE,
+    shard     INTEGER NOT NULL,
+    replica   INTEGER NOT NULL,
+    port      INTEGER NOT NULL UNIQUE,
+    PRIMARY KEY (cache_key, shard, replica)
+);
+CREATE TABLE IF NOT EXISTS firewall_rules (
+    cache_key TEXT NOT NULL REFERENCES caches(key) ON DELETE CASCADE,
+    name      TEXT NOT NULL COLLATE NOCASE,
+    start_ip  TEXT NOT NULL,
+    end_ip    TEXT NOT NULL,
+    PRIMARY KEY (cache_key, name)
+);
+CREATE TABLE IF NOT EXISTS links (
+    first_key  TEXT PRIMARY KEY,           -- the cache that was primary when linked
+    second_key TEXT NOT NULL UNIQUE,
+    record     TEXT NOT NULL               -- LinkRecord as JSON
+);
+CREATE TABLE IF NOT EXISTS operations (
+    id       TEXT PRIMARY KEY,
+    finished INTEGER NOT NULL,
+    record   TEXT NOT NULL                 -- OperationRecord as JSON
+);
+";
+
+/// The key a cache is stored under: its id, lower-cased, as ARM compares ids.
+pub fn key(id: &CacheId) -> String {
+    id.to_string().to_ascii_lowercase()
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    Ok(serde_json::to_string(value)?)
+}
+
+fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
+    Ok(serde_json::from_str(text)?)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and takes an
+    /// exclusive lock on it, so a second server on the same directory can't
+    /// start nodes twice.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        let path = data_dir.join("control-plane.sqlite");
+        let conn = Connection::open(&path)?;
+        conn.busy_timeout(std::time::Duration::from_millis(200))?;
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // The first write takes the exclusive lock and keeps it.
+        conn.execute_batch(SCHEMA).map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::DatabaseBusy
+                    || f.code == rusqlite::ErrorCode::DatabaseLocked =>
+            {
+                StoreError::Locked(path.display().to_string())
+            }
+            other => StoreError::Sql(other),
+        })?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock can't leave SQLite half-written
+        // (each call is one statement or one transaction), so go on.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    // ----- meta -----
+
+    /// A value kept under `key`, if any.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Keeps `value` under `key`.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    // ----- caches -----
+
+    /// Inserts or replaces a cache.
+    pub fn put_cache(&self, cache: &CacheRecord) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO caches (key, subscription, resource_group, record) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(key) DO UPDATE SET record = excluded.record",
+            params![
+                key(&cache.id),
+                cache.id.subscription,
+                cache.id.resource_group,
+                to_json(cache)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The cache with this id, if any.
+    pub fn cache(&self, id: &CacheId) -> Result<Option<CacheRecord>> {
+        let text: Option<String> = self
+            .conn()
+            .query_row("SELECT record FROM caches WHERE key = ?1", [key(id)], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        text.map(|t| from_json(&t)).transpose()
+    }
+
+    /// Caches, optionally only those of a subscription and resource group, by name.
+    pub fn caches(
+        &self,
+        subscription: Option<&str>,
+        resource_group: Option<&str>,
+    ) -> Result<Vec<CacheRecord>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT record FROM caches
+             WHERE (?1 IS NULL OR subscription = ?1) AND (?2 IS NULL OR resource_group = ?2)
+             ORDER BY key",
+        )?;
+        let rows = statement.query_map(params![subscription, resource_group], |r| {
+            r.get::<_, String>(0)
+        })?;
+        rows.map(|text| from_json(&text?)).collect()
+    }
+
+    /// Removes a cache with its nodes and firewall rules.
+    pub fn delete_cache(&self, id: &CacheId) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM caches WHERE key = ?1", [key(id)])?;
+        Ok(())
+    }
+
+    // ----- nodes -----
+
+    /// Records where a cache's nodes run, replacing what was there.
+    pub fn set_nodes(&self, id: &CacheId, nodes: &[NodeSlot]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM nodes WHERE cache_key = ?1", [key(id)])?;
+        for node in nodes {
+            tx.execute(
+                "INSERT INTO nodes (cache_key, shard, replica, port) VALUES (?1, ?2, ?3, ?4)",
+                params![key(id), node.shard, node.replica, node.port],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A cache's nodes, shard by shard, primary first.
+    pub fn nodes(&self, id: &CacheId) -> Result<Vec<NodeSlot>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT shard, replica, port FROM nodes WHERE cache_key = ?1 ORDER BY shard, replica",
+        )?;
+        let rows = statement.query_map([key(id)], |r| {
+            Ok(NodeSlot {
+                shard: r.get(0)?,
+                replica: r.get(1)?,
+                port: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every port any node holds.
+    pub fn used_ports(&self) -> Result<Vec<u16>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare("SELECT port FROM nodes")?;
+        let rows = statement.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    // ----- firewall rules -----
+
+    /// Inserts or replaces a firewall rule.
+    pub fn put_firewall_rule(&self, id: &CacheId, rule: &FirewallRule) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO firewall_rules (cache_key, name, start_ip, end_ip) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(cache_key, name) DO UPDATE SET start_ip = excluded.start_ip, end_ip = excluded.end_ip",
+            params![key(id), rule.name, rule.start_ip, rule.end_ip],
+        )?;
+        Ok(())
+    }
+
+    /// A cache's firewall rules, by name.
+    pub fn firewall_rules(&self, id: &CacheId) -> Result<Vec<FirewallRule>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT name, start_ip, end_ip FROM firewall_rules WHERE cache_key = ?1 ORDER BY name",
+        )?;
+        let rows = statement.query_map([key(id)], |r| {
+            Ok(FirewallRule {
+                name: r.get(0)?,
+                start_ip: r.get(1)?,
+                end_ip: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Removes a firewall rule; says whether it existed.
+    pub fn delete_firewall_rule(&self, id: &CacheId, name: &str) -> Result<bool> {
+        let n = self.conn().execute(
+            "DELETE FROM firewall_rules WHERE cache_key = ?1 AND name = ?2",
+            params![key(id), name],
+        )?;
+        Ok(n > 0)
+    }
+
+    // ----- links -----
+
+    /// Inserts or replaces a link.
+    pub fn put_link(&self, link: &LinkRecord) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO links (first_key, second_key, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT(first_key) DO UPDATE SET record = excluded.record",
+            params![key(&link.first), key(&link.second), to_json(link)?],
+        )?;
+        Ok(())
+    }
+
+    /// The link a cache is part of, on either side.
+    pub fn link_of(&self, id: &CacheId) -> Result<Option<LinkRecord>> {
+        let text: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT record FROM links WHERE first_key = ?1 OR second_key = ?1",
+                [key(id)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        text.map(|t| from_json(&t)).transpose()
+    }
+
+    /// Every link.
+    pub fn links(&self) -> Result<Vec<LinkRecord>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare("SELECT record FROM links ORDER BY first_key")?;
+        let rows = statement.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|text| from_json(&text?)).collect()
+    }
+
+    /// Removes a link.
+    pub fn delete_link(&self, link: &LinkRecord) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM links WHERE first_key = ?1", [key(&link.first)])?;
+        Ok(())
+    }
+
+    // ----- operations -----
+
+    /// Inserts or replaces an operation.
+    pub fn put_operation(&self, op: &OperationRecord) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO operations (id, finished, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET finished = excluded.finished, record = excluded.record",
+            params![op.id, op.is_finished(), to_json(op)?],
+        )?;
+        Ok(())
+    }
+
+    /// The operation with this id, if any.
+    pub fn operation(&self, id: &str) -> Result<Option<OperationRecord>> {
+        let text: Option<String> = self
+            .conn()
+            .query_row("SELECT record FROM operations WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        text.map(|t| from_json(&t)).transpose()
+    }
+
+    /// The operations that had not finished, oldest first.
+    pub fn unfinished_operations(&self) -> Result<Vec<OperationRecord>> {
+        let conn = self.conn();
+        let mut statement =
+            conn.prepare("SELECT record FROM operations WHERE finished = 0 ORDER BY rowid")?;
+        let rows = statement.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|text| from_json(&text?)).collect()
+    }
+}
