@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+/// The Rust target the console compiles to.
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
 /// The repository root (the workspace root, one level above `xtask/`).
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -21,9 +21,6 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "fonts-liberation",
 ];
 
-/// The Rust target the console compiles to.
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
-
 /// Trunk 0.22 needs a newer rustc than this machine's, so we stay on 0.21.x.
 const TRUNK_SERIES: &str = "0.21";
 
@@ -121,13 +118,13 @@ fn ensure_wasm_target() -> Result<()> {
                 .probe_output()?;
             installed
                 .lines()
-                .any(|line| line.trim() == WASM_TARGET)
-                .then(|| WASM_TARGET.to_owned())
+                .any(|line| line.trim() == project::WASM_TARGET)
+                .then(|| project::WASM_TARGET.to_owned())
         },
         |_| true,
         || {
             Cmd::new("rustup")
-                .args(["target", "add", WASM_TARGET])
+                .args(["target", "add", project::WASM_TARGET])
                 .run()
         },
     )
@@ -281,5 +278,55 @@ fn ensure(
         }
         Some(version) => bail!("after installing {what}, the one on PATH is still {version}"),
         None => bail!("after installing {what}, it is still not found on PATH"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// Runs [`ensure`] against a fake tool whose version is `before` until
+    /// "installed", then `after`; returns the result and the install count.
+    fn ensure_fake(before: Option<&str>, after: Option<&str>) -> (Result<()>, u32) {
+        let installs = Cell::new(0);
+        let result = ensure(
+            "fake",
+            || {
+                let version = if installs.get() == 0 { before } else { after };
+                version.map(str::to_owned)
+            },
+            |version| version == "1.0",
+            || {
+                installs.set(installs.get() + 1);
+                Ok(())
+            },
+        );
+        (result, installs.get())
+    }
+
+    #[test]
+    fn a_present_tool_is_not_installed_again() {
+        let (result, installs) = ensure_fake(Some("1.0"), None);
+        assert!(result.is_ok());
+        assert_eq!(installs, 0);
+    }
+
+    #[test]
+    fn a_missing_or_wrong_tool_is_installed_once() {
+        for before in [None, Some("0.9")] {
+            let (result, installs) = ensure_fake(before, Some("1.0"));
+            assert!(result.is_ok());
+            assert_eq!(installs, 1);
+        }
+    }
+
+    #[test]
+    fn an_install_that_does_not_help_is_an_error() {
+        let (result, installs) = ensure_fake(None, Some("0.9"));
+        assert_eq!(installs, 1);
+        let message = result.unwrap_err().to_string();
+        assert!(message.contains("still 0.9"), "{message}");
     }
 }

@@ -139,19 +139,15 @@ fn native_tests(state: &mut Run) -> Result<Option<&'static str>> {
 }
 
 /// The console's wasm-bindgen tests, in headless Chromium. The browser's
-/// flags come from `webdriver.json` at the repository root.
+/// flags come from `webdriver.json` at the repository root. `--tests` leaves
+/// out doc-tests, which cargo would otherwise try to build for wasm32.
 fn browser_tests(state: &mut Run) -> Result<Option<&'static str>> {
     if !console_sources_exist() {
         return Ok(Some("the console has no src/lib.rs or src/main.rs yet"));
     }
     Cmd::cargo()
-        .args([
-            "test",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            CONSOLE_PACKAGE,
-        ])
+        .args(["test", "--tests", "--target", project::WASM_TARGET])
+        .args(["-p", CONSOLE_PACKAGE])
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
         .run_watching_stdout(|line| state.counts.add(line))?;
@@ -161,28 +157,17 @@ fn browser_tests(state: &mut Run) -> Result<Option<&'static str>> {
 /// Clippy with warnings denied: natively for the default members, and for
 /// wasm32 for the console.
 fn clippy(_: &mut Run) -> Result<Option<&'static str>> {
-    let deny = ["--", "-D", "warnings"];
+    let deny_warnings = ["--", "-D", "warnings"];
     Cmd::cargo()
-        .args([
-            "clippy",
-            "--workspace",
-            "--exclude",
-            CONSOLE_PACKAGE,
-            "--all-targets",
-        ])
-        .args(deny)
+        .args(["clippy", "--all-targets", "--workspace"])
+        .args(["--exclude", CONSOLE_PACKAGE])
+        .args(deny_warnings)
         .run()?;
     if console_sources_exist() {
         Cmd::cargo()
-            .args([
-                "clippy",
-                "-p",
-                CONSOLE_PACKAGE,
-                "--target",
-                "wasm32-unknown-unknown",
-            ])
-            .arg("--all-targets")
-            .args(deny)
+            .args(["clippy", "--all-targets", "--target", project::WASM_TARGET])
+            .args(["-p", CONSOLE_PACKAGE])
+            .args(deny_warnings)
             .run()?;
     }
     Ok(None)
