@@ -8,14 +8,28 @@
 
 use std::fmt;
 
+use futures::future::join_all;
+use georep_core::arm::{
+    AccessKeys, FirewallRuleResource, LinkedServerCreateParameters, LinkedServerCreateProperties,
+    LinkedServerResource, ListResult, MetricsResponse, RedisResource, RedisUpdateParameters,
+    Subscription,
+};
+use georep_core::link::FailoverKind;
+use georep_core::metrics::GeoMetric;
+use georep_core::model::{Cache, FirewallRule, ServerRole};
+use georep_core::CacheId;
 use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::model::{CacheEntry, Fleet};
 
 /// ARM api-version for subscription calls.
 pub const SUBSCRIPTIONS_API_VERSION: &str = "2022-12-01";
 /// ARM api-version for `Microsoft.Cache/redis` calls.
-pub const REDIS_API_VERSION: &str = "2024-11-01";
+pub const REDIS_API_VERSION: &str = georep_core::names::API_VERSION;
+/// Azure Monitor api-version for metrics.
+pub const METRICS_API_VERSION: &str = "2023-10-01";
 
 const TOKEN_KEY: &str = "georep.token";
 const BASE_KEY: &str = "georep.api";
@@ -54,41 +68,6 @@ impl fmt::Display for ApiError {
             ApiError::Decode(why) => write!(f, "Unexpected response from the backend: {why}"),
         }
     }
-}
-
-/// ARM's error envelope: `{"error":{"code","message"}}`.
-#[derive(Debug, Deserialize)]
-struct ArmErrorBody {
-    error: ArmErrorDetail,
-}
-
-#[derive(Debug, Deserialize)]
-struct ArmErrorDetail {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    message: String,
-}
-
-/// An ARM collection: `{"value":[…],"nextLink":…}`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ArmList<T> {
-    /// The items of this page.
-    pub value: Vec<T>,
-    /// The next page, if any.
-    #[serde(rename = "nextLink", default)]
-    pub next_link: Option<String>,
-}
-
-/// A subscription, as `GET /subscriptions` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Subscription {
-    /// The GUID.
-    pub subscription_id: String,
-    /// Its display name.
-    #[serde(default)]
-    pub display_name: String,
 }
 
 /// The backend's address and the caller's token.
@@ -157,12 +136,173 @@ impl Api {
         self.list_subscriptions().await.map(drop)
     }
 
+    /// `GET /subscriptions/{sub}/providers/Microsoft.Cache/redis`.
+    pub async fn list_caches(&self, subscription: &str) -> Result<Vec<RedisResource>, ApiError> {
+        let url = format!(
+            "/subscriptions/{subscription}/providers/Microsoft.Cache/redis?api-version={REDIS_API_VERSION}"
+        );
+        self.get_all(&url).await
+    }
+
+    /// `GET {cache}`.
+    pub async fn get_cache(&self, id: &CacheId) -> Result<RedisResource, ApiError> {
+        self.get(&redis_url(id, "")).await
+    }
+
+    /// `GET {cache}/firewallRules`, as the rules' model.
+    pub async fn firewall_rules(&self, id: &CacheId) -> Result<Vec<FirewallRule>, ApiError> {
+        let rules: Vec<FirewallRuleResource> =
+            self.get_all(&redis_url(id, "/firewallRules")).await?;
+        Ok(rules
+            .into_iter()
+            .map(|r| FirewallRule {
+                name: r.name,
+                start_ip: r.properties.start_ip,
+                end_ip: r.properties.end_ip,
+            })
+            .collect())
+    }
+
+    /// `GET {cache}/linkedServers`.
+    pub async fn linked_servers(
+        &self,
+        id: &CacheId,
+    ) -> Result<Vec<LinkedServerResource>, ApiError> {
+        self.get_all(&redis_url(id, "/linkedServers")).await
+    }
+
+    /// One cache with its firewall rules and linked servers.
+    pub async fn load_entry(
+        &self,
+        resource: RedisResource,
+    ) -> Result<Option<CacheEntry>, ApiError> {
+        let Ok(id) = resource.id.parse::<CacheId>() else {
+            return Ok(None);
+        };
+        let rules = self.firewall_rules(&id);
+        let links = async {
+            if resource.properties.linked_servers.is_empty() {
+                Ok(Vec::new())
+            } else {
+                self.linked_servers(&id).await
+            }
+        };
+        let (rules, links) = futures::join!(rules, links);
+        Ok(CacheEntry::new(resource, rules?, links?))
+    }
+
+    /// Every cache in every subscription, joined with its firewall rules and
+    /// linked servers.
+    pub async fn load_fleet(&self) -> Result<Fleet, ApiError> {
+        let subscriptions = self.list_subscriptions().await?;
+        let lists = join_all(
+            subscriptions
+                .iter()
+                .map(|s| self.list_caches(&s.subscription_id)),
+        )
+        .await;
+        let mut resources = Vec::new();
+        for list in lists {
+            resources.extend(list?);
+        }
+        let entries = join_all(resources.into_iter().map(|r| self.load_entry(r))).await;
+        let mut caches = Vec::new();
+        for entry in entries {
+            caches.extend(entry?);
+        }
+        Ok(Fleet::new(caches))
+    }
+
+    /// Links `secondary` to `primary`: `PUT {primary}/linkedServers/{secondary}`
+    /// with `serverRole: Secondary`. Long-running; the link starts `Creating`.
+    pub async fn create_link(
+        &self,
+        primary: &CacheId,
+        secondary: &Cache,
+    ) -> Result<LinkedServerResource, ApiError> {
+        let url = redis_url(primary, &format!("/linkedServers/{}", secondary.id.name));
+        self.put(&url, &link_body(secondary, ServerRole::Secondary))
+            .await
+    }
+
+    /// Fails over: the link created in reverse on the current geo-secondary,
+    /// naming the current geo-primary as `Secondary` (what the Azure CLI
+    /// does). The kind travels as the `x-georep-failover` query extension.
+    pub async fn failover(
+        &self,
+        current_secondary: &CacheId,
+        current_primary: &Cache,
+        kind: FailoverKind,
+    ) -> Result<LinkedServerResource, ApiError> {
+        let kind = match kind {
+            FailoverKind::Planned => "planned",
+            FailoverKind::Forced => "forced",
+        };
+        let url = format!(
+            "{}&x-georep-failover={kind}",
+            redis_url(
+                current_secondary,
+                &format!("/linkedServers/{}", current_primary.id.name)
+            )
+        );
+        self.put(&url, &link_body(current_primary, ServerRole::Secondary))
+            .await
+    }
+
+    /// Unlinks: `DELETE {primary}/linkedServers/{secondary}`.
+    pub async fn unlink(&self, primary: &CacheId, secondary: &CacheId) -> Result<(), ApiError> {
+        self.delete(&redis_url(
+            primary,
+            &format!("/linkedServers/{}", secondary.name),
+        ))
+        .await
+    }
+
+    /// `POST {cache}/listKeys`.
+    pub async fn list_keys(&self, id: &CacheId) -> Result<AccessKeys, ApiError> {
+        self.post(&redis_url(id, "/listKeys"), &serde_json::json!({}))
+            .await
+    }
+
+    /// `PATCH {cache}`.
+    pub async fn update_cache(
+        &self,
+        id: &CacheId,
+        update: &RedisUpdateParameters,
+    ) -> Result<RedisResource, ApiError> {
+        self.patch(&redis_url(id, ""), update).await
+    }
+
+    /// `DELETE {cache}`.
+    pub async fn delete_cache(&self, id: &CacheId) -> Result<(), ApiError> {
+        self.delete(&redis_url(id, "")).await
+    }
+
+    /// The geo-replication metrics of a cache over the last `minutes`, at
+    /// the finest grain the backend offers.
+    pub async fn geo_metrics(
+        &self,
+        id: &CacheId,
+        minutes: u32,
+    ) -> Result<MetricsResponse, ApiError> {
+        let names: Vec<&str> = GeoMetric::ALL.iter().map(|m| m.name()).collect();
+        let now = js_sys::Date::new_0();
+        let start = js_sys::Date::new(&(now.get_time() - f64::from(minutes) * 60_000.0).into());
+        let url = format!(
+            "{id}/providers/Microsoft.Insights/metrics?api-version={METRICS_API_VERSION}&metricnames={}&timespan={}/{}&interval=PT5S&aggregation=Average,Maximum",
+            names.join(","),
+            String::from(start.to_iso_string()),
+            String::from(now.to_iso_string()),
+        );
+        self.get(&url).await
+    }
+
     /// Every page of an ARM list.
     pub async fn get_all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ApiError> {
         let mut items = Vec::new();
         let mut next = Some(path.to_owned());
         while let Some(url) = next.take() {
-            let page: ArmList<T> = self.get(&url).await?;
+            let page: ListResult<T> = self.get(&url).await?;
             items.extend(page.value);
             next = page.next_link;
         }
@@ -252,6 +392,21 @@ impl Api {
     }
 }
 
+/// The URL of a cache resource, or of something under it (`suffix`).
+pub fn redis_url(id: &CacheId, suffix: &str) -> String {
+    format!("{id}{suffix}?api-version={REDIS_API_VERSION}")
+}
+
+fn link_body(linked: &Cache, role: ServerRole) -> LinkedServerCreateParameters {
+    LinkedServerCreateParameters {
+        properties: LinkedServerCreateProperties {
+            linked_redis_cache_id: linked.id.to_string(),
+            linked_redis_cache_location: linked.location.clone(),
+            server_role: role,
+        },
+    }
+}
+
 async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     let text = response
         .text()
@@ -270,7 +425,7 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
 async fn error_from(response: Response) -> ApiError {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    match serde_json::from_str::<ArmErrorBody>(&text) {
+    match serde_json::from_str::<georep_core::arm::ErrorResponse>(&text) {
         Ok(body) => ApiError::Arm {
             status,
             code: body.error.code,

@@ -6,8 +6,10 @@ use leptos_router::path;
 
 use crate::api::Api;
 use crate::components::backend_banner::BackendBanner;
+use crate::components::fleet_sync::FleetSync;
 use crate::components::header::Header;
 use crate::components::nav::Nav;
+use crate::components::notice::NoticeBar;
 use crate::pages::add_link::AddLinkPage;
 use crate::pages::cache_list::CacheListPage;
 use crate::pages::dashboard::DashboardPage;
@@ -31,12 +33,14 @@ pub fn App() -> impl IntoView {
 pub fn Shell() -> impl IntoView {
     view! {
         <Router>
+            <FleetSync/>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <div class="shell">
                 <Header/>
                 <Nav/>
                 <main id="main" class="content" tabindex="-1">
                     <BackendBanner/>
+                    <NoticeBar/>
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=CacheListPage/>
                         <Route path=path!("/caches/:sub/:rg/:name") view=OverviewPage/>

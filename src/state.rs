@@ -1,8 +1,12 @@
 //! State shared by every page, provided once as context by [`crate::app::App`].
 
+use std::collections::HashMap;
+
+use georep_core::link::LinkState;
 use leptos::prelude::*;
 
 use crate::api::{Api, ApiError};
+use crate::model::{Fleet, LinkView};
 
 /// Whether the backend answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -19,11 +23,43 @@ pub enum Connectivity {
     },
 }
 
+/// Where loading the fleet stands.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Load {
+    /// Not loaded yet.
+    #[default]
+    Loading,
+    /// Loaded at least once; `fleet` is current.
+    Ready,
+    /// The last load failed with an answer from the backend (not a network
+    /// error: those show the offline banner instead).
+    Failed(ApiError),
+}
+
+/// A state the console shows before the server confirms it: set on a click
+/// from `from`, dropped as soon as the server reports anything but `from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Optimistic {
+    /// The link's state when the user clicked.
+    pub from: LinkState,
+    /// The state the click leads to, per `georep-core`'s state machine.
+    pub to: LinkState,
+}
+
+/// A message for the user about an action's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// Whether it reports a failure.
+    pub error: bool,
+    /// What to say.
+    pub text: String,
+}
+
 /// The console's shared state.
 ///
-/// Every field is `Copy` or cheap to clone, so components take it by value
-/// from [`use_app`].
-#[derive(Clone)]
+/// Every field is an arena handle, so the state is `Copy` and components
+/// take it by value from [`use_app`].
+#[derive(Clone, Copy)]
 pub struct AppState {
     /// The HTTP client.
     pub api: StoredValue<Api>,
@@ -32,6 +68,14 @@ pub struct AppState {
     /// Bumped whenever data should be fetched again (after the backend comes
     /// back, after an action). Resources read it to refetch.
     pub epoch: RwSignal<u64>,
+    /// Every cache and link the caller can see.
+    pub fleet: RwSignal<Fleet>,
+    /// Where loading `fleet` stands.
+    pub load: RwSignal<Load>,
+    /// Link states shown ahead of the server, by pair key.
+    pub optimistic: RwSignal<HashMap<String, Optimistic>>,
+    /// The latest action outcome to tell the user about.
+    pub notice: RwSignal<Option<Notice>>,
 }
 
 impl AppState {
@@ -41,7 +85,66 @@ impl AppState {
             api: StoredValue::new(api),
             connectivity: RwSignal::new(Connectivity::Unknown),
             epoch: RwSignal::new(0),
+            fleet: RwSignal::new(Fleet::default()),
+            load: RwSignal::new(Load::Loading),
+            optimistic: RwSignal::new(HashMap::new()),
+            notice: RwSignal::new(None),
         }
+    }
+
+    /// State with a fleet already loaded, for tests and previews.
+    pub fn with_fleet(api: Api, fleet: Fleet) -> Self {
+        let state = Self::new(api);
+        state.fleet.set(fleet);
+        state.load.set(Load::Ready);
+        state
+    }
+
+    /// Replaces the fleet with a fresh load and drops every optimistic state
+    /// the server has moved past.
+    pub fn set_fleet(&self, fleet: Fleet) {
+        let links: HashMap<String, LinkState> = fleet
+            .links()
+            .into_iter()
+            .map(|l| (l.key(), l.state))
+            .collect();
+        self.optimistic.update(|pending| {
+            pending
+                .retain(|key, o| links.get(key).copied().unwrap_or(LinkState::Unlinked) == o.from)
+        });
+        self.fleet.set(fleet);
+        self.load.set(Load::Ready);
+    }
+
+    /// The state to show for a link: the optimistic one while the server
+    /// still reports the state the user clicked in, else the server's.
+    pub fn link_state(&self, link: &LinkView) -> LinkState {
+        self.optimistic
+            .with(|pending| pending.get(&link.key()).map(|o| o.to))
+            .unwrap_or(link.state)
+    }
+
+    /// Shows `to` for a link until the server reports a change from `from`.
+    pub fn expect(&self, link: &LinkView, to: LinkState) {
+        let from = link.state;
+        self.optimistic.update(|pending| {
+            pending.insert(link.key(), Optimistic { from, to });
+        });
+    }
+
+    /// Forgets the optimistic state of a link (its request failed).
+    pub fn forget(&self, link: &LinkView) {
+        self.optimistic.update(|pending| {
+            pending.remove(&link.key());
+        });
+    }
+
+    /// Tells the user something.
+    pub fn tell(&self, error: bool, text: impl Into<String>) {
+        self.notice.set(Some(Notice {
+            error,
+            text: text.into(),
+        }));
     }
 
     /// A clone of the HTTP client, to move into a future.

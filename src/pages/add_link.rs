@@ -1,23 +1,21 @@
-//! A cache's "Add cache replication link" page.
+//! `/caches/:sub/:rg/:name/geo-replication/add`: the link wizard.
 
 use leptos::prelude::*;
 
-use super::use_cache_params;
+use super::{CacheFrame, Tab};
+use crate::components::link_wizard::LinkWizard;
 
-/// The cache's Add cache replication link page.
+/// The add-link wizard for the route's cache.
 #[component]
 pub fn AddLinkPage() -> impl IntoView {
-    let params = use_cache_params();
     view! {
-        <section class="page">
-            <header class="page-header">
-                <p class="breadcrumb">
-                    <a href="/">"Caches"</a>
-                    " / "
-                    <a href=move || params.get().overview_href()>{move || params.get().name}</a>
-                </p>
-                <h1>{move || params.get().name} " | Add cache replication link"</h1>
-            </header>
-        </section>
+        <CacheFrame
+            tab=Tab::GeoReplication
+            subtitle="Add cache replication link"
+            children=Box::new(|entry| {
+                let primary = Signal::derive(move || entry.with(|e| e.id().clone()));
+                view! { <LinkWizard primary=primary/> }.into_any()
+            })
+        />
     }
 }

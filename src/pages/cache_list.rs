@@ -1,59 +1,173 @@
-//! `/`: every cache the caller can see.
+//! `/`: every cache, on the region map and in a list the map filters.
 
+use georep_core::model::ServerRole;
+use georep_core::regions;
 use leptos::prelude::*;
 
-use crate::state::use_app;
+use super::{geo_href, overview_href};
+use crate::components::region_map::{in_region, MapCache, MapLink, RegionMap};
+use crate::components::status::LinkBadge;
+use crate::model::{CacheEntry, Health};
+use crate::state::{use_app, Load};
+
+/// The map's view of the fleet: every cache and every link.
+pub fn use_map_data() -> (Signal<Vec<MapCache>>, Signal<Vec<MapLink>>) {
+    let app = use_app();
+    let caches = Signal::derive(move || {
+        app.fleet.with(|f| {
+            f.caches
+                .iter()
+                .map(|e| MapCache {
+                    name: e.name().to_owned(),
+                    location: e.cache.location.clone(),
+                })
+                .collect()
+        })
+    });
+    let links = Signal::derive(move || {
+        app.fleet.with(|f| {
+            f.links()
+                .iter()
+                .map(|l| {
+                    let health = Health::of(app.link_state(l), None);
+                    MapLink {
+                        from: l.primary_location.clone(),
+                        to: l.secondary_location.clone(),
+                        health,
+                        label: format!(
+                            "{} to {}: {}",
+                            l.primary.name,
+                            l.secondary.name,
+                            health.label()
+                        ),
+                    }
+                })
+                .collect()
+        })
+    });
+    (caches, links)
+}
+
+#[component]
+fn CacheRow(entry: CacheEntry) -> impl IntoView {
+    let app = use_app();
+    let id = entry.id().clone();
+    let role = entry.role();
+    let link = app.fleet.with_untracked(|f| f.link_of(&id));
+    let geo = match (role, link) {
+        (Some(role), Some(link)) => {
+            let state = Signal::derive(move || app.link_state(&link));
+            view! {
+                <span class="role">{if role == ServerRole::Primary { "Geo-primary" } else { "Geo-secondary" }}</span>
+                " "
+                <LinkBadge state=state/>
+            }
+            .into_any()
+        }
+        _ => view! { <span class="muted">"Not linked"</span> }.into_any(),
+    };
+    view! {
+        <tr data-cache=entry.name().to_owned()>
+            <th scope="row">
+                <a href=overview_href(&id)>{entry.name().to_owned()}</a>
+            </th>
+            <td>{regions::display_name(&entry.cache.location)}</td>
+            <td>{id.resource_group.clone()}</td>
+            <td>{entry.cache.sku.to_string()}</td>
+            <td>{entry.cache.provisioning_state.to_string()}</td>
+            <td>
+                <a class="cell-link" href=geo_href(&id)>{geo}</a>
+            </td>
+        </tr>
+    }
+}
 
 /// The cache list.
 #[component]
 pub fn CacheListPage() -> impl IntoView {
     let app = use_app();
-    let subscriptions = LocalResource::new(move || {
-        let app = app.clone();
-        app.epoch.track();
-        async move { app.observe(app.api().list_subscriptions().await) }
-    });
-    let count = move || {
-        subscriptions
-            .get()
-            .and_then(Result::ok)
-            .map_or(0, |subs| subs.len())
+    let region = RwSignal::new(None::<String>);
+    let (markers, links) = use_map_data();
+    let rows = move || {
+        let selected = region.get();
+        app.fleet.with(|f| {
+            f.caches
+                .iter()
+                .filter(|e| in_region(selected.as_deref(), &e.cache.location))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     };
+    let total = move || app.fleet.with(|f| f.caches.len());
     view! {
         <section class="page">
-            <header class="page-header">
-                <h1>"Azure Cache for Redis"</h1>
-                <p class="page-subtitle">
-                    "Premium caches and their passive geo-replication links"
-                </p>
-            </header>
-            <div class="card">
-                <div class="table-wrap">
-                <table class="grid" aria-label="Caches">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col">"Location"</th>
-                            <th scope="col">"Resource group"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Geo-replication"</th>
-                        </tr>
-                    </thead>
-                    <tbody></tbody>
-                </table>
-                </div>
-                <div class="empty-state">
-                    <p class="empty-title">"No caches to display"</p>
-                    <p class="muted">
-                        {move || {
-                            format!(
-                                "{} subscription(s) visible. Create a Premium cache with georep-server to get started.",
-                                count(),
-                            )
-                        }}
+            <header class="page-header page-header-row">
+                <div>
+                    <h1>"Azure Cache for Redis"</h1>
+                    <p class="page-subtitle">
+                        "Premium caches and their passive geo-replication links"
                     </p>
                 </div>
-            </div>
+                <button type="button" class="btn" on:click=move |_| app.refresh()>
+                    "Refresh"
+                </button>
+            </header>
+            <section class="card map-card">
+                <RegionMap
+                    caches=markers
+                    links=links
+                    selected=region
+                    label="Region map: select a region to filter the caches"
+                />
+            </section>
+            <section class="card">
+                <header class="card-header">
+                    <h2>"Caches " <span class="count">{total}</span></h2>
+                </header>
+                <div class="table-wrap">
+                    <table class="grid" aria-label="Caches">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Name"</th>
+                                <th scope="col">"Location"</th>
+                                <th scope="col">"Resource group"</th>
+                                <th scope="col">"Pricing tier"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Geo-replication"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            <For
+                                each=rows
+                                key=|e| (e.id().to_string(), e.cache.provisioning_state, e.link_state())
+                                let(entry)
+                            >
+                                <CacheRow entry=entry/>
+                            </For>
+                        </tbody>
+                    </table>
+                </div>
+                {move || match app.load.get() {
+                    Load::Loading => Some(view! { <p class="empty-inline muted">"Loading caches…"</p> }.into_any()),
+                    Load::Failed(e) => Some(view! {
+                        <div class="banner banner-error" role="alert">
+                            <span class="banner-text">{e.to_string()}</span>
+                        </div>
+                    }.into_any()),
+                    Load::Ready if total() == 0 => Some(view! {
+                        <div class="empty-state">
+                            <p class="empty-title">"No caches to display"</p>
+                            <p class="muted">
+                                "Create Premium caches with georep-server (or its API) to get started."
+                            </p>
+                        </div>
+                    }.into_any()),
+                    Load::Ready if rows().is_empty() => Some(view! {
+                        <p class="empty-inline muted">"No caches in this region."</p>
+                    }.into_any()),
+                    Load::Ready => None,
+                }}
+            </section>
         </section>
     }
 }

@@ -1,23 +1,171 @@
-//! A cache's "Geo-replication" page.
+//! A cache's Geo-replication page: "Add cache replication link", the link
+//! with its live status, Failover and Unlink, the endpoints and the health.
 
+use georep_core::compat::{check_pair, Reason};
+use georep_core::link::LinkState;
+use georep_core::model::{Cache, ServerRole};
+use georep_core::regions;
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
 
-use super::use_cache_params;
+use super::{add_link_href, overview_href, sticky, CacheFrame, Tab};
+use crate::components::endpoints::EndpointsPanel;
+use crate::components::guarded_button::GuardedButton;
+use crate::components::health::HealthPanel;
+use crate::components::link_actions::LinkActions;
+use crate::components::status::{LinkBadge, SyncProgressBar};
+use crate::model::{CacheEntry, LinkView};
+use crate::state::use_app;
 
-/// The cache's Geo-replication page.
+/// Why `primary` can't get a new link at all, whatever the secondary: the
+/// primary-side reasons `georep-core` gives against an ideal partner (an
+/// unlinked twin of the primary).
+pub fn add_link_refusal(primary: &Cache) -> Option<String> {
+    let mut twin = primary.clone();
+    twin.id.name = format!("{}-twin", primary.id.name);
+    twin.link = None;
+    let reasons = check_pair(primary, &twin).err()?;
+    reasons
+        .into_iter()
+        .find(|r| {
+            matches!(
+                r,
+                Reason::NotPremium {
+                    role: ServerRole::Primary,
+                    ..
+                } | Reason::TooManyReplicas {
+                    role: ServerRole::Primary,
+                    ..
+                } | Reason::PersistenceEnabled {
+                    role: ServerRole::Primary,
+                    ..
+                } | Reason::NotRunning {
+                    role: ServerRole::Primary,
+                    ..
+                } | Reason::AlreadyLinked {
+                    role: ServerRole::Primary,
+                    ..
+                }
+            )
+        })
+        .map(|r| r.to_string())
+}
+
+/// The linked pair's row: the other cache, its role, the link's status.
+#[component]
+fn LinkRow(entry: Memo<CacheEntry>, link: Memo<LinkView>) -> impl IntoView {
+    let app = use_app();
+    let state = Signal::derive(move || link.with(|l| app.link_state(l)));
+    let progress = Signal::derive(move || link.with(|l| l.progress));
+    let peer = Memo::new(move |_| {
+        let own = entry.with(|e| e.id().clone());
+        link.with(|l| {
+            if l.primary == own {
+                (
+                    l.secondary.clone(),
+                    l.secondary_location.clone(),
+                    "Geo-secondary",
+                )
+            } else {
+                (l.primary.clone(), l.primary_location.clone(), "Geo-primary")
+            }
+        })
+    });
+    view! {
+        <tr data-cache=move || peer.with(|p| p.0.name.clone())>
+            <th scope="row">
+                <a href=move || overview_href(&peer.get().0)>{move || peer.get().0.name}</a>
+            </th>
+            <td>{move || regions::display_name(&peer.get().1)}</td>
+            <td>{move || peer.get().2}</td>
+            <td class="cell-status">
+                <LinkBadge state=state/>
+                <Show when=move || state.get() == LinkState::Linking>
+                    <SyncProgressBar progress=progress/>
+                </Show>
+            </td>
+            <td class="cell-actions">
+                <LinkActions link=link/>
+            </td>
+        </tr>
+    }
+}
+
+/// The page body for a loaded cache.
+#[component]
+pub fn GeoReplication(entry: Memo<CacheEntry>) -> impl IntoView {
+    let app = use_app();
+    let navigate = use_navigate();
+    let link = Memo::new(move |_| entry.with(|e| app.fleet.with(|f| f.link_of(e.id()))));
+    let linked = Memo::new(move |_| link.with(Option::is_some));
+    let add_refused = Signal::derive(move || entry.with(|e| add_link_refusal(&e.cache)));
+    let add = Callback::new(move |()| {
+        let href = entry.with_untracked(|e| add_link_href(e.id()));
+        navigate(&href, NavigateOptions::default());
+    });
+    view! {
+        <div class="command-bar" role="toolbar" aria-label="Geo-replication commands">
+            <GuardedButton
+                label="Add cache replication link"
+                class="btn-primary"
+                refusal=add_refused
+                on_click=add
+            />
+        </div>
+        {move || {
+            if linked.get() {
+                let link = sticky(link);
+                let primary = Signal::derive(move || link.with(|l| l.primary.clone()));
+                let secondary = Signal::derive(move || link.with(|l| l.secondary.clone()));
+                view! {
+                    <section class="card" aria-labelledby="linked-heading">
+                        <header class="card-header">
+                            <h2 id="linked-heading">"Linked cache"</h2>
+                        </header>
+                        <div class="table-wrap">
+                            <table class="grid links-table">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"Location"</th>
+                                        <th scope="col">"Role"</th>
+                                        <th scope="col">"Link provisioning status"</th>
+                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    <LinkRow entry=entry link=link/>
+                                </tbody>
+                            </table>
+                        </div>
+                    </section>
+                    <EndpointsPanel link=link/>
+                    <HealthPanel primary=primary secondary=secondary/>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <div class="card empty-state">
+                        <p class="empty-title">"No geo-replication link"</p>
+                        <p class="muted">
+                            "Link this cache to a Premium cache, typically in another region, for disaster recovery. This cache will be the geo-primary."
+                        </p>
+                    </div>
+                }
+                    .into_any()
+            }
+        }}
+    }
+}
+
+/// `/caches/:sub/:rg/:name/geo-replication`.
 #[component]
 pub fn GeoReplicationPage() -> impl IntoView {
-    let params = use_cache_params();
     view! {
-        <section class="page">
-            <header class="page-header">
-                <p class="breadcrumb">
-                    <a href="/">"Caches"</a>
-                    " / "
-                    <a href=move || params.get().overview_href()>{move || params.get().name}</a>
-                </p>
-                <h1>{move || params.get().name} " | Geo-replication"</h1>
-            </header>
-        </section>
+        <CacheFrame
+            tab=Tab::GeoReplication
+            children=Box::new(|entry| view! { <GeoReplication entry=entry/> }.into_any())
+        />
     }
 }

@@ -1,4 +1,4 @@
-//! One module per route.
+//! One module per route, and the frame the cache pages share.
 
 pub mod add_link;
 pub mod cache_list;
@@ -8,45 +8,140 @@ pub mod not_found;
 pub mod overview;
 pub mod walkthrough;
 
+use georep_core::{regions, CacheId};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-/// The `:sub/:rg/:name` route parameters of a cache page.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CacheParams {
-    /// Subscription id.
-    pub sub: String,
-    /// Resource group.
-    pub rg: String,
-    /// Cache name.
-    pub name: String,
+use crate::model::CacheEntry;
+use crate::state::{use_app, Load};
+
+/// The console route of a cache's overview.
+pub fn overview_href(id: &CacheId) -> String {
+    format!(
+        "/caches/{}/{}/{}",
+        id.subscription, id.resource_group, id.name
+    )
 }
 
-impl CacheParams {
-    /// The console route of this cache's overview.
-    pub fn overview_href(&self) -> String {
-        format!("/caches/{}/{}/{}", self.sub, self.rg, self.name)
-    }
-
-    /// The console route of this cache's geo-replication page.
-    pub fn geo_href(&self) -> String {
-        format!("{}/geo-replication", self.overview_href())
-    }
-
-    /// The console route of this cache's add-link wizard.
-    pub fn add_link_href(&self) -> String {
-        format!("{}/geo-replication/add", self.overview_href())
-    }
+/// The console route of a cache's geo-replication page.
+pub fn geo_href(id: &CacheId) -> String {
+    format!("{}/geo-replication", overview_href(id))
 }
 
-/// The current route's cache parameters, reactive.
-pub fn use_cache_params() -> Memo<CacheParams> {
+/// The console route of a cache's add-link wizard.
+pub fn add_link_href(id: &CacheId) -> String {
+    format!("{}/geo-replication/add", overview_href(id))
+}
+
+/// The current route's cache id, reactive.
+pub fn use_cache_id() -> Memo<CacheId> {
     let params = use_params_map();
     Memo::new(move |_| {
-        params.with(|p| CacheParams {
-            sub: p.get("sub").unwrap_or_default(),
-            rg: p.get("rg").unwrap_or_default(),
-            name: p.get("name").unwrap_or_default(),
+        params.with(|p| {
+            CacheId::new(
+                p.get("sub").unwrap_or_default(),
+                p.get("rg").unwrap_or_default(),
+                p.get("name").unwrap_or_default(),
+            )
         })
+    })
+}
+
+/// Which tab of a cache's resource menu is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Essentials and link status.
+    Overview,
+    /// Links, endpoints, health.
+    GeoReplication,
+}
+
+/// The frame of a cache's pages: breadcrumb, title, resource tabs, then the
+/// page body for the cache, or a loading / not-found state.
+#[component]
+pub fn CacheFrame(
+    tab: Tab,
+    #[prop(into, optional)] subtitle: Option<String>,
+    children: Box<dyn Fn(Memo<CacheEntry>) -> AnyView + Send + Sync>,
+) -> impl IntoView {
+    let app = use_app();
+    let id = use_cache_id();
+    let entry = Memo::new(move |_| id.with(|id| app.fleet.with(|f| f.get(id).cloned())));
+    let children = StoredValue::new(children);
+    // Only a change between "found" and "not found" rebuilds the body;
+    // fresh data for the same cache flows through `present`.
+    let found = Memo::new(move |_| entry.with(Option::is_some));
+    let title_suffix = match tab {
+        Tab::Overview => "",
+        Tab::GeoReplication => " | Geo-replication",
+    };
+    let subtitle = subtitle.unwrap_or_else(|| "Azure Cache for Redis".to_owned());
+    view! {
+        <section class="page">
+            <header class="page-header">
+                <p class="breadcrumb">
+                    <a href="/">"Caches"</a>
+                    " › "
+                    <a href=move || overview_href(&id.get())>{move || id.get().name}</a>
+                </p>
+                <h1>{move || id.get().name} {title_suffix}</h1>
+                <p class="page-subtitle">
+                    {subtitle}
+                    {move || {
+                        entry
+                            .get()
+                            .map(|e| format!(" · {}", regions::display_name(&e.cache.location)))
+                    }}
+                </p>
+            </header>
+            <nav class="tabs" aria-label="Cache">
+                <a
+                    href=move || overview_href(&id.get())
+                    aria-current=(tab == Tab::Overview).then_some("page")
+                >
+                    "Overview"
+                </a>
+                <a
+                    href=move || geo_href(&id.get())
+                    aria-current=(tab == Tab::GeoReplication).then_some("page")
+                >
+                    "Geo-replication"
+                </a>
+            </nav>
+            {move || {
+                if found.get() {
+                    children.with_value(|c| c(sticky(entry)))
+                } else if app.load.with(|l| *l == Load::Loading) {
+                    view! { <p class="muted loading">"Loading…"</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="card empty-state">
+                            <p class="empty-title">"Cache not found"</p>
+                            <p class="muted">
+                                {move || id.get().to_string()} " isn't among the caches you can see."
+                            </p>
+                        </div>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// The latest `Some` value of `source`.
+///
+/// Build it only once `source` holds a value (behind a check of a
+/// `Memo<bool>`): it then keeps the last value while the surrounding view
+/// swaps itself out, instead of rebuilding on every refresh.
+pub fn sticky<T>(source: Memo<Option<T>>) -> Memo<T>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    Memo::new(move |prev: Option<&T>| {
+        source
+            .get()
+            .or_else(|| prev.cloned())
+            .expect("a sticky memo is built only once its source has a value")
     })
 }

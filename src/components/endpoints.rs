@@ -1,0 +1,95 @@
+//! The endpoints panel: each cache's geo-primary URL, the current
+//! geo-primary and the current geo-secondary, each with a copy button.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::model::{Endpoints, LinkView};
+use crate::state::use_app;
+
+/// Copies `text` to the clipboard.
+async fn copy(text: String) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let promise = window.navigator().clipboard().write_text(&text);
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
+
+#[component]
+fn EndpointRow(label: String, value: Option<String>, hint: &'static str) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let text = value.clone().unwrap_or_else(|| "—".to_owned());
+    let copy_value = value.clone();
+    view! {
+        <div class="endpoint">
+            <dt>
+                {label.clone()}
+                <span class="endpoint-hint">{hint}</span>
+            </dt>
+            <dd>
+                <code class="endpoint-value">{text}</code>
+                <button
+                    type="button"
+                    class="btn btn-small"
+                    disabled=value.is_none()
+                    aria-label=format!("Copy {label}")
+                    on:click=move |_| {
+                        if let Some(v) = copy_value.clone() {
+                            spawn_local(async move {
+                                copied.set(copy(v).await);
+                            });
+                        }
+                    }
+                >
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </dd>
+        </div>
+    }
+}
+
+/// The endpoints of a pair; updates by itself after a failover.
+#[component]
+pub fn EndpointsPanel(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
+    let app = use_app();
+    let endpoints = Memo::new(move |_| link.with(|l| app.fleet.with(|f| Endpoints::of(l, f))));
+    view! {
+        <section class="card" aria-labelledby="endpoints-heading">
+            <header class="card-header">
+                <h2 id="endpoints-heading">"Endpoints"</h2>
+            </header>
+            <dl class="endpoints card-body">
+                {move || {
+                    let e = endpoints.get();
+                    let geo = e
+                        .geo_primary
+                        .into_iter()
+                        .map(|(name, addr)| {
+                            view! {
+                                <EndpointRow
+                                    label=format!("Geo-primary URL ({name})")
+                                    value=addr
+                                    hint="Always points to the current geo-primary"
+                                />
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        {geo}
+                        <EndpointRow
+                            label=format!("Current geo-primary ({})", link.with(|l| l.primary.name.clone()))
+                            value=e.current_primary
+                            hint="Direct address; changes on failover"
+                        />
+                        <EndpointRow
+                            label=format!("Current geo-secondary ({})", link.with(|l| l.secondary.name.clone()))
+                            value=e.current_secondary
+                            hint="Read-only; changes on failover"
+                        />
+                    }
+                }}
+            </dl>
+        </section>
+    }
+}

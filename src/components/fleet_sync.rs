@@ -1,0 +1,67 @@
+//! Keeps the shared fleet fresh: loads it on start and whenever asked
+//! (`AppState::refresh`), then polls, quickly while an operation runs.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::state::{use_app, AppState, Connectivity, Load};
+
+/// Poll period while a link operation is running.
+const BUSY_MS: f64 = 1_500.0;
+/// Poll period otherwise.
+const IDLE_MS: f64 = 10_000.0;
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+fn busy(app: AppState) -> bool {
+    !app.optimistic.with_untracked(|p| p.is_empty())
+        || app
+            .fleet
+            .with_untracked(|f| f.links().iter().any(|l| l.state.is_busy()))
+}
+
+/// Loads the fleet once; does nothing if a load is already running.
+fn load(app: AppState, in_flight: StoredValue<bool>, last: StoredValue<f64>) {
+    if in_flight.get_value() {
+        return;
+    }
+    in_flight.set_value(true);
+    spawn_local(async move {
+        let result = app.observe(app.api().load_fleet().await);
+        match result {
+            Ok(fleet) => app.set_fleet(fleet),
+            Err(e) if !e.is_unreachable() => app.load.set(Load::Failed(e)),
+            Err(_) => {}
+        }
+        last.set_value(now_ms());
+        in_flight.set_value(false);
+    });
+}
+
+/// Renders nothing; owns the polling.
+#[component]
+pub fn FleetSync() -> impl IntoView {
+    let app = use_app();
+    let in_flight = StoredValue::new(false);
+    let last = StoredValue::new(0.0);
+    Effect::new(move |_| {
+        app.epoch.track();
+        load(app, in_flight, last);
+    });
+    let tick = gloo_timers::callback::Interval::new(500, move || {
+        if matches!(
+            app.connectivity.get_untracked(),
+            Connectivity::Offline { .. }
+        ) {
+            return; // The banner's retries bring it back.
+        }
+        let period = if busy(app) { BUSY_MS } else { IDLE_MS };
+        if now_ms() - last.get_value() >= period {
+            load(app, in_flight, last);
+        }
+    });
+    // Dropping the interval cancels it; the arena drops it with this owner.
+    StoredValue::new_local(tick);
+}

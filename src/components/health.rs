@@ -1,0 +1,121 @@
+//! The health of a link: the five geo-replication metrics as sparklines,
+//! refreshed live.
+
+use georep_core::metrics::GeoMetric;
+use georep_core::CacheId;
+use leptos::prelude::*;
+
+use super::sparkline::{series_of, Series, Sparkline};
+use super::ticker::use_ticker;
+use crate::api::{Api, ApiError};
+
+/// How many minutes of history the sparklines show.
+const WINDOW_MINUTES: u32 = 5;
+
+/// Each geo-replication metric of a pair, from whichever cache emits it
+/// (some come from the primary, some from the secondary, as in the portal's
+/// Geo-Replication Dashboard).
+pub async fn pair_metrics(
+    api: &Api,
+    primary: &CacheId,
+    secondary: &CacheId,
+) -> Result<Vec<Series>, ApiError> {
+    let (a, b) = futures::join!(
+        api.geo_metrics(primary, WINDOW_MINUTES),
+        api.geo_metrics(secondary, WINDOW_MINUTES)
+    );
+    let (a, b) = match (a, b) {
+        (Ok(a), Ok(b)) => (series_of(&a), series_of(&b)),
+        (Ok(a), Err(_)) => (series_of(&a), Vec::new()),
+        (Err(_), Ok(b)) => (Vec::new(), series_of(&b)),
+        (Err(e), Err(_)) => return Err(e),
+    };
+    Ok(GeoMetric::ALL
+        .iter()
+        .map(|&metric| {
+            let pick = |list: &[Series]| list.iter().find(|s| s.metric == metric).cloned();
+            match (pick(&a), pick(&b)) {
+                (Some(x), Some(y)) => {
+                    if y.values.len() > x.values.len() {
+                        y
+                    } else {
+                        x
+                    }
+                }
+                (Some(x), None) | (None, Some(x)) => x,
+                (None, None) => Series {
+                    metric,
+                    values: Vec::new(),
+                },
+            }
+        })
+        .collect())
+}
+
+/// The latest value of `metric` in `series`.
+pub fn latest(series: &[Series], metric: GeoMetric) -> Option<f64> {
+    series
+        .iter()
+        .find(|s| s.metric == metric)
+        .and_then(Series::latest)
+}
+
+/// Live metrics of a pair, refetched every `period_ms`.
+pub fn use_pair_metrics(
+    primary: Signal<CacheId>,
+    secondary: Signal<CacheId>,
+    period_ms: u32,
+) -> LocalResource<Result<Vec<Series>, ApiError>> {
+    let app = crate::state::use_app();
+    let tick = use_ticker(period_ms);
+    LocalResource::new(move || {
+        tick.track();
+        let (p, s) = (primary.get(), secondary.get());
+        async move { pair_metrics(&app.api(), &p, &s).await }
+    })
+}
+
+/// The sparklines of a pair.
+#[component]
+pub fn HealthPanel(
+    #[prop(into)] primary: Signal<CacheId>,
+    #[prop(into)] secondary: Signal<CacheId>,
+) -> impl IntoView {
+    let metrics = use_pair_metrics(primary, secondary, 5_000);
+    // Keep the last good data while refetching, so charts don't flicker.
+    let last = RwSignal::new(None::<Vec<Series>>);
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| match metrics.get() {
+        Some(Ok(series)) => {
+            last.set(Some(series));
+            error.set(None);
+        }
+        Some(Err(e)) => error.set(Some(e.to_string())),
+        None => {}
+    });
+    view! {
+        <section class="card" aria-labelledby="health-heading">
+            <header class="card-header">
+                <h2 id="health-heading">"Health"</h2>
+                <span class="muted">{format!("Last {WINDOW_MINUTES} minutes, live")}</span>
+            </header>
+            <div class="card-body">
+                {move || error.get().map(|e| view! { <p class="muted">{e}</p> })}
+                <div class="sparks">
+                    {move || {
+                        last.get()
+                            .unwrap_or_else(|| {
+                                GeoMetric::ALL
+                                    .iter()
+                                    .map(|&metric| Series { metric, values: Vec::new() })
+                                    .collect()
+                            })
+                            .into_iter()
+                            .map(|s| view! { <Sparkline series=s/> })
+                            .collect_view()
+                    }}
+                </div>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,285 @@
+//! The add-link wizard: select the secondary (map + compatible caches), then
+//! confirm what linking entails, then link.
+//!
+//! The step lives in the URL (`?secondary=name`), so Back returns from the
+//! confirmation to the selection.
+
+use georep_core::compat::{check_pair, Warning};
+use georep_core::model::Cache;
+use georep_core::{regions, CacheId};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+use super::candidates::CandidateList;
+use super::region_map::{MapCache, MapLink, RegionMap};
+use crate::model::Health;
+use crate::state::use_app;
+
+/// The wizard's steps, for the step indicator.
+const STEPS: [&str; 3] = ["Select secondary", "Confirm", "Link"];
+
+#[component]
+fn Stepper(#[prop(into)] current: Signal<usize>) -> impl IntoView {
+    view! {
+        <ol class="stepper" aria-label="Steps">
+            {STEPS
+                .iter()
+                .enumerate()
+                .map(|(i, label)| {
+                    view! {
+                        <li
+                            class="step"
+                            class:done=move || i < current.get()
+                            class:current=move || i == current.get()
+                            aria-current=move || (i == current.get()).then_some("step")
+                        >
+                            <span class="step-number">{i + 1}</span>
+                            <span class="step-label">{*label}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ol>
+    }
+}
+
+/// How a warning is shown: its banner class and a short title.
+fn warning_style(warning: &Warning) -> (&'static str, &'static str) {
+    match warning {
+        Warning::SecondaryDataRemoved { .. } => ("banner-error", "Data will be removed"),
+        Warning::SizeMismatch { .. } => ("banner-warning", "Failover not possible"),
+        Warning::CrossRegionEgress { .. } => ("banner-info", "Cross-region egress"),
+        Warning::FirewallRuleNeeded { .. } => ("banner-warning", "Firewall rule needed"),
+    }
+}
+
+#[component]
+fn CacheSummary(cache: Cache, role: &'static str) -> impl IntoView {
+    view! {
+        <div class="summary-cache">
+            <span class="summary-role">{role}</span>
+            <strong class="summary-name">{cache.name().to_owned()}</strong>
+            <span class="muted">
+                {regions::display_name(&cache.location)} " · " {cache.sku.to_string()} " · Redis "
+                {cache.redis_version.clone()}
+            </span>
+        </div>
+    }
+}
+
+/// The confirmation step for a chosen pair.
+#[component]
+fn Confirm(primary: Cache, secondary: Cache, on_back: Callback<()>) -> impl IntoView {
+    let app = use_app();
+    let navigate = use_navigate();
+    let verdict = check_pair(&primary, &secondary);
+    let blocked = verdict.is_err();
+    let link = {
+        let primary = primary.id.clone();
+        Action::new_local(move |secondary: &Cache| {
+            let (primary, secondary) = (primary.clone(), secondary.clone());
+            async move { app.observe(app.api().create_link(&primary, &secondary).await) }
+        })
+    };
+    let pending = link.pending();
+    let done_href = format!(
+        "/caches/{}/{}/{}/geo-replication",
+        primary.id.subscription, primary.id.resource_group, primary.id.name
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = link.value().get() {
+            app.refresh();
+            app.tell(
+                false,
+                "Linking started. The secondary becomes available when the full sync completes.",
+            );
+            navigate(&done_href, NavigateOptions::default());
+        }
+    });
+    let error = move || {
+        link.value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
+    let body = match &verdict {
+        Ok(warnings) => warnings
+            .iter()
+            .map(|w| {
+                let (class, title) = warning_style(w);
+                view! {
+                    <div
+                        class=format!("banner {class} warning")
+                        data-warning=w.code()
+                    >
+                        <span class="banner-text">
+                            <strong>{title} ". "</strong>
+                            {w.to_string()}
+                        </span>
+                    </div>
+                }
+            })
+            .collect_view()
+            .into_any(),
+        Err(reasons) => view! {
+            <div class="banner banner-error" role="alert">
+                <span class="banner-text">
+                    <strong>"These caches can no longer be linked."</strong>
+                    <ul class="reasons">
+                        {reasons
+                            .iter()
+                            .map(|r| view! { <li class="reason">{r.to_string()}</li> })
+                            .collect_view()}
+                    </ul>
+                </span>
+            </div>
+        }
+        .into_any(),
+    };
+    let secondary_for_link = secondary.clone();
+    view! {
+        <section class="card confirm" aria-labelledby="confirm-heading">
+            <header class="card-header">
+                <h2 id="confirm-heading">"Confirm the link"</h2>
+            </header>
+            <div class="card-body">
+                <div class="summary">
+                    <CacheSummary cache=primary.clone() role="Geo-primary"/>
+                    <span class="summary-arrow" aria-hidden="true">"→"</span>
+                    <CacheSummary cache=secondary.clone() role="Geo-secondary"/>
+                </div>
+                {body}
+                <p class="muted">
+                    "The primary stays available while linking. The secondary isn't available until the link's provisioning status is Succeeded."
+                </p>
+                {move || {
+                    error()
+                        .map(|e| {
+                            view! {
+                                <div class="banner banner-error" role="alert">
+                                    <span class="banner-text">{e}</span>
+                                </div>
+                            }
+                        })
+                }}
+                <div class="actions">
+                    <button type="button" class="btn" on:click=move |_| on_back.run(())>
+                        "Back"
+                    </button>
+                    <button
+                        type="button"
+                        class="btn btn-primary"
+                        disabled=move || blocked || pending.get()
+                        on:click=move |_| {
+                            link.dispatch_local(secondary_for_link.clone());
+                        }
+                    >
+                        {move || if pending.get() { "Linking…" } else { "Link" }}
+                    </button>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// The wizard for linking a secondary to `primary`.
+#[component]
+pub fn LinkWizard(
+    /// The cache that will be the geo-primary.
+    #[prop(into)]
+    primary: Signal<CacheId>,
+) -> impl IntoView {
+    let app = use_app();
+    let query = use_query_map();
+    let location = use_location();
+    let navigate = use_navigate();
+    let region = RwSignal::new(None::<String>);
+
+    let caches = Memo::new(move |_| app.fleet.with(|f| f.cores()));
+    let primary_cache = Memo::new(move |_| {
+        primary.with(|id| caches.with(|all| all.iter().find(|c| &c.id == id).cloned()))
+    });
+    let chosen = Memo::new(move |_| {
+        let name = query.with(|q| q.get("secondary"))?;
+        caches.with(|all| {
+            all.iter()
+                .find(|c| c.id.name.eq_ignore_ascii_case(&name))
+                .cloned()
+        })
+    });
+    let step = Signal::derive(move || usize::from(chosen.with(Option::is_some)));
+
+    let go = {
+        let navigate = navigate.clone();
+        move |secondary: Option<&str>| {
+            let path = location.pathname.get_untracked();
+            let url = match secondary {
+                Some(name) => format!("{path}?secondary={name}"),
+                None => path,
+            };
+            navigate(&url, NavigateOptions::default());
+        }
+    };
+    let choose = {
+        let go = go.clone();
+        Callback::new(move |id: CacheId| go(Some(&id.name)))
+    };
+    let back = Callback::new(move |()| go(None));
+
+    let markers = Signal::derive(move || {
+        caches.with(|all| {
+            all.iter()
+                .map(|c| MapCache {
+                    name: c.name().to_owned(),
+                    location: c.location.clone(),
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let links = Signal::derive(move || {
+        app.fleet.with(|f| {
+            f.links()
+                .iter()
+                .map(|l| MapLink {
+                    from: l.primary_location.clone(),
+                    to: l.secondary_location.clone(),
+                    health: Health::of(app.link_state(l), None),
+                    label: format!("{} to {}", l.primary.name, l.secondary.name),
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+
+    view! {
+        <Stepper current=step/>
+        {move || match (primary_cache.get(), chosen.get()) {
+            (Some(primary), Some(secondary)) => {
+                view! { <Confirm primary=primary secondary=secondary on_back=back/> }.into_any()
+            }
+            _ => {
+                view! {
+                    <div class="wizard-select">
+                        <section class="card map-card">
+                            <RegionMap
+                                caches=markers
+                                links=links
+                                selected=region
+                                label="Region map: select a region to filter the compatible caches"
+                            />
+                        </section>
+                        <div class="wizard-lists">
+                            <CandidateList
+                                primary=Signal::derive(move || primary_cache.get())
+                                caches=Signal::derive(move || caches.get())
+                                region=Signal::derive(move || region.get())
+                                on_link=choose
+                            />
+                        </div>
+                    </div>
+                }
+                    .into_any()
+            }
+        }}
+    }
+}

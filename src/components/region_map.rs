@@ -1,0 +1,224 @@
+//! The region map: an equirectangular world outline (viewBox `0 0 360 180`,
+//! x = longitude + 180, y = 90 − latitude) with a marker per region that
+//! holds caches and an arc per linked pair, coloured by health.
+//!
+//! Selecting a region (click, or Enter/Space on the focused marker) filters
+//! whatever list the page pairs the map with; selecting it again clears it.
+
+use std::collections::BTreeMap;
+
+use georep_core::regions::{self, Region};
+use leptos::ev::KeyboardEvent;
+use leptos::prelude::*;
+
+use crate::model::Health;
+
+/// A cache to place on the map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapCache {
+    /// Its name.
+    pub name: String,
+    /// Its ARM location, in any of ARM's spellings.
+    pub location: String,
+}
+
+/// A linked pair to draw as an arc.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapLink {
+    /// The geo-primary's location.
+    pub from: String,
+    /// The geo-secondary's location.
+    pub to: String,
+    /// Colours the arc.
+    pub health: Health,
+    /// Said to screen readers, e.g. "cache-a to cache-b, healthy".
+    pub label: String,
+}
+
+/// Map coordinates of a region.
+pub fn project(region: &Region) -> (f64, f64) {
+    (region.longitude + 180.0, 90.0 - region.latitude)
+}
+
+/// The ARM name of a location, if the region table knows it.
+pub fn region_name(location: &str) -> Option<&'static str> {
+    regions::find(location).map(|r| r.name.as_str())
+}
+
+/// Whether `location` is in the selected region (no selection matches all).
+pub fn in_region(selected: Option<&str>, location: &str) -> bool {
+    selected.is_none_or(|s| region_name(location).unwrap_or(location) == s)
+}
+
+/// An SVG path for the arc between two points, bulging towards the pole.
+fn arc_path((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> String {
+    let (dx, dy) = (x2 - x1, y2 - y1);
+    let dist = (dx * dx + dy * dy).sqrt();
+    if dist < 1.0 {
+        // Same region: a small loop above the marker.
+        return format!("M{x1:.1},{y1:.1} c-7,-9 7,-9 0,0");
+    }
+    let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
+    let lift = (dist * 0.3).min(25.0);
+    format!("M{x1:.1},{y1:.1} Q{mx:.1},{:.1} {x2:.1},{y2:.1}", my - lift)
+}
+
+/// One region's marker: a focusable toggle with the number of its caches.
+#[component]
+fn Marker(
+    region: &'static Region,
+    names: Vec<String>,
+    selected: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let (x, y) = project(region);
+    let key = region.name.as_str();
+    let is_selected = move || selected.with(|s| s.as_deref() == Some(key));
+    let toggle = move || {
+        selected.update(|s| {
+            *s = if s.as_deref() == Some(key) {
+                None
+            } else {
+                Some(key.to_owned())
+            }
+        })
+    };
+    let on_key = move |ev: KeyboardEvent| {
+        if ev.key() == "Enter" || ev.key() == " " {
+            ev.prevent_default();
+            toggle();
+        }
+    };
+    let count = names.len();
+    let label = format!(
+        "{}: {count} cache{} ({})",
+        region.display_name,
+        if count == 1 { "" } else { "s" },
+        names.join(", ")
+    );
+    view! {
+        <g
+            class="map-marker"
+            class:selected=is_selected
+            role="button"
+            tabindex="0"
+            data-region=key
+            aria-label=label
+            aria-pressed=move || if is_selected() { "true" } else { "false" }
+            on:click=move |_| toggle()
+            on:keydown=on_key
+        >
+            <circle class="map-hit" cx=x cy=y r="7"></circle>
+            <circle class="map-dot" cx=x cy=y r="3.2"></circle>
+            <text class="map-count" x=x y=y dy="1.1">{count}</text>
+            <text class="map-label" x=x y=y + 7.5>{region.display_name.clone()}</text>
+        </g>
+    }
+}
+
+/// The region map.
+#[component]
+pub fn RegionMap(
+    /// The caches to place.
+    #[prop(into)]
+    caches: Signal<Vec<MapCache>>,
+    /// The links to draw.
+    #[prop(into)]
+    links: Signal<Vec<MapLink>>,
+    /// The selected region's ARM name; the map sets and clears it.
+    selected: RwSignal<Option<String>>,
+    /// Names the map for assistive technology.
+    #[prop(into, default = "Region map".to_owned())]
+    label: String,
+) -> impl IntoView {
+    // Region → cache names, in a stable order.
+    let by_region = Memo::new(move |_| {
+        let mut groups: BTreeMap<&'static str, (&'static Region, Vec<String>)> = BTreeMap::new();
+        caches.with(|caches| {
+            for cache in caches {
+                if let Some(region) = regions::find(&cache.location) {
+                    groups
+                        .entry(region.name.as_str())
+                        .or_insert((region, Vec::new()))
+                        .1
+                        .push(cache.name.clone());
+                }
+            }
+        });
+        groups.into_values().collect::<Vec<_>>()
+    });
+    let arcs = move || {
+        links.with(|links| {
+            links
+                .iter()
+                .filter_map(|link| {
+                    let from = project(regions::find(&link.from)?);
+                    let to = project(regions::find(&link.to)?);
+                    let class = format!("map-arc {}", link.health.class());
+                    Some(view! {
+                        <path class=class d=arc_path(from, to) aria-label=link.label.clone()></path>
+                    })
+                })
+                .collect_view()
+        })
+    };
+    let selected_name = move || selected.get().map(|s| regions::display_name(&s));
+    view! {
+        <figure class="region-map">
+            <svg viewBox="0 0 360 180" role="group" aria-label=label>
+                <image
+                    class="map-land"
+                    href="public/world-land-110m.svg"
+                    x="0"
+                    y="0"
+                    width="360"
+                    height="180"
+                ></image>
+                <g class="map-regions" aria-hidden="true">
+                    {regions::all()
+                        .iter()
+                        .map(|r| {
+                            let (x, y) = project(r);
+                            view! { <circle class="map-region" cx=x cy=y r="0.9"></circle> }
+                        })
+                        .collect_view()}
+                </g>
+                <g class="map-arcs">{arcs}</g>
+                <g class="map-markers">
+                    <For
+                        each=move || by_region.get()
+                        key=|(region, names)| (region.name.clone(), names.clone())
+                        let((region, names))
+                    >
+                        <Marker region=region names=names selected=selected/>
+                    </For>
+                </g>
+            </svg>
+            <figcaption class="map-caption">
+                <span class="map-legend">
+                    <span class="legend-item"><span class="swatch dot"></span>"Caches"</span>
+                    <span class="legend-item"><span class="swatch healthy"></span>"Healthy link"</span>
+                    <span class="legend-item"><span class="swatch busy"></span>"In progress"</span>
+                    <span class="legend-item"><span class="swatch unhealthy"></span>"Unhealthy"</span>
+                </span>
+                {move || match selected_name() {
+                    Some(name) => view! {
+                        <span class="map-filter" role="status">
+                            "Showing " <strong>{name}</strong>
+                            <button
+                                class="btn btn-small"
+                                on:click=move |_| selected.set(None)
+                            >
+                                "Clear filter"
+                            </button>
+                        </span>
+                    }.into_any(),
+                    None => view! {
+                        <span class="map-filter muted" role="status">
+                            "Select a region to filter the list"
+                        </span>
+                    }.into_any(),
+                }}
+            </figcaption>
+        </figure>
+    }
+}

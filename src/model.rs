@@ -1,0 +1,351 @@
+//! What the console knows about the fleet, built from ARM resources.
+//!
+//! Pure data and derivations, no HTTP and no signals, so components and
+//! tests can build a [`Fleet`] from fixtures. Every geo-replication rule
+//! comes from `georep-core`; this module only joins ARM's separate resources
+//! (cache, firewall rules, linked servers) into the views the pages show.
+
+use georep_core::arm::{Endpoint, LinkedServerResource, RedisResource, SyncProgress};
+use georep_core::link::{FailoverKind, FailoverPhase, LinkState};
+use georep_core::model::{Cache, LinkEnd, ProvisioningState, ServerRole};
+use georep_core::CacheId;
+
+/// One cache: its ARM resource, the rules' view of it, and its side of a link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheEntry {
+    /// The resource as the backend returned it.
+    pub resource: RedisResource,
+    /// The rules' view, with the link role filled in from `link`.
+    pub cache: Cache,
+    /// This cache's linked-server resource (describing its peer), if linked.
+    pub link: Option<LinkedServerResource>,
+}
+
+impl CacheEntry {
+    /// Joins a cache resource with its firewall rules and linked servers.
+    ///
+    /// Returns `None` for a resource whose id is not a cache id.
+    pub fn new(
+        resource: RedisResource,
+        firewall_rules: Vec<georep_core::model::FirewallRule>,
+        links: Vec<LinkedServerResource>,
+    ) -> Option<Self> {
+        let mut cache = resource.to_cache(firewall_rules).ok()?;
+        let link = links.into_iter().next();
+        if let Some(link) = &link {
+            // The linked-server resource names the *peer's* role.
+            let peer = link
+                .linked_cache_id()
+                .ok()
+                .or_else(|| cache.link.as_ref().map(|l| l.peer.clone()))?;
+            cache.link = Some(LinkEnd {
+                peer,
+                role: Some(link.properties.server_role.opposite()),
+            });
+        }
+        Some(Self {
+            resource,
+            cache,
+            link,
+        })
+    }
+
+    /// The cache's id.
+    pub fn id(&self) -> &CacheId {
+        &self.cache.id
+    }
+
+    /// The cache's name.
+    pub fn name(&self) -> &str {
+        self.cache.name()
+    }
+
+    /// This cache's geo-replication role, if linked.
+    pub fn role(&self) -> Option<ServerRole> {
+        self.cache.link.as_ref().and_then(|l| l.role)
+    }
+
+    /// The link's state as the server reports it, if linked.
+    pub fn link_state(&self) -> Option<LinkState> {
+        let link = self.link.as_ref()?;
+        Some(link_state_from_arm(
+            link.properties.provisioning_state,
+            self.cache.provisioning_state,
+        ))
+    }
+}
+
+/// The [`LinkState`] whose ARM mapping (in `georep-core`) gives these two
+/// provisioning states: the link resource's and its cache's.
+///
+/// ARM doesn't say whether a failover is planned or forced, so a failover is
+/// reported as planned. A combination no state maps to (a transient mix while
+/// the server moves) falls back to the link's own state alone.
+pub fn link_state_from_arm(link: ProvisioningState, cache: ProvisioningState) -> LinkState {
+    let matches_link = |s: &LinkState| s.link_provisioning_state() == Some(link);
+    every_link_state()
+        .into_iter()
+        .filter(matches_link)
+        .find(|s| s.cache_provisioning_state() == cache)
+        .or_else(|| every_link_state().into_iter().find(matches_link))
+        .unwrap_or(LinkState::Failed)
+}
+
+/// Every state of the link state machine, planned failovers before forced.
+pub fn every_link_state() -> Vec<LinkState> {
+    let mut states = vec![
+        LinkState::Linking,
+        LinkState::Linked,
+        LinkState::Unlinking,
+        LinkState::Failed,
+        LinkState::Unlinked,
+    ];
+    for kind in [FailoverKind::Planned, FailoverKind::Forced] {
+        for phase in [FailoverPhase::Deleting, FailoverPhase::Creating] {
+            states.push(LinkState::FailingOver { kind, phase });
+        }
+    }
+    states
+}
+
+/// How a link is doing, for colours and badges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// Linked and replicating.
+    Healthy,
+    /// An operation (linking, failover, unlinking) is in progress.
+    Busy,
+    /// Failed, or the health metric says the link is down.
+    Unhealthy,
+}
+
+impl Health {
+    /// The CSS class suffix for this health.
+    pub fn class(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Busy => "busy",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
+
+    /// A word for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Healthy => "Healthy",
+            Health::Busy => "In progress",
+            Health::Unhealthy => "Unhealthy",
+        }
+    }
+
+    /// Health from the link's state and, when known, the latest
+    /// `GeoReplicationHealthy` sample (1 up, 0 down).
+    pub fn of(state: LinkState, healthy_metric: Option<f64>) -> Self {
+        match state {
+            LinkState::Failed => Health::Unhealthy,
+            s if s.is_busy() => Health::Busy,
+            _ if healthy_metric.is_some_and(|v| v < 0.5) => Health::Unhealthy,
+            _ => Health::Healthy,
+        }
+    }
+}
+
+/// A linked pair, seen from its geo-primary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkView {
+    /// The current geo-primary.
+    pub primary: CacheId,
+    /// The current geo-secondary.
+    pub secondary: CacheId,
+    /// The primary's region.
+    pub primary_location: String,
+    /// The secondary's region.
+    pub secondary_location: String,
+    /// The link's state.
+    pub state: LinkState,
+    /// Full-sync progress while linking, when the server reports it.
+    pub progress: Option<SyncProgress>,
+}
+
+impl LinkView {
+    /// A key that names the pair whichever side it is seen from.
+    pub fn key(&self) -> String {
+        pair_key(&self.primary, &self.secondary)
+    }
+}
+
+/// A key naming a pair of caches regardless of order or case.
+pub fn pair_key(a: &CacheId, b: &CacheId) -> String {
+    let mut ids = [a.to_string().to_lowercase(), b.to_string().to_lowercase()];
+    ids.sort();
+    ids.join("|")
+}
+
+/// The addresses the seed's portal shows for a linked pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// Each cache's geo-primary URL, which always reaches the current
+    /// geo-primary: `(cache name, address)`, primary first.
+    pub geo_primary: Vec<(String, Option<String>)>,
+    /// The current geo-primary's own address.
+    pub current_primary: Option<String>,
+    /// The current geo-secondary's own address.
+    pub current_secondary: Option<String>,
+}
+
+fn address(endpoint: &Endpoint) -> String {
+    format!("{}:{}", endpoint.host, endpoint.port)
+}
+
+impl Endpoints {
+    /// The endpoints of a pair, from both caches' linked-server resources.
+    ///
+    /// A linked-server resource describes the *linked* cache, so a cache's
+    /// own geo-primary URL is read from its peer's resource. The server's
+    /// endpoint extensions win over ARM's host-name fields.
+    pub fn of(link: &LinkView, fleet: &Fleet) -> Self {
+        let primary = fleet.get(&link.primary);
+        let secondary = fleet.get(&link.secondary);
+        let resource_about = |described: &CacheId| {
+            [primary, secondary]
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.link.as_ref())
+                .find(|l| l.linked_cache_id().ok().as_ref() == Some(described))
+        };
+        let geo_of = |id: &CacheId| {
+            resource_about(id).and_then(|l| {
+                let p = &l.properties;
+                p.geo_primary_endpoint
+                    .as_ref()
+                    .map(address)
+                    .or_else(|| p.geo_replicated_primary_host_name.clone())
+            })
+        };
+        let any_link = || {
+            [primary, secondary]
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.link.as_ref())
+        };
+        let host_of = |entry: Option<&CacheEntry>| {
+            entry.map(|e| {
+                let p = &e.resource.properties;
+                format!("{}:{}", p.host_name, p.ssl_port)
+            })
+        };
+        Endpoints {
+            geo_primary: vec![
+                (link.primary.name.clone(), geo_of(&link.primary)),
+                (link.secondary.name.clone(), geo_of(&link.secondary)),
+            ],
+            current_primary: any_link()
+                .find_map(|l| l.properties.current_primary_endpoint.as_ref().map(address))
+                .or_else(|| host_of(primary)),
+            current_secondary: any_link()
+                .find_map(|l| {
+                    l.properties
+                        .current_secondary_endpoint
+                        .as_ref()
+                        .map(address)
+                })
+                .or_else(|| host_of(secondary)),
+        }
+    }
+}
+
+/// Every cache the caller can see.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fleet {
+    /// The caches, in the order the backend listed them.
+    pub caches: Vec<CacheEntry>,
+}
+
+impl Fleet {
+    /// A fleet of these caches.
+    pub fn new(caches: Vec<CacheEntry>) -> Self {
+        Self { caches }
+    }
+
+    /// The cache with this id.
+    pub fn get(&self, id: &CacheId) -> Option<&CacheEntry> {
+        self.caches.iter().find(|e| e.id() == id)
+    }
+
+    /// The rules' view of every cache, for `georep_core::candidates`.
+    pub fn cores(&self) -> Vec<Cache> {
+        self.caches.iter().map(|e| e.cache.clone()).collect()
+    }
+
+    /// Every link once, seen from its geo-primary (or from whichever side
+    /// the fleet has, when only one is visible).
+    pub fn links(&self) -> Vec<LinkView> {
+        let mut seen = std::collections::HashSet::new();
+        let mut links = Vec::new();
+        // Primaries first, so each pair is described from its primary.
+        let mut entries: Vec<&CacheEntry> =
+            self.caches.iter().filter(|e| e.link.is_some()).collect();
+        entries.sort_by_key(|e| e.role() != Some(ServerRole::Primary));
+        for entry in entries {
+            let Some(link) = &entry.link else { continue };
+            let Ok(peer) = link.linked_cache_id() else {
+                continue;
+            };
+            if !seen.insert(pair_key(entry.id(), &peer)) {
+                continue;
+            }
+            let peer_location = link.properties.linked_redis_cache_location.clone();
+            let own_location = entry.cache.location.clone();
+            let state = entry.link_state().unwrap_or(LinkState::Failed);
+            let progress = link.properties.sync_progress.or_else(|| {
+                self.get(&peer)
+                    .and_then(|p| p.link.as_ref())
+                    .and_then(|l| l.properties.sync_progress)
+            });
+            let view = if entry.role() == Some(ServerRole::Secondary) {
+                LinkView {
+                    primary: peer,
+                    secondary: entry.id().clone(),
+                    primary_location: peer_location,
+                    secondary_location: own_location,
+                    state,
+                    progress,
+                }
+            } else {
+                LinkView {
+                    primary: entry.id().clone(),
+                    secondary: peer,
+                    primary_location: own_location,
+                    secondary_location: peer_location,
+                    state,
+                    progress,
+                }
+            };
+            links.push(view);
+        }
+        links
+    }
+
+    /// The link a cache belongs to, seen from its primary.
+    pub fn link_of(&self, id: &CacheId) -> Option<LinkView> {
+        self.links()
+            .into_iter()
+            .find(|l| &l.primary == id || &l.secondary == id)
+    }
+}
+
+/// A byte count for people: `0 B`, `1.5 KB`, `12 MB`.
+pub fn format_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes.max(0.0);
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || value >= 100.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
