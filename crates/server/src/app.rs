@@ -18,7 +18,7 @@ use crate::store::Store;
 /// Everything the handlers and background tasks share.
 pub struct App {
     /// The control-plane database.
-    pub store: Store,
+    pub store: Arc<Store>,
     /// The running `redis-server` nodes.
     pub fleet: Fleet,
     /// Where exports and imports live.
@@ -33,7 +33,7 @@ pub type SharedApp = Arc<App>;
 
 impl App {
     /// Puts the pieces together.
-    pub fn new(store: Store, fleet: Fleet, data_dir: PathBuf) -> App {
+    pub fn new(store: Arc<Store>, fleet: Fleet, data_dir: PathBuf) -> App {
         App {
             store,
             fleet,

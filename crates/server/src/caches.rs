@@ -209,9 +209,7 @@ pub async fn put(
             format!("Cache '{}' was created by another request.", id.name),
         ));
     }
-    let ports = app
-        .fleet
-        .allocate_ports(&app.store, record.node_count() as usize)?;
+    let ports = app.fleet.allocate_ports(record.node_count() as usize)?;
     let nodes = layout(shard_count, replicas, &ports);
     let op = OperationRecord::start(
         &id.subscription,
@@ -369,9 +367,9 @@ async fn update_cache(
     if reshape {
         // Keep the nodes that stay, start the new ones, stop the rest.
         let old = app.store.nodes(id)?;
-        let wanted = layout(shard_count, replicas, &[]).len();
+        let wanted = (shard_count.max(1) * (1 + replicas)) as usize;
         let mut nodes: Vec<NodeSlot> = Vec::with_capacity(wanted);
-        let mut fresh = app.fleet.allocate_ports(&app.store, wanted)?.into_iter();
+        let mut fresh = app.fleet.allocate_ports(wanted)?.into_iter();
         for shard in 0..shard_count.max(1) {
             for replica in 0..=replicas {
                 let kept = old

@@ -210,7 +210,12 @@ pub async fn finish_linking(app: SharedApp, link: LinkRecord) {
             .replicate(&primary_nodes, &secondary_nodes)
             .await?;
         loop {
-            if app.fleet.sync_done(&secondary_nodes).await? {
+            if app
+                .fleet
+                .sync_state(&primary_nodes, &secondary_nodes)
+                .await?
+                .done
+            {
                 return Ok(());
             }
             tokio::time::sleep(SYNC_POLL).await;
@@ -357,8 +362,13 @@ pub async fn view(
     let geo_primary = app.fleet.geo_primary_endpoint(link);
     let sync_progress = match link.pair.state {
         LinkState::Linking => {
-            let nodes = app.store.nodes(link.secondary())?;
-            app.fleet.sync_progress(&nodes).await
+            let primary = app.store.nodes(link.primary())?;
+            let secondary = app.store.nodes(link.secondary())?;
+            app.fleet
+                .sync_state(&primary, &secondary)
+                .await
+                .ok()
+                .map(|s| s.progress)
         }
         _ => None,
     };

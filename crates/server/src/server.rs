@@ -26,8 +26,8 @@ pub async fn run(config: Config) -> Result<(), Error> {
     }
     let data_dir = std::fs::canonicalize(&config.data_dir)?;
     let token = Token::load_or_create(&data_dir)?;
-    let store = Store::open(&data_dir)?;
-    let fleet = Fleet::new(&data_dir, &config.redis_server, &store)?;
+    let store = Arc::new(Store::open(&data_dir)?);
+    let fleet = Fleet::new(&data_dir, &config.redis_server, store.clone())?;
     let app: SharedApp = Arc::new(App::new(store, fleet, data_dir.clone()));
 
     subscriptions::ensure_default(&app)?;

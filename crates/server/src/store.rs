@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS nodes (
     shard     INTEGER NOT NULL,
     replica   INTEGER NOT NULL,
     port      INTEGER NOT NULL UNIQUE,
+    pid       INTEGER,                     -- the process, once started
     PRIMARY KEY (cache_key, shard, replica)
 );
 CREATE TABLE IF NOT EXISTS firewall_rules (
@@ -229,6 +230,26 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records the process that serves `port`.
+    pub fn set_node_pid(&self, port: u16, pid: Option<u32>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE nodes SET pid = ?2 WHERE port = ?1",
+            params![port, pid],
+        )?;
+        Ok(())
+    }
+
+    /// The process that served `port` when last seen.
+    pub fn node_pid(&self, port: u16) -> Result<Option<u32>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT pid FROM nodes WHERE port = ?1", [port], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten())
     }
 
     /// Every port any node holds.

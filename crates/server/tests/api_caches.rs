@@ -1,0 +1,480 @@
+//! The cache resource and its actions, against the real server and real nodes.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use support::{assert_arm_error, redis_connection, Server, RG, SUB};
+
+#[tokio::test]
+async fn every_api_request_needs_the_token() {
+    let server = Server::start();
+    let path = format!("/subscriptions?api-version=2022-12-01");
+    let none = server.http().get(server.url(&path)).send().await.unwrap();
+    assert_arm_error(none, StatusCode::UNAUTHORIZED, "AuthenticationFailed").await;
+    let wrong = server
+        .http()
+        .get(server.url(&path))
+        .bearer_auth("not-the-token")
+        .send()
+        .await
+        .unwrap();
+    assert_arm_error(wrong, StatusCode::UNAUTHORIZED, "AuthenticationFailed").await;
+    // Unknown API paths are refused before anything else.
+    let unknown = server
+        .http()
+        .get(server.url("/x-georep/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    let ok = server.get(&path).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn subscriptions_are_listed_in_arms_shape() {
+    let server = Server::start();
+    let list: Value = server
+        .get("/subscriptions?api-version=2022-12-01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = &list["value"][0];
+    let id = first["subscriptionId"].as_str().unwrap();
+    assert_eq!(first["id"], format!("/subscriptions/{id}"));
+    assert_eq!(first["state"], "Enabled");
+    let one = server
+        .get(&format!("/subscriptions/{id}?api-version=2022-12-01"))
+        .await;
+    assert_eq!(one.status(), StatusCode::OK);
+    // A subscription a cache was created in is listed too.
+    server
+        .create_cache(&Server::cache_path("c"), "westeurope", json!({}))
+        .await;
+    let list: Value = server
+        .get("/subscriptions?api-version=2022-12-01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["subscriptionId"] == SUB));
+}
+
+#[tokio::test]
+async fn a_cache_is_created_with_real_nodes_and_both_keys_work() {
+    let server = Server::start();
+    let path = Server::cache_path("orders");
+    let body = json!({"location": "West Europe", "tags": {"team": "a"}, "properties": {
+        "sku": {"name": "Premium", "family": "P", "capacity": 1}, "replicasPerPrimary": 1}});
+    let response = server.put(&path, body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let op = server.wait_operation(&response).await;
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["properties"]["provisioningState"], "Creating");
+    let keys = &created["properties"]["accessKeys"];
+    assert!(keys["primaryKey"].is_string() && keys["secondaryKey"].is_string());
+    assert_eq!(op["status"], "Succeeded");
+
+    let cache: Value = server.get(&path).await.json().await.unwrap();
+    let p = &cache["properties"];
+    assert_eq!(cache["location"], "westeurope");
+    assert_eq!(cache["type"], "Microsoft.Cache/Redis");
+    assert_eq!(p["provisioningState"], "Succeeded");
+    assert_eq!(p["hostName"], "127.0.0.1");
+    assert!(
+        p.get("accessKeys").is_none(),
+        "keys only in the create response"
+    );
+    let instances = p["instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 2, "a primary and one replica");
+    assert_eq!(instances[0]["isPrimary"], true);
+    assert_eq!(instances[0]["nonSslPort"], p["port"]);
+
+    // Both access keys authenticate, on every node.
+    let (k1, k2) = server.keys("orders").await;
+    for instance in instances {
+        let port = instance["nonSslPort"].as_u64().unwrap() as u16;
+        for key in [&k1, &k2] {
+            let mut con = redis_connection(port, key).await;
+            let pong: String = redis::cmd("PING").query_async(&mut con).await.unwrap();
+            assert_eq!(pong, "PONG");
+        }
+    }
+    // The replica follows the primary.
+    let mut con = server.redis("orders").await;
+    let _: () = redis::cmd("SET")
+        .arg("k")
+        .arg("v")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    let replica_port = instances[1]["nonSslPort"].as_u64().unwrap() as u16;
+    let mut replica = redis_connection(replica_port, &k1).await;
+    let mut seen = None;
+    for _ in 0..50 {
+        seen = redis::cmd("GET")
+            .arg("k")
+            .query_async::<Option<String>>(&mut replica)
+            .await
+            .ok()
+            .flatten();
+        if seen.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen.as_deref(), Some("v"));
+}
+
+#[tokio::test]
+async fn caches_are_listed_by_group_and_subscription() {
+    let server = Server::start();
+    server
+        .create_cache(&Server::cache_path("a"), "westeurope", json!({}))
+        .await;
+    server
+        .create_cache(
+            &support::cache_path_in(SUB, "other-rg", "b"),
+            "eastus",
+            json!({"sku": {"name": "Basic", "family": "C", "capacity": 0}}),
+        )
+        .await;
+    let by_group: Value = server
+        .get(&format!(
+            "/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Cache/redis"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_group["value"].as_array().unwrap().len(), 1);
+    let by_sub: Value = server
+        .get(&format!(
+            "/subscriptions/{SUB}/providers/Microsoft.Cache/Redis"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = by_sub["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a", "b"]);
+    // A Basic cache runs one node, with no replica.
+    let basic: Value = server
+        .get(&support::cache_path_in(SUB, "other-rg", "b"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let basic = &basic["properties"];
+    assert_eq!(basic["instances"].as_array().unwrap().len(), 1);
+    assert_eq!(basic["replicasPerPrimary"], 0);
+}
+
+#[tokio::test]
+async fn standard_and_clustered_caches_run_every_node() {
+    let server = Server::start();
+    let standard = server
+        .create_cache(
+            &Server::cache_path("std"),
+            "eastus",
+            json!({"sku": {"name": "Standard", "family": "C", "capacity": 1}}),
+        )
+        .await;
+    assert_eq!(
+        standard["properties"]["instances"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let clustered = server
+        .create_cache(
+            &Server::cache_path("clu"),
+            "eastus",
+            json!({"shardCount": 2}),
+        )
+        .await;
+    let instances = clustered["properties"]["instances"].as_array().unwrap();
+    assert_eq!(
+        instances.len(),
+        4,
+        "two shards, each a primary and a replica"
+    );
+    assert_eq!(clustered["properties"]["shardCount"], 2);
+    assert_eq!(
+        instances.iter().filter(|i| i["isPrimary"] == true).count(),
+        2
+    );
+    assert_eq!(instances[2]["shardId"], 1);
+}
+
+#[tokio::test]
+async fn patch_changes_size_tags_and_shape_of_an_unlinked_cache() {
+    let server = Server::start();
+    let path = Server::cache_path("p");
+    server.create_cache(&path, "westeurope", json!({})).await;
+    let response = server
+        .patch(&path, json!({"tags": {"env": "prod"}, "properties": {"sku": {"name": "Premium", "family": "P", "capacity": 2}, "replicasPerPrimary": 2}}))
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let cache: Value = server.get(&path).await.json().await.unwrap();
+    assert_eq!(cache["tags"]["env"], "prod");
+    assert_eq!(cache["properties"]["sku"]["capacity"], 2);
+    assert_eq!(
+        cache["properties"]["instances"].as_array().unwrap().len(),
+        3
+    );
+    // A PUT on an existing cache updates it (ARM's create-or-update).
+    let again = server
+        .put(&path, json!({"location": "westeurope", "properties": {"sku": {"name": "Premium", "family": "P", "capacity": 2}, "replicasPerPrimary": 1}}))
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let cache: Value = again.json().await.unwrap();
+    assert_eq!(
+        cache["properties"]["instances"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(
+        server.node_pids().len(),
+        2,
+        "the replica no longer wanted was stopped"
+    );
+}
+
+#[tokio::test]
+async fn regenerating_a_key_replaces_it_and_keeps_the_other() {
+    let server = Server::start();
+    let path = Server::cache_path("keys");
+    let cache = server.create_cache(&path, "westeurope", json!({})).await;
+    let port = cache["properties"]["port"].as_u64().unwrap() as u16;
+    let (old1, old2) = server.keys("keys").await;
+    let response = server
+        .post(
+            &format!("{path}/regenerateKey"),
+            Some(json!({"keyType": "Primary"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let keys: Value = response.json().await.unwrap();
+    let new1 = keys["primaryKey"].as_str().unwrap();
+    assert_ne!(new1, old1);
+    assert_eq!(keys["secondaryKey"], old2.as_str());
+    let mut con = redis_connection(port, new1).await;
+    let _: String = redis::cmd("PING").query_async(&mut con).await.unwrap();
+    let mut con = redis_connection(port, &old2).await;
+    let _: String = redis::cmd("PING").query_async(&mut con).await.unwrap();
+    let old = redis::Client::open(format!("redis://:{}@127.0.0.1:{port}/", urlencode(&old1)))
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await;
+    assert!(old.is_err(), "the old primary key no longer authenticates");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn firewall_rules_can_be_created_read_listed_and_deleted() {
+    let server = Server::start();
+    let path = Server::cache_path("fw");
+    server.create_cache(&path, "westeurope", json!({})).await;
+    let rule = format!("{path}/firewallRules/office_1");
+    let body = json!({"properties": {"startIP": "10.0.0.1", "endIP": "10.0.0.9"}});
+    assert_eq!(
+        server.put(&rule, body.clone()).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(server.put(&rule, body).await.status(), StatusCode::OK);
+    let got: Value = server.get(&rule).await.json().await.unwrap();
+    assert_eq!(got["properties"]["startIP"], "10.0.0.1");
+    assert_eq!(got["type"], "Microsoft.Cache/Redis/firewallRules");
+    let list: Value = server
+        .get(&format!("{path}/firewallRules"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["value"].as_array().unwrap().len(), 1);
+    let backwards = server
+        .put(
+            &format!("{path}/firewallRules/bad"),
+            json!({"properties": {"startIP": "10.0.0.9", "endIP": "10.0.0.1"}}),
+        )
+        .await;
+    assert_arm_error(backwards, StatusCode::BAD_REQUEST, "InvalidParameter").await;
+    let not_ip = server
+        .put(
+            &format!("{path}/firewallRules/bad"),
+            json!({"properties": {"startIP": "x", "endIP": "10.0.0.1"}}),
+        )
+        .await;
+    assert_arm_error(not_ip, StatusCode::BAD_REQUEST, "InvalidParameter").await;
+    assert_eq!(server.delete(&rule).await.status(), StatusCode::OK);
+    assert_eq!(server.delete(&rule).await.status(), StatusCode::NO_CONTENT);
+    assert_arm_error(
+        server.get(&rule).await,
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn export_then_import_brings_the_data_back() {
+    let server = Server::start();
+    let path = Server::cache_path("data");
+    server.create_cache(&path, "westeurope", json!({})).await;
+    let mut con = server.redis("data").await;
+    let _: () = redis::cmd("SET")
+        .arg("saved")
+        .arg("1")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    let response = server
+        .post(
+            &format!("{path}/export"),
+            Some(json!({"prefix": "backup", "container": "nightly", "format": "RDB"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        server.wait_operation(&response).await["status"],
+        "Succeeded"
+    );
+    assert!(server
+        .data_dir()
+        .join("exports/nightly/backup.rdb")
+        .is_file());
+
+    let _: () = redis::cmd("FLUSHALL").query_async(&mut con).await.unwrap();
+    let response = server
+        .post(
+            &format!("{path}/import"),
+            Some(json!({"files": ["nightly/backup.rdb"], "format": "RDB"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        server.wait_operation(&response).await["status"],
+        "Succeeded"
+    );
+    let mut con = server.redis("data").await;
+    let value: Option<String> = redis::cmd("GET")
+        .arg("saved")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(value.as_deref(), Some("1"));
+
+    let missing = server
+        .post(
+            &format!("{path}/import"),
+            Some(json!({"files": ["nightly/none.rdb"]})),
+        )
+        .await;
+    assert_arm_error(missing, StatusCode::BAD_REQUEST, "InvalidParameter").await;
+    let escape = server
+        .post(
+            &format!("{path}/export"),
+            Some(json!({"prefix": "../x", "container": "c"})),
+        )
+        .await;
+    assert_arm_error(escape, StatusCode::BAD_REQUEST, "InvalidParameter").await;
+}
+
+#[tokio::test]
+async fn force_reboot_restarts_nodes_and_keeps_serving() {
+    let server = Server::start();
+    let path = Server::cache_path("reboot");
+    server.create_cache(&path, "westeurope", json!({})).await;
+    let before = server.node_pids();
+    let response = server
+        .post(
+            &format!("{path}/forceReboot"),
+            Some(json!({"rebootType": "AllNodes"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("2 node(s)"));
+    let after = server.node_pids();
+    assert_eq!(after.len(), 2);
+    assert!(after.iter().all(|p| !before.contains(p)), "new processes");
+    let mut con = server.redis("reboot").await;
+    let _: String = redis::cmd("PING").query_async(&mut con).await.unwrap();
+    let bad = server
+        .post(
+            &format!("{path}/forceReboot"),
+            Some(json!({"rebootType": "Everything"})),
+        )
+        .await;
+    assert_arm_error(bad, StatusCode::BAD_REQUEST, "InvalidParameter").await;
+}
+
+#[tokio::test]
+async fn delete_stops_the_nodes_and_forgets_the_cache() {
+    let server = Server::start();
+    let path = Server::cache_path("gone");
+    server.create_cache(&path, "westeurope", json!({})).await;
+    assert_eq!(server.node_pids().len(), 2);
+    let response = server.delete(&path).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        server.wait_operation(&response).await["status"],
+        "Succeeded"
+    );
+    assert_arm_error(
+        server.get(&path).await,
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+    )
+    .await;
+    assert!(server.node_pids().is_empty(), "no node left running");
+    assert_eq!(server.delete(&path).await.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn the_operation_result_location_answers_until_done() {
+    let server = Server::start();
+    let response = server
+        .put(&Server::cache_path("lro"), json!({"location": "westeurope", "properties": {"sku": {"name": "Premium", "family": "P", "capacity": 1}}}))
+        .await;
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    server.wait_operation(&response).await;
+    let result = server
+        .http()
+        .get(&location)
+        .bearer_auth(&server.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.status(), StatusCode::NO_CONTENT);
+    let unknown = server
+        .get(&format!("/subscriptions/{SUB}/providers/Microsoft.Cache/locations/westeurope/asyncOperations/nope"))
+        .await;
+    assert_arm_error(unknown, StatusCode::NOT_FOUND, "ResourceNotFound").await;
+}
