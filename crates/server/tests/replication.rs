@@ -5,6 +5,7 @@ mod support_nodes;
 use std::time::Duration;
 
 use georep_server::node::{self, Node, NodeConfig, NodeError, Role};
+use georep_server::replication::{self, ReplicationError, SyncPhase, SyncState, SyncWatch};
 use redis::AsyncCommands;
 use support_nodes::*;
 
@@ -198,4 +199,220 @@ async fn a_node_started_as_replica_serves_its_primarys_data_read_only() {
         error_text(&err),
         "READONLY You can't write against a read only replica."
     );
+}
+
+// ---------------------------------------------------------------- links
+
+const MASTERDOWN: &str =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+const READONLY: &str = "READONLY You can't write against a read only replica.";
+
+/// Waits until `watch` reports the link established.
+async fn wait_linked(watch: &mut SyncWatch) -> SyncState {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = watch.poll().await;
+        if state.done {
+            return state;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the full sync never finished: {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn linking_replaces_the_secondarys_data_then_serves_reads_and_refuses_writes() {
+    let primary = TestNode::start().await;
+    let secondary = TestNode::start().await;
+    let mut p = primary.client(KEY1).await;
+    let mut s = secondary.client(KEY2).await;
+    let _: () = p.set("from-primary", "1").await.unwrap();
+    let _: () = s.set("only-on-secondary", "x").await.unwrap();
+
+    replication::link(&[primary.addr()], &[secondary.addr()], INTERNAL)
+        .await
+        .unwrap();
+    let mut watch = SyncWatch::new(&[primary.addr()], &[secondary.addr()], INTERNAL).unwrap();
+    let state = wait_linked(&mut watch).await;
+    assert_eq!(state.shards[0].phase, SyncPhase::Done);
+
+    let value: String = s.get("from-primary").await.unwrap();
+    assert_eq!(value, "1");
+    let gone: Option<String> = s.get("only-on-secondary").await.unwrap();
+    assert_eq!(
+        gone, None,
+        "the full sync must wipe the secondary's old data"
+    );
+    let err = s.set::<_, _, ()>("k", "v").await.unwrap_err();
+    assert_eq!(error_text(&err), READONLY);
+
+    // New writes keep flowing.
+    let _: () = p.set("later", "2").await.unwrap();
+    let later: String = eventually("a new write to replicate", Duration::from_secs(10), || {
+        let mut s = s.clone();
+        async move { s.get::<_, Option<String>>("later").await.ok().flatten() }
+    })
+    .await;
+    assert_eq!(later, "2");
+}
+
+#[tokio::test]
+async fn secondary_answers_masterdown_during_a_full_sync_and_reports_progress() {
+    let primary = TestNode::start().await;
+    let secondary = TestNode::start().await;
+    let mut p = primary.client(KEY1).await;
+    // About 6 MB, streamed slowly (0.5 ms per key) so the sync can be watched.
+    fill(&mut p, "bulk", 6_000, 1_000).await;
+    let mut control = primary.node().connect().await.unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("rdb-key-save-delay")
+        .arg(500)
+        .query_async(&mut control)
+        .await
+        .unwrap();
+
+    replication::link(&[primary.addr()], &[secondary.addr()], INTERNAL)
+        .await
+        .unwrap();
+    let mut watch = SyncWatch::new(&[primary.addr()], &[secondary.addr()], INTERNAL).unwrap();
+    let mut s = secondary.client(KEY1).await;
+
+    let mut saw_masterdown = false;
+    let mut transferring = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let state = watch.poll().await;
+        if state.done {
+            break state;
+        }
+        if state.shards[0].phase == SyncPhase::Transferring {
+            transferring.push(state.progress);
+            if let Err(err) = s.get::<_, Option<String>>("bulk:1").await {
+                assert_eq!(error_text(&err), MASTERDOWN);
+                saw_masterdown = true;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sync never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    assert!(saw_masterdown, "the secondary never answered MASTERDOWN");
+    assert!(
+        transferring.iter().any(|p| p.bytes_read > 0),
+        "no progress seen: {transferring:?}"
+    );
+    assert!(
+        transferring.iter().any(|p| p.bytes_total > 0),
+        "the snapshot size was never known: {transferring:?}"
+    );
+    for progress in &transferring {
+        assert!(progress.bytes_total == 0 || progress.bytes_total >= progress.bytes_read);
+    }
+    // Reads only ever go forward within one sync.
+    assert!(transferring
+        .windows(2)
+        .all(|w| w[0].bytes_read <= w[1].bytes_read));
+    // Once done, the link counts as complete: everything read of everything.
+    assert!(done.progress.bytes_read > 0);
+    assert_eq!(done.progress.bytes_read, done.progress.bytes_total);
+    assert_eq!(done.progress.fraction(), 1.0);
+
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("rdb-key-save-delay")
+        .arg(0)
+        .query_async(&mut control)
+        .await
+        .unwrap();
+    let value: String = s.get("bulk:5999").await.unwrap();
+    assert_eq!(value.len(), 1_000);
+}
+
+#[tokio::test]
+async fn unlinking_keeps_the_data_and_takes_writes() {
+    let primary = TestNode::start().await;
+    let secondary = TestNode::start().await;
+    let mut p = primary.client(KEY1).await;
+    fill(&mut p, "k", 100, 10).await;
+    replication::link(&[primary.addr()], &[secondary.addr()], INTERNAL)
+        .await
+        .unwrap();
+    let mut watch = SyncWatch::new(&[primary.addr()], &[secondary.addr()], INTERNAL).unwrap();
+    wait_linked(&mut watch).await;
+
+    replication::unlink(&[secondary.addr()], INTERNAL)
+        .await
+        .unwrap();
+    let mut s = secondary.client(KEY1).await;
+    let value: String = s.get("k:99").await.unwrap();
+    assert_eq!(value.len(), 10);
+    let _: () = s.set("mine", "now").await.unwrap();
+    let info = secondary.node().info(&["replication"]).await.unwrap();
+    assert_eq!(info.role(), Some(Role::Primary));
+    // The old primary no longer feeds it.
+    let _: () = p.set("after-unlink", "x").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let missing: Option<String> = s.get("after-unlink").await.unwrap();
+    assert_eq!(missing, None);
+}
+
+#[tokio::test]
+async fn shard_i_replicates_shard_i() {
+    let primaries = [TestNode::start().await, TestNode::start().await];
+    let secondaries = [TestNode::start().await, TestNode::start().await];
+    for (i, p) in primaries.iter().enumerate() {
+        let _: () = p.client(KEY1).await.set("shard", i).await.unwrap();
+    }
+    let p: Vec<_> = primaries.iter().map(TestNode::addr).collect();
+    let s: Vec<_> = secondaries.iter().map(TestNode::addr).collect();
+    replication::link(&p, &s, INTERNAL).await.unwrap();
+    let mut watch = SyncWatch::new(&p, &s, INTERNAL).unwrap();
+    let state = wait_linked(&mut watch).await;
+    assert_eq!(state.shards.len(), 2);
+    for (i, secondary) in secondaries.iter().enumerate() {
+        let shard: usize = secondary.client(KEY1).await.get("shard").await.unwrap();
+        assert_eq!(shard, i);
+    }
+}
+
+#[tokio::test]
+async fn linking_refuses_a_replica_as_primary_and_mismatched_shards() {
+    let primary = TestNode::start().await;
+    let replica = TestNode::start_with(Some(primary.addr())).await;
+    let other = TestNode::start().await;
+    let err = replication::link(&[replica.addr()], &[other.addr()], INTERNAL)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ReplicationError::NotPrimary(a) if a == replica.addr()));
+    // Nothing changed on the would-be secondary.
+    let info = other.node().info(&["replication"]).await.unwrap();
+    assert_eq!(info.role(), Some(Role::Primary));
+
+    let err = replication::link(&[primary.addr()], &[], INTERNAL)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ReplicationError::ShardMismatch { .. }));
+}
+
+#[tokio::test]
+async fn sync_state_reports_an_unlinked_or_unreachable_secondary() {
+    let primary = TestNode::start().await;
+    let mut secondary = TestNode::start().await;
+    let state = replication::sync_state(&[primary.addr()], &[secondary.addr()], INTERNAL)
+        .await
+        .unwrap();
+    assert!(!state.done);
+    assert_eq!(state.shards[0].phase, SyncPhase::NotLinked);
+    secondary.kill9().await;
+    let state = replication::sync_state(&[primary.addr()], &[secondary.addr()], INTERNAL)
+        .await
+        .unwrap();
+    assert_eq!(state.shards[0].phase, SyncPhase::Unreachable);
 }

@@ -1,1 +1,0 @@
-//! Redis-level replication steps.

@@ -1,0 +1,549 @@
+//! Redis-level replication steps for a geo-replicated pair of caches.
+//!
+//! A cache is seen here as the addresses of its shard primaries, in shard
+//! order; shard `i` of the geo-secondary replicates shard `i` of the
+//! geo-primary. Each cache's own replicas hang off its shard primaries and
+//! follow along (Redis chains replication), so they need no step here.
+//!
+//! The steps, and what the seed says each must look like:
+//! - [`link`]: `REPLICAOF` on the secondary's shards. Their old data is
+//!   replaced by the full sync, and until it finishes they answer
+//!   `MASTERDOWN` (nodes run with `replica-serve-stale-data no`); afterwards
+//!   they serve reads and answer writes with `READONLY`.
+//! - [`SyncWatch`] / [`sync_state`]: whether the full sync is done, and how
+//!   far it has come in bytes.
+//! - [`unlink`]: `REPLICAOF NO ONE`; the secondary keeps its data and takes writes.
+//! - [`planned_failover`]: no write is lost (`FAILOVER TO … TIMEOUT …`).
+//! - [`forced_failover`]: promote now, report what may be lost, and
+//!   [`rejoin`] the old primary once it is back.
+//!
+//! Every step connects as the internal user, whose password is passed in.
+//!
+//! The geo-primary endpoint ([`crate::proxy::GeoProxy`]) moves with a
+//! failover; the caller runs the two together:
+//!
+//! ```text
+//! proxy.pause();                                   // hold new connections
+//! match planned_failover(&old, &new, pw, timeout).await {
+//!     Ok(report) => proxy.switch_to(new[0]),       // closes connections to the old primary
+//!     Err(e) => proxy.resume(),                    // nothing moved (or it was moved back)
+//! }
+//! ```
+
+mod failover;
+
+use std::net::SocketAddr;
+
+use futures::future::{join_all, try_join_all};
+use georep_core::arm::SyncProgress;
+use redis::aio::MultiplexedConnection;
+use thiserror::Error;
+use tracing::info;
+
+use crate::node::{self, command_error, Info, NodeError, Role};
+
+pub use failover::{
+    forced_failover, planned_failover, rejoin, ForcedFailoverReport, PlannedFailoverReport,
+    ShardForcedFailover, ShardPlannedFailover,
+};
+
+/// What can go wrong with a replication step.
+#[derive(Debug, Error)]
+pub enum ReplicationError {
+    /// A step needs at least one shard.
+    #[error("no shards were given")]
+    NoShards,
+    /// Shard `i` replicates shard `i`, so the counts must match.
+    #[error("the primary has {primary} shard(s) but the secondary has {secondary}")]
+    ShardMismatch {
+        /// The primary's shard count.
+        primary: usize,
+        /// The secondary's shard count.
+        secondary: usize,
+    },
+    /// A node was named on both sides.
+    #[error("the node at {0} cannot replicate itself")]
+    SameNode(SocketAddr),
+    /// A node could not be reached or refused a command.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// Replicating from a replica would chain caches or close a loop.
+    #[error("the node at {0} is not a primary")]
+    NotPrimary(SocketAddr),
+    /// A failover needs a secondary that is streaming from the primary.
+    #[error("the node at {node} is not an up-to-date replica of {primary}")]
+    NotReplicaOf {
+        /// The would-be new primary.
+        node: SocketAddr,
+        /// The primary it should follow.
+        primary: SocketAddr,
+    },
+    /// One shard's failover did not happen; that shard is as it was.
+    #[error("failover of shard {shard} from {from} to {to} did not happen: {reason}")]
+    FailoverFailed {
+        /// The shard.
+        shard: usize,
+        /// Its primary.
+        from: SocketAddr,
+        /// The replica that was to take over.
+        to: SocketAddr,
+        /// Why.
+        reason: String,
+    },
+    /// Some shards failed over and others did not; the ones that did were
+    /// failed back where possible.
+    #[error("failover failed on shard(s) {failed:?} ({first_error}); shard(s) {rolled_back:?} were failed back, shard(s) {stuck:?} could not be")]
+    PartialFailover {
+        /// The shards that did not fail over.
+        failed: Vec<usize>,
+        /// The first of their errors.
+        first_error: Box<ReplicationError>,
+        /// The shards that failed over and were then failed back.
+        rolled_back: Vec<usize>,
+        /// The shards that failed over and could not be failed back: they
+        /// are now primaries on the new side.
+        stuck: Vec<usize>,
+    },
+}
+
+/// Makes each secondary shard a replica of the matching primary shard.
+///
+/// The secondary's data is replaced by a full sync (or, when its history
+/// allows it, a partial resync that ends in the same data). Until the sync
+/// is done the secondary answers `MASTERDOWN`; watch it with [`SyncWatch`].
+pub async fn link(
+    primary: &[SocketAddr],
+    secondary: &[SocketAddr],
+    internal_password: &str,
+) -> Result<(), ReplicationError> {
+    check_pairs(primary, secondary)?;
+    // Refuse before changing anything: replicating from a replica would chain
+    // the two caches behind a third node, or close a loop.
+    try_join_all(primary.iter().map(|&p| async move {
+        let info = node::info(p, internal_password, &["replication"]).await?;
+        match info.role() {
+            Some(Role::Primary) => Ok(()),
+            _ => Err(ReplicationError::NotPrimary(p)),
+        }
+    }))
+    .await?;
+    try_join_all(
+        primary
+            .iter()
+            .zip(secondary)
+            .enumerate()
+            .map(|(shard, (&p, &s))| async move {
+                replica_of(s, Some(p), internal_password).await?;
+                info!(shard, primary = %p, secondary = %s, "secondary shard now replicates the primary");
+                Ok::<_, ReplicationError>(())
+            }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Stops each secondary shard replicating (`REPLICAOF NO ONE`). It keeps the
+/// data it has and takes writes at once.
+pub async fn unlink(
+    secondary: &[SocketAddr],
+    internal_password: &str,
+) -> Result<(), ReplicationError> {
+    if secondary.is_empty() {
+        return Err(ReplicationError::NoShards);
+    }
+    try_join_all(secondary.iter().enumerate().map(|(shard, &s)| async move {
+        replica_of(s, None, internal_password).await?;
+        info!(shard, node = %s, "shard no longer replicates; it takes writes");
+        Ok::<_, ReplicationError>(())
+    }))
+    .await?;
+    Ok(())
+}
+
+/// Where one secondary shard's sync stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPhase {
+    /// The secondary shard did not answer.
+    Unreachable,
+    /// It does not replicate the expected primary shard.
+    NotLinked,
+    /// It is connecting, handshaking, or waiting for the snapshot to start.
+    Connecting,
+    /// It is receiving the snapshot.
+    Transferring,
+    /// It is streaming normally.
+    Done,
+}
+
+/// One shard of a [`SyncState`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardSync {
+    /// The primary shard.
+    pub primary: SocketAddr,
+    /// The secondary shard.
+    pub secondary: SocketAddr,
+    /// Where its sync stands.
+    pub phase: SyncPhase,
+    /// Snapshot bytes read so far.
+    pub bytes_read: u64,
+    /// The snapshot's size: exact when Redis knows it, estimated from the
+    /// primary's snapshot progress for a streamed snapshot, 0 when unknown.
+    pub bytes_total: u64,
+}
+
+/// How far linking has come, for all shards together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncState {
+    /// Every shard is streaming normally: the link is established.
+    pub done: bool,
+    /// Bytes read of total, summed over shards.
+    pub progress: SyncProgress,
+    /// Each shard.
+    pub shards: Vec<ShardSync>,
+}
+
+/// Follows the full sync of a link, poll by poll.
+///
+/// It remembers each shard's snapshot size, so a shard that has finished
+/// keeps counting as complete while others still transfer.
+#[derive(Debug)]
+pub struct SyncWatch {
+    primary: Vec<SocketAddr>,
+    secondary: Vec<SocketAddr>,
+    internal_password: String,
+    /// The last (read, total) seen per shard during its transfer.
+    seen: Vec<(u64, u64)>,
+}
+
+impl SyncWatch {
+    /// Watches `secondary` syncing from `primary`, shard by shard.
+    pub fn new(
+        primary: &[SocketAddr],
+        secondary: &[SocketAddr],
+        internal_password: &str,
+    ) -> Result<SyncWatch, ReplicationError> {
+        check_pairs(primary, secondary)?;
+        Ok(SyncWatch {
+            primary: primary.to_vec(),
+            secondary: secondary.to_vec(),
+            internal_password: internal_password.to_owned(),
+            seen: vec![(0, 0); primary.len()],
+        })
+    }
+
+    /// Looks at every shard once.
+    ///
+    /// A secondary that does not answer is reported as
+    /// [`SyncPhase::Unreachable`], not as an error: a replica loading a big
+    /// snapshot is briefly deaf. The caller decides how long is too long.
+    pub async fn poll(&mut self) -> SyncState {
+        let password = self.internal_password.as_str();
+        let observations = join_all(self.primary.iter().zip(&self.secondary).map(
+            |(&p, &s)| async move {
+                let (secondary, primary) = futures::join!(
+                    node::info(s, password, &["replication"]),
+                    node::info(p, password, &["replication", "persistence"]),
+                );
+                (p, s, secondary.ok(), primary.ok())
+            },
+        ))
+        .await;
+
+        let mut shards = Vec::with_capacity(observations.len());
+        for (i, (p, s, secondary, primary)) in observations.into_iter().enumerate() {
+            let mut shard = observe_shard(p, s, secondary.as_ref(), primary.as_ref());
+            let seen = &mut self.seen[i];
+            match shard.phase {
+                SyncPhase::Transferring => *seen = (shard.bytes_read, shard.bytes_total),
+                SyncPhase::Done => {
+                    // The last look mid-transfer is the best size we have.
+                    let size = seen.0.max(seen.1);
+                    shard.bytes_read = size;
+                    shard.bytes_total = size;
+                }
+                _ => {}
+            }
+            shards.push(shard);
+        }
+        summarize(shards)
+    }
+}
+
+/// One look at a link's sync, without history (see [`SyncWatch`]).
+pub async fn sync_state(
+    primary: &[SocketAddr],
+    secondary: &[SocketAddr],
+    internal_password: &str,
+) -> Result<SyncState, ReplicationError> {
+    Ok(SyncWatch::new(primary, secondary, internal_password)?
+        .poll()
+        .await)
+}
+
+/// Where one shard's sync stands, from the secondary's `INFO replication`
+/// and the primary's `INFO replication persistence`.
+///
+/// A shard is done when the secondary's link is up *and* the primary lists
+/// it as online: right after a streamed snapshot the primary notices the end
+/// of the transfer only on its next cron tick, and `FAILOVER` needs an
+/// online replica.
+fn observe_shard(
+    primary: SocketAddr,
+    secondary: SocketAddr,
+    secondary_info: Option<&Info>,
+    primary_info: Option<&Info>,
+) -> ShardSync {
+    let mut shard = ShardSync {
+        primary,
+        secondary,
+        phase: SyncPhase::Unreachable,
+        bytes_read: 0,
+        bytes_total: 0,
+    };
+    let Some(info) = secondary_info else {
+        return shard;
+    };
+    shard.phase = if !info.is_replica_of(primary) {
+        SyncPhase::NotLinked
+    } else if info.master_sync_in_progress() {
+        SyncPhase::Transferring
+    } else if info.master_link_up()
+        && primary_info
+            .and_then(|p| p.replica(secondary))
+            .is_some_and(|r| r.is_online())
+    {
+        SyncPhase::Done
+    } else {
+        SyncPhase::Connecting
+    };
+    if shard.phase == SyncPhase::Transferring {
+        shard.bytes_read = info.master_sync_read_bytes();
+        shard.bytes_total = match info.master_sync_total_bytes() {
+            Some(total) => total,
+            None => primary_info
+                .and_then(Info::snapshot_keys)
+                .map_or(0, |(done, total)| {
+                    estimate_total(shard.bytes_read, done, total)
+                }),
+        };
+    }
+    shard
+}
+
+/// The size of a streamed snapshot, from the bytes read so far and the share
+/// of keys the primary has written: `read × total_keys ÷ keys_done`.
+///
+/// Redis reports the key count about once a second, in steps of 1024 keys;
+/// the first report (1 key) says nothing about the size, so the size stays 0
+/// (unknown) until a later one. Never less than `read`.
+fn estimate_total(read: u64, keys_done: u64, keys_total: u64) -> u64 {
+    if keys_done < MIN_KEYS_FOR_ESTIMATE || keys_total == 0 || read == 0 {
+        return 0;
+    }
+    let keys_done = keys_done.min(keys_total);
+    let estimate = u128::from(read) * u128::from(keys_total) / u128::from(keys_done);
+    u64::try_from(estimate).unwrap_or(u64::MAX).max(read)
+}
+
+/// Fewer keys written than this make too rough a sample to extrapolate from.
+const MIN_KEYS_FOR_ESTIMATE: u64 = 1000;
+
+/// Adds the shards up.
+fn summarize(shards: Vec<ShardSync>) -> SyncState {
+    let done = !shards.is_empty() && shards.iter().all(|s| s.phase == SyncPhase::Done);
+    let progress = SyncProgress {
+        bytes_read: shards.iter().map(|s| s.bytes_read).sum(),
+        bytes_total: shards.iter().map(|s| s.bytes_total).sum(),
+    };
+    SyncState {
+        done,
+        progress,
+        shards,
+    }
+}
+
+/// `REPLICAOF 127.0.0.1 port`, or `REPLICAOF NO ONE` for `None`.
+///
+/// The primary is always named by IP: Redis compares replica addresses as
+/// strings (`FAILOVER TO` needs `127.0.0.1`, never `localhost`).
+pub(crate) async fn replica_of(
+    node_addr: SocketAddr,
+    primary: Option<SocketAddr>,
+    internal_password: &str,
+) -> Result<(), NodeError> {
+    let mut conn = node::connect(node_addr, internal_password).await?;
+    replica_of_on(&mut conn, node_addr, primary).await
+}
+
+/// [`replica_of`] over an open connection.
+pub(crate) async fn replica_of_on(
+    conn: &mut MultiplexedConnection,
+    node_addr: SocketAddr,
+    primary: Option<SocketAddr>,
+) -> Result<(), NodeError> {
+    let mut cmd = redis::cmd("REPLICAOF");
+    match primary {
+        Some(p) => cmd.arg(p.ip().to_string()).arg(p.port()),
+        None => cmd.arg("NO").arg("ONE"),
+    };
+    cmd.query_async::<()>(conn)
+        .await
+        .map_err(command_error(node_addr, "REPLICAOF"))
+}
+
+/// Shard `i` pairs with shard `i`: same count, at least one, no node twice.
+fn check_pairs(primary: &[SocketAddr], secondary: &[SocketAddr]) -> Result<(), ReplicationError> {
+    if primary.is_empty() {
+        return Err(ReplicationError::NoShards);
+    }
+    if primary.len() != secondary.len() {
+        return Err(ReplicationError::ShardMismatch {
+            primary: primary.len(),
+            secondary: secondary.len(),
+        });
+    }
+    if let Some(&same) = primary.iter().find(|p| secondary.contains(p)) {
+        return Err(ReplicationError::SameNode(same));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    fn replica(fields: &str) -> Info {
+        Info::parse(&format!(
+            "role:slave\nmaster_host:127.0.0.1\nmaster_port:7000\n{fields}"
+        ))
+    }
+
+    #[test]
+    fn pairs_must_match() {
+        assert!(matches!(
+            check_pairs(&[], &[]),
+            Err(ReplicationError::NoShards)
+        ));
+        assert!(matches!(
+            check_pairs(&[addr(1), addr(2)], &[addr(3)]),
+            Err(ReplicationError::ShardMismatch {
+                primary: 2,
+                secondary: 1
+            })
+        ));
+        assert!(matches!(
+            check_pairs(&[addr(1)], &[addr(1)]),
+            Err(ReplicationError::SameNode(_))
+        ));
+        assert!(check_pairs(&[addr(1), addr(2)], &[addr(3), addr(4)]).is_ok());
+    }
+
+    #[test]
+    fn phases_follow_the_secondarys_info() {
+        let online =
+            Info::parse("role:master\nslave0:ip=127.0.0.1,port=7001,state=online,offset=1,lag=0\n");
+        let phase =
+            |info: Option<&Info>| observe_shard(addr(7000), addr(7001), info, Some(&online)).phase;
+        assert_eq!(phase(None), SyncPhase::Unreachable);
+        assert_eq!(
+            phase(Some(&Info::parse("role:master\n"))),
+            SyncPhase::NotLinked
+        );
+        assert_eq!(
+            phase(Some(&Info::parse(
+                "role:slave\nmaster_host:127.0.0.1\nmaster_port:7999\nmaster_link_status:up\n"
+            ))),
+            SyncPhase::NotLinked
+        );
+        assert_eq!(
+            phase(Some(&replica(
+                "master_link_status:down\nmaster_sync_in_progress:0\n"
+            ))),
+            SyncPhase::Connecting
+        );
+        assert_eq!(
+            phase(Some(&replica(
+                "master_link_status:down\nmaster_sync_in_progress:1\n"
+            ))),
+            SyncPhase::Transferring
+        );
+        let up = replica("master_link_status:up\nmaster_sync_in_progress:0\n");
+        assert_eq!(phase(Some(&up)), SyncPhase::Done);
+        // Not done until the primary, too, sees the replica online.
+        let sending = Info::parse(
+            "role:master\nslave0:ip=127.0.0.1,port=7001,state=wait_bgsave,offset=0,lag=0\n",
+        );
+        for primary in [None, Some(&sending)] {
+            assert_eq!(
+                observe_shard(addr(7000), addr(7001), Some(&up), primary).phase,
+                SyncPhase::Connecting
+            );
+        }
+    }
+
+    #[test]
+    fn a_known_snapshot_size_is_used_as_is() {
+        let info = replica(
+            "master_link_status:down\nmaster_sync_in_progress:1\n\
+             master_sync_total_bytes:1000\nmaster_sync_read_bytes:250\n",
+        );
+        let shard = observe_shard(addr(7000), addr(7001), Some(&info), None);
+        assert_eq!((shard.bytes_read, shard.bytes_total), (250, 1000));
+    }
+
+    #[test]
+    fn a_streamed_snapshot_size_is_estimated_from_key_progress() {
+        let info = replica(
+            "master_sync_in_progress:1\nmaster_sync_total_bytes:0\nmaster_sync_read_bytes:300\n",
+        );
+        let primary = Info::parse(
+            "rdb_bgsave_in_progress:1\ncurrent_save_keys_processed:2500\ncurrent_save_keys_total:10000\n",
+        );
+        let shard = observe_shard(addr(7000), addr(7001), Some(&info), Some(&primary));
+        assert_eq!((shard.bytes_read, shard.bytes_total), (300, 1200));
+        // Without the primary's progress the size is unknown.
+        let shard = observe_shard(addr(7000), addr(7001), Some(&info), None);
+        assert_eq!(shard.bytes_total, 0);
+    }
+
+    #[test]
+    fn estimates_are_never_below_what_was_read() {
+        assert_eq!(estimate_total(500, 0, 100_000), 0);
+        // The first report, one key in, is too early to extrapolate from.
+        assert_eq!(estimate_total(500, 1, 100_000), 0);
+        assert_eq!(estimate_total(0, 10_000, 100_000), 0);
+        assert_eq!(estimate_total(500, 10_000, 100_000), 5_000);
+        assert_eq!(estimate_total(500, 100_000, 100_000), 500);
+        assert_eq!(estimate_total(500, 200_000, 100_000), 500);
+        assert_eq!(estimate_total(u64::MAX, 2_000, u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn a_link_is_done_when_every_shard_is() {
+        let shard = |phase, read, total| ShardSync {
+            primary: addr(1),
+            secondary: addr(2),
+            phase,
+            bytes_read: read,
+            bytes_total: total,
+        };
+        let state = summarize(vec![
+            shard(SyncPhase::Done, 100, 100),
+            shard(SyncPhase::Transferring, 50, 200),
+        ]);
+        assert!(!state.done);
+        assert_eq!(
+            state.progress,
+            SyncProgress {
+                bytes_read: 150,
+                bytes_total: 300
+            }
+        );
+        assert!(summarize(vec![shard(SyncPhase::Done, 0, 0)]).done);
+        assert!(!summarize(vec![]).done);
+    }
+}

@@ -1,0 +1,301 @@
+//! Planned and forced geo-failover against real `redis-server` processes.
+
+mod support_nodes;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use georep_server::node::{self, Role};
+use georep_server::replication::{self, ReplicationError, SyncWatch};
+use redis::AsyncCommands;
+use support_nodes::*;
+
+const READONLY: &str = "READONLY You can't write against a read only replica.";
+
+/// A linked pair with its full sync finished.
+async fn linked_pair() -> (TestNode, TestNode) {
+    let primary = TestNode::start().await;
+    let secondary = TestNode::start().await;
+    replication::link(&[primary.addr()], &[secondary.addr()], INTERNAL)
+        .await
+        .unwrap();
+    let mut watch = SyncWatch::new(&[primary.addr()], &[secondary.addr()], INTERNAL).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !watch.poll().await.done {
+        assert!(tokio::time::Instant::now() < deadline, "link never synced");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (primary, secondary)
+}
+
+async fn sync_full(addr: SocketAddr) -> u64 {
+    node::info(addr, INTERNAL, &["stats"])
+        .await
+        .unwrap()
+        .sync_full()
+        .unwrap()
+}
+
+async fn role(addr: SocketAddr) -> Role {
+    node::info(addr, INTERNAL, &["replication"])
+        .await
+        .unwrap()
+        .role()
+        .unwrap()
+}
+
+/// Writes numbered keys to `target` until told to stop; returns the numbers
+/// the server acknowledged.
+fn writer(target: SocketAddr, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Vec<u64>> {
+    tokio::spawn(async move {
+        let mut acked = Vec::new();
+        let mut conn = app_client(target, KEY1).await.unwrap();
+        let mut n = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            n += 1;
+            match conn.set::<_, _, ()>(format!("w:{n}"), n).await {
+                Ok(()) => acked.push(n),
+                // READONLY once the node stepped down, or a dropped connection.
+                Err(_) => break,
+            }
+        }
+        acked
+    })
+}
+
+async fn assert_all_present(addr: SocketAddr, acked: &[u64]) {
+    let mut conn = app_client(addr, KEY1).await.unwrap();
+    for chunk in acked.chunks(1000) {
+        let keys: Vec<String> = chunk.iter().map(|n| format!("w:{n}")).collect();
+        let values: Vec<Option<u64>> = conn.mget(&keys).await.unwrap();
+        for (n, value) in chunk.iter().zip(values) {
+            assert_eq!(
+                value,
+                Some(*n),
+                "acknowledged write w:{n} is missing on {addr}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn planned_failover_loses_no_acknowledged_write_and_resyncs_partially() {
+    let (a, b) = linked_pair().await;
+    let (full_a, full_b) = (sync_full(a.addr()).await, sync_full(b.addr()).await);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let writes = writer(a.addr(), stop.clone());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let report =
+        replication::planned_failover(&[a.addr()], &[b.addr()], INTERNAL, Duration::from_secs(5))
+            .await
+            .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let acked = writes.await.unwrap();
+    assert!(!acked.is_empty(), "the writer never got going");
+
+    assert_eq!(report.shards.len(), 1);
+    assert!(report.all_partial(), "{report:?}");
+    assert_eq!(report.shards[0].new_primary, b.addr());
+    assert_eq!(role(a.addr()).await, Role::Replica);
+    assert_eq!(role(b.addr()).await, Role::Primary);
+    // Partial resync: neither node served a full sync.
+    assert_eq!(sync_full(a.addr()).await, full_a);
+    assert_eq!(sync_full(b.addr()).await, full_b);
+
+    assert_all_present(b.addr(), &acked).await;
+    // The new primary takes writes; the old one refuses them.
+    let _: () = b.client(KEY1).await.set("after", 1).await.unwrap();
+    let err = a
+        .client(KEY1)
+        .await
+        .set::<_, _, ()>("after", 2)
+        .await
+        .unwrap_err();
+    assert_eq!(error_text(&err), READONLY);
+
+    // And back again: roles swap once more, still without a full sync.
+    let back =
+        replication::planned_failover(&[b.addr()], &[a.addr()], INTERNAL, Duration::from_secs(5))
+            .await
+            .unwrap();
+    assert!(back.all_partial());
+    assert_eq!(role(a.addr()).await, Role::Primary);
+    assert_eq!(sync_full(a.addr()).await, full_a);
+    assert_eq!(sync_full(b.addr()).await, full_b);
+    let after: u64 = a.client(KEY1).await.get("after").await.unwrap();
+    assert_eq!(after, 1);
+}
+
+#[tokio::test]
+async fn planned_failover_needs_a_streaming_secondary() {
+    let a = TestNode::start().await;
+    let b = TestNode::start().await;
+    let err =
+        replication::planned_failover(&[a.addr()], &[b.addr()], INTERNAL, Duration::from_secs(1))
+            .await
+            .unwrap_err();
+    assert!(
+        matches!(err, ReplicationError::NotReplicaOf { .. }),
+        "{err}"
+    );
+    assert_eq!(role(a.addr()).await, Role::Primary);
+    assert_eq!(role(b.addr()).await, Role::Primary);
+}
+
+/// Holds back the secondary's replication: with writes paused, a replica
+/// reads its primary's stream but does not apply it, so its offset lags.
+async fn stall_replication(node: &TestNode) {
+    let mut control = node.node().connect().await.unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(10_000)
+        .arg("WRITE")
+        .query_async(&mut control)
+        .await
+        .unwrap();
+}
+
+async fn resume_replication(node: &TestNode) {
+    let mut control = node.node().connect().await.unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("UNPAUSE")
+        .query_async(&mut control)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn planned_failover_gives_up_when_the_secondary_cannot_catch_up() {
+    let (a, b) = linked_pair().await;
+    stall_replication(&b).await;
+    let mut client = a.client(KEY1).await;
+    let _: () = client.set("unreplicated", 1).await.unwrap();
+
+    let result = replication::planned_failover(
+        &[a.addr()],
+        &[b.addr()],
+        INTERNAL,
+        Duration::from_millis(300),
+    )
+    .await;
+    resume_replication(&b).await;
+
+    let err = result.unwrap_err();
+    assert!(
+        matches!(err, ReplicationError::FailoverFailed { .. }),
+        "{err}"
+    );
+    // Nothing changed: the primary is still the primary and takes writes.
+    assert_eq!(role(a.addr()).await, Role::Primary);
+    let _: () = client.set("still-writable", 1).await.unwrap();
+    let b_info = node::info(b.addr(), INTERNAL, &["replication"])
+        .await
+        .unwrap();
+    assert!(b_info.is_replica_of(a.addr()));
+}
+
+#[tokio::test]
+async fn forced_failover_after_the_primary_is_killed() {
+    let (mut a, b) = linked_pair().await;
+    let mut client = a.client(KEY1).await;
+    fill(&mut client, "before", 200, 16).await;
+    // Let the secondary catch up, then remember the primary's offset, as the
+    // sampler would have.
+    let offset = eventually(
+        "the secondary to catch up",
+        Duration::from_secs(10),
+        || async {
+            let p = node::info(a.addr(), INTERNAL, &["replication"])
+                .await
+                .ok()?;
+            let s = node::info(b.addr(), INTERNAL, &["replication"])
+                .await
+                .ok()?;
+            (p.master_repl_offset() == s.slave_repl_offset()).then(|| p.master_repl_offset())?
+        },
+    )
+    .await;
+
+    a.kill9().await;
+    let report = replication::forced_failover(&[a.addr()], &[b.addr()], INTERNAL, &[Some(offset)])
+        .await
+        .unwrap();
+    let shard = &report.shards[0];
+    assert_eq!(shard.primary_offset, Some(offset));
+    assert_eq!(shard.bytes_maybe_lost, Some(0), "{report:?}");
+    assert!(report.loss_is_known());
+    assert_eq!(report.pending_rejoin(), vec![0]);
+
+    // The new primary has everything and takes writes.
+    let mut b_client = b.client(KEY1).await;
+    let value: String = b_client.get("before:199").await.unwrap();
+    assert_eq!(value.len(), 16);
+    let _: () = b_client.set("after-forced", 1).await.unwrap();
+
+    // The old primary comes back (empty, as a restarted cache does) and rejoins.
+    a.restart(None).await;
+    let rejoined = replication::rejoin(&[a.addr()], &[b.addr()], INTERNAL)
+        .await
+        .unwrap();
+    assert_eq!(rejoined, vec![true]);
+    let mut a_client = a.client(KEY1).await;
+    let value: u64 = eventually("the old primary to resync", Duration::from_secs(10), || {
+        let mut a_client = a_client.clone();
+        async move {
+            a_client
+                .get::<_, Option<u64>>("after-forced")
+                .await
+                .ok()
+                .flatten()
+        }
+    })
+    .await;
+    assert_eq!(value, 1);
+    let err = a_client.set::<_, _, ()>("x", 1).await.unwrap_err();
+    assert_eq!(error_text(&err), READONLY);
+}
+
+#[tokio::test]
+async fn forced_failover_reports_loss_and_demotes_a_reachable_primary() {
+    let (a, b) = linked_pair().await;
+    // A write the secondary receives but never applies before its promotion.
+    stall_replication(&b).await;
+    let mut client = a.client(KEY1).await;
+    let _: () = client.set("lost", "x".repeat(100)).await.unwrap();
+
+    let report = replication::forced_failover(&[a.addr()], &[b.addr()], INTERNAL, &[])
+        .await
+        .unwrap();
+    resume_replication(&b).await;
+
+    let shard = &report.shards[0];
+    let lost = shard.bytes_maybe_lost.unwrap();
+    assert!(lost > 100, "the unreplicated SET must count: {report:?}");
+    assert!(shard.old_primary_rejoined);
+    assert_eq!(role(b.addr()).await, Role::Primary);
+    let a_info = node::info(a.addr(), INTERNAL, &["replication"])
+        .await
+        .unwrap();
+    assert!(a_info.is_replica_of(b.addr()));
+    // The lost write is really gone, on both sides once the old primary resyncs.
+    let mut b_client = b.client(KEY1).await;
+    let _: () = b_client.set("marker", 1).await.unwrap();
+    let mut a_client = a.client(KEY1).await;
+    eventually("the old primary to resync", Duration::from_secs(10), || {
+        let mut a_client = a_client.clone();
+        async move {
+            a_client
+                .get::<_, Option<u64>>("marker")
+                .await
+                .ok()
+                .flatten()
+        }
+    })
+    .await;
+    let lost: Option<String> = a_client.get("lost").await.unwrap();
+    assert_eq!(lost, None);
+}
