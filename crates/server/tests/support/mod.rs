@@ -104,6 +104,17 @@ impl Server {
         }
     }
 
+    /// Stops the server with `SIGTERM` and waits for it; it stops its nodes.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let _ = child.wait();
+        }
+    }
+
     /// The ids of the processes running in the data directory (the nodes).
     pub fn node_pids(&self) -> Vec<u32> {
         processes_under(&self.data_dir())

@@ -1,0 +1,73 @@
+//! Conformance with the official Azure SDK for Python (`azure-mgmt-redis`):
+//! tests/sdk/conformance.py lists caches, reads keys, and creates, gets,
+//! lists and deletes a linked server against a live server, through the
+//! SDK's own long-running-operation poller.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::json;
+use support::{Server, RG, SUB};
+
+/// The venv `cargo xtask setup` makes, with the SDK installed.
+fn sdk_python() -> Option<PathBuf> {
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python");
+    let has_sdk = Command::new(&python)
+        .args(["-c", "import azure.mgmt.redis, azure.core"])
+        .status()
+        .is_ok_and(|s| s.success());
+    has_sdk.then_some(python)
+}
+
+#[tokio::test]
+async fn the_official_python_sdk_manages_caches_and_links() {
+    let Some(python) = sdk_python() else {
+        eprintln!();
+        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        eprintln!("!! SKIPPED: the Azure SDK conformance test needs .tools/venv with     !!");
+        eprintln!("!! azure-mgmt-redis; run `cargo xtask setup` (or `cargo xtask test`). !!");
+        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        return;
+    };
+    let server = Server::start();
+    server
+        .create_cache(&Server::cache_path("sdk-primary"), "westeurope", json!({}))
+        .await;
+    server
+        .create_cache(
+            &Server::cache_path("sdk-secondary"),
+            "northeurope",
+            json!({}),
+        )
+        .await;
+    server
+        .create_cache(
+            &Server::cache_path("sdk-standard"),
+            "eastus",
+            json!({"sku": {"name": "Standard", "family": "C", "capacity": 3}}),
+        )
+        .await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/conformance.py");
+    let output = tokio::process::Command::new(python)
+        .arg(script)
+        .env("GEOREP_URL", &server.base)
+        .env("GEOREP_TOKEN", &server.token)
+        .env("GEOREP_SUBSCRIPTION", SUB)
+        .env("GEOREP_RESOURCE_GROUP", RG)
+        .env("GEOREP_PRIMARY", "sdk-primary")
+        .env("GEOREP_SECONDARY", "sdk-secondary")
+        .env("GEOREP_INCOMPATIBLE", "sdk-standard")
+        .output()
+        .await
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the SDK script failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("all checks passed"));
+}
