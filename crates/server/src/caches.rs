@@ -43,7 +43,7 @@ fn base64(bytes: &[u8]) -> String {
             out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
         }
     }
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push('=');
     }
     out
@@ -127,7 +127,7 @@ fn validate_shape(
 /// What a cache `PUT` did.
 pub enum Put {
     /// A new cache, starting.
-    Created(Box<RedisResource>, OperationRecord),
+    Created(Box<RedisResource>, Box<OperationRecord>),
     /// An existing cache, updated in place.
     Updated(Box<RedisResource>),
 }
@@ -224,7 +224,7 @@ pub async fn put(
     let mut resource = app.resource(&record)?;
     resource.properties.access_keys = Some(record.keys.clone());
     tokio::spawn(finish_creating(app.clone(), record, op.id.clone()));
-    Ok(Put::Created(Box::new(resource), op))
+    Ok(Put::Created(Box::new(resource), Box::new(op)))
 }
 
 /// Starts (or, after a restart, adopts) a cache's nodes, then marks it running.

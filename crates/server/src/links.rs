@@ -84,7 +84,7 @@ impl LinkRecord {
 /// What a create request did.
 pub enum Created {
     /// A new link, syncing; the operation tracks it.
-    Started(Box<LinkedServerResource>, OperationRecord),
+    Started(Box<LinkedServerResource>, Box<OperationRecord>),
     /// The link already existed as asked.
     Existing(Box<LinkedServerResource>),
 }
@@ -168,7 +168,7 @@ pub async fn create(
     tracing::info!(primary = %primary.id.name, secondary = %secondary.id.name, "linking");
     let resource = view(app, &link, owner).await?;
     tokio::spawn(finish_linking(app.clone(), link));
-    Ok(Created::Started(Box::new(resource), op))
+    Ok(Created::Started(Box::new(resource), Box::new(op)))
 }
 
 /// A failover: the link created in reverse on the current geo-secondary.

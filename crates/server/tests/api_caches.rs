@@ -9,12 +9,12 @@ use support::{assert_arm_error, redis_connection, Server, RG, SUB};
 #[tokio::test]
 async fn every_api_request_needs_the_token() {
     let server = Server::start();
-    let path = format!("/subscriptions?api-version=2022-12-01");
-    let none = server.http().get(server.url(&path)).send().await.unwrap();
+    let path = "/subscriptions?api-version=2022-12-01";
+    let none = server.http().get(server.url(path)).send().await.unwrap();
     assert_arm_error(none, StatusCode::UNAUTHORIZED, "AuthenticationFailed").await;
     let wrong = server
         .http()
-        .get(server.url(&path))
+        .get(server.url(path))
         .bearer_auth("not-the-token")
         .send()
         .await
@@ -28,7 +28,7 @@ async fn every_api_request_needs_the_token() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
-    let ok = server.get(&path).await;
+    let ok = server.get(path).await;
     assert_eq!(ok.status(), StatusCode::OK);
 }
 

@@ -68,7 +68,7 @@ pub async fn get(
         .iter()
         .find(|n| n.eq_ignore_ascii_case(&path.child))
         .map(|n| Json(resource(&path.cache, n)))
-        .ok_or_else(|| ApiError::NotFound {
+        .ok_or(ApiError::NotFound {
             kind: KIND,
             name: path.child,
         })
