@@ -50,6 +50,14 @@ impl CacheEntry {
         })
     }
 
+    /// The cache's own `host:port`: the TLS port when it has one, else the
+    /// plain one (the local backend serves plain Redis).
+    pub fn address(&self) -> String {
+        let p = &self.resource.properties;
+        let port = if p.ssl_port != 0 { p.ssl_port } else { p.port };
+        format!("{}:{port}", p.host_name)
+    }
+
     /// The cache's id.
     pub fn id(&self) -> &CacheId {
         &self.cache.id
@@ -228,12 +236,7 @@ impl Endpoints {
                 .flatten()
                 .filter_map(|e| e.link.as_ref())
         };
-        let host_of = |entry: Option<&CacheEntry>| {
-            entry.map(|e| {
-                let p = &e.resource.properties;
-                format!("{}:{}", p.host_name, p.ssl_port)
-            })
-        };
+        let host_of = |entry: Option<&CacheEntry>| entry.map(CacheEntry::address);
         Endpoints {
             geo_primary: vec![
                 (link.primary.name.clone(), geo_of(&link.primary)),

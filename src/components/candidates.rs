@@ -11,6 +11,16 @@ use leptos::prelude::*;
 use super::guarded_button::unique_id;
 use super::region_map::in_region;
 
+/// A short title for a warning, for compact notes and banner headings.
+pub fn warning_title(warning: &Warning) -> &'static str {
+    match warning {
+        Warning::SecondaryDataRemoved { .. } => "Data will be removed",
+        Warning::SizeMismatch { .. } => "Different size: no failover",
+        Warning::CrossRegionEgress { .. } => "Cross-region egress",
+        Warning::FirewallRuleNeeded { .. } => "Firewall rule needed",
+    }
+}
+
 /// One judged cache, owned so the view can keep it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Judged {
@@ -175,7 +185,13 @@ pub fn CandidateList(
                                     .warnings
                                     .iter()
                                     .filter(|w| !matches!(w, Warning::SecondaryDataRemoved { .. }))
-                                    .map(|w| view! { <li class="note">{w.to_string()}</li> })
+                                    .map(|w| {
+                                        view! {
+                                            <li class="note" title=w.to_string() data-warning=w.code()>
+                                                {warning_title(w)}
+                                            </li>
+                                        }
+                                    })
                                     .collect_view();
                                 view! {
                                     <tr data-cache=name.clone()>

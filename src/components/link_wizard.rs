@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use super::candidates::CandidateList;
+use super::candidates::{warning_title, CandidateList};
 use super::region_map::{MapCache, MapLink, RegionMap};
 use crate::model::Health;
 use crate::state::use_app;
@@ -46,12 +46,12 @@ fn Stepper(#[prop(into)] current: Signal<usize>) -> impl IntoView {
 
 /// How a warning is shown: its banner class and a short title.
 fn warning_style(warning: &Warning) -> (&'static str, &'static str) {
-    match warning {
-        Warning::SecondaryDataRemoved { .. } => ("banner-error", "Data will be removed"),
-        Warning::SizeMismatch { .. } => ("banner-warning", "Failover not possible"),
-        Warning::CrossRegionEgress { .. } => ("banner-info", "Cross-region egress"),
-        Warning::FirewallRuleNeeded { .. } => ("banner-warning", "Firewall rule needed"),
-    }
+    let class = match warning {
+        Warning::SecondaryDataRemoved { .. } => "banner-error",
+        Warning::SizeMismatch { .. } | Warning::FirewallRuleNeeded { .. } => "banner-warning",
+        Warning::CrossRegionEgress { .. } => "banner-info",
+    };
+    (class, warning_title(warning))
 }
 
 #[component]

@@ -193,6 +193,34 @@ pub fn RegionMap(
                     </For>
                 </g>
             </svg>
+            <div class="region-chips" role="group" aria-label="Regions with caches">
+                <For
+                    each=move || by_region.get()
+                    key=|(region, names)| (region.name.clone(), names.len())
+                    let((region, names))
+                >
+                    {
+                        let key = region.name.as_str();
+                        let pressed = move || selected.with(|s| s.as_deref() == Some(key));
+                        view! {
+                            <button
+                                type="button"
+                                class="chip"
+                                data-region=key
+                                aria-pressed=move || if pressed() { "true" } else { "false" }
+                                on:click=move |_| {
+                                    selected.update(|s| {
+                                        *s = if s.as_deref() == Some(key) { None } else { Some(key.to_owned()) }
+                                    })
+                                }
+                            >
+                                {region.display_name.clone()}
+                                <span class="count">{names.len()}</span>
+                            </button>
+                        }
+                    }
+                </For>
+            </div>
             <figcaption class="map-caption">
                 <span class="map-legend">
                     <span class="legend-item"><span class="swatch dot"></span>"Caches"</span>

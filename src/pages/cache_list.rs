@@ -72,9 +72,9 @@ fn CacheRow(entry: CacheEntry) -> impl IntoView {
                 <a href=overview_href(&id)>{entry.name().to_owned()}</a>
             </th>
             <td>{regions::display_name(&entry.cache.location)}</td>
-            <td>{id.resource_group.clone()}</td>
-            <td>{entry.cache.sku.to_string()}</td>
-            <td>{entry.cache.provisioning_state.to_string()}</td>
+            <td class="col-optional">{id.resource_group.clone()}</td>
+            <td class="col-optional">{entry.cache.sku.to_string()}</td>
+            <td class="col-optional">{entry.cache.provisioning_state.to_string()}</td>
             <td>
                 <a class="cell-link" href=geo_href(&id)>{geo}</a>
             </td>
@@ -130,9 +130,9 @@ pub fn CacheListPage() -> impl IntoView {
                             <tr>
                                 <th scope="col">"Name"</th>
                                 <th scope="col">"Location"</th>
-                                <th scope="col">"Resource group"</th>
-                                <th scope="col">"Pricing tier"</th>
-                                <th scope="col">"Status"</th>
+                                <th scope="col" class="col-optional">"Resource group"</th>
+                                <th scope="col" class="col-optional">"Pricing tier"</th>
+                                <th scope="col" class="col-optional">"Status"</th>
                                 <th scope="col">"Geo-replication"</th>
                             </tr>
                         </thead>

@@ -1,19 +1,123 @@
-//! `/dashboard`: every geo-replication link, with health from both sides.
+//! `/dashboard`: every geo-replication link, with health from both sides,
+//! refreshed live.
 
+use georep_core::metrics::GeoMetric;
+use georep_core::regions;
 use leptos::prelude::*;
+
+use super::{cache_list::use_map_data, geo_href, overview_href};
+use crate::components::health::{latest, use_pair_metrics};
+use crate::components::region_map::RegionMap;
+use crate::components::sparkline::format_value;
+use crate::components::status::{HealthBadge, LinkBadge};
+use crate::model::{Health, LinkView};
+use crate::state::use_app;
+
+#[component]
+fn LinkCard(link: LinkView) -> impl IntoView {
+    let app = use_app();
+    let key = link.key();
+    let current = Memo::new(move |_| {
+        app.fleet
+            .with(|f| f.links().into_iter().find(|l| l.key() == key))
+            .unwrap_or_else(|| link.clone())
+    });
+    let state = Signal::derive(move || current.with(|l| app.link_state(l)));
+    let primary = Signal::derive(move || current.with(|l| l.primary.clone()));
+    let secondary = Signal::derive(move || current.with(|l| l.secondary.clone()));
+    let metrics = use_pair_metrics(primary, secondary, 5_000);
+    let value = move |metric: GeoMetric| {
+        metrics
+            .get()
+            .and_then(Result::ok)
+            .and_then(|s| latest(&s, metric))
+    };
+    let health =
+        Signal::derive(move || Health::of(state.get(), value(GeoMetric::GeoReplicationHealthy)));
+    let shown = move |metric: GeoMetric| {
+        value(metric).map_or_else(|| "—".to_owned(), |v| format_value(metric, v))
+    };
+    let side = move |primary_side: bool| {
+        let (id, location) = current.with(|l| {
+            if primary_side {
+                (l.primary.clone(), l.primary_location.clone())
+            } else {
+                (l.secondary.clone(), l.secondary_location.clone())
+            }
+        });
+        let state = app.fleet.with(|f| {
+            f.get(&id).map_or_else(
+                || "Unknown".to_owned(),
+                |e| e.cache.provisioning_state.to_string(),
+            )
+        });
+        view! {
+            <div class="side">
+                <span class="summary-role">{if primary_side { "Geo-primary" } else { "Geo-secondary" }}</span>
+                <a class="summary-name" href=overview_href(&id)>{id.name.clone()}</a>
+                <span class="muted">{regions::display_name(&location)} " · " {state}</span>
+            </div>
+        }
+    };
+    view! {
+        <article class="card link-card" data-link=move || current.with(LinkView::key)>
+            <header class="card-header">
+                <h2>
+                    <a href=move || geo_href(&current.get().primary)>
+                        {move || current.with(|l| format!("{} ⇄ {}", l.primary.name, l.secondary.name))}
+                    </a>
+                </h2>
+                <span class="badges">
+                    <LinkBadge state=state/>
+                    <HealthBadge health=health/>
+                </span>
+            </header>
+            <div class="card-body link-card-body">
+                <div class="sides">
+                    {move || side(true)}
+                    <span class="summary-arrow" aria-hidden="true">"→"</span>
+                    {move || side(false)}
+                </div>
+                <dl class="figures">
+                    <div class="kv"><dt>"Healthy"</dt><dd>{move || shown(GeoMetric::GeoReplicationHealthy)}</dd></div>
+                    <div class="kv"><dt>"Connectivity lag"</dt><dd>{move || shown(GeoMetric::GeoReplicationConnectivityLag)}</dd></div>
+                    <div class="kv"><dt>"Data sync offset"</dt><dd>{move || shown(GeoMetric::GeoReplicationDataSyncOffset)}</dd></div>
+                    <div class="kv"><dt>"Full syncs started / finished"</dt><dd>{move || format!("{} / {}", shown(GeoMetric::GeoReplicationFullSyncEventStarted), shown(GeoMetric::GeoReplicationFullSyncEventFinished))}</dd></div>
+                </dl>
+            </div>
+        </article>
+    }
+}
 
 /// The geo-replication dashboard.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    let app = use_app();
+    let region = RwSignal::new(None::<String>);
+    let (markers, arcs) = use_map_data();
+    let links = move || app.fleet.with(|f| f.links());
     view! {
         <section class="page">
             <header class="page-header">
                 <h1>"Geo-replication dashboard"</h1>
-                <p class="page-subtitle">"Every link, with health from both sides"</p>
+                <p class="page-subtitle">
+                    "Every link, with health from both sides, live"
+                </p>
             </header>
-            <div class="card empty-state">
-                <p class="empty-title">"No geo-replication links"</p>
-            </div>
+            <section class="card map-card">
+                <RegionMap caches=markers links=arcs selected=region label="Links on the region map"/>
+            </section>
+            <For each=links key=LinkView::key let(link)>
+                <LinkCard link=link/>
+            </For>
+            <Show when=move || links().is_empty()>
+                <div class="card empty-state">
+                    <p class="empty-title">"No geo-replication links"</p>
+                    <p class="muted">
+                        "Open a Premium cache's Geo-replication page and select Add cache replication link."
+                    </p>
+                </div>
+            </Show>
         </section>
     }
 }

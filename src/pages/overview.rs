@@ -26,6 +26,15 @@ pub fn refusal(entry: &CacheEntry, change: Change) -> Option<String> {
         .map(|r| r.to_string())
 }
 
+/// The cache's ports, as the portal lists them.
+fn ports(p: &georep_core::arm::RedisProperties) -> String {
+    match (p.ssl_port, p.enable_non_ssl_port || p.ssl_port == 0) {
+        (0, _) => format!("{} (non-TLS)", p.port),
+        (tls, true) => format!("{tls} (TLS), {} (non-TLS)", p.port),
+        (tls, false) => format!("{tls} (TLS)"),
+    }
+}
+
 #[component]
 fn Essentials(entry: Memo<CacheEntry>) -> impl IntoView {
     let row = |label: &'static str, value: String| {
@@ -47,7 +56,7 @@ fn Essentials(entry: Memo<CacheEntry>) -> impl IntoView {
                 {row("Pricing tier", c.sku.to_string())}
                 {row("Redis version", c.redis_version.clone())}
                 {row("Host name", p.host_name.clone())}
-                {row("Ports", format!("{} (TLS){}", p.ssl_port, if c.enable_non_ssl_port { format!(", {} (non-TLS)", p.port) } else { String::new() }))}
+                {row("Ports", ports(p))}
                 {row("Shards", if c.is_clustered() { c.shard_count.to_string() } else { "Not clustered".to_owned() })}
                 {row("Replicas per primary", c.replicas_per_primary.to_string())}
                 {row("Subscription", c.id.subscription.clone())}

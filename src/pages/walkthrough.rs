@@ -1,18 +1,102 @@
-//! `/walkthrough`: a guided tour of link, write, failover and unlink.
+//! `/walkthrough`: a guided tour of the seed's steps — link, write through
+//! the geo-primary URL, fail over, unlink — that ticks itself off from what
+//! the fleet shows.
 
+use georep_core::link::LinkState;
 use leptos::prelude::*;
+
+use super::{add_link_href, geo_href};
+use crate::state::use_app;
+
+/// One step of the tour.
+#[component]
+fn Step(
+    number: usize,
+    title: &'static str,
+    #[prop(into)] done: Signal<bool>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <li class="tour-step" class:done=move || done.get()>
+            <span class="step-number" aria-hidden="true">{number}</span>
+            <div>
+                <h2>
+                    {title}
+                    <Show when=move || done.get()>
+                        <span class="badge badge-healthy">"Done"</span>
+                    </Show>
+                </h2>
+                {children()}
+            </div>
+        </li>
+    }
+}
 
 /// The walkthrough.
 #[component]
 pub fn WalkthroughPage() -> impl IntoView {
+    let app = use_app();
+    let link = Memo::new(move |_| app.fleet.with(|f| f.links().into_iter().next()));
+    let first_premium = Memo::new(move |_| {
+        app.fleet.with(|f| {
+            f.caches
+                .iter()
+                .find(|e| e.cache.sku.name == georep_core::SkuName::Premium && e.link.is_none())
+                .map(|e| e.id().clone())
+        })
+    });
+    let linked = Signal::derive(move || {
+        link.with(|l| l.as_ref().is_some_and(|l| l.state == LinkState::Linked))
+    });
+    let start_href = move || {
+        link.get()
+            .map(|l| geo_href(&l.primary))
+            .or_else(|| first_premium.get().map(|id| add_link_href(&id)))
+            .unwrap_or_else(|| "/".to_owned())
+    };
+    let geo_page = move || link.get().map_or_else(start_href, |l| geo_href(&l.primary));
+    let never = Signal::derive(|| false);
     view! {
         <section class="page">
             <header class="page-header">
                 <h1>"Walkthrough"</h1>
                 <p class="page-subtitle">
-                    "Link two caches, write through the geo-primary URL, fail over, unlink"
+                    "The seed's portal steps, against real Redis: link, write through the geo-primary URL, fail over, unlink"
                 </p>
             </header>
+            <ol class="tour card">
+                <Step number=1 title="Link two caches" done=Signal::derive(move || link.with(Option::is_some))>
+                    <p>
+                        "On the cache that will be the geo-primary, open Geo-replication and select "
+                        <em>"Add cache replication link"</em>
+                        ". Pick a region on the map, choose a compatible cache, read the confirmation, and select Link."
+                    </p>
+                    <a class="btn btn-primary" href=start_href>"Start linking"</a>
+                </Step>
+                <Step number=2 title="Watch provisioning" done=linked>
+                    <p>
+                        "The link provisioning status moves from Creating to Succeeded while the full sync's progress bar fills. Both caches' Overview pages show the status and their role."
+                    </p>
+                    <a class="btn" href=geo_page>"Open Geo-replication"</a>
+                </Step>
+                <Step number=3 title="Write through the geo-primary URL" done=never>
+                    <p>
+                        "Copy a geo-primary URL from the Endpoints panel and write with any Redis client, e.g. "
+                        <code>"redis-cli -h HOST -p PORT -a KEY set greeting hello"</code>
+                        ". A write to the geo-secondary's own address answers READONLY."
+                    </p>
+                </Step>
+                <Step number=4 title="Fail over" done=never>
+                    <p>
+                        "Select Failover, check the settings list and the data sync offset (fewer than 14 bytes is ready), choose Planned, and watch Deleting, then Creating, then the roles swap. The geo-primary URL keeps working."
+                    </p>
+                </Step>
+                <Step number=5 title="Unlink" done=never>
+                    <p>
+                        "Select Unlink caches and confirm. Both caches then accept reads and writes, and the secondary keeps the replicated data."
+                    </p>
+                </Step>
+            </ol>
         </section>
     }
 }
