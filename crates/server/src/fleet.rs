@@ -20,11 +20,17 @@ use crate::api::ApiError;
 use crate::cache::{CacheRecord, NodeSlot};
 use crate::links::LinkRecord;
 use crate::node::{self, Node, NodeConfig, NodeError};
-use crate::replication::{self, ReplicationError, SyncState};
+use crate::replication::{
+    self, ForcedFailoverReport, PlannedFailoverReport, ReplicationError, SyncState,
+};
 use crate::store::{Store, StoreError};
 
 /// The file in the data directory holding the internal user's password.
 pub const INTERNAL_PASSWORD_FILE: &str = "internal-password";
+
+/// How long a planned failover waits for the secondary to catch up before
+/// giving up (and changing nothing).
+const FAILOVER_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A failure of the data plane.
 #[derive(Debug, thiserror::Error)]
@@ -357,6 +363,59 @@ impl Fleet {
     pub async fn stop_replicating(&self, secondary: &[NodeSlot]) -> Result<()> {
         replication::unlink(&shard_primaries(secondary), &self.internal_password).await?;
         Ok(())
+    }
+
+    /// Swaps the roles with no loss, shard by shard (see
+    /// [`replication::planned_failover`]); the old primary becomes a replica
+    /// of the new one by partial resync. On error nothing moved.
+    pub async fn planned_failover(
+        &self,
+        old: &[NodeSlot],
+        new: &[NodeSlot],
+    ) -> Result<PlannedFailoverReport> {
+        Ok(replication::planned_failover(
+            &shard_primaries(old),
+            &shard_primaries(new),
+            &self.internal_password,
+            FAILOVER_CATCH_UP,
+        )
+        .await?)
+    }
+
+    /// Promotes the secondary at once (see [`replication::forced_failover`]).
+    pub async fn forced_failover(
+        &self,
+        old: &[NodeSlot],
+        new: &[NodeSlot],
+    ) -> Result<ForcedFailoverReport> {
+        Ok(replication::forced_failover(
+            &shard_primaries(old),
+            &shard_primaries(new),
+            &self.internal_password,
+            &[],
+        )
+        .await?)
+    }
+
+    /// Makes the old primary's shards that answer replicas of the new
+    /// primary's; true once every shard does.
+    pub async fn rejoin(&self, old: &[NodeSlot], new: &[NodeSlot]) -> Result<bool> {
+        let rejoined = replication::rejoin(
+            &shard_primaries(old),
+            &shard_primaries(new),
+            &self.internal_password,
+        )
+        .await?;
+        Ok(rejoined.iter().all(|r| *r))
+    }
+
+    /// Whether the first shard primary of `nodes` is a Redis primary now.
+    pub async fn is_primary(&self, nodes: &[NodeSlot]) -> Result<bool> {
+        let Some(first) = shard_primaries(nodes).first().copied() else {
+            return Ok(false);
+        };
+        let info = node::info(first, &self.internal_password, &["replication"]).await?;
+        Ok(info.role() == Some(node::Role::Primary))
     }
 
     /// The geo-primary endpoint of a link, once geo-primary proxies run.

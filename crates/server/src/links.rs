@@ -97,6 +97,7 @@ pub async fn create(
     owner: &CacheId,
     name: &str,
     params: LinkedServerCreateParameters,
+    failover_kind: FailoverKind,
 ) -> Result<Created, ApiError> {
     let linked: CacheId = params.properties.linked_redis_cache_id.parse().map_err(
         |e: georep_core::id::BadCacheId| {
@@ -135,7 +136,7 @@ pub async fn create(
                 // Same request again: PUT is idempotent.
                 Ok(Created::Existing(Box::new(view(app, &link, owner).await?)))
             } else {
-                failover(app, &link, owner).await
+                failover(app, &link, owner, failover_kind).await
             };
         }
     }
@@ -173,28 +174,144 @@ pub async fn create(
 
 /// A failover: the link created in reverse on the current geo-secondary.
 ///
-/// The state machine is asked first, so the refusals issue 4 requires
-/// (different sizes, link not `Succeeded`, another operation running) are
-/// already right; the Redis steps come with the replication module.
+/// The state machine decides whether it may start (same size, link
+/// `Succeeded`, nothing else running); the link then reports `Deleting`
+/// while the roles swap, `Creating` while the old primary catches up as the
+/// new secondary, and `Succeeded` again.
 async fn failover(
     app: &SharedApp,
     link: &LinkRecord,
     requested_on: &CacheId,
+    kind: FailoverKind,
 ) -> Result<Created, ApiError> {
     let a = app.core_view(&app.cache(&link.first)?)?;
     let b = app.core_view(&app.cache(&link.second)?)?;
     let same_size = georep_core::compat::same_size(&a, &b);
-    link.pair.state.allows(Event::FailoverRequested {
-        kind: FailoverKind::Planned,
-        same_size,
-    })?;
-    Err(ApiError::conflict(
-        "FailoverNotImplemented",
-        format!(
-            "Failing over to '{}' is not implemented yet by this server. The link is unchanged.",
-            requested_on.name
-        ),
-    ))
+    let mut next = link.clone();
+    next.pair = link
+        .pair
+        .apply(Event::FailoverRequested { kind, same_size })?;
+    let cache = app.cache(requested_on)?;
+    let op = OperationRecord::start(
+        &requested_on.subscription,
+        &cache.location,
+        OperationKind::CreateLink,
+        requested_on.linked_server_id(&link.peer_of(requested_on).name),
+    );
+    next.operation = Some(op.id.clone());
+    app.store.put_operation(&op)?;
+    app.store.put_link(&next)?;
+    tracing::info!(from = %link.primary().name, to = %link.secondary().name, ?kind, "failing over");
+    let resource = view(app, &next, requested_on).await?;
+    tokio::spawn(finish_failover(app.clone(), link.clone(), kind));
+    Ok(Created::Started(Box::new(resource), Box::new(op)))
+}
+
+/// Runs a failover that `before` (the link as it was) was asked for: swaps
+/// the roles on every shard, feeds `Promoted`, waits until the old primary
+/// follows the new one, then feeds `Relinked`. If the swap fails nothing
+/// moved, and the link is put back as it was.
+pub async fn finish_failover(app: SharedApp, before: LinkRecord, kind: FailoverKind) {
+    let old_id = before.primary().clone();
+    let new_id = before.secondary().clone();
+    let (Ok(old), Ok(new)) = (app.store.nodes(&old_id), app.store.nodes(&new_id)) else {
+        return;
+    };
+    let swapped = match kind {
+        FailoverKind::Planned => app.fleet.planned_failover(&old, &new).await.map(|report| {
+            tracing::info!(
+                partial_resync = report.all_partial(),
+                "planned failover swapped the roles"
+            );
+        }),
+        FailoverKind::Forced => app.fleet.forced_failover(&old, &new).await.map(|report| {
+            tracing::warn!(
+                bytes_maybe_lost = report.bytes_maybe_lost(),
+                loss_known = report.loss_is_known(),
+                "forced failover promoted the secondary"
+            );
+        }),
+    };
+    if let Err(error) = swapped {
+        tracing::warn!(%error, "failover did not happen; the link is as it was");
+        let _changes = app.lock_changes().await;
+        let op_id = app
+            .store
+            .link_of(&old_id)
+            .ok()
+            .flatten()
+            .and_then(|l| l.operation);
+        let mut restored = before.clone();
+        restored.operation = None;
+        if let Err(error) = app.store.put_link(&restored) {
+            tracing::error!(%error, "could not record the link");
+        }
+        finish_operation(
+            &app,
+            op_id.as_deref(),
+            Some(format!("The failover did not happen: {error}")),
+        );
+        return;
+    }
+    advance(&app, &old_id, Event::Promoted).await;
+    relink(app, old_id, new_id, kind).await;
+}
+
+/// After a promotion: waits until the old primary replicates the new one
+/// (asking it to rejoin after a forced failover), then feeds `Relinked`.
+pub async fn relink(app: SharedApp, old_id: CacheId, new_id: CacheId, kind: FailoverKind) {
+    let (Ok(old), Ok(new)) = (app.store.nodes(&old_id), app.store.nodes(&new_id)) else {
+        return;
+    };
+    loop {
+        if kind == FailoverKind::Forced {
+            if let Err(error) = app.fleet.rejoin(&old, &new).await {
+                tracing::debug!(%error, "the old primary can't rejoin yet");
+            }
+        }
+        if app.fleet.sync_state(&new, &old).await.is_ok_and(|s| s.done) {
+            break;
+        }
+        tokio::time::sleep(SYNC_POLL).await;
+    }
+    if let Some(op_id) = advance(&app, &old_id, Event::Relinked).await {
+        finish_operation(&app, Some(&op_id), None);
+    }
+    tracing::info!(primary = %new_id.name, secondary = %old_id.name, "failover complete");
+}
+
+/// Feeds `event` to the stored link of `member`; returns the link's
+/// operation id once the link has settled (no longer busy).
+async fn advance(app: &SharedApp, member: &CacheId, event: Event) -> Option<String> {
+    let _changes = app.lock_changes().await;
+    let mut link = app.store.link_of(member).ok()??;
+    match link.pair.apply(event) {
+        Ok(pair) => link.pair = pair,
+        Err(refusal) => {
+            tracing::warn!(%refusal, "the link changed during the failover");
+            return None;
+        }
+    }
+    let settled = (!link.pair.state.is_busy())
+        .then(|| link.operation.take())
+        .flatten();
+    if let Err(error) = app.store.put_link(&link) {
+        tracing::error!(%error, "could not record the link");
+    }
+    settled
+}
+
+/// Picks the failover a `PUT` in reverse asks for: planned unless the
+/// `x-georep-failover=forced` extension says otherwise.
+pub fn failover_kind(value: Option<&str>) -> Result<FailoverKind, ApiError> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("planned") => Ok(FailoverKind::Planned),
+        Some("forced") => Ok(FailoverKind::Forced),
+        Some(other) => Err(ApiError::invalid(
+            "x-georep-failover",
+            format!("'{other}' is not a failover kind; use 'planned' or 'forced'."),
+        )),
+    }
 }
 
 /// Brings a new (or resumed) link to `Linked`: starts replication on every

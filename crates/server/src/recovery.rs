@@ -3,12 +3,14 @@
 //! put back, and operations cut short are resumed or, when they can't be,
 //! marked failed. Nothing is left orphaned and nothing is started twice.
 
-use georep_core::link::LinkState;
+use georep_core::link::{FailoverKind, FailoverPhase, LinkState, Pair};
 use georep_core::ProvisioningState;
 
 use crate::app::SharedApp;
 use crate::caches::{finish_creating, finish_deleting};
-use crate::links::{finish_linking, finish_operation, finish_unlinking};
+use crate::links::{
+    finish_failover, finish_linking, finish_operation, finish_unlinking, relink, LinkRecord,
+};
 use crate::ops::OperationKind;
 use crate::store::StoreError;
 
@@ -59,7 +61,10 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
                 tokio::spawn(finish_unlinking(app.clone(), link));
             }
             LinkState::Failed | LinkState::Unlinked => {}
-            LinkState::Linked | LinkState::FailingOver { .. } => {
+            LinkState::FailingOver { kind, phase } => {
+                resume_failover(app, link, kind, phase).await?
+            }
+            LinkState::Linked => {
                 let primary = app.store.nodes(link.primary())?;
                 let secondary = app.store.nodes(link.secondary())?;
                 if let Err(error) = app.fleet.replicate(&primary, &secondary).await {
@@ -78,6 +83,50 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
                 Some("The operation was interrupted by a server restart; run it again.".into()),
             );
         }
+    }
+    Ok(())
+}
+
+/// Picks a failover up where the last run left it.
+///
+/// Once the roles have swapped (phase `Creating`, or `Deleting` with the
+/// secondary already a Redis primary), only the relink remains. Otherwise
+/// nothing moved yet, and the failover runs from the start.
+async fn resume_failover(
+    app: &SharedApp,
+    link: LinkRecord,
+    kind: FailoverKind,
+    phase: FailoverPhase,
+) -> Result<(), StoreError> {
+    let (old, new) = match phase {
+        // `Promoted` already made the new primary the pair's primary.
+        FailoverPhase::Creating => (link.secondary().clone(), link.primary().clone()),
+        FailoverPhase::Deleting => (link.primary().clone(), link.secondary().clone()),
+    };
+    tracing::info!(from = %old.name, to = %new.name, ?phase, "resuming a failover");
+    let swapped = phase == FailoverPhase::Creating
+        || app
+            .fleet
+            .is_primary(&app.store.nodes(&new)?)
+            .await
+            .unwrap_or(false);
+    if swapped {
+        if phase == FailoverPhase::Deleting {
+            let mut promoted = link.clone();
+            if let Ok(pair) = link.pair.apply(georep_core::link::Event::Promoted) {
+                promoted.pair = pair;
+                app.store.put_link(&promoted)?;
+            }
+        }
+        tokio::spawn(relink(app.clone(), old, new, kind));
+    } else {
+        // The link as it was before the request: linked, same primary.
+        let mut before = link.clone();
+        before.pair = Pair {
+            state: LinkState::Linked,
+            primary: link.pair.primary,
+        };
+        tokio::spawn(finish_failover(app.clone(), before, kind));
     }
     Ok(())
 }

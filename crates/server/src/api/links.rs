@@ -1,11 +1,12 @@
 //! Handlers of `…/redis/{cache}/linkedServers`.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use georep_core::arm::{LinkedServerCreateParameters, LinkedServerResource, ListResult};
 use georep_core::id::LINKED_SERVER_TYPE;
+use serde::Deserialize;
 
 use super::extract::{CachePath, ChildPath};
 use super::{ApiError, ApiVersion, ArmJson, BaseUrl};
@@ -49,17 +50,29 @@ pub async fn get(
     Ok(Json(links::view(&app, &link, &path.cache).await?))
 }
 
-/// `PUT …/linkedServers/{name}`: 201 and an operation while the full sync runs.
+/// The extension query of a linked-server `PUT`.
+#[derive(Deserialize)]
+pub struct PutQuery {
+    /// `planned` (the default) or `forced`, for a failover.
+    #[serde(rename = "x-georep-failover")]
+    failover: Option<String>,
+}
+
+/// `PUT …/linkedServers/{name}`: 201 and an operation while the full sync
+/// runs. Sent to the current geo-secondary naming the geo-primary, it is a
+/// failover (planned, or forced with `x-georep-failover=forced`).
 pub async fn put(
     State(app): State<SharedApp>,
     _: ApiVersion,
     BaseUrl(base): BaseUrl,
     path: ChildPath,
+    Query(query): Query<PutQuery>,
     ArmJson(params): ArmJson<LinkedServerCreateParameters>,
 ) -> Result<Response, ApiError> {
     georep_core::names::validate_cache_name(&path.child)?;
+    let kind = links::failover_kind(query.failover.as_deref())?;
     Ok(
-        match links::create(&app, &path.cache, &path.child, params).await? {
+        match links::create(&app, &path.cache, &path.child, params, kind).await? {
             Created::Started(resource, op) => {
                 ops::accepted(StatusCode::CREATED, &base, &op, Some(resource))
             }
