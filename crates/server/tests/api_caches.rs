@@ -478,3 +478,43 @@ async fn the_operation_result_location_answers_until_done() {
         .await;
     assert_arm_error(unknown, StatusCode::NOT_FOUND, "ResourceNotFound").await;
 }
+
+#[tokio::test]
+async fn logs_never_contain_the_token_keys_or_query_strings() {
+    let server = Server::start();
+    let path = Server::cache_path("secret");
+    server.create_cache(&path, "westeurope", json!({})).await;
+    let (k1, k2) = server.keys("secret").await;
+    let regenerated: Value = server
+        .post(
+            &format!("{path}/regenerateKey"),
+            Some(json!({"keyType": "Secondary"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let k3 = regenerated["secondaryKey"].as_str().unwrap().to_owned();
+    let _ = server
+        .get(&format!("{path}?api-version=2024-11-01&secret=hunter2"))
+        .await;
+    let _ = server
+        .http()
+        .get(server.url(&path))
+        .bearer_auth("wrong-token-value")
+        .send()
+        .await;
+    let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
+    assert!(log.contains("GET"), "requests are logged: {log}");
+    for secret in [
+        server.token.as_str(),
+        &k1,
+        &k2,
+        &k3,
+        "hunter2",
+        "wrong-token-value",
+    ] {
+        assert!(!log.contains(secret), "the log leaks a secret");
+    }
+    assert!(!log.contains("api-version="), "query strings aren't logged");
+}
