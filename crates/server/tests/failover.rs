@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use georep_server::node::{self, Role};
 use georep_server::replication::{self, ReplicationError, SyncWatch};
+use georep_server::sampler::{
+    LinkNodes, MetricsQuery, Sample, Sampler, SamplerConfig, SamplerError,
+};
 use redis::AsyncCommands;
 use support_nodes::*;
 
@@ -298,4 +301,210 @@ async fn forced_failover_reports_loss_and_demotes_a_reachable_primary() {
     .await;
     let lost: Option<String> = a_client.get("lost").await.unwrap();
     assert_eq!(lost, None);
+}
+
+// ---------------------------------------------------------------- metrics
+
+/// Ticks the sampler until `link`'s latest sample satisfies `wanted`.
+async fn tick_until(
+    sampler: &Sampler,
+    link: &str,
+    what: &str,
+    wanted: impl Fn(&Sample) -> bool,
+) -> Sample {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        sampler.tick().await;
+        let sample = sampler.latest(link).unwrap();
+        if wanted(&sample) {
+            return sample;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never saw {what}: {sample:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn metrics_follow_the_loss_and_return_of_the_primary() {
+    let mut primary = TestNode::start().await;
+    let secondary = TestNode::start().await;
+    fill(&mut primary.client(KEY1).await, "k", 500, 100).await;
+    let sampler = Sampler::new(INTERNAL, SamplerConfig::default());
+    let mut events = sampler.subscribe();
+    let nodes = LinkNodes {
+        primary: vec![primary.addr()],
+        secondary: vec![secondary.addr()],
+    };
+
+    // Registered before linking: not healthy yet, and the full sync to come is counted.
+    let first = sampler.register("pair", nodes.clone()).await.unwrap();
+    assert!(!first.healthy);
+    assert!(first.primary_reachable && first.secondary_reachable);
+    replication::link(&nodes.primary, &nodes.secondary, INTERNAL)
+        .await
+        .unwrap();
+    let healthy = tick_until(&sampler, "pair", "a healthy link", |s| s.healthy).await;
+    assert!(healthy.connectivity_lag_seconds <= 1.0, "{healthy:?}");
+    let history = sampler.history("pair").unwrap();
+    let started: u64 = history.iter().map(|s| s.full_sync_started).sum();
+    let finished: u64 = history.iter().map(|s| s.full_sync_finished).sum();
+    assert_eq!((started, finished), (1, 1), "{history:?}");
+    let _: () = primary
+        .client(KEY1)
+        .await
+        .set("after-link", 1)
+        .await
+        .unwrap();
+    // Caught up.
+    let synced = tick_until(&sampler, "pair", "the offsets to meet", |s| {
+        s.data_sync_offset_bytes == 0
+    })
+    .await;
+    assert!(synced.healthy);
+
+    // kill -9 the primary: unhealthy within two samples, and the lag keeps rising.
+    primary.kill9().await;
+    sampler.tick().await;
+    let one = sampler.latest("pair").unwrap();
+    sampler.tick().await;
+    let two = sampler.latest("pair").unwrap();
+    assert!(
+        !one.healthy || !two.healthy,
+        "still healthy after two samples"
+    );
+    assert!(!two.healthy);
+    assert!(!two.primary_reachable);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sampler.tick().await;
+    let three = sampler.latest("pair").unwrap();
+    assert!(!three.healthy);
+    assert!(
+        three.connectivity_lag_seconds > two.connectivity_lag_seconds,
+        "{two:?} then {three:?}"
+    );
+    // The forced-failover offsets remember the dead primary's last offset.
+    let offsets = sampler.last_primary_offsets("pair").unwrap();
+    assert!(offsets[0].is_some_and(|o| o > 0));
+
+    // The node comes back (empty, as a restarted cache does): the secondary
+    // resyncs in full and the link is healthy again.
+    primary.restart(None).await;
+    let back = tick_until(&sampler, "pair", "the link to recover", |s| s.healthy).await;
+    assert!(back.primary_reachable);
+    let history = sampler.history("pair").unwrap();
+    let started: u64 = history.iter().map(|s| s.full_sync_started).sum();
+    assert!(started >= 2, "the resync after the restart was not counted");
+
+    // The live stream carried the samples, with both health changes marked.
+    let mut changes = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        assert_eq!(event.link, "pair");
+        if event.health_changed {
+            changes.push(event.sample.healthy);
+        }
+    }
+    assert_eq!(changes, vec![true, false, true]);
+
+    // And Azure Monitor's view of it, second by second.
+    let query = MetricsQuery::parse(
+        Some("GeoReplicationHealthy,GeoReplicationConnectivityLag"),
+        None,
+        Some("PT1S"),
+        Some("minimum,maximum"),
+        time::OffsetDateTime::now_utc() + time::Duration::seconds(2),
+    )
+    .unwrap();
+    let response = sampler
+        .query(
+            "pair",
+            &query,
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cache/Redis/a",
+            "westeurope",
+        )
+        .unwrap();
+    let points = &response.value[0].timeseries[0].data;
+    assert!(points.iter().any(|p| p.minimum == Some(0.0)));
+    assert!(points.iter().any(|p| p.maximum == Some(1.0)));
+    assert_eq!(response.value[1].unit, "Seconds");
+    assert!(matches!(
+        sampler.query("nope", &query, "/r", "westeurope"),
+        Err(SamplerError::UnknownLink(_))
+    ));
+}
+
+#[tokio::test]
+async fn metrics_continue_across_a_planned_failover() {
+    let (a, b) = linked_pair().await;
+    let sampler = Sampler::new(INTERNAL, SamplerConfig::default());
+    let forward = LinkNodes {
+        primary: vec![a.addr()],
+        secondary: vec![b.addr()],
+    };
+    assert!(sampler.register("pair", forward).await.unwrap().healthy);
+
+    replication::planned_failover(&[a.addr()], &[b.addr()], INTERNAL, Duration::from_secs(5))
+        .await
+        .unwrap();
+    // Before the sampler learns of the swap, the link looks wrong way round.
+    sampler.tick().await;
+    assert!(!sampler.latest("pair").unwrap().healthy);
+    let swapped = LinkNodes {
+        primary: vec![b.addr()],
+        secondary: vec![a.addr()],
+    };
+    let after = sampler.register("pair", swapped).await.unwrap();
+    assert!(after.healthy, "{after:?}");
+    assert_eq!(after.full_sync_started, 0);
+    assert_eq!(sampler.history("pair").unwrap().len(), 3);
+
+    assert!(sampler.unregister("pair"));
+    assert!(sampler.latest("pair").is_none());
+    assert!(!sampler.unregister("pair"));
+}
+
+#[tokio::test]
+async fn the_running_sampler_broadcasts_every_period() {
+    let (a, b) = linked_pair().await;
+    let sampler = Sampler::new(
+        INTERNAL,
+        SamplerConfig {
+            period: Duration::from_millis(100),
+            ..SamplerConfig::default()
+        },
+    );
+    let mut events = sampler.subscribe();
+    sampler
+        .register(
+            "pair",
+            LinkNodes {
+                primary: vec![a.addr()],
+                secondary: vec![b.addr()],
+            },
+        )
+        .await
+        .unwrap();
+    let running = sampler.spawn();
+    for _ in 0..3 {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("a sample")
+            .unwrap();
+        assert!(event.sample.healthy);
+    }
+    running.abort();
+    assert!(matches!(
+        sampler
+            .register(
+                "bad",
+                LinkNodes {
+                    primary: vec![a.addr()],
+                    secondary: vec![]
+                }
+            )
+            .await,
+        Err(SamplerError::BadNodes { .. })
+    ));
 }

@@ -1,1 +1,0 @@
-//! Geo-replication metrics sampled from the real nodes.
