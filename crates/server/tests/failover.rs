@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use georep_server::node::{self, Role};
+use georep_server::proxy::GeoProxy;
 use georep_server::replication::{self, ReplicationError, SyncWatch};
 use georep_server::sampler::{
     LinkNodes, MetricsQuery, Sample, Sampler, SamplerConfig, SamplerError,
@@ -131,6 +132,81 @@ async fn planned_failover_loses_no_acknowledged_write_and_resyncs_partially() {
     assert_eq!(sync_full(b.addr()).await, full_b);
     let after: u64 = a.client(KEY1).await.get("after").await.unwrap();
     assert_eq!(after, 1);
+}
+
+/// Writes numbered keys through `endpoint`, reconnecting whenever a write
+/// fails, until told to stop; returns the numbers the server acknowledged.
+fn endpoint_writer(
+    endpoint: SocketAddr,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<Vec<u64>> {
+    tokio::spawn(async move {
+        let mut acked = Vec::new();
+        let mut conn = None;
+        let mut n = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            let Some(c) = conn.as_mut() else {
+                match app_client(endpoint, KEY1).await {
+                    Ok(c) => conn = Some(c),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                }
+                continue;
+            };
+            n += 1;
+            match c.set::<_, _, ()>(format!("w:{n}"), n).await {
+                Ok(()) => acked.push(n),
+                // READONLY from the old primary, or the endpoint closed the
+                // connection: not acknowledged, so not owed. Reconnect.
+                Err(_) => conn = None,
+            }
+        }
+        acked
+    })
+}
+
+#[tokio::test]
+async fn ten_planned_failovers_through_the_geo_endpoint_lose_nothing() {
+    let (a, b) = linked_pair().await;
+    let full = (sync_full(a.addr()).await, sync_full(b.addr()).await);
+    let endpoint = GeoProxy::bind(None, a.addr()).await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writes = endpoint_writer(endpoint.local_addr(), stop.clone());
+
+    let (mut primary, mut secondary) = (a.addr(), b.addr());
+    for round in 0..10 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        endpoint.pause();
+        let result = replication::planned_failover(
+            &[primary],
+            &[secondary],
+            INTERNAL,
+            Duration::from_secs(5),
+        )
+        .await;
+        match result {
+            Ok(report) => {
+                assert!(report.all_partial(), "round {round}: {report:?}");
+                endpoint.switch_to(secondary);
+            }
+            Err(e) => {
+                endpoint.resume();
+                panic!("round {round}: {e}");
+            }
+        }
+        std::mem::swap(&mut primary, &mut secondary);
+        assert_eq!(role(primary).await, Role::Primary, "round {round}");
+        assert_eq!(role(secondary).await, Role::Replica, "round {round}");
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop.store(true, Ordering::Relaxed);
+    let acked = writes.await.unwrap();
+
+    // Ten swaps end where they began.
+    assert_eq!(primary, a.addr());
+    assert!(acked.len() > 10, "only {} writes went through", acked.len());
+    assert_all_present(primary, &acked).await;
+    // Partial resyncs only.
+    assert_eq!((sync_full(a.addr()).await, sync_full(b.addr()).await), full);
 }
 
 #[tokio::test]

@@ -70,6 +70,10 @@ impl PlannedFailoverReport {
 /// be disconnected so they reconnect to the new primary
 /// ([`crate::proxy::GeoProxy::switch_to`] does it).
 ///
+/// Writes stay paused until the replica has acknowledged the last offset;
+/// replicas acknowledge once a second, so expect a pause of up to about a
+/// second per shard (shards run concurrently).
+///
 /// If some shards fail over and others do not, the ones that did are failed
 /// back, so the pair is never split between two primaries.
 pub async fn planned_failover(
