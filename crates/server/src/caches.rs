@@ -5,7 +5,6 @@
 //! (starting or stopping processes, writing files) runs in the background
 //! and is tracked by an [`OperationRecord`].
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use georep_core::arm::{
@@ -156,7 +155,7 @@ pub async fn put(
 
     if app.store.cache(id)?.is_some() {
         // ARM's PUT is create-or-update: the same rules as PATCH apply.
-        let update = RedisUpdateParameters {
+        let as_update = RedisUpdateParameters {
             tags: Some(params.tags),
             properties: Some(georep_core::arm::RedisUpdateProperties {
                 sku: Some(p.sku),
@@ -169,7 +168,7 @@ pub async fn put(
                 public_network_access: p.public_network_access,
             }),
         };
-        return Ok(Put::Updated(Box::new(update_cache(app, id, update).await?)));
+        return Ok(Put::Updated(Box::new(update(app, id, as_update).await?)));
     }
 
     let shard_count = p.shard_count.unwrap_or(0);
@@ -255,57 +254,33 @@ pub async fn finish_creating(app: SharedApp, record: CacheRecord, op_id: String)
     tracing::info!(cache = %record.id.name, state = %record.provisioning_state, "cache created");
 }
 
-/// The changes an update asks for, as georep-core names them.
-fn changes(
-    record: &CacheRecord,
-    update: &georep_core::arm::RedisUpdateProperties,
-) -> BTreeSet<ChangeKey> {
-    let mut changes = BTreeSet::new();
-    if update.sku.is_some_and(|sku| sku != record.sku)
-        || update
-            .replicas_per_primary
-            .or(update.replicas_per_master)
-            .is_some_and(|r| r != record.replicas_per_primary)
-    {
-        changes.insert(ChangeKey(0));
+/// The changes an update asks for, as georep-core names them, in the order
+/// they are checked.
+fn changes(record: &CacheRecord, update: &georep_core::arm::RedisUpdateProperties) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let resized = update.sku.is_some_and(|sku| sku != record.sku);
+    let replicas = update
+        .replicas_per_primary
+        .or(update.replicas_per_master)
+        .is_some_and(|r| r != record.replicas_per_primary);
+    if resized || replicas {
+        changes.push(Change::Scale);
     }
     if update.shard_count.is_some_and(|n| n != record.shard_count) {
-        changes.insert(ChangeKey(1));
+        changes.push(Change::ChangeShardCount);
     }
     if let Some(config) = &update.redis_configuration {
         let now = record.redis_configuration.persistence();
         let asked = config.persistence();
         if (asked.rdb && !now.rdb) || (asked.aof && !now.aof) {
-            changes.insert(ChangeKey(2));
+            changes.push(Change::EnablePersistence);
         }
     }
     changes
 }
 
-/// An ordered stand-in for [`Change`], which isn't `Ord`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct ChangeKey(u8);
-
-impl ChangeKey {
-    fn change(self) -> Change {
-        match self.0 {
-            0 => Change::Scale,
-            1 => Change::ChangeShardCount,
-            _ => Change::EnablePersistence,
-        }
-    }
-}
-
 /// `PATCH …/redis/{name}`: scale, change shard count or persistence, and simple settings.
 pub async fn update(
-    app: &SharedApp,
-    id: &CacheId,
-    update: RedisUpdateParameters,
-) -> Result<RedisResource, ApiError> {
-    update_cache(app, id, update).await
-}
-
-async fn update_cache(
     app: &SharedApp,
     id: &CacheId,
     update: RedisUpdateParameters,
@@ -316,7 +291,7 @@ async fn update_cache(
     let props = update.properties.unwrap_or_default();
     let asked = changes(&record, &props);
     for change in &asked {
-        check_change(&view, change.change())?;
+        check_change(&view, *change)?;
     }
     if !asked.is_empty() && !view.provisioning_state.is_running() {
         return Err(ApiError::conflict(
@@ -387,7 +362,7 @@ async fn update_cache(
             }
         }
         let gone: Vec<NodeSlot> = old.iter().filter(|n| !nodes.contains(n)).copied().collect();
-        app.fleet.stop_nodes(id, &gone).await;
+        app.fleet.stop_nodes(&gone).await;
         app.store.set_nodes(id, &nodes)?;
         app.fleet
             .start(&record, &nodes)
@@ -438,8 +413,7 @@ fn start_deleting(app: &SharedApp, record: &mut CacheRecord) -> Result<Operation
 /// Stops a cache's nodes, removes their files and forgets the cache.
 pub async fn finish_deleting(app: SharedApp, id: CacheId, op_id: String) {
     let nodes = app.store.nodes(&id).unwrap_or_default();
-    app.fleet.stop_nodes(&id, &nodes).await;
-    app.fleet.forget(&id).await;
+    app.fleet.stop_nodes(&nodes).await;
     let _changes = app.lock_changes().await;
     let outcome = app.store.delete_cache(&id).map_err(|e| e.to_string());
     finish_operation(&app, Some(&op_id), outcome.err());

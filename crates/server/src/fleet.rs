@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use georep_core::arm::Endpoint;
-use georep_core::CacheId;
 use tokio::sync::Mutex;
 
 use crate::api::ApiError;
@@ -251,15 +250,12 @@ impl Fleet {
     }
 
     /// Stops nodes without saving and removes their files.
-    pub async fn stop_nodes(&self, _cache: &CacheId, nodes: &[NodeSlot]) {
+    pub async fn stop_nodes(&self, nodes: &[NodeSlot]) {
         for slot in nodes {
             self.stop_node(slot.port, false).await;
             let _ = std::fs::remove_dir_all(self.node_dir(slot.port));
         }
     }
-
-    /// Nothing to forget beyond the nodes' files, which `stop_nodes` removed.
-    pub async fn forget(&self, _cache: &CacheId) {}
 
     /// Saves and stops every node this run knows (on a graceful shutdown);
     /// the next start loads their data back.

@@ -437,6 +437,20 @@ fn store_failed(error: crate::store::StoreError) -> crate::fleet::FleetError {
     crate::fleet::FleetError::Other(error.to_string())
 }
 
+/// How far a link's full sync has come, from 0 to 100, while it is `Linking`.
+pub async fn percent_complete(app: &SharedApp, link_id: &str) -> Option<f64> {
+    let (owner, _) = link_id.rsplit_once("/linkedServers/")?;
+    let owner: CacheId = owner.parse().ok()?;
+    let link = app.store.link_of(&owner).ok()??;
+    if link.pair.state != LinkState::Linking {
+        return None;
+    }
+    let primary = app.store.nodes(link.primary()).ok()?;
+    let secondary = app.store.nodes(link.secondary()).ok()?;
+    let state = app.fleet.sync_state(&primary, &secondary).await.ok()?;
+    Some((state.progress.fraction() * 100.0).round())
+}
+
 /// Records the end of an operation.
 pub fn finish_operation(app: &SharedApp, id: Option<&str>, error: Option<String>) {
     let Some(id) = id else { return };

@@ -9,7 +9,8 @@ use georep_core::arm::{OperationState, OperationStatus};
 use super::extract::OperationPath;
 use super::{ApiError, ApiVersion, BaseUrl};
 use crate::app::SharedApp;
-use crate::ops::{self, OperationRecord};
+use crate::links;
+use crate::ops::{self, OperationKind, OperationRecord};
 
 fn find(app: &SharedApp, path: &OperationPath) -> Result<OperationRecord, ApiError> {
     app.store
@@ -28,7 +29,13 @@ pub async fn status(
     path: OperationPath,
 ) -> Result<Json<OperationStatus>, ApiError> {
     let op = find(&app, &path)?;
-    Ok(Json(op.to_status(None)))
+    let percent = match (op.kind, op.status) {
+        (OperationKind::CreateLink, OperationState::InProgress) => {
+            links::percent_complete(&app, &op.target).await
+        }
+        _ => None,
+    };
+    Ok(Json(op.to_status(percent)))
 }
 
 /// `GET …/locations/{loc}/operationResults/{id}`: what `Location` points at.
