@@ -239,9 +239,7 @@ impl Fleet {
             return;
         };
         if save {
-            if let Err(error) = self.command::<String>(port, &redis::cmd("SAVE")).await {
-                tracing::warn!(port, %error, "could not save the node's data before stopping it");
-            }
+            self.save(port).await;
         }
         if let Err(error) = node.stop().await {
             tracing::warn!(port, %error, "could not stop the node");
@@ -261,8 +259,20 @@ impl Fleet {
     /// the next start loads their data back.
     pub async fn shutdown(&self) {
         let ports: Vec<u16> = self.running.lock().await.keys().copied().collect();
+        // Save everything while every node is still up (a replica whose
+        // primary is gone answers MASTERDOWN), then stop them all.
+        for &port in &ports {
+            self.save(port).await;
+        }
         for port in ports {
-            self.stop_node(port, true).await;
+            self.stop_node(port, false).await;
+        }
+    }
+
+    /// Writes a node's data to `dump.rdb` in its directory, for the next start.
+    async fn save(&self, port: u16) {
+        if let Err(error) = self.command::<String>(port, &redis::cmd("SAVE")).await {
+            tracing::warn!(port, %error, "could not save the node's data");
         }
     }
 
