@@ -388,6 +388,19 @@ pub async fn delete(app: &SharedApp, id: &CacheId) -> Result<Option<OperationRec
         return Ok(None);
     };
     check_change(&app.core_view(&record)?, Change::Delete)?;
+    if matches!(
+        record.provisioning_state,
+        ProvisioningState::Creating | ProvisioningState::Deleting
+    ) {
+        // Stopping nodes that are still starting could orphan them.
+        return Err(ApiError::conflict(
+            "OperationInProgress",
+            format!(
+                "Cache '{}' is {}; wait until it has finished.",
+                id.name, record.provisioning_state
+            ),
+        ));
+    }
     Ok(Some(start_deleting(app, &mut record)?))
 }
 
@@ -431,6 +444,12 @@ pub async fn delete_group(
     let mut started = Vec::new();
     let mut refused = Vec::new();
     for mut record in app.store.caches(Some(subscription), Some(group))? {
+        if matches!(
+            record.provisioning_state,
+            ProvisioningState::Creating | ProvisioningState::Deleting
+        ) {
+            continue;
+        }
         match check_change(&app.core_view(&record)?, Change::DeleteResourceGroup) {
             Ok(()) => started.push(start_deleting(app, &mut record)?),
             Err(restriction) => refused.push(restriction),
