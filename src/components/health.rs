@@ -100,7 +100,17 @@ pub fn HealthPanel(
                 <span class="muted">{format!("Last {WINDOW_MINUTES} minutes, live")}</span>
             </header>
             <div class="card-body">
-                {move || error.get().map(|e| view! { <p class="muted">{e}</p> })}
+                {move || {
+                    error
+                        .get()
+                        .map(|e| {
+                            view! {
+                                <p class="muted metrics-error">
+                                    "Metrics are unavailable right now: " {e}
+                                </p>
+                            }
+                        })
+                }}
                 <div class="sparks">
                     {move || {
                         last.get()

@@ -41,8 +41,16 @@ fn pair_same_size(app: AppState, link: &LinkView) -> bool {
         })
 }
 
-/// Starts a failover: optimistic state first, then the request.
-fn start_failover(app: AppState, link: LinkView, kind: FailoverKind, same: bool) {
+/// Starts a failover: optimistic state first, then the request. A refused
+/// request rolls the optimistic state back and calls `on_refused` with
+/// ARM's message.
+fn start_failover(
+    app: AppState,
+    link: LinkView,
+    kind: FailoverKind,
+    same: bool,
+    on_refused: impl FnOnce(String) + 'static,
+) {
     let Ok(next) = link.state.next(Event::FailoverRequested {
         kind,
         same_size: same,
@@ -62,7 +70,7 @@ fn start_failover(app: AppState, link: LinkView, kind: FailoverKind, same: bool)
             Ok(_) => app.refresh(),
             Err(e) => {
                 app.forget(&link);
-                app.tell(true, e.to_string());
+                on_refused(e.to_string());
             }
         }
     });
@@ -305,6 +313,8 @@ pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>
     let kind = RwSignal::new(FailoverKind::Planned);
     // The primary when the user started the failover; `None` before.
     let started_from = RwSignal::new(None::<CacheId>);
+    // ARM's message when the server refused the failover.
+    let refused = RwSignal::new(None::<String>);
     let state = Signal::derive(move || link.with(|l| app.link_state(l)));
     let swapped = Signal::derive(move || {
         started_from.with(|s| s.as_ref().is_some_and(|p| link.with(|l| &l.primary != p)))
@@ -318,13 +328,18 @@ pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>
     Effect::new(move |_| {
         if !open.get() {
             started_from.set(None);
+            refused.set(None);
         }
     });
     let start = Callback::new(move |()| {
         let l = link.get_untracked();
         started_from.set(Some(l.primary.clone()));
+        refused.set(None);
         let same = pair_same_size(app, &l);
-        start_failover(app, l, kind.get_untracked(), same);
+        start_failover(app, l, kind.get_untracked(), same, move |message| {
+            started_from.set(None);
+            refused.set(Some(message));
+        });
     });
     let primary = Signal::derive(move || link.with(|l| l.primary.clone()));
     let secondary = Signal::derive(move || link.with(|l| l.secondary.clone()));
@@ -373,6 +388,17 @@ pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>
             <Show when=move || started_from.with(Option::is_some)>
                 <FailoverSteps state=state swapped=swapped/>
             </Show>
+            {move || {
+                refused
+                    .get()
+                    .map(|message| {
+                        view! {
+                            <div class="banner banner-error" role="alert">
+                                <span class="banner-text">{message}</span>
+                            </div>
+                        }
+                    })
+            }}
             <div class="actions">
                 <button type="button" class="btn" on:click=move |_| open.set(false)>
                     {move || if swapped.get() { "Close" } else { "Cancel" }}
