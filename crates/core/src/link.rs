@@ -67,6 +67,8 @@ pub enum Event {
         /// Whether the two caches are the same size, which failover requires.
         same_size: bool,
     },
+    /// The failover stopped before the promotion; the old primary keeps its role.
+    FailoverAborted,
     /// The old link is gone and the secondary is now the primary.
     Promoted,
     /// The old primary caught up as the new secondary.
@@ -363,6 +365,28 @@ mod tests {
             );
             assert_eq!(creating.next(Event::Relinked), Ok(Linked));
         }
+    }
+
+    #[test]
+    fn an_aborted_failover_returns_to_linked_before_promotion_only() {
+        let deleting = Linked.next(FAILOVER).unwrap();
+        assert_eq!(deleting.next(Event::FailoverAborted), Ok(Linked));
+        let creating = deleting.next(Event::Promoted).unwrap();
+        assert!(matches!(
+            creating.next(Event::FailoverAborted),
+            Err(Refusal::Unexpected { .. })
+        ));
+    }
+
+    #[test]
+    fn an_aborted_failover_keeps_the_roles() {
+        let pair = Pair::new()
+            .apply(Event::SyncFinished)
+            .and_then(|p| p.apply(FAILOVER))
+            .unwrap();
+        let back = pair.apply(Event::FailoverAborted).unwrap();
+        assert_eq!(back.primary, Member::First);
+        assert!(back.writable(Member::First));
     }
 
     #[test]

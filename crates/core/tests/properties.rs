@@ -10,6 +10,7 @@ fn event() -> impl Strategy<Value = Event> {
         Just(Event::SyncFailed),
         (kind, any::<bool>())
             .prop_map(|(kind, same_size)| Event::FailoverRequested { kind, same_size }),
+        Just(Event::FailoverAborted),
         Just(Event::Promoted),
         Just(Event::Relinked),
         Just(Event::UnlinkRequested),
