@@ -128,6 +128,12 @@ impl LinkState {
             }),
             (
                 FailingOver {
+                    phase: Deleting, ..
+                },
+                Event::FailoverAborted,
+            ) => Ok(Linked),
+            (
+                FailingOver {
                     kind,
                     phase: Deleting,
                 },
