@@ -448,7 +448,16 @@ pub async fn set_access_keys(
         .arg(format!(">{}", keys[1]))
         .query_async::<()>(&mut conn)
         .await
-        .map_err(command_error(addr, "ACL SETUSER"))?;
+        .map_err(|e| {
+            // Redis may quote the failing argument, which would be a key:
+            // keep only the error's kind and code.
+            let detail = e.code().unwrap_or("failed").to_owned();
+            NodeError::Command {
+                addr,
+                command: "ACL SETUSER",
+                source: redis::RedisError::from((e.kind(), "ACL SETUSER refused", detail)),
+            }
+        })?;
     info!(%addr, "access keys updated");
     Ok(())
 }

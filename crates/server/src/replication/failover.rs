@@ -318,6 +318,10 @@ impl ForcedFailoverReport {
 ///
 /// An old primary that answers is made a replica of the new one straight
 /// away; one that does not is reported, for [`rejoin`] once it is back.
+///
+/// Shards are promoted concurrently. If one fails (its new primary does not
+/// answer), the error is returned and the others may already be promoted:
+/// calling again is safe, since a shard that is already a primary stays one.
 pub async fn forced_failover(
     old_primary: &[SocketAddr],
     new_primary: &[SocketAddr],
