@@ -278,21 +278,18 @@ impl Api {
         self.delete(&redis_url(id, "")).await
     }
 
-    /// The geo-replication metrics of a cache over the last `minutes`, at
-    /// the finest grain the backend offers.
+    /// The geo-replication metrics of a cache over the last `minutes`, one
+    /// point every 5 seconds (Azure Monitor's query shape; the timespan is a
+    /// duration ending now, so the browser's clock doesn't matter).
     pub async fn geo_metrics(
         &self,
         id: &CacheId,
         minutes: u32,
     ) -> Result<MetricsResponse, ApiError> {
         let names: Vec<&str> = GeoMetric::ALL.iter().map(|m| m.name()).collect();
-        let now = js_sys::Date::new_0();
-        let start = js_sys::Date::new(&(now.get_time() - f64::from(minutes) * 60_000.0).into());
         let url = format!(
-            "{id}/providers/Microsoft.Insights/metrics?api-version={METRICS_API_VERSION}&metricnames={}&timespan={}/{}&interval=PT5S&aggregation=Average,Maximum",
+            "{id}/providers/Microsoft.Insights/metrics?api-version={METRICS_API_VERSION}&metricnames={}&timespan=PT{minutes}M&interval=PT5S&aggregation=Average,Maximum",
             names.join(","),
-            String::from(start.to_iso_string()),
-            String::from(now.to_iso_string()),
         );
         self.get(&url).await
     }

@@ -12,44 +12,55 @@ use crate::api::{Api, ApiError};
 /// How many minutes of history the sparklines show.
 const WINDOW_MINUTES: u32 = 5;
 
-/// Each geo-replication metric of a pair, from whichever cache emits it
-/// (some come from the primary, some from the secondary, as in the portal's
-/// Geo-Replication Dashboard).
+/// The geo-replication metrics of both caches of a pair.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PairMetrics {
+    /// As the geo-primary reports them.
+    pub primary: Vec<Series>,
+    /// As the geo-secondary reports them.
+    pub secondary: Vec<Series>,
+}
+
+impl PairMetrics {
+    /// Each metric from whichever cache emits it (some come from the
+    /// primary, some from the secondary, as in the portal's Geo-Replication
+    /// Dashboard): the side with more data points.
+    pub fn merged(&self) -> Vec<Series> {
+        GeoMetric::ALL
+            .iter()
+            .map(|&metric| {
+                let pick = |list: &[Series]| list.iter().find(|s| s.metric == metric).cloned();
+                match (pick(&self.primary), pick(&self.secondary)) {
+                    (Some(x), Some(y)) if y.values.len() > x.values.len() => y,
+                    (Some(x), _) | (None, Some(x)) => x,
+                    (None, None) => Series {
+                        metric,
+                        values: Vec::new(),
+                    },
+                }
+            })
+            .collect()
+    }
+}
+
+/// Both caches' metrics; one side failing still gives the other.
 pub async fn pair_metrics(
     api: &Api,
     primary: &CacheId,
     secondary: &CacheId,
-) -> Result<Vec<Series>, ApiError> {
+) -> Result<PairMetrics, ApiError> {
     let (a, b) = futures::join!(
         api.geo_metrics(primary, WINDOW_MINUTES),
         api.geo_metrics(secondary, WINDOW_MINUTES)
     );
-    let (a, b) = match (a, b) {
-        (Ok(a), Ok(b)) => (series_of(&a), series_of(&b)),
-        (Ok(a), Err(_)) => (series_of(&a), Vec::new()),
-        (Err(_), Ok(b)) => (Vec::new(), series_of(&b)),
-        (Err(e), Err(_)) => return Err(e),
-    };
-    Ok(GeoMetric::ALL
-        .iter()
-        .map(|&metric| {
-            let pick = |list: &[Series]| list.iter().find(|s| s.metric == metric).cloned();
-            match (pick(&a), pick(&b)) {
-                (Some(x), Some(y)) => {
-                    if y.values.len() > x.values.len() {
-                        y
-                    } else {
-                        x
-                    }
-                }
-                (Some(x), None) | (None, Some(x)) => x,
-                (None, None) => Series {
-                    metric,
-                    values: Vec::new(),
-                },
-            }
-        })
-        .collect())
+    let series = |r: &Result<_, ApiError>| r.as_ref().map(series_of).unwrap_or_default();
+    match (&a, &b) {
+        (Err(e), Err(_)) => Err(e.clone()),
+        _ => Ok(PairMetrics {
+            primary: series(&a),
+            secondary: series(&b),
+        }),
+    }
 }
 
 /// The latest value of `metric` in `series`.
@@ -65,7 +76,7 @@ pub fn use_pair_metrics(
     primary: Signal<CacheId>,
     secondary: Signal<CacheId>,
     period_ms: u32,
-) -> LocalResource<Result<Vec<Series>, ApiError>> {
+) -> LocalResource<Result<PairMetrics, ApiError>> {
     let app = crate::state::use_app();
     let tick = use_ticker(period_ms);
     LocalResource::new(move || {
@@ -86,8 +97,8 @@ pub fn HealthPanel(
     let last = RwSignal::new(None::<Vec<Series>>);
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| match metrics.get() {
-        Some(Ok(series)) => {
-            last.set(Some(series));
+        Some(Ok(pair)) => {
+            last.set(Some(pair.merged()));
             error.set(None);
         }
         Some(Err(e)) => error.set(Some(e.to_string())),

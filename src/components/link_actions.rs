@@ -222,8 +222,11 @@ fn OffsetGauge(
     let metrics = use_pair_metrics(primary, secondary, 2_000);
     let offset = RwSignal::new(None::<f64>);
     Effect::new(move |_| {
-        if let Some(Ok(series)) = metrics.get() {
-            offset.set(latest(&series, GeoMetric::GeoReplicationDataSyncOffset));
+        if let Some(Ok(pair)) = metrics.get() {
+            offset.set(latest(
+                &pair.merged(),
+                GeoMetric::GeoReplicationDataSyncOffset,
+            ));
         }
     });
     let ready = move || offset.get().map(|o| offset_is_safe(o.max(0.0) as u64));
@@ -347,14 +350,29 @@ pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>
         <Dialog open=open title="Failover">
             {move || {
                 let l = link.get();
-                view! {
-                    <p>
-                        "Promote " <strong>{l.secondary.name.clone()}</strong>
-                        " to geo-primary. " <strong>{l.primary.name.clone()}</strong>
-                        " becomes its geo-secondary, and the geo-primary URLs move to the new primary. It takes a few minutes."
-                    </p>
+                match started_from.get() {
+                    // Before: what will happen.
+                    None => view! {
+                        <p>
+                            "Promote " <strong>{l.secondary.name.clone()}</strong>
+                            " to geo-primary. " <strong>{l.primary.name.clone()}</strong>
+                            " becomes its geo-secondary, and the geo-primary URLs move to the new primary. It takes a few minutes."
+                        </p>
+                    }
+                        .into_any(),
+                    // During and after: the pair as it was when it started.
+                    Some(old) => {
+                        let new = if l.primary == old { l.secondary.name.clone() } else { l.primary.name.clone() };
+                        let text = if swapped.get() {
+                            format!("Failover complete: {new} is the geo-primary and {} its geo-secondary.", old.name)
+                        } else {
+                            format!("Failing over from {} to {new}…", old.name)
+                        };
+                        view! { <p class="failover-status" role="status">{text}</p> }.into_any()
+                    }
                 }
             }}
+            <Show when=move || started_from.with(Option::is_none)>
             <h3>"Settings to check"</h3>
             <Checklist link=link/>
             <OffsetGauge primary=primary secondary=secondary/>
@@ -385,6 +403,7 @@ pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>
                     </span>
                 </label>
             </fieldset>
+            </Show>
             <Show when=move || started_from.with(Option::is_some)>
                 <FailoverSteps state=state swapped=swapped/>
             </Show>
@@ -401,14 +420,16 @@ pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>
             }}
             <div class="actions">
                 <button type="button" class="btn" on:click=move |_| open.set(false)>
-                    {move || if swapped.get() { "Close" } else { "Cancel" }}
+                    {move || if started_from.with(Option::is_some) { "Close" } else { "Cancel" }}
                 </button>
-                <GuardedButton
-                    label="Fail over"
-                    class="btn-primary"
-                    refusal=refusal
-                    on_click=start
-                />
+                <Show when=move || started_from.with(Option::is_none)>
+                    <GuardedButton
+                        label="Fail over"
+                        class="btn-primary"
+                        refusal=refusal
+                        on_click=start
+                    />
+                </Show>
             </div>
         </Dialog>
     }

@@ -59,7 +59,8 @@ fn arc_path((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> String {
         return format!("M{x1:.1},{y1:.1} c-7,-9 7,-9 0,0");
     }
     let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
-    let lift = (dist * 0.3).min(25.0);
+    // Close regions still get a visible bow.
+    let lift = (dist * 0.3).clamp(7.0, 25.0);
     format!("M{x1:.1},{y1:.1} Q{mx:.1},{:.1} {x2:.1},{y2:.1}", my - lift)
 }
 

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::{cache_list::use_map_data, geo_href, overview_href};
 use crate::components::health::{latest, use_pair_metrics};
-use crate::components::region_map::RegionMap;
+use crate::components::region_map::{in_region, RegionMap};
 use crate::components::sparkline::format_value;
 use crate::components::status::{HealthBadge, LinkBadge};
 use crate::model::{Health, LinkView};
@@ -26,16 +26,33 @@ fn LinkCard(link: LinkView) -> impl IntoView {
     let primary = Signal::derive(move || current.with(|l| l.primary.clone()));
     let secondary = Signal::derive(move || current.with(|l| l.secondary.clone()));
     let metrics = use_pair_metrics(primary, secondary, 5_000);
-    let value = move |metric: GeoMetric| {
-        metrics
-            .get()
-            .and_then(Result::ok)
-            .and_then(|s| latest(&s, metric))
+    let pair = move || metrics.get().and_then(Result::ok).unwrap_or_default();
+    let value = move |metric: GeoMetric| latest(&pair().merged(), metric);
+    // Health as each side reports it: the link is unhealthy if either says so.
+    let healthy_from = move |primary_side: bool| {
+        let p = pair();
+        let side = if primary_side {
+            &p.primary
+        } else {
+            &p.secondary
+        };
+        latest(side, GeoMetric::GeoReplicationHealthy)
     };
-    let health =
-        Signal::derive(move || Health::of(state.get(), value(GeoMetric::GeoReplicationHealthy)));
+    let health = Signal::derive(move || {
+        let worst = [healthy_from(true), healthy_from(false)]
+            .into_iter()
+            .flatten()
+            .reduce(f64::min);
+        Health::of(state.get(), worst)
+    });
     let shown = move |metric: GeoMetric| {
         value(metric).map_or_else(|| "—".to_owned(), |v| format_value(metric, v))
+    };
+    let shown_health = move |primary_side: bool| {
+        healthy_from(primary_side).map_or_else(
+            || "—".to_owned(),
+            |v| format_value(GeoMetric::GeoReplicationHealthy, v),
+        )
     };
     let side = move |primary_side: bool| {
         let (id, location) = current.with(|l| {
@@ -79,7 +96,8 @@ fn LinkCard(link: LinkView) -> impl IntoView {
                     {move || side(false)}
                 </div>
                 <dl class="figures">
-                    <div class="kv"><dt>"Healthy"</dt><dd>{move || shown(GeoMetric::GeoReplicationHealthy)}</dd></div>
+                    <div class="kv"><dt>"Healthy, from the primary"</dt><dd>{move || shown_health(true)}</dd></div>
+                    <div class="kv"><dt>"Healthy, from the secondary"</dt><dd>{move || shown_health(false)}</dd></div>
                     <div class="kv"><dt>"Connectivity lag"</dt><dd>{move || shown(GeoMetric::GeoReplicationConnectivityLag)}</dd></div>
                     <div class="kv"><dt>"Data sync offset"</dt><dd>{move || shown(GeoMetric::GeoReplicationDataSyncOffset)}</dd></div>
                     <div class="kv"><dt>"Full syncs started / finished"</dt><dd>{move || format!("{} / {}", shown(GeoMetric::GeoReplicationFullSyncEventStarted), shown(GeoMetric::GeoReplicationFullSyncEventFinished))}</dd></div>
@@ -95,7 +113,19 @@ pub fn DashboardPage() -> impl IntoView {
     let app = use_app();
     let region = RwSignal::new(None::<String>);
     let (markers, arcs) = use_map_data();
-    let links = move || app.fleet.with(|f| f.links());
+    let links = move || {
+        let selected = region.get();
+        app.fleet.with(|f| {
+            f.links()
+                .into_iter()
+                .filter(|l| {
+                    selected.is_none()
+                        || in_region(selected.as_deref(), &l.primary_location)
+                        || in_region(selected.as_deref(), &l.secondary_location)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
     view! {
         <section class="page">
             <header class="page-header">
@@ -112,7 +142,9 @@ pub fn DashboardPage() -> impl IntoView {
             </For>
             <Show when=move || links().is_empty()>
                 <div class="card empty-state">
-                    <p class="empty-title">"No geo-replication links"</p>
+                    <p class="empty-title">
+                        {move || if region.with(Option::is_some) { "No links in this region" } else { "No geo-replication links" }}
+                    </p>
                     <p class="muted">
                         "Open a Premium cache's Geo-replication page and select Add cache replication link."
                     </p>
