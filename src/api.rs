@@ -10,9 +10,9 @@ use std::fmt;
 
 use futures::future::join_all;
 use georep_core::arm::{
-    AccessKeys, FirewallRuleResource, LinkedServerCreateParameters, LinkedServerCreateProperties,
-    LinkedServerResource, ListResult, MetricsResponse, RedisResource, RedisUpdateParameters,
-    Subscription,
+    AccessKeys, ExportParameters, FirewallRuleResource, ImportParameters,
+    LinkedServerCreateParameters, LinkedServerCreateProperties, LinkedServerResource, ListResult,
+    MetricsResponse, RedisResource, RedisUpdateParameters, Subscription,
 };
 use georep_core::link::FailoverKind;
 use georep_core::metrics::GeoMetric;
@@ -271,6 +271,16 @@ impl Api {
         update: &RedisUpdateParameters,
     ) -> Result<RedisResource, ApiError> {
         self.patch(&redis_url(id, ""), update).await
+    }
+
+    /// `POST {cache}/export`: one RDB file per shard into `container`.
+    pub async fn export(&self, id: &CacheId, params: &ExportParameters) -> Result<(), ApiError> {
+        self.post(&redis_url(id, "/export"), params).await
+    }
+
+    /// `POST {cache}/import`: the files a previous export wrote.
+    pub async fn import(&self, id: &CacheId, params: &ImportParameters) -> Result<(), ApiError> {
+        self.post(&redis_url(id, "/import"), params).await
     }
 
     /// `DELETE {cache}`.

@@ -150,11 +150,43 @@ async fn a_linked_cache_cannot_be_scaled_or_deleted() {
     settle().await;
     let cache = app.fleet.with_untracked(|f| f.caches[0].cache.clone());
     let expected = |change| check_change(&cache, change).unwrap_err().to_string();
+    // Import into the geo-primary and export from it stay allowed.
     assert_eq!(
         texts(&root, ".command-bar [role=tooltip]"),
         [expected(Change::Scale), expected(Change::Delete)]
     );
+    assert_eq!(
+        texts(&root, ".command-bar button"),
+        ["Scale", "Import", "Export", "Delete"]
+    );
     assert!(texts(&root, ".essentials .role")
         .concat()
         .contains("Geo-primary"));
+}
+
+#[wasm_bindgen_test]
+async fn the_geo_secondary_refuses_import_but_exports() {
+    reset_url();
+    let root = container();
+    let [primary, secondary] = linked_pair("p", "s", "Succeeded", "Succeeded", 1);
+    let entry: CacheEntry = secondary.clone();
+    let app = state(Fleet::new(vec![primary, secondary]));
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        provide_context(app);
+        let entry = Memo::new(move |_| entry.clone());
+        view! { <Router><Overview entry=entry/></Router> }
+    });
+    std::mem::forget(handle);
+    settle().await;
+    let cache = app.fleet.with_untracked(|f| f.caches[1].cache.clone());
+    let import = check_change(&cache, Change::Import)
+        .unwrap_err()
+        .to_string();
+    assert!(texts(&root, ".command-bar [role=tooltip]").contains(&import));
+    let export = one(&root, ".command-bar .guarded:nth-child(3) button");
+    assert_eq!(export.text_content().unwrap(), "Export");
+    assert_eq!(
+        export.get_attribute("aria-disabled").as_deref(),
+        Some("false")
+    );
 }

@@ -8,6 +8,7 @@ use super::{geo_href, overview_href};
 use crate::components::region_map::{in_region, MapCache, MapLink, RegionMap};
 use crate::components::status::LinkBadge;
 use crate::model::{CacheEntry, Health};
+use crate::perf;
 use crate::state::{use_app, Load};
 
 /// The map's view of the fleet: every cache and every link.
@@ -99,6 +100,10 @@ pub fn CacheListPage() -> impl IntoView {
         })
     };
     let total = move || app.fleet.with(|f| f.caches.len());
+    perf::mark_painted_once("georep:list-rendered", move || {
+        app.load.with(|l| *l == Load::Ready) && total() > 0
+    });
+    perf::mark_painted_on_change("georep:list-filtered", move || region.get());
     view! {
         <section class="page">
             <header class="page-header page-header-row">

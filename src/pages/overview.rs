@@ -209,6 +209,108 @@ fn DeleteDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoView 
     }
 }
 
+/// A text field bound to a signal.
+#[component]
+fn TextField(label: &'static str, value: RwSignal<String>, hint: &'static str) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <input
+                type="text"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            <span class="muted field-hint">{hint}</span>
+        </label>
+    }
+}
+
+/// Runs a cache data operation (export or import) and reports its outcome.
+fn run_data_operation<F>(app: crate::state::AppState, done: String, operation: F)
+where
+    F: std::future::Future<Output = Result<(), crate::api::ApiError>> + 'static,
+{
+    spawn_local(async move {
+        match app.observe(operation.await) {
+            Ok(()) => {
+                app.refresh();
+                app.tell(false, done);
+            }
+            Err(e) => app.tell(true, e.to_string()),
+        }
+    });
+}
+
+#[component]
+fn ExportDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
+    let app = use_app();
+    let prefix = RwSignal::new("backup".to_owned());
+    let container = RwSignal::new("exports".to_owned());
+    let apply = move |_| {
+        let id = entry.with_untracked(|e| e.id().clone());
+        let params = georep_core::arm::ExportParameters {
+            prefix: prefix.get_untracked(),
+            container: container.get_untracked(),
+            format: Some("RDB".to_owned()),
+        };
+        open.set(false);
+        let done = format!(
+            "Exporting {} to {}/{}.",
+            id.name, params.container, params.prefix
+        );
+        run_data_operation(
+            app,
+            done,
+            async move { app.api().export(&id, &params).await },
+        );
+    };
+    view! {
+        <Dialog open=open title="Export data">
+            <TextField label="Container" value=container hint="A folder under the server's exports"/>
+            <TextField label="File name prefix" value=prefix hint="One RDB file per shard"/>
+            <div class="actions">
+                <button type="button" class="btn" on:click=move |_| open.set(false)>"Cancel"</button>
+                <button type="button" class="btn btn-primary" on:click=apply>"Export"</button>
+            </div>
+        </Dialog>
+    }
+}
+
+#[component]
+fn ImportDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
+    let app = use_app();
+    let files = RwSignal::new("exports/backup.rdb".to_owned());
+    let apply = move |_| {
+        let id = entry.with_untracked(|e| e.id().clone());
+        let params = georep_core::arm::ImportParameters {
+            files: files
+                .get_untracked()
+                .split(',')
+                .map(|f| f.trim().to_owned())
+                .filter(|f| !f.is_empty())
+                .collect(),
+            format: Some("RDB".to_owned()),
+        };
+        open.set(false);
+        let done = format!("Importing into {}.", id.name);
+        run_data_operation(
+            app,
+            done,
+            async move { app.api().import(&id, &params).await },
+        );
+    };
+    view! {
+        <Dialog open=open title="Import data">
+            <TextField label="Files" value=files hint="Paths an export wrote, comma-separated, one per shard"/>
+            <p class="muted">"Importing replaces the cache's data."</p>
+            <div class="actions">
+                <button type="button" class="btn" on:click=move |_| open.set(false)>"Cancel"</button>
+                <button type="button" class="btn btn-primary" on:click=apply>"Import"</button>
+            </div>
+        </Dialog>
+    }
+}
+
 /// The overview body for a loaded cache.
 #[component]
 pub fn Overview(entry: Memo<CacheEntry>) -> impl IntoView {
@@ -223,12 +325,26 @@ pub fn Overview(entry: Memo<CacheEntry>) -> impl IntoView {
         })
     });
     let delete_refused = Signal::derive(move || entry.with(|e| refusal(e, Change::Delete)));
+    let import_refused = Signal::derive(move || entry.with(|e| refusal(e, Change::Import)));
+    let export_refused = Signal::derive(move || entry.with(|e| refusal(e, Change::Export)));
+    let import_open = RwSignal::new(false);
+    let export_open = RwSignal::new(false);
     view! {
         <div class="command-bar" role="toolbar" aria-label="Cache commands">
             <GuardedButton
                 label="Scale"
                 refusal=scale_refused
                 on_click=Callback::new(move |()| scale_open.set(true))
+            />
+            <GuardedButton
+                label="Import"
+                refusal=import_refused
+                on_click=Callback::new(move |()| import_open.set(true))
+            />
+            <GuardedButton
+                label="Export"
+                refusal=export_refused
+                on_click=Callback::new(move |()| export_open.set(true))
             />
             <GuardedButton
                 label="Delete"
@@ -248,6 +364,8 @@ pub fn Overview(entry: Memo<CacheEntry>) -> impl IntoView {
         </div>
         <ScaleDialog entry=entry open=scale_open/>
         <DeleteDialog entry=entry open=delete_open/>
+        <ImportDialog entry=entry open=import_open/>
+        <ExportDialog entry=entry open=export_open/>
     }
 }
 

@@ -1,0 +1,63 @@
+//! Performance marks that `cargo xtask bench` reads from the page.
+//!
+//! Each mark is set after the browser has painted the change that caused
+//! it: a `requestAnimationFrame` callback runs just before the next frame
+//! is rendered, and a zero-delay timeout queued from it runs once that
+//! frame is out. A mark's `startTime` is then the time, from navigation
+//! start, at which the user could see the result.
+//!
+//! Marks cost one callback per change and nothing when nobody reads them.
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Sets the performance mark `name` once the next frame has been painted.
+pub fn mark_after_paint(name: &'static str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let after_frame = Closure::once_into_js(move || {
+        let mark = Closure::once_into_js(move || mark(name));
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback(mark.unchecked_ref());
+        }
+    });
+    let _ = window.request_animation_frame(after_frame.unchecked_ref());
+}
+
+/// Sets the performance mark `name` now.
+pub fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
+/// Marks `name` after the paint that first shows `ready()` being true.
+pub fn mark_painted_once(name: &'static str, ready: impl Fn() -> bool + 'static) {
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        let now = ready();
+        if now {
+            mark_after_paint(name);
+        }
+        now
+    });
+}
+
+/// Marks `name` after the paint that follows each change of `source()`
+/// (not its first value).
+pub fn mark_painted_on_change<T>(name: &'static str, source: impl Fn() -> T + 'static)
+where
+    T: PartialEq + 'static,
+{
+    Effect::new(move |previous: Option<T>| {
+        let current = source();
+        if previous.is_some_and(|p| p != current) {
+            mark_after_paint(name);
+        }
+        current
+    });
+}
