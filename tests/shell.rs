@@ -31,7 +31,7 @@ fn shell_shows_product_name_and_navigation() {
     assert_eq!(brand.text_content().unwrap(), "Redis geo-replication");
 
     let links: Vec<String> = {
-        let nodes = root.query_selector_all("nav.sidenav a").unwrap();
+        let nodes = root.query_selector_all("nav.sidenav a .nav-label").unwrap();
         (0..nodes.length())
             .map(|i| nodes.item(i).unwrap().text_content().unwrap())
             .collect()

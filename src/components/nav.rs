@@ -6,6 +6,8 @@ use leptos_router::hooks::use_location;
 /// One navigation entry: label, target, and which paths make it current.
 struct Entry {
     label: &'static str,
+    /// The label on narrow screens, where the navigation is a tab strip.
+    short: &'static str,
     href: &'static str,
     icon: &'static str,
     is_current: fn(&str) -> bool,
@@ -14,6 +16,7 @@ struct Entry {
 const ENTRIES: [Entry; 3] = [
     Entry {
         label: "Caches",
+        short: "Caches",
         href: "/",
         // A stack of three discs.
         icon: "M4 6c0-1.7 3.6-3 8-3s8 1.3 8 3-3.6 3-8 3-8-1.3-8-3zm0 6c0 1.7 3.6 3 8 3s8-1.3 8-3M4 18c0 1.7 3.6 3 8 3s8-1.3 8-3M4 6v12m16-12v12",
@@ -21,6 +24,7 @@ const ENTRIES: [Entry; 3] = [
     },
     Entry {
         label: "Geo-replication dashboard",
+        short: "Dashboard",
         href: "/dashboard",
         // A pulse line.
         icon: "M3 12h4l2-5 4 10 2-5h6",
@@ -28,6 +32,7 @@ const ENTRIES: [Entry; 3] = [
     },
     Entry {
         label: "Walkthrough",
+        short: "Walkthrough",
         href: "/walkthrough",
         // A flag.
         icon: "M5 21V4m0 0h11l-2 4 2 4H5",
@@ -57,7 +62,8 @@ pub fn Nav() -> impl IntoView {
                                     <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
                                         <path d=entry.icon/>
                                     </svg>
-                                    <span>{entry.label}</span>
+                                    <span class="nav-label">{entry.label}</span>
+                                    <span class="nav-short" aria-hidden="true">{entry.short}</span>
                                 </a>
                             </li>
                         }

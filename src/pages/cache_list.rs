@@ -9,7 +9,7 @@ use crate::components::region_map::{in_region, MapCache, MapLink, RegionMap};
 use crate::components::status::LinkBadge;
 use crate::model::{CacheEntry, Health};
 use crate::perf;
-use crate::state::{use_app, Load};
+use crate::state::{use_app, Connectivity, Load};
 
 /// The map's view of the fleet: every cache and every link.
 pub fn use_map_data() -> (Signal<Vec<MapCache>>, Signal<Vec<MapLink>>) {
@@ -153,7 +153,14 @@ pub fn CacheListPage() -> impl IntoView {
                     </table>
                 </div>
                 {move || match app.load.get() {
-                    Load::Loading => Some(view! { <p class="empty-inline muted">"Loading caches…"</p> }.into_any()),
+                    Load::Loading => {
+                        let text = if matches!(app.connectivity.get(), Connectivity::Offline { .. }) {
+                            "Waiting for the backend…"
+                        } else {
+                            "Loading caches…"
+                        };
+                        Some(view! { <p class="empty-inline muted">{text}</p> }.into_any())
+                    }
                     Load::Failed(e) => Some(view! {
                         <div class="banner banner-error" role="alert">
                             <span class="banner-text">{e.to_string()}</span>
