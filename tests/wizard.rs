@@ -115,3 +115,24 @@ async fn a_same_region_same_size_pair_only_warns_about_data_removal() {
         .unwrap()
         .is_some());
 }
+
+#[wasm_bindgen_test]
+async fn a_linked_primary_gets_the_reason_instead_of_a_list() {
+    reset_url();
+    let root = container();
+    let fleet = Fleet::new(linked_pair("p", "s", "Succeeded", "Succeeded", 1).into());
+    let primary = fleet.caches[0].cache.clone();
+    let _handle = leptos::mount::mount_to(root.clone(), move || {
+        provide_context(state(fleet));
+        let primary = CacheId::new(SUB, RG, "p");
+        view! { <Router><LinkWizard primary=primary/></Router> }
+    });
+    settle().await;
+    let reason = georep_console::components::link_wizard::add_link_refusal(&primary).unwrap();
+    assert!(reason.contains("already geo-replicated with s"), "{reason}");
+    assert!(one(&root, "[role=alert]")
+        .text_content()
+        .unwrap()
+        .contains(&reason));
+    assert!(root.query_selector(".compatible-list").unwrap().is_none());
+}

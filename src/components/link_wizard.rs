@@ -4,8 +4,8 @@
 //! The step lives in the URL (`?secondary=name`), so Back returns from the
 //! confirmation to the selection.
 
-use georep_core::compat::{check_pair, Warning};
-use georep_core::model::Cache;
+use georep_core::compat::{check_pair, Reason, Warning};
+use georep_core::model::{Cache, ServerRole};
 use georep_core::{regions, CacheId};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
@@ -15,6 +15,40 @@ use super::candidates::{warning_title, CandidateList};
 use super::region_map::{MapCache, MapLink, RegionMap};
 use crate::model::Health;
 use crate::state::use_app;
+
+/// Why `primary` can't get a new link at all, whatever the secondary: the
+/// primary-side reasons `georep-core` gives against an ideal partner (an
+/// unlinked twin of the primary).
+pub fn add_link_refusal(primary: &Cache) -> Option<String> {
+    let mut twin = primary.clone();
+    twin.id.name = format!("{}-twin", primary.id.name);
+    twin.link = None;
+    let reasons = check_pair(primary, &twin).err()?;
+    reasons
+        .into_iter()
+        .find(|r| {
+            matches!(
+                r,
+                Reason::NotPremium {
+                    role: ServerRole::Primary,
+                    ..
+                } | Reason::TooManyReplicas {
+                    role: ServerRole::Primary,
+                    ..
+                } | Reason::PersistenceEnabled {
+                    role: ServerRole::Primary,
+                    ..
+                } | Reason::NotRunning {
+                    role: ServerRole::Primary,
+                    ..
+                } | Reason::AlreadyLinked {
+                    role: ServerRole::Primary,
+                    ..
+                }
+            )
+        })
+        .map(|r| r.to_string())
+}
 
 /// The wizard's steps, for the step indicator.
 const STEPS: [&str; 3] = ["Select secondary", "Confirm", "Link"];
@@ -251,9 +285,19 @@ pub fn LinkWizard(
         })
     });
 
+    let blocked = Memo::new(move |_| primary_cache.with(|p| p.as_ref().and_then(add_link_refusal)));
     view! {
         <Stepper current=step/>
+        {move || blocked.get().map(|reason| view! {
+            <div class="banner banner-error" role="alert">
+                <span class="banner-text">
+                    <strong>"This cache can't get a new link. "</strong>
+                    {reason}
+                </span>
+            </div>
+        })}
         {move || match (primary_cache.get(), chosen.get()) {
+            _ if blocked.with(Option::is_some) => ().into_any(),
             (Some(primary), Some(secondary)) => {
                 view! { <Confirm primary=primary secondary=secondary on_back=back/> }.into_any()
             }

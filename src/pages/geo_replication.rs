@@ -1,9 +1,7 @@
 //! A cache's Geo-replication page: "Add cache replication link", the link
 //! with its live status, Failover and Unlink, the endpoints and the health.
 
-use georep_core::compat::{check_pair, Reason};
 use georep_core::link::LinkState;
-use georep_core::model::{Cache, ServerRole};
 use georep_core::regions;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -14,43 +12,10 @@ use crate::components::endpoints::EndpointsPanel;
 use crate::components::guarded_button::GuardedButton;
 use crate::components::health::HealthPanel;
 use crate::components::link_actions::LinkActions;
+use crate::components::link_wizard::add_link_refusal;
 use crate::components::status::{LinkBadge, SyncProgressBar};
 use crate::model::{CacheEntry, LinkView};
 use crate::state::use_app;
-
-/// Why `primary` can't get a new link at all, whatever the secondary: the
-/// primary-side reasons `georep-core` gives against an ideal partner (an
-/// unlinked twin of the primary).
-pub fn add_link_refusal(primary: &Cache) -> Option<String> {
-    let mut twin = primary.clone();
-    twin.id.name = format!("{}-twin", primary.id.name);
-    twin.link = None;
-    let reasons = check_pair(primary, &twin).err()?;
-    reasons
-        .into_iter()
-        .find(|r| {
-            matches!(
-                r,
-                Reason::NotPremium {
-                    role: ServerRole::Primary,
-                    ..
-                } | Reason::TooManyReplicas {
-                    role: ServerRole::Primary,
-                    ..
-                } | Reason::PersistenceEnabled {
-                    role: ServerRole::Primary,
-                    ..
-                } | Reason::NotRunning {
-                    role: ServerRole::Primary,
-                    ..
-                } | Reason::AlreadyLinked {
-                    role: ServerRole::Primary,
-                    ..
-                }
-            )
-        })
-        .map(|r| r.to_string())
-}
 
 /// The linked pair's row: the other cache, its role, the link's status.
 #[component]
