@@ -352,3 +352,54 @@ pub fn format_bytes(bytes: f64) -> String {
         format!("{value:.1} {}", UNITS[unit])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_arm_pair_of_states_maps_back_to_its_link_state() {
+        for state in every_link_state() {
+            let Some(link) = state.link_provisioning_state() else {
+                continue;
+            };
+            let back = link_state_from_arm(link, state.cache_provisioning_state());
+            // ARM can't tell planned from forced; everything else round-trips.
+            assert_eq!(
+                back.link_provisioning_state(),
+                state.link_provisioning_state()
+            );
+            assert_eq!(
+                back.cache_provisioning_state(),
+                state.cache_provisioning_state()
+            );
+        }
+    }
+
+    #[test]
+    fn health_follows_state_then_metric() {
+        assert_eq!(Health::of(LinkState::Linked, None), Health::Healthy);
+        assert_eq!(Health::of(LinkState::Linked, Some(0.0)), Health::Unhealthy);
+        assert_eq!(Health::of(LinkState::Linking, Some(0.0)), Health::Busy);
+        assert_eq!(Health::of(LinkState::Failed, Some(1.0)), Health::Unhealthy);
+    }
+
+    #[test]
+    fn pair_keys_ignore_order_and_case() {
+        let a = CacheId::new("s", "rg", "A");
+        let b = CacheId::new("s", "rg", "b");
+        assert_eq!(
+            pair_key(&a, &b),
+            pair_key(&b, &CacheId::new("S", "RG", "a"))
+        );
+    }
+
+    #[test]
+    fn bytes_read_like_people_write_them() {
+        assert_eq!(format_bytes(0.0), "0 B");
+        assert_eq!(format_bytes(13.0), "13 B");
+        assert_eq!(format_bytes(1536.0), "1.5 KB");
+        assert_eq!(format_bytes(512.0 * 1024.0), "512 KB");
+        assert_eq!(format_bytes(3.0 * 1024.0 * 1024.0 * 1024.0), "3.0 GB");
+    }
+}

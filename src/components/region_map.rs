@@ -251,3 +251,30 @@ pub fn RegionMap(
         </figure>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_project_equirectangularly() {
+        let region = regions::find("westeurope").unwrap();
+        let (x, y) = project(region);
+        assert!((x - (region.longitude + 180.0)).abs() < 1e-9);
+        assert!((y - (90.0 - region.latitude)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_filter_accepts_any_spelling_of_the_region() {
+        assert!(in_region(None, "anything"));
+        assert!(in_region(Some("westeurope"), "West Europe"));
+        assert!(!in_region(Some("westeurope"), "northeurope"));
+    }
+
+    #[test]
+    fn arcs_bow_even_between_neighbours() {
+        assert!(arc_path((10.0, 10.0), (10.0, 10.0)).contains('c'));
+        let path = arc_path((0.0, 50.0), (10.0, 50.0));
+        assert_eq!(path, "M0.0,50.0 Q5.0,43.0 10.0,50.0");
+    }
+}

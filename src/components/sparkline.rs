@@ -100,3 +100,34 @@ pub fn Sparkline(#[prop(into)] series: Signal<Series>) -> impl IntoView {
         </figure>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_span_the_box() {
+        assert_eq!(points(&[]), "");
+        assert_eq!(points(&[0.0, 10.0]), "0.0,28.0 100.0,2.0");
+    }
+
+    #[test]
+    fn values_carry_their_units() {
+        assert_eq!(
+            format_value(GeoMetric::GeoReplicationHealthy, 1.0),
+            "Healthy"
+        );
+        assert_eq!(
+            format_value(GeoMetric::GeoReplicationHealthy, 0.0),
+            "Unhealthy"
+        );
+        assert_eq!(
+            format_value(GeoMetric::GeoReplicationDataSyncOffset, 2048.0),
+            "2.0 KB"
+        );
+        assert_eq!(
+            format_value(GeoMetric::GeoReplicationConnectivityLag, 3.0),
+            "3 s"
+        );
+    }
+}
