@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::id::{BadCacheId, CacheId};
+use crate::link::FailoverKind;
 use crate::model::{
     Cache, FirewallRule, LinkEnd, Network, Persistence, ProvisioningState, ServerRole, Sku,
 };
@@ -491,6 +492,29 @@ pub struct LinkedServerProperties {
     /// Extension: full-sync progress while the link is `Creating`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_progress: Option<SyncProgress>,
+    /// Extension: what the link's last failover did, with what it may have lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failover: Option<FailoverSummary>,
+}
+
+/// Extension: what a failover did, once the roles have swapped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverSummary {
+    /// Planned (nothing lost) or forced.
+    pub kind: FailoverKind,
+    /// The ARM id of the cache that was the geo-primary.
+    pub from: String,
+    /// The ARM id of the cache that is the geo-primary now.
+    pub to: String,
+    /// When the roles swapped (RFC 3339).
+    pub time: String,
+    /// Bytes of the replication stream the new geo-primary never received:
+    /// 0 for a planned failover; for a forced one, the old primary's last
+    /// known offset minus the offset the new primary had reached. Absent
+    /// when it can't be known (the old primary's offset was never seen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_possibly_lost: Option<u64>,
 }
 
 /// A TCP address a Redis client can connect to.
@@ -558,6 +582,18 @@ pub struct OperationStatus {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
+    /// What the operation found, when it has something to report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<OperationProperties>,
+}
+
+/// Extension: what a long-running operation reports beside its status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationProperties {
+    /// For a failover, once the roles have swapped: what it did and may have lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<FailoverSummary>,
 }
 
 /// Azure Monitor's response to a metrics query.

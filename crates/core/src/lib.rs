@@ -11,6 +11,7 @@ pub mod compat;
 pub mod failover;
 pub mod id;
 pub mod link;
+pub mod live;
 pub mod metrics;
 pub mod model;
 pub mod names;

@@ -11,9 +11,15 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::api::ApiError;
 use crate::cache::CacheRecord;
-use crate::fleet::Fleet;
+use crate::events::Events;
+use crate::fleet::{self, Fleet};
+use crate::geo::GeoEndpoints;
 use crate::links::LinkRecord;
-use crate::store::Store;
+use crate::monitor::Monitor;
+use crate::sampler::{LinkNodes, SamplerConfig};
+use crate::store::{Store, StoreError};
+use crate::tickets::Tickets;
+use crate::timeline::Timeline;
 
 /// Everything the handlers and background tasks share.
 pub struct App {
@@ -23,6 +29,16 @@ pub struct App {
     pub fleet: Fleet,
     /// Where exports and imports live.
     pub data_dir: PathBuf,
+    /// The linked caches' geo-primary endpoints.
+    pub geo: GeoEndpoints,
+    /// The links' metrics.
+    pub monitor: Monitor,
+    /// The links' timelines.
+    pub timeline: Timeline,
+    /// The live-status hub the event streams read.
+    pub events: Events,
+    /// The event streams' single-use tickets.
+    pub tickets: Tickets,
     /// Serializes every check-then-change, so two requests can't both pass
     /// a rule that only one of them may (such as linking the same cache twice).
     changes: Mutex<()>,
@@ -32,14 +48,35 @@ pub struct App {
 pub type SharedApp = Arc<App>;
 
 impl App {
-    /// Puts the pieces together.
+    /// Puts the pieces together. Nothing is sampled until
+    /// [`Monitor::start`] (`app.monitor.start()`).
     pub fn new(store: Arc<Store>, fleet: Fleet, data_dir: PathBuf) -> App {
+        let events = Events::new();
+        let timeline = Timeline::new(store.clone(), events.clone());
+        let monitor = Monitor::new(
+            fleet.sampler(SamplerConfig::default()),
+            timeline.clone(),
+            events.clone(),
+        );
         App {
             store,
             fleet,
             data_dir,
+            geo: GeoEndpoints::new(),
+            monitor,
+            timeline,
+            events,
+            tickets: Tickets::new(),
             changes: Mutex::new(()),
         }
+    }
+
+    /// A link's nodes as the sampler watches them, on its current roles.
+    pub fn link_nodes(&self, link: &LinkRecord) -> Result<LinkNodes, StoreError> {
+        Ok(fleet::link_nodes(
+            &self.store.nodes(link.primary())?,
+            &self.store.nodes(link.secondary())?,
+        ))
     }
 
     /// Takes the change lock; hold it from the first check to the last write.

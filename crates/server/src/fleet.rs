@@ -12,16 +12,15 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use georep_core::arm::Endpoint;
 use tokio::sync::Mutex;
 
 use crate::api::ApiError;
 use crate::cache::{CacheRecord, NodeSlot};
-use crate::links::LinkRecord;
 use crate::node::{self, Node, NodeConfig, NodeError};
 use crate::replication::{
     self, ForcedFailoverReport, PlannedFailoverReport, ReplicationError, SyncState,
 };
+use crate::sampler::{LinkNodes, Sampler, SamplerConfig};
 use crate::store::{Store, StoreError};
 
 /// The file in the data directory holding the internal user's password.
@@ -64,10 +63,25 @@ fn addr(port: u16) -> SocketAddr {
 }
 
 /// A cache's shard primaries, in shard order, as replication addresses them.
-fn shard_primaries(nodes: &[NodeSlot]) -> Vec<SocketAddr> {
+pub fn shard_primaries(nodes: &[NodeSlot]) -> Vec<SocketAddr> {
     let mut primaries: Vec<&NodeSlot> = nodes.iter().filter(|n| n.is_primary()).collect();
     primaries.sort_by_key(|n| n.shard);
     primaries.into_iter().map(|n| addr(n.port)).collect()
+}
+
+/// The node a cache's geo-primary endpoint forwards to when the cache is
+/// the geo-primary: its first shard's primary (the address ARM's `port`
+/// names; the local nodes don't run Redis Cluster).
+pub fn geo_target(nodes: &[NodeSlot]) -> Option<SocketAddr> {
+    shard_primaries(nodes).first().copied()
+}
+
+/// A link's nodes as the sampler watches them: each side's shard primaries.
+pub fn link_nodes(primary: &[NodeSlot], secondary: &[NodeSlot]) -> LinkNodes {
+    LinkNodes {
+        primary: shard_primaries(primary),
+        secondary: shard_primaries(secondary),
+    }
 }
 
 /// The running nodes.
@@ -389,16 +403,19 @@ impl Fleet {
     }
 
     /// Promotes the secondary at once (see [`replication::forced_failover`]).
+    /// `last_known_primary_offsets` (per shard, e.g. the sampler's) count
+    /// what may be lost when the old primary no longer answers.
     pub async fn forced_failover(
         &self,
         old: &[NodeSlot],
         new: &[NodeSlot],
+        last_known_primary_offsets: &[Option<u64>],
     ) -> Result<ForcedFailoverReport> {
         Ok(replication::forced_failover(
             &shard_primaries(old),
             &shard_primaries(new),
             &self.internal_password,
-            &[],
+            last_known_primary_offsets,
         )
         .await?)
     }
@@ -424,8 +441,8 @@ impl Fleet {
         Ok(info.role() == Some(node::Role::Primary))
     }
 
-    /// The geo-primary endpoint of a link, once geo-primary proxies run.
-    pub fn geo_primary_endpoint(&self, _link: &LinkRecord) -> Option<Endpoint> {
-        None
+    /// A metrics sampler that reads the nodes as the internal user.
+    pub fn sampler(&self, config: SamplerConfig) -> Sampler {
+        Sampler::new(&self.internal_password, config)
     }
 }

@@ -16,6 +16,12 @@
 //! - [`cache`]: a cache as the store records it, and its ARM and rules views.
 //! - [`caches`]: cache operations (create, update, delete, keys, export, import, reboot).
 //! - [`links`]: geo-replication links (create, read, unlink).
+//! - [`failover`]: failover, the link created in reverse (planned or forced).
+//! - [`geo`]: each linked cache's geo-primary endpoint, following the link.
+//! - [`monitor`]: which links are sampled, and what their samples mean.
+//! - [`timeline`]: each link's timeline of steps.
+//! - [`events`]: the live-status hub behind the event stream.
+//! - [`tickets`]: single-use tickets that open the event stream.
 //! - [`ops`]: long-running operations and ARM's polling protocol.
 //! - [`fleet`]: the `redis-server` processes of every cache.
 //! - [`store`]: the SQLite control-plane database.
@@ -35,10 +41,16 @@ pub mod cache;
 pub mod caches;
 pub mod config;
 pub mod demo;
+pub mod events;
+pub mod failover;
 pub mod fleet;
+pub mod geo;
 pub mod links;
+pub mod monitor;
 pub mod ops;
 pub mod recovery;
 pub mod server;
 pub mod store;
 pub mod subscriptions;
+pub mod tickets;
+pub mod timeline;

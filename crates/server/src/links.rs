@@ -1,26 +1,33 @@
 //! Geo-replication links: creating one (check the rules, make the
 //! secondary's nodes replicas of the primary's, wait for the full sync),
-//! reading it from either side, and removing it.
+//! reading it from either side, and removing it. Failover, the link created
+//! in reverse, is [`crate::failover`]'s.
 //!
 //! The link's state lives in georep-core's [`Pair`]; this module only feeds
 //! it real events (`SyncFinished`, `UnlinkFinished`, …) and persists what it
-//! returns. It never decides a state itself.
+//! returns. It never decides a state itself. Beside each change it keeps the
+//! rest in step: the geo-primary endpoints ([`crate::geo`]), the metrics
+//! ([`crate::monitor`]), the timeline ([`crate::timeline`]) and the live
+//! stream ([`crate::events`]).
 
 use std::time::Duration;
 
 use georep_core::arm::{
-    Endpoint, ErrorDetail, LinkedServerCreateParameters, LinkedServerProperties,
-    LinkedServerResource,
+    Endpoint, ErrorDetail, FailoverSummary, LinkedServerCreateParameters, LinkedServerProperties,
+    LinkedServerResource, SyncProgress,
 };
 use georep_core::id::LINKED_SERVER_TYPE;
 use georep_core::link::{Event, FailoverKind, LinkState, Member, Pair};
+use georep_core::live::{LinkRef, LinkStateEvent, LiveEvent, SyncProgressEvent};
 use georep_core::{check_pair, CacheId, ServerRole};
 use serde::{Deserialize, Serialize};
 
 use crate::api::ApiError;
 use crate::app::SharedApp;
-use crate::cache::CacheRecord;
+use crate::failover;
 use crate::ops::{now, OperationKind, OperationRecord};
+use crate::store::StoreError;
+use crate::timeline::Step;
 
 /// How long a full sync may take before the link is declared failed.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(600);
@@ -40,6 +47,9 @@ pub struct LinkRecord {
     pub operation: Option<String>,
     /// When the link was created (RFC 3339).
     pub created: String,
+    /// What the last failover did, once its roles swapped.
+    #[serde(default)]
+    pub last_failover: Option<FailoverSummary>,
 }
 
 impl LinkRecord {
@@ -78,6 +88,76 @@ impl LinkRecord {
     /// The current geo-secondary.
     pub fn secondary(&self) -> &CacheId {
         self.cache_of(self.pair.primary.other())
+    }
+
+    /// Both caches, first then second.
+    pub fn caches(&self) -> [&CacheId; 2] {
+        [&self.first, &self.second]
+    }
+
+    /// The link's stable internal name (for the sampler): its linked-server
+    /// id on the first cache, lower-cased as ARM compares ids.
+    pub fn key(&self) -> String {
+        self.first
+            .linked_server_id(&self.second.name)
+            .to_ascii_lowercase()
+    }
+
+    /// The link as events and the timeline name it.
+    pub fn reference(&self) -> LinkRef {
+        LinkRef {
+            id: self.first.linked_server_id(&self.second.name),
+            peer_id: self.second.linked_server_id(&self.first.name),
+            primary: self.primary().to_string(),
+            secondary: self.secondary().to_string(),
+        }
+    }
+
+    /// Its state, as the live stream carries it.
+    pub fn state_event(&self) -> LiveEvent {
+        LiveEvent::LinkState(LinkStateEvent {
+            link: self.reference(),
+            link_state: self.pair.state,
+            provisioning_state: self.pair.state.link_provisioning_state(),
+        })
+    }
+}
+
+/// Records `link` and announces its state on the live stream.
+pub fn save(app: &SharedApp, link: &LinkRecord) -> Result<(), StoreError> {
+    app.store.put_link(link)?;
+    app.events.publish(link.state_event());
+    Ok(())
+}
+
+/// Starts sampling `link`'s metrics on its current roles (or re-points the
+/// sampling after a failover), taking a sample at once.
+pub async fn watch(app: &SharedApp, link: &LinkRecord) {
+    match app.link_nodes(link) {
+        Ok(nodes) => {
+            app.monitor
+                .watch(&link.key(), link.reference(), nodes)
+                .await
+        }
+        Err(error) => tracing::error!(%error, "could not read the link's nodes to sample them"),
+    }
+}
+
+/// Opens (or re-points) `link`'s geo-primary endpoints to its current primary.
+pub async fn open_endpoints(app: &SharedApp, link: &LinkRecord) {
+    let target = match app.store.nodes(link.primary()) {
+        Ok(nodes) => crate::fleet::geo_target(&nodes),
+        Err(error) => {
+            tracing::error!(%error, "could not read the primary's nodes");
+            return;
+        }
+    };
+    let Some(target) = target else {
+        tracing::error!(primary = %link.primary().name, "the geo-primary has no node to forward to");
+        return;
+    };
+    if let Err(error) = app.geo.open(&app.store, link.caches(), target).await {
+        tracing::error!(%error, "could not open the geo-primary endpoints");
     }
 }
 
@@ -136,7 +216,7 @@ pub async fn create(
                 // Same request again: PUT is idempotent.
                 Ok(Created::Existing(Box::new(view(app, &link, owner).await?)))
             } else {
-                failover(app, &link, owner, failover_kind).await
+                failover::request(app, &link, owner, failover_kind).await
             };
         }
     }
@@ -163,155 +243,16 @@ pub async fn create(
         pair: Pair::new(),
         operation: Some(op.id.clone()),
         created: now(),
+        last_failover: None,
     };
     app.store.put_operation(&op)?;
-    app.store.put_link(&link)?;
+    save(app, &link)?;
     tracing::info!(primary = %primary.id.name, secondary = %secondary.id.name, "linking");
+    app.timeline.record(&link.reference(), Step::LinkRequested);
+    open_endpoints(app, &link).await;
     let resource = view(app, &link, owner).await?;
     tokio::spawn(finish_linking(app.clone(), link));
     Ok(Created::Started(Box::new(resource), Box::new(op)))
-}
-
-/// A failover: the link created in reverse on the current geo-secondary.
-///
-/// The state machine decides whether it may start (same size, link
-/// `Succeeded`, nothing else running); the link then reports `Deleting`
-/// while the roles swap, `Creating` while the old primary catches up as the
-/// new secondary, and `Succeeded` again.
-async fn failover(
-    app: &SharedApp,
-    link: &LinkRecord,
-    requested_on: &CacheId,
-    kind: FailoverKind,
-) -> Result<Created, ApiError> {
-    let a = app.core_view(&app.cache(&link.first)?)?;
-    let b = app.core_view(&app.cache(&link.second)?)?;
-    let same_size = georep_core::compat::same_size(&a, &b);
-    let mut next = link.clone();
-    next.pair = link
-        .pair
-        .apply(Event::FailoverRequested { kind, same_size })?;
-    let cache = app.cache(requested_on)?;
-    let op = OperationRecord::start(
-        &requested_on.subscription,
-        &cache.location,
-        OperationKind::CreateLink,
-        requested_on.linked_server_id(&link.peer_of(requested_on).name),
-    );
-    next.operation = Some(op.id.clone());
-    app.store.put_operation(&op)?;
-    app.store.put_link(&next)?;
-    tracing::info!(from = %link.primary().name, to = %link.secondary().name, ?kind, "failing over");
-    let resource = view(app, &next, requested_on).await?;
-    tokio::spawn(finish_failover(app.clone(), link.clone(), kind));
-    Ok(Created::Started(Box::new(resource), Box::new(op)))
-}
-
-/// Runs a failover that `before` (the link as it was) was asked for: swaps
-/// the roles on every shard, feeds `Promoted`, waits until the old primary
-/// follows the new one, then feeds `Relinked`. If the swap fails nothing
-/// moved, and the link is put back as it was.
-pub async fn finish_failover(app: SharedApp, before: LinkRecord, kind: FailoverKind) {
-    let old_id = before.primary().clone();
-    let new_id = before.secondary().clone();
-    let (Ok(old), Ok(new)) = (app.store.nodes(&old_id), app.store.nodes(&new_id)) else {
-        return;
-    };
-    let swapped = match kind {
-        FailoverKind::Planned => app.fleet.planned_failover(&old, &new).await.map(|report| {
-            tracing::info!(
-                partial_resync = report.all_partial(),
-                "planned failover swapped the roles"
-            );
-        }),
-        FailoverKind::Forced => app.fleet.forced_failover(&old, &new).await.map(|report| {
-            tracing::warn!(
-                bytes_maybe_lost = report.bytes_maybe_lost(),
-                loss_known = report.loss_is_known(),
-                "forced failover promoted the secondary"
-            );
-        }),
-    };
-    if let Err(error) = swapped {
-        tracing::warn!(%error, "failover did not happen; the link is as it was");
-        let _changes = app.lock_changes().await;
-        let op_id = app
-            .store
-            .link_of(&old_id)
-            .ok()
-            .flatten()
-            .and_then(|l| l.operation);
-        let mut restored = before.clone();
-        restored.operation = None;
-        if let Err(error) = app.store.put_link(&restored) {
-            tracing::error!(%error, "could not record the link");
-        }
-        finish_operation(
-            &app,
-            op_id.as_deref(),
-            Some(format!("The failover did not happen: {error}")),
-        );
-        return;
-    }
-    advance(&app, &old_id, Event::Promoted).await;
-    relink(app, old_id, new_id, kind).await;
-}
-
-/// After a promotion: waits until the old primary replicates the new one
-/// (asking it to rejoin after a forced failover), then feeds `Relinked`.
-pub async fn relink(app: SharedApp, old_id: CacheId, new_id: CacheId, kind: FailoverKind) {
-    let (Ok(old), Ok(new)) = (app.store.nodes(&old_id), app.store.nodes(&new_id)) else {
-        return;
-    };
-    loop {
-        if kind == FailoverKind::Forced {
-            if let Err(error) = app.fleet.rejoin(&old, &new).await {
-                tracing::debug!(%error, "the old primary can't rejoin yet");
-            }
-        }
-        if app.fleet.sync_state(&new, &old).await.is_ok_and(|s| s.done) {
-            break;
-        }
-        tokio::time::sleep(SYNC_POLL).await;
-    }
-    if let Some(op_id) = advance(&app, &old_id, Event::Relinked).await {
-        finish_operation(&app, Some(&op_id), None);
-    }
-    tracing::info!(primary = %new_id.name, secondary = %old_id.name, "failover complete");
-}
-
-/// Feeds `event` to the stored link of `member`; returns the link's
-/// operation id once the link has settled (no longer busy).
-async fn advance(app: &SharedApp, member: &CacheId, event: Event) -> Option<String> {
-    let _changes = app.lock_changes().await;
-    let mut link = app.store.link_of(member).ok()??;
-    match link.pair.apply(event) {
-        Ok(pair) => link.pair = pair,
-        Err(refusal) => {
-            tracing::warn!(%refusal, "the link changed during the failover");
-            return None;
-        }
-    }
-    let settled = (!link.pair.state.is_busy())
-        .then(|| link.operation.take())
-        .flatten();
-    if let Err(error) = app.store.put_link(&link) {
-        tracing::error!(%error, "could not record the link");
-    }
-    settled
-}
-
-/// Picks the failover a `PUT` in reverse asks for: planned unless the
-/// `x-georep-failover=forced` extension says otherwise.
-pub fn failover_kind(value: Option<&str>) -> Result<FailoverKind, ApiError> {
-    match value.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("planned") => Ok(FailoverKind::Planned),
-        Some("forced") => Ok(FailoverKind::Forced),
-        Some(other) => Err(ApiError::invalid(
-            "x-georep-failover",
-            format!("'{other}' is not a failover kind; use 'planned' or 'forced'."),
-        )),
-    }
 }
 
 /// Brings a new (or resumed) link to `Linked`: starts replication on every
@@ -320,21 +261,24 @@ pub fn failover_kind(value: Option<&str>) -> Result<FailoverKind, ApiError> {
 pub async fn finish_linking(app: SharedApp, link: LinkRecord) {
     let primary = link.primary().clone();
     let secondary = link.secondary().clone();
+    // Sampled from before `REPLICAOF`, so the full sync is counted.
+    watch(&app, &link).await;
     let outcome = tokio::time::timeout(SYNC_TIMEOUT, async {
         let primary_nodes = app.store.nodes(&primary).map_err(store_failed)?;
         let secondary_nodes = app.store.nodes(&secondary).map_err(store_failed)?;
         app.fleet
             .replicate(&primary_nodes, &secondary_nodes)
             .await?;
+        let mut progress = Progress::new(&app, &link);
         loop {
-            if app
+            let state = app
                 .fleet
                 .sync_state(&primary_nodes, &secondary_nodes)
-                .await?
-                .done
-            {
+                .await?;
+            if state.done {
                 return Ok(());
             }
+            progress.report(state.progress);
             tokio::time::sleep(SYNC_POLL).await;
         }
     })
@@ -345,6 +289,10 @@ pub async fn finish_linking(app: SharedApp, link: LinkRecord) {
         ))
     });
 
+    if outcome.is_ok() {
+        // A last sample, so the finished sync is counted before the link settles.
+        watch(&app, &link).await;
+    }
     let _changes = app.lock_changes().await;
     let Ok(Some(mut link)) = app.store.link_of(&primary) else {
         return;
@@ -364,11 +312,53 @@ pub async fn finish_linking(app: SharedApp, link: LinkRecord) {
         }
     }
     let op_id = link.operation.take();
-    if let Err(error) = app.store.put_link(&link) {
+    if let Err(error) = save(&app, &link) {
         tracing::error!(%error, "could not record the link");
     }
-    finish_operation(&app, op_id.as_deref(), outcome.err().map(|e| e.to_string()));
+    let error = outcome.err().map(|e| e.to_string());
+    match &error {
+        None => {
+            app.timeline.record(&link.reference(), Step::Linked);
+            app.monitor.settled(&link.key(), Some(true));
+        }
+        Some(why) => app
+            .timeline
+            .record(&link.reference(), Step::LinkFailed(why.clone())),
+    }
+    finish_operation(&app, op_id.as_deref(), error);
     tracing::info!(primary = %primary.name, secondary = %secondary.name, state = %link.pair.state, "link settled");
+}
+
+/// Announces a running full sync's progress on the live stream when it moves.
+pub struct Progress<'a> {
+    app: &'a SharedApp,
+    link: LinkRef,
+    last: Option<SyncProgress>,
+}
+
+impl<'a> Progress<'a> {
+    /// Nothing announced yet for `link`.
+    pub fn new(app: &'a SharedApp, link: &LinkRecord) -> Progress<'a> {
+        Progress {
+            app,
+            link: link.reference(),
+            last: None,
+        }
+    }
+
+    /// Announces `progress` unless it is what was announced last.
+    pub fn report(&mut self, progress: SyncProgress) {
+        if self.last == Some(progress) {
+            return;
+        }
+        self.last = Some(progress);
+        self.app
+            .events
+            .publish(LiveEvent::SyncProgress(SyncProgressEvent {
+                link: self.link.clone(),
+                progress,
+            }));
+    }
 }
 
 /// `DELETE …/redis/{owner}/linkedServers/{name}`: starts unlinking.
@@ -397,8 +387,11 @@ pub async fn delete(
     );
     link.operation = Some(op.id.clone());
     app.store.put_operation(&op)?;
-    app.store.put_link(&link)?;
+    save(app, &link)?;
     tracing::info!(primary = %link.primary().name, secondary = %link.secondary().name, "unlinking");
+    app.monitor.busy(&link.key());
+    app.timeline
+        .record(&link.reference(), Step::UnlinkRequested);
     tokio::spawn(finish_unlinking(app.clone(), link));
     Ok(op)
 }
@@ -417,16 +410,21 @@ pub async fn finish_unlinking(app: SharedApp, link: LinkRecord) {
     let op_id = link.operation.take();
     match &outcome {
         Ok(()) => match link.pair.apply(Event::UnlinkFinished) {
-            Ok(_) => {
+            Ok(pair) => {
                 if let Err(error) = app.store.delete_link(&link) {
                     tracing::error!(%error, "could not forget the link");
                 }
+                app.geo.close(&app.store, link.caches()).await;
+                app.monitor.forget(&link.key());
+                link.pair = pair;
+                app.events.publish(link.state_event());
+                app.timeline.record(&link.reference(), Step::Unlinked);
             }
             Err(refusal) => tracing::warn!(%refusal, "link changed while unlinking"),
         },
         Err(error) => {
             tracing::warn!(%error, "unlinking failed; the link stays Unlinking until the next start");
-            let _ = app.store.put_link(&link);
+            let _ = save(&app, &link);
         }
     }
     finish_operation(&app, op_id.as_deref(), outcome.err().map(|e| e.to_string()));
@@ -474,23 +472,19 @@ pub async fn view(
 ) -> Result<LinkedServerResource, ApiError> {
     let peer_id = link.peer_of(owner);
     let peer = app.cache(peer_id)?;
-    let primary = app.cache(link.primary())?;
-    let secondary = app.cache(link.secondary())?;
-    let endpoint = |cache: &CacheRecord| -> Result<Option<Endpoint>, ApiError> {
-        Ok(app
-            .store
-            .nodes(&cache.id)?
-            .iter()
-            .find(|n| n.is_primary())
-            .map(|n| Endpoint {
-                host: "127.0.0.1".into(),
-                port: n.port,
-            }))
+    // A cache's direct address: its first shard's primary node.
+    let endpoint = |cache: &CacheId| -> Result<Option<Endpoint>, ApiError> {
+        Ok(
+            crate::fleet::geo_target(&app.store.nodes(cache)?).map(|addr| Endpoint {
+                host: addr.ip().to_string(),
+                port: addr.port(),
+            }),
+        )
     };
     let host = |e: &Option<Endpoint>| e.as_ref().map(|e| format!("{}:{}", e.host, e.port));
-    let peer_endpoint = endpoint(&peer)?;
-    let primary_endpoint = endpoint(&primary)?;
-    let geo_primary = app.fleet.geo_primary_endpoint(link);
+    let primary_endpoint = endpoint(link.primary())?;
+    // The resource describes the linked cache: its geo-primary endpoint.
+    let geo_primary = app.geo.endpoint(peer_id);
     let sync_progress = match link.pair.state {
         LinkState::Linking => {
             let primary = app.store.nodes(link.primary())?;
@@ -519,11 +513,12 @@ pub async fn view(
             geo_replicated_primary_host_name: host(
                 &geo_primary.clone().or(primary_endpoint.clone()),
             ),
-            primary_host_name: host(&peer_endpoint),
+            primary_host_name: host(&primary_endpoint),
             geo_primary_endpoint: geo_primary,
             current_primary_endpoint: primary_endpoint,
-            current_secondary_endpoint: endpoint(&secondary)?,
+            current_secondary_endpoint: endpoint(link.secondary())?,
             sync_progress,
+            last_failover: link.last_failover.clone(),
         },
     })
 }

@@ -5,7 +5,7 @@
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use georep_core::arm::{ErrorDetail, OperationState, OperationStatus};
+use georep_core::arm::{ErrorDetail, OperationProperties, OperationState, OperationStatus};
 use georep_core::names::API_VERSION;
 use georep_core::regions;
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,9 @@ pub struct OperationRecord {
     pub end_time: Option<String>,
     /// Why it failed.
     pub error: Option<ErrorDetail>,
+    /// What it found, such as what a failover may have lost.
+    #[serde(default)]
+    pub properties: Option<OperationProperties>,
 }
 
 /// Now, in RFC 3339.
@@ -72,6 +75,7 @@ impl OperationRecord {
             start_time: now(),
             end_time: None,
             error: None,
+            properties: None,
         }
     }
 
@@ -122,6 +126,7 @@ impl OperationRecord {
                 _ => percent_complete,
             },
             error: self.error.clone(),
+            properties: self.properties.clone(),
         }
     }
 }

@@ -1,16 +1,16 @@
 //! What a start does with what the last run left: every cache's nodes are
-//! adopted if still running or started again, every link's replication is
-//! put back, and operations cut short are resumed or, when they can't be,
-//! marked failed. Nothing is left orphaned and nothing is started twice.
+//! adopted if still running or started again, every link's replication,
+//! geo-primary endpoints (on the same ports) and metrics are put back, and
+//! operations cut short are resumed or, when they can't be, marked failed.
+//! Nothing is left orphaned and nothing is started twice.
 
-use georep_core::link::{FailoverKind, FailoverPhase, LinkState, Pair};
+use georep_core::link::{FailoverPhase, LinkState, Pair};
 use georep_core::ProvisioningState;
 
 use crate::app::SharedApp;
 use crate::caches::{finish_creating, finish_deleting};
-use crate::links::{
-    finish_failover, finish_linking, finish_operation, finish_unlinking, relink, LinkRecord,
-};
+use crate::failover;
+use crate::links::{self, finish_linking, finish_operation, finish_unlinking, LinkRecord};
 use crate::ops::OperationKind;
 use crate::store::StoreError;
 
@@ -51,27 +51,7 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
 
     for link in app.store.links()? {
         resumed.extend(link.operation.clone());
-        match link.pair.state {
-            LinkState::Linking => {
-                tracing::info!(primary = %link.primary().name, "resuming a link's full sync");
-                tokio::spawn(finish_linking(app.clone(), link));
-            }
-            LinkState::Unlinking => {
-                tracing::info!(secondary = %link.secondary().name, "resuming an unlink");
-                tokio::spawn(finish_unlinking(app.clone(), link));
-            }
-            LinkState::Failed | LinkState::Unlinked => {}
-            LinkState::FailingOver { kind, phase } => {
-                resume_failover(app, link, kind, phase).await?
-            }
-            LinkState::Linked => {
-                let primary = app.store.nodes(link.primary())?;
-                let secondary = app.store.nodes(link.secondary())?;
-                if let Err(error) = app.fleet.replicate(&primary, &secondary).await {
-                    tracing::error!(%error, secondary = %link.secondary().name, "could not restore replication");
-                }
-            }
-        }
+        restore_link(app, link).await?;
     }
 
     for op in unfinished {
@@ -87,46 +67,77 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Picks a failover up where the last run left it.
-///
-/// Once the roles have swapped (phase `Creating`, or `Deleting` with the
-/// secondary already a Redis primary), only the relink remains. Otherwise
-/// nothing moved yet, and the failover runs from the start.
-async fn resume_failover(
-    app: &SharedApp,
-    link: LinkRecord,
-    kind: FailoverKind,
-    phase: FailoverPhase,
-) -> Result<(), StoreError> {
-    let (old, new) = match phase {
-        // `Promoted` already made the new primary the pair's primary.
-        FailoverPhase::Creating => (link.secondary().clone(), link.primary().clone()),
-        FailoverPhase::Deleting => (link.primary().clone(), link.secondary().clone()),
-    };
-    tracing::info!(from = %old.name, to = %new.name, ?phase, "resuming a failover");
-    let swapped = phase == FailoverPhase::Creating
-        || app
-            .fleet
-            .is_primary(&app.store.nodes(&new)?)
-            .await
-            .unwrap_or(false);
-    if swapped {
-        if phase == FailoverPhase::Deleting {
-            let mut promoted = link.clone();
-            if let Ok(pair) = link.pair.apply(georep_core::link::Event::Promoted) {
-                promoted.pair = pair;
-                app.store.put_link(&promoted)?;
-            }
+/// Puts one link back: its geo-primary endpoints on their recorded ports,
+/// its metrics, and its replication or the operation it was in.
+async fn restore_link(app: &SharedApp, link: LinkRecord) -> Result<(), StoreError> {
+    let link = record_swap(app, link).await?;
+    links::open_endpoints(app, &link).await;
+    links::watch(app, &link).await;
+    match link.pair.state {
+        LinkState::Linking => {
+            tracing::info!(primary = %link.primary().name, "resuming a link's full sync");
+            tokio::spawn(finish_linking(app.clone(), link));
         }
-        tokio::spawn(relink(app.clone(), old, new, kind));
-    } else {
-        // The link as it was before the request: linked, same primary.
-        let mut before = link.clone();
-        before.pair = Pair {
-            state: LinkState::Linked,
-            primary: link.pair.primary,
-        };
-        tokio::spawn(finish_failover(app.clone(), before, kind));
+        LinkState::Unlinking => {
+            tracing::info!(secondary = %link.secondary().name, "resuming an unlink");
+            tokio::spawn(finish_unlinking(app.clone(), link));
+        }
+        LinkState::Failed | LinkState::Unlinked => {}
+        LinkState::FailingOver {
+            kind,
+            phase: FailoverPhase::Creating,
+        } => {
+            // `Promoted` already made the new primary the pair's primary:
+            // only the relink remains.
+            tracing::info!(from = %link.secondary().name, to = %link.primary().name, "resuming a failover's relink");
+            let (old, new) = (link.secondary().clone(), link.primary().clone());
+            tokio::spawn(failover::relink(app.clone(), old, new, kind));
+        }
+        LinkState::FailingOver {
+            kind,
+            phase: FailoverPhase::Deleting,
+        } => {
+            // Nothing moved yet: run it from the start, from the link as it
+            // was before the request (linked, same primary).
+            tracing::info!(from = %link.primary().name, to = %link.secondary().name, "resuming a failover");
+            let mut before = link.clone();
+            before.pair = Pair {
+                state: LinkState::Linked,
+                primary: link.pair.primary,
+            };
+            tokio::spawn(failover::run(app.clone(), before, kind));
+        }
+        LinkState::Linked => {
+            let primary = app.store.nodes(link.primary())?;
+            let secondary = app.store.nodes(link.secondary())?;
+            if let Err(error) = app.fleet.replicate(&primary, &secondary).await {
+                tracing::error!(%error, secondary = %link.secondary().name, "could not restore replication");
+            }
+            app.monitor.settled(&link.key(), None);
+        }
     }
     Ok(())
+}
+
+/// A failover the last run left `Deleting` may have swapped the roles in
+/// Redis already: if so, records the promotion (what it lost is unknown
+/// after a forced one) and returns the link as it is now.
+async fn record_swap(app: &SharedApp, link: LinkRecord) -> Result<LinkRecord, StoreError> {
+    let LinkState::FailingOver {
+        kind,
+        phase: FailoverPhase::Deleting,
+    } = link.pair.state
+    else {
+        return Ok(link);
+    };
+    let swapped = app
+        .fleet
+        .is_primary(&app.store.nodes(link.secondary())?)
+        .await
+        .unwrap_or(false);
+    if !swapped {
+        return Ok(link);
+    }
+    failover::promoted(app, &link, kind, None).await;
+    Ok(app.store.link_of(&link.first)?.unwrap_or(link))
 }

@@ -29,6 +29,7 @@ pub async fn run(config: Config) -> Result<(), Error> {
     let store = Arc::new(Store::open(&data_dir)?);
     let fleet = Fleet::new(&data_dir, &config.redis_server, store.clone())?;
     let app: SharedApp = Arc::new(App::new(store, fleet, data_dir.clone()));
+    app.monitor.start();
 
     subscriptions::ensure_default(&app)?;
     recovery::resume(&app).await?;
@@ -57,11 +58,17 @@ pub async fn run(config: Config) -> Result<(), Error> {
         token.expose()
     );
 
+    let events = app.events.clone();
     axum::serve(listener, tower::make::Shared::new(service))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Open event streams would keep the server waiting forever.
+            events.close();
+        })
         .await?;
 
-    tracing::info!("stopping the nodes");
+    tracing::info!("stopping the geo-primary endpoints and the nodes");
+    app.geo.shutdown().await;
     app.fleet.shutdown().await;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The control-plane store: an embedded SQLite database in the data
-//! directory holding caches, their nodes' ports, firewall rules, links and
-//! the long-running operations in flight.
+//! directory holding caches, their nodes' ports, firewall rules, links, the
+//! geo-primary endpoints' ports, the links' timelines and the long-running
+//! operations in flight.
 //!
 //! Records are kept as JSON beside the columns they are looked up by, so the
 //! schema stays small while the wire types evolve. Every call is short, so
@@ -10,6 +11,7 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use georep_core::live::TimelineEntry;
 use georep_core::model::FirewallRule;
 use georep_core::CacheId;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -33,6 +35,9 @@ pub enum StoreError {
     #[error("another georep-server is already using {0}")]
     Locked(String),
 }
+
+/// The most timeline steps kept per link.
+pub const TIMELINE_LIMIT: i64 = 1000;
 
 /// The result of a store call.
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -73,6 +78,19 @@ CREATE TABLE IF NOT EXISTS links (
     second_key TEXT NOT NULL UNIQUE,
     record     TEXT NOT NULL               -- LinkRecord as JSON
 );
+CREATE TABLE IF NOT EXISTS geo_endpoints (
+    cache_key TEXT PRIMARY KEY REFERENCES caches(key) ON DELETE CASCADE,
+    port      INTEGER NOT NULL UNIQUE      -- the geo-primary endpoint's listener
+);
+CREATE TABLE IF NOT EXISTS timeline (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    link    TEXT NOT NULL,                 -- lower-cased linked-server id, first cache's side
+    peer    TEXT NOT NULL,                 -- lower-cased linked-server id, second cache's side
+    at_ms   INTEGER NOT NULL,              -- when it happened, in Unix milliseconds
+    record  TEXT NOT NULL                  -- TimelineEntry as JSON (its id filled on read)
+);
+CREATE INDEX IF NOT EXISTS timeline_by_link ON timeline (link, at_ms);
+CREATE INDEX IF NOT EXISTS timeline_by_peer ON timeline (peer, at_ms);
 CREATE TABLE IF NOT EXISTS operations (
     id       TEXT PRIMARY KEY,
     finished INTEGER NOT NULL,
@@ -252,10 +270,11 @@ impl Store {
             .flatten())
     }
 
-    /// Every port any node holds.
+    /// Every port any node or geo-primary endpoint holds.
     pub fn used_ports(&self) -> Result<Vec<u16>> {
         let conn = self.conn();
-        let mut statement = conn.prepare("SELECT port FROM nodes")?;
+        let mut statement =
+            conn.prepare("SELECT port FROM nodes UNION SELECT port FROM geo_endpoints")?;
         let rows = statement.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -335,6 +354,84 @@ impl Store {
         self.conn()
             .execute("DELETE FROM links WHERE first_key = ?1", [key(&link.first)])?;
         Ok(())
+    }
+
+    // ----- geo-primary endpoints -----
+
+    /// The port of a cache's geo-primary endpoint, if it has one.
+    pub fn geo_port(&self, id: &CacheId) -> Result<Option<u16>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT port FROM geo_endpoints WHERE cache_key = ?1",
+                [key(id)],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Records the port of a cache's geo-primary endpoint.
+    pub fn set_geo_port(&self, id: &CacheId, port: u16) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO geo_endpoints (cache_key, port) VALUES (?1, ?2)
+             ON CONFLICT(cache_key) DO UPDATE SET port = excluded.port",
+            params![key(id), port],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets a cache's geo-primary endpoint.
+    pub fn delete_geo_port(&self, id: &CacheId) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM geo_endpoints WHERE cache_key = ?1", [key(id)])?;
+        Ok(())
+    }
+
+    // ----- timeline -----
+
+    /// Appends a step to a link's timeline, named by both of its
+    /// linked-server ids; returns the step's id. Keeps the newest
+    /// [`TIMELINE_LIMIT`] steps per link.
+    pub fn add_timeline_entry(
+        &self,
+        link: &str,
+        peer: &str,
+        at_ms: i64,
+        entry: &TimelineEntry,
+    ) -> Result<u64> {
+        let (link, peer) = (link.to_ascii_lowercase(), peer.to_ascii_lowercase());
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO timeline (link, peer, at_ms, record) VALUES (?1, ?2, ?3, ?4)",
+            params![link, peer, at_ms, to_json(entry)?],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "DELETE FROM timeline WHERE link = ?1 AND id NOT IN
+               (SELECT id FROM timeline WHERE link = ?1 ORDER BY id DESC LIMIT ?2)",
+            params![link, TIMELINE_LIMIT],
+        )?;
+        tx.commit()?;
+        Ok(u64::try_from(id).unwrap_or_default())
+    }
+
+    /// A link's timeline, oldest first, by either of its linked-server ids.
+    pub fn timeline(&self, linked_server_id: &str) -> Result<Vec<TimelineEntry>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT id, record FROM timeline WHERE link = ?1 OR peer = ?1 ORDER BY at_ms, id",
+        )?;
+        let rows = statement.query_map([linked_server_id.to_ascii_lowercase()], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        rows.map(|row| {
+            let (id, text) = row?;
+            let mut entry: TimelineEntry = from_json(&text)?;
+            entry.id = u64::try_from(id).unwrap_or_default();
+            Ok(entry)
+        })
+        .collect()
     }
 
     // ----- operations -----

@@ -209,6 +209,24 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::sampler::QueryError> for ApiError {
+    fn from(error: crate::sampler::QueryError) -> Self {
+        use crate::sampler::QueryError;
+        let target = match &error {
+            QueryError::UnknownMetric(_) => "metricnames",
+            QueryError::BadTimespan(_) => "timespan",
+            QueryError::BadInterval(_) | QueryError::TooManyPoints { .. } => "interval",
+            QueryError::BadAggregation(_) => "aggregation",
+        };
+        ApiError::BadRequest {
+            code: "BadRequest",
+            message: error.to_string(),
+            target: Some(target.to_owned()),
+            status: StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> Self {
         ApiError::Internal(format!("The control-plane store failed: {error}"))

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::extract::{CachePath, ChildPath};
 use super::{ApiError, ApiVersion, ArmJson, BaseUrl};
 use crate::app::SharedApp;
+use crate::failover;
 use crate::links::{self, Created};
 use crate::ops;
 
@@ -70,7 +71,7 @@ pub async fn put(
     ArmJson(params): ArmJson<LinkedServerCreateParameters>,
 ) -> Result<Response, ApiError> {
     georep_core::names::validate_cache_name(&path.child)?;
-    let kind = links::failover_kind(query.failover.as_deref())?;
+    let kind = failover::kind_from_query(query.failover.as_deref())?;
     Ok(
         match links::create(&app, &path.cache, &path.child, params, kind).await? {
             Created::Started(resource, op) => {

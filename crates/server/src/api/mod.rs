@@ -7,14 +7,17 @@
 
 mod caches;
 mod error;
+mod events;
 mod extensions;
 mod extract;
 mod firewall;
 mod links;
+mod metrics;
 mod normalize;
 mod operations;
 mod private_endpoints;
 mod subscriptions;
+mod timeline;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -118,7 +121,14 @@ pub fn router(app: SharedApp, options: Options) -> Router {
             "/subscriptions/{subscription}/providers/Microsoft.Cache/locations/{location}/operationResults/{operation}",
             get(operations::result),
         )
+        .route(
+            &format!("{CACHE}/providers/Microsoft.Insights/metrics"),
+            get(metrics::query),
+        )
         .route("/x-georep/candidates", get(extensions::list_candidates))
+        .route(events::EVENTS_PATH, get(events::stream))
+        .route("/x-georep/events/ticket", post(events::ticket))
+        .route("/x-georep/timeline", get(timeline::list))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app);
 
@@ -146,13 +156,15 @@ pub fn router(app: SharedApp, options: Options) -> Router {
     )
 }
 
-/// Requires the token on API paths; the console's files are public.
+/// Requires the token on API paths; the console's files are public, and the
+/// event stream opened with a ticket checks the ticket instead.
 async fn authenticate_api(
     state: State<Token>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if is_api_path(request.uri().path()) {
+    if is_api_path(request.uri().path()) && !events::carries_ticket(request.method(), request.uri())
+    {
         auth::require_token(state, request, next).await
     } else {
         Ok(next.run(request).await)

@@ -20,13 +20,17 @@ const NAMED: [&str; 10] = [
 ];
 
 /// Fixed segments that stand alone (`…/listKeys`).
-const ALONE: [&str; 5] = [
+const ALONE: [&str; 6] = [
     "listKeys",
     "regenerateKey",
     "export",
     "import",
     "forceReboot",
+    "metrics",
 ];
+
+/// Resource provider namespaces, after `providers/`.
+const NAMESPACES: [&str; 2] = ["Microsoft.Cache", "Microsoft.Insights"];
 
 /// Rewrites `request`'s path to the canonical spelling of its fixed segments.
 pub fn canonical_path(mut request: Request) -> Request {
@@ -68,12 +72,11 @@ fn canonicalize(path: &str) -> String {
         }
         if after_providers {
             after_providers = false;
-            let canonical = if segment.eq_ignore_ascii_case("Microsoft.Cache") {
-                "Microsoft.Cache".to_owned()
-            } else {
-                segment.to_owned()
-            };
-            out.push(canonical);
+            let canonical = NAMESPACES
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(segment))
+                .map_or(segment, |n| n);
+            out.push(canonical.to_owned());
             continue;
         }
         if let Some(fixed) = NAMED.iter().find(|k| k.eq_ignore_ascii_case(segment)) {
@@ -111,6 +114,10 @@ mod tests {
         assert_eq!(
             canonicalize("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cache/redis/a/linkedservers/b"),
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cache/redis/a/linkedServers/b"
+        );
+        assert_eq!(
+            canonicalize("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cache/Redis/a/providers/microsoft.insights/Metrics"),
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cache/redis/a/providers/Microsoft.Insights/metrics"
         );
     }
 }
