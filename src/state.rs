@@ -36,15 +36,25 @@ pub enum Load {
     Failed(ApiError),
 }
 
-/// A state the console shows before the server confirms it: set on a click
-/// from `from`, dropped as soon as the server reports anything but `from`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A state the console shows before the server confirms it: set on a click,
+/// dropped as soon as the server reports the link in any other state or with
+/// another primary than at the click (a fast failover can come back to
+/// `Linked` between two polls, with the roles swapped), or after
+/// [`OPTIMISTIC_TTL_MS`] at the latest.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Optimistic {
     /// The link's state when the user clicked.
     pub from: LinkState,
+    /// The geo-primary when the user clicked.
+    pub primary: georep_core::CacheId,
     /// The state the click leads to, per `georep-core`'s state machine.
     pub to: LinkState,
+    /// When the user clicked (ms since the epoch).
+    pub since: f64,
 }
+
+/// How long an optimistic state may stand without the server moving.
+pub const OPTIMISTIC_TTL_MS: f64 = 30_000.0;
 
 /// A message for the user about an action's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,17 +113,29 @@ impl AppState {
     /// Replaces the fleet with a fresh load and drops every optimistic state
     /// the server has moved past.
     pub fn set_fleet(&self, fleet: Fleet) {
-        let links: HashMap<String, LinkState> = fleet
-            .links()
-            .into_iter()
-            .map(|l| (l.key(), l.state))
-            .collect();
-        self.optimistic.update(|pending| {
-            pending
-                .retain(|key, o| links.get(key).copied().unwrap_or(LinkState::Unlinked) == o.from)
-        });
-        self.fleet.set(fleet);
-        self.load.set(Load::Ready);
+        let links: HashMap<String, LinkView> =
+            fleet.links().into_iter().map(|l| (l.key(), l)).collect();
+        let now = js_sys::Date::now();
+        let still_pending = |key: &String, o: &Optimistic| {
+            now - o.since < OPTIMISTIC_TTL_MS
+                && links
+                    .get(key)
+                    .is_some_and(|l| l.state == o.from && l.primary == o.primary)
+        };
+        let stale = self
+            .optimistic
+            .with_untracked(|p| p.iter().any(|(k, o)| !still_pending(k, o)));
+        if stale {
+            self.optimistic
+                .update(|pending| pending.retain(|k, o| still_pending(k, o)));
+        }
+        // Polls mostly bring the same fleet; don't wake every view for it.
+        if self.fleet.with_untracked(|current| *current != fleet) {
+            self.fleet.set(fleet);
+        }
+        if self.load.with_untracked(|l| *l != Load::Ready) {
+            self.load.set(Load::Ready);
+        }
     }
 
     /// The state to show for a link: the optimistic one while the server
@@ -124,11 +146,17 @@ impl AppState {
             .unwrap_or(link.state)
     }
 
-    /// Shows `to` for a link until the server reports a change from `from`.
+    /// Shows `to` for a link until the server reports it moved (see
+    /// [`Optimistic`]).
     pub fn expect(&self, link: &LinkView, to: LinkState) {
-        let from = link.state;
+        let optimistic = Optimistic {
+            from: link.state,
+            primary: link.primary.clone(),
+            to,
+            since: js_sys::Date::now(),
+        };
         self.optimistic.update(|pending| {
-            pending.insert(link.key(), Optimistic { from, to });
+            pending.insert(link.key(), optimistic);
         });
     }
 

@@ -190,3 +190,31 @@ async fn the_geo_secondary_refuses_import_but_exports() {
         Some("false")
     );
 }
+
+#[wasm_bindgen_test]
+fn optimistic_states_last_until_the_server_moves() {
+    let pair = || Fleet::new(linked_pair("p", "s", "Succeeded", "Succeeded", 1).into());
+    let app = state(pair());
+    let link = app.fleet.with_untracked(|f| f.links()[0].clone());
+    let failing_over = link
+        .state
+        .next(Event::FailoverRequested {
+            kind: FailoverKind::Planned,
+            same_size: true,
+        })
+        .unwrap();
+    app.expect(&link, failing_over);
+    assert_eq!(app.link_state(&link), failing_over);
+
+    // A poll before the server has moved keeps it.
+    app.set_fleet(pair());
+    assert_eq!(app.link_state(&link), failing_over);
+
+    // A fast failover can be back to Succeeded by the next poll, roles
+    // swapped: the optimistic state goes, the server's shows.
+    let swapped = Fleet::new(linked_pair("s", "p", "Succeeded", "Succeeded", 1).into());
+    app.set_fleet(swapped);
+    let now = app.fleet.with_untracked(|f| f.links()[0].clone());
+    assert_eq!(now.primary.name, "s");
+    assert_eq!(app.link_state(&now), LinkState::Linked);
+}
