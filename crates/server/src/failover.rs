@@ -245,11 +245,11 @@ pub async fn relink(app: SharedApp, old_id: CacheId, new_id: CacheId, kind: Fail
         tokio::time::sleep(RELINK_POLL).await;
     }
     if let Some((link, op_id)) = advance(&app, &old_id, Event::Relinked, |_| {}).await {
+        app.timeline
+            .record(&link.reference(), Step::FailoverCompleted);
         // A last sample of the settled roles, then health counts again.
         links::watch(&app, &link).await;
         app.monitor.settled(&link.key(), Some(true));
-        app.timeline
-            .record(&link.reference(), Step::FailoverCompleted);
         finish_operation(&app, op_id.as_deref(), None);
     }
     tracing::info!(primary = %new_id.name, secondary = %old_id.name, "failover complete");

@@ -1,0 +1,307 @@
+//! Geo-replication metrics through Azure Monitor's API, across the loss of
+//! the primary's node, a forced failover and the node's return; and the
+//! metrics query's refusals.
+
+mod geo_support;
+mod support;
+
+use std::time::Duration;
+
+use geo_support::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use support::{assert_arm_error, Server};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// The per-second points of one metric over the last two minutes.
+async fn per_second(server: &Server, cache: &str, metric: &str) -> Vec<Value> {
+    let response = metrics(
+        server,
+        cache,
+        &format!(
+            "metricnames={metric}&timespan=PT2M&interval=PT1S&aggregation=minimum,maximum,total,count"
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["value"][0]["name"]["value"], metric, "{body}");
+    points(&body)
+}
+
+/// Points with samples in them, in whole seconds that began at or after `from`.
+fn sampled_since(points: &[Value], from: OffsetDateTime) -> Vec<Value> {
+    points
+        .iter()
+        .filter(|p| p["count"].as_f64().unwrap_or(0.0) > 0.0)
+        .filter(|p| {
+            let at = OffsetDateTime::parse(p["timeStamp"].as_str().unwrap(), &Rfc3339).unwrap();
+            at >= from
+        })
+        .cloned()
+        .collect()
+}
+
+fn field(point: &Value, name: &str) -> f64 {
+    point[name].as_f64().unwrap()
+}
+
+#[tokio::test]
+async fn metrics_follow_node_loss_forced_failover_and_recovery() {
+    let server = Server::start();
+    linked_pair(&server, "main", "backup").await;
+    let (main_key, _) = server.keys("main").await;
+    let (backup_key, _) = server.keys("backup").await;
+    let main_port = cache_port(&server, "main").await;
+    let mut main = try_connect(main_port, &main_key).await.unwrap();
+    for i in 0..200 {
+        set(&mut main, &format!("before:{i}"), "v").await.unwrap();
+    }
+
+    // Healthy, and caught up, before the loss.
+    eventually("a healthy, caught-up link", WAIT, || async {
+        let health = per_second(&server, "backup", "GeoReplicationHealthy").await;
+        let offset = per_second(&server, "backup", "GeoReplicationDataSyncOffset").await;
+        let healthy = health.iter().rev().find(|p| p["count"].is_number())?;
+        let synced = offset.iter().rev().find(|p| p["count"].is_number())?;
+        (field(healthy, "minimum") == 1.0 && field(synced, "maximum") == 0.0).then_some(())
+    })
+    .await;
+
+    kill_node(&server, main_port);
+    // Whole seconds that began after the kill hold only samples taken after it.
+    let after_kill =
+        OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::SECOND;
+
+    // GeoReplicationHealthy reads 0 within two samples: of the samples since
+    // the kill, at most the first may still say healthy, and it stays 0.
+    let since = eventually("three samples after the kill", WAIT, || async {
+        let since = sampled_since(
+            &per_second(&server, "backup", "GeoReplicationHealthy").await,
+            after_kill,
+        );
+        let samples: f64 = since.iter().map(|p| field(p, "count")).sum();
+        (samples >= 3.0).then_some(since)
+    })
+    .await;
+    let healthy_samples: f64 = since.iter().map(|p| field(p, "total")).sum();
+    assert!(
+        healthy_samples <= 1.0,
+        "still healthy after two samples: {since:?}"
+    );
+    assert_eq!(field(since.last().unwrap(), "maximum"), 0.0);
+
+    // The lag keeps rising while the node is gone.
+    let lag_now = |points: Vec<Value>| {
+        sampled_since(&points, after_kill)
+            .last()
+            .map(|p| field(p, "maximum"))
+    };
+    let first_lag = eventually("a lag sample", WAIT, || async {
+        lag_now(per_second(&server, "backup", "GeoReplicationConnectivityLag").await)
+    })
+    .await;
+    eventually("the lag to rise", WAIT, || async {
+        let lag = lag_now(per_second(&server, "backup", "GeoReplicationConnectivityLag").await)?;
+        (lag > first_lag).then_some(())
+    })
+    .await;
+
+    // A forced failover makes the secondary writable through the geo-primary endpoint.
+    let endpoint = port(
+        &link_of(&server, "backup", "main").await["properties"],
+        "geoPrimaryEndpoint",
+    );
+    let response = request_failover(&server, "backup", "main", "forced").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let operation = response.headers()["azure-asyncoperation"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    // The old primary is down, so the operation runs on (the link is
+    // Creating) but already reports what may have been lost.
+    let failover = eventually("the failover's report", WAIT, || async {
+        let status = operation_status(&server, &operation).await;
+        let failover = status["properties"]["failover"].clone();
+        failover.is_object().then(|| {
+            assert_eq!(status["status"], "InProgress", "{status}");
+            failover
+        })
+    })
+    .await;
+    assert_eq!(failover["kind"], "Forced", "{failover}");
+    assert!(
+        failover["bytesPossiblyLost"].is_u64(),
+        "the loss is known from the last samples: {failover}"
+    );
+    let link = link_of(&server, "main", "backup").await;
+    assert_eq!(link["properties"]["provisioningState"], "Creating");
+    assert_eq!(link["properties"]["lastFailover"], failover);
+    let mut through_endpoint = try_connect(endpoint, &backup_key).await.unwrap();
+    set(&mut through_endpoint, "after", "forced")
+        .await
+        .expect("the promoted secondary takes writes through the geo-primary endpoint");
+    assert_eq!(
+        get(&mut through_endpoint, "before:199")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("v")
+    );
+
+    // The node comes back; it rejoins as the secondary and the metrics recover.
+    let reboot = server
+        .post(
+            &format!("{}/forceReboot", Server::cache_path("main")),
+            Some(json!({"rebootType": "PrimaryNode"})),
+        )
+        .await;
+    assert_eq!(reboot.status(), StatusCode::OK);
+    let done = eventually("the failover to complete", WAIT, || async {
+        let status = operation_status(&server, &operation).await;
+        (status["status"] != "InProgress").then_some(status)
+    })
+    .await;
+    assert_eq!(done["status"], "Succeeded", "{done}");
+    let recovered =
+        OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::SECOND;
+    let healthy = eventually("healthy samples again", WAIT, || async {
+        let since = sampled_since(
+            &per_second(&server, "main", "GeoReplicationHealthy").await,
+            recovered,
+        );
+        (since.len() >= 2).then_some(since)
+    })
+    .await;
+    assert!(
+        healthy.iter().all(|p| field(p, "minimum") == 1.0),
+        "{healthy:?}"
+    );
+    // Each cache keeps its own keys.
+    let mut main = try_connect(main_port, &main_key).await.unwrap();
+    assert_eq!(
+        get(&mut main, "after").await.unwrap().as_deref(),
+        Some("forced"),
+        "the old primary replicates the new one"
+    );
+    let refused = set(&mut main, "x", "1").await.unwrap_err();
+    assert_eq!(refused.code(), Some("READONLY"));
+
+    // The timeline tells the story.
+    let kinds = timeline_kinds(&server, &linked_server_id("main", "backup")).await;
+    let position = |kind: &str| {
+        kinds
+            .iter()
+            .position(|k| k == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {kinds:?}"))
+    };
+    assert!(position("Unhealthy") < position("FailoverRequested"));
+    assert!(position("Promoted") < position("FailoverCompleted"));
+    assert!(
+        position("FailoverCompleted") < kinds.iter().rposition(|k| k == "HealthyAgain").unwrap()
+    );
+}
+
+#[tokio::test]
+async fn metrics_queries_speak_azure_monitor() {
+    let server = Server::start();
+    linked_pair(&server, "left", "right").await;
+    server
+        .create_cache(&Server::cache_path("alone"), "eastus", json!({}))
+        .await;
+
+    // Every metric, with its unit, in Azure Monitor's shape.
+    let now = OffsetDateTime::now_utc();
+    let span = format!(
+        "{}/{}",
+        (now - time::Duration::minutes(10))
+            .format(&Rfc3339)
+            .unwrap(),
+        now.format(&Rfc3339).unwrap()
+    );
+    let names = "GeoReplicationHealthy,GeoReplicationConnectivityLag,GeoReplicationDataSyncOffset,GeoReplicationFullSyncEventStarted,GeoReplicationFullSyncEventFinished";
+    let response = metrics(
+        &server,
+        "left",
+        &format!("metricnames={names}&timespan={span}&interval=PT1M&aggregation=Average,Maximum"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["interval"], "PT1M");
+    assert_eq!(body["namespace"], "Microsoft.Cache/redis");
+    let units: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["Count", "Seconds", "Bytes", "Count", "Count"]);
+    let data = points(&body);
+    // Ten minutes, in whole minutes (the first one may start before the span).
+    assert!((10..=11).contains(&data.len()), "{body}");
+    assert!(
+        data.iter().any(|p| p["maximum"] == 1.0),
+        "the link was sampled healthy: {body}"
+    );
+    // The full sync of linking was counted.
+    let started: f64 = body["value"][3]["timeseries"][0]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["maximum"].as_f64())
+        .sum();
+    assert!(started >= 1.0, "{body}");
+
+    // A cache that isn't linked has the metrics, without data.
+    let alone: Value = metrics(&server, "alone", "metricnames=GeoReplicationHealthy")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(points(&alone).iter().all(|p| p.get("average").is_none()));
+
+    // Refusals, in ARM's error shape.
+    let bad = metrics(&server, "left", "metricnames=UsedMemory").await;
+    let body = assert_arm_error(bad, StatusCode::BAD_REQUEST, "BadRequest").await;
+    assert_eq!(body["error"]["target"], "metricnames");
+    let bad = metrics(&server, "left", "timespan=yesterday").await;
+    let body = assert_arm_error(bad, StatusCode::BAD_REQUEST, "BadRequest").await;
+    assert_eq!(body["error"]["target"], "timespan");
+    let bad = metrics(&server, "left", "interval=sometimes").await;
+    assert_arm_error(bad, StatusCode::BAD_REQUEST, "BadRequest").await;
+    let bad = metrics(&server, "left", "aggregation=median").await;
+    assert_arm_error(bad, StatusCode::BAD_REQUEST, "BadRequest").await;
+    let bad = metrics(&server, "left", "timespan=P30D&interval=PT1S").await;
+    assert_arm_error(bad, StatusCode::BAD_REQUEST, "BadRequest").await;
+    let bad = metrics(
+        &server,
+        "left",
+        "metricnamespace=Microsoft.Storage/accounts",
+    )
+    .await;
+    assert_arm_error(bad, StatusCode::BAD_REQUEST, "InvalidParameter").await;
+    let wrong_version = server
+        .get(&format!(
+            "{}/providers/Microsoft.Insights/metrics?api-version=1999-01-01",
+            Server::cache_path("left")
+        ))
+        .await;
+    assert_arm_error(
+        wrong_version,
+        StatusCode::BAD_REQUEST,
+        "InvalidApiVersionParameter",
+    )
+    .await;
+    let missing = metrics(&server, "nowhere", "metricnames=GeoReplicationHealthy").await;
+    assert_arm_error(missing, StatusCode::NOT_FOUND, "ResourceNotFound").await;
+    // Case-insensitive fixed segments, as in ARM.
+    let path = format!(
+        "{}/PROVIDERS/microsoft.insights/Metrics?api-version={MONITOR_API}",
+        Server::cache_path("left")
+    );
+    assert_eq!(server.get(&path).await.status(), StatusCode::OK);
+}
