@@ -70,6 +70,13 @@ impl fmt::Display for ApiError {
     }
 }
 
+/// A ticket for the live event stream.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct EventsTicket {
+    /// The stream's path with the ticket, for `EventSource`.
+    pub url: String,
+}
+
 /// The backend's address and the caller's token.
 ///
 /// Cheap to clone; every page holds one through [`crate::state::AppState`].
@@ -271,6 +278,13 @@ impl Api {
         update: &RedisUpdateParameters,
     ) -> Result<RedisResource, ApiError> {
         self.patch(&redis_url(id, ""), update).await
+    }
+
+    /// `POST /x-georep/events/ticket`: a single-use ticket for the live
+    /// event stream (`EventSource` can't send the token).
+    pub async fn events_ticket(&self) -> Result<EventsTicket, ApiError> {
+        self.post("/x-georep/events/ticket", &serde_json::json!({}))
+            .await
     }
 
     /// `POST {cache}/export`: one RDB file per shard into `container`.

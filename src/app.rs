@@ -8,6 +8,7 @@ use crate::api::Api;
 use crate::components::backend_banner::BackendBanner;
 use crate::components::fleet_sync::FleetSync;
 use crate::components::header::Header;
+use crate::components::live_events::LiveEvents;
 use crate::components::nav::Nav;
 use crate::components::notice::NoticeBar;
 use crate::pages::add_link::AddLinkPage;
@@ -34,6 +35,7 @@ pub fn Shell() -> impl IntoView {
     view! {
         <Router>
             <FleetSync/>
+            <LiveEvents/>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <div class="shell">
                 <Header/>

@@ -86,6 +86,10 @@ pub struct AppState {
     pub optimistic: RwSignal<HashMap<String, Optimistic>>,
     /// The latest action outcome to tell the user about.
     pub notice: RwSignal<Option<Notice>>,
+    /// Whether the live event stream is connected.
+    pub live: RwSignal<bool>,
+    /// Bumped when the stream says new metric samples exist.
+    pub metrics_epoch: RwSignal<u64>,
 }
 
 impl AppState {
@@ -99,6 +103,8 @@ impl AppState {
             load: RwSignal::new(Load::Loading),
             optimistic: RwSignal::new(HashMap::new()),
             notice: RwSignal::new(None),
+            live: RwSignal::new(false),
+            metrics_epoch: RwSignal::new(0),
         }
     }
 

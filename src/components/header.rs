@@ -22,6 +22,13 @@ pub fn Header() -> impl IntoView {
                 <span class="brand-name">"Redis geo-replication"</span>
             </a>
             <div class="topbar-meta">
+                <span
+                    class="live"
+                    class:live-on=move || app.live.get()
+                    title=move || if app.live.get() { "Live updates from the event stream" } else { "Refreshing by polling" }
+                >
+                    {move || if app.live.get() { "Live" } else { "Polling" }}
+                </span>
                 <span class="backend" title="Backend">{backend}</span>
                 <span
                     class="auth"

@@ -81,6 +81,7 @@ pub fn use_pair_metrics(
     let tick = use_ticker(period_ms);
     LocalResource::new(move || {
         tick.track();
+        app.metrics_epoch.track();
         let (p, s) = (primary.get(), secondary.get());
         async move { pair_metrics(&app.api(), &p, &s).await }
     })

@@ -10,6 +10,7 @@ pub mod header;
 pub mod health;
 pub mod link_actions;
 pub mod link_wizard;
+pub mod live_events;
 pub mod nav;
 pub mod notice;
 pub mod region_map;
