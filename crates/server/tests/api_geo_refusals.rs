@@ -1,0 +1,128 @@
+//! Failovers the state machine refuses, through the API: caches of
+//! different sizes, a link still `Creating`, and a link busy with another
+//! failover. Each refusal is an ARM error and changes nothing.
+
+mod geo_support;
+mod support;
+
+use std::time::Duration;
+
+use geo_support::*;
+use reqwest::StatusCode;
+use serde_json::json;
+use support::{assert_arm_error, Server};
+
+#[tokio::test]
+async fn failover_between_different_sizes_is_refused() {
+    let server = Server::start();
+    server
+        .create_cache(&Server::cache_path("small"), "eastus", json!({}))
+        .await;
+    server
+        .create_cache(
+            &Server::cache_path("large"),
+            "westus2",
+            json!({"sku": {"name": "Premium", "family": "P", "capacity": 2}}),
+        )
+        .await;
+    server.link("small", "large").await;
+
+    for kind in ["planned", "forced"] {
+        let refused = request_failover(&server, "large", "small", kind).await;
+        let body = assert_arm_error(refused, StatusCode::CONFLICT, "FailoverSizeMismatch").await;
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("same size"),
+            "{body}"
+        );
+    }
+    // Nothing changed.
+    let link = link_of(&server, "small", "large").await;
+    assert_eq!(link["properties"]["serverRole"], "Secondary");
+    assert_eq!(link["properties"]["provisioningState"], "Succeeded");
+    assert!(link["properties"].get("lastFailover").is_none());
+}
+
+#[tokio::test]
+async fn failover_while_creating_is_refused() {
+    let server = Server::start();
+    server
+        .create_cache(&Server::cache_path("slow"), "eastus", json!({}))
+        .await;
+    server
+        .create_cache(&Server::cache_path("slower"), "westus2", json!({}))
+        .await;
+    // A snapshot that takes a while to write keeps the link Creating.
+    let (key, _) = server.keys("slow").await;
+    let mut slow = try_connect(cache_port(&server, "slow").await, &key)
+        .await
+        .unwrap();
+    let mut mset = redis::cmd("MSET");
+    for i in 0..3000 {
+        mset.arg(format!("k{i}")).arg(i);
+    }
+    let _: () = mset.query_async(&mut slow).await.unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("rdb-key-save-delay")
+        .arg(1000)
+        .query_async(&mut slow)
+        .await
+        .unwrap();
+
+    let linking = server.put_link("slow", "slower").await;
+    assert_eq!(linking.status(), StatusCode::CREATED);
+    assert_eq!(
+        link_of(&server, "slow", "slower").await["properties"]["provisioningState"],
+        "Creating"
+    );
+    for kind in ["planned", "forced"] {
+        let refused = request_failover(&server, "slower", "slow", kind).await;
+        assert_arm_error(refused, StatusCode::CONFLICT, "LinkNotSucceeded").await;
+    }
+    let link = link_of(&server, "slow", "slower").await;
+    assert_eq!(link["properties"]["serverRole"], "Secondary");
+
+    // Let the sync finish; then the failover is allowed.
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("rdb-key-save-delay")
+        .arg(0)
+        .query_async(&mut slow)
+        .await
+        .unwrap();
+    let op = server.wait_operation(&linking).await;
+    assert_eq!(op["status"], "Succeeded", "{op}");
+    fail_over(&server, "slower", "slow").await;
+}
+
+#[tokio::test]
+async fn failover_and_unlink_are_refused_while_a_failover_runs() {
+    let server = Server::start();
+    linked_pair(&server, "one", "two").await;
+    // With the primary's node gone, a forced failover promotes "two" and
+    // then waits (Creating) for "one" to come back.
+    kill_node(&server, cache_port(&server, "one").await);
+    let forced = request_failover(&server, "two", "one", "forced").await;
+    assert_eq!(forced.status(), StatusCode::CREATED);
+    eventually("the promotion", Duration::from_secs(60), || async {
+        let link = link_of(&server, "one", "two").await;
+        (link["properties"]["provisioningState"] == "Creating"
+            && link["properties"]["serverRole"] == "Primary")
+            .then_some(())
+    })
+    .await;
+
+    // "one" is the geo-secondary now: asking it to take over again is refused.
+    let again = request_failover(&server, "one", "two", "planned").await;
+    assert_arm_error(again, StatusCode::CONFLICT, "OperationInProgress").await;
+    let unlink = server
+        .delete(&format!("{}/linkedServers/two", Server::cache_path("one")))
+        .await;
+    assert_arm_error(unlink, StatusCode::CONFLICT, "OperationInProgress").await;
+    // The same request as the promotion again is idempotent, not a new failover.
+    let same = request_failover(&server, "two", "one", "forced").await;
+    assert_eq!(same.status(), StatusCode::OK);
+}
