@@ -4,6 +4,7 @@
 //! external command before it runs it, so a fresh machine needs nothing but
 //! Rust and the commands in the README.
 
+mod bench;
 mod cmd;
 mod console;
 mod demo;
@@ -27,6 +28,9 @@ Commands:
   demo [--listen ADDR]
                      Set up, build the console and run georep-server with demo
                      data (default ADDR: 127.0.0.1:8080)
+  bench [--quick]    Set up, build, then measure the console, the API, the
+                     proxy, full sync and failover; print a table and write
+                     target/bench/latest.json (--quick: under 5 minutes)
   help               Show this message
 ";
 
@@ -37,6 +41,7 @@ enum Command {
     BuildConsole,
     Test,
     Demo(demo::Options),
+    Bench(bench::Options),
     Help,
 }
 
@@ -61,6 +66,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Command> {
         "build-console" => Command::BuildConsole,
         "test" => Command::Test,
         "demo" => return Ok(Command::Demo(demo::Options::parse(&rest)?)),
+        "bench" => return Ok(Command::Bench(bench::Options::parse(&rest)?)),
         "help" | "--help" | "-h" => Command::Help,
         other => bail!("unknown command `{other}`\n\n{USAGE}"),
     };
@@ -78,6 +84,7 @@ fn run(command: Command) -> Result<()> {
         Command::BuildConsole => console::build(),
         Command::Test => test::run(),
         Command::Demo(options) => demo::run(&options),
+        Command::Bench(options) => bench::run(&options),
         Command::Help => {
             print!("{USAGE}");
             Ok(())
@@ -100,12 +107,16 @@ mod tests {
         assert_eq!(parse_str("test").unwrap(), Command::Test);
         assert_eq!(parse_str("help").unwrap(), Command::Help);
         assert!(matches!(parse_str("demo").unwrap(), Command::Demo(_)));
+        assert_eq!(
+            parse_str("bench --quick").unwrap(),
+            Command::Bench(bench::Options { quick: true })
+        );
     }
 
     #[test]
     fn rejects_unknown_commands_and_stray_arguments() {
         assert!(parse_str("").is_err());
-        assert!(parse_str("bench").is_err());
+        assert!(parse_str("bench --slow").is_err());
         assert!(parse_str("test --quick").is_err());
     }
 }

@@ -41,6 +41,13 @@ pub fn dist_dir() -> PathBuf {
     root().join("dist")
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR`, else `target/`.
+pub fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map_or_else(|| root().join("target"), |dir| root().join(dir))
+}
+
 /// The `cargo` that runs us, so child builds use the same toolchain.
 pub fn cargo() -> OsString {
     env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
