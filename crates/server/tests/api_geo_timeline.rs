@@ -1,0 +1,123 @@
+//! A link's timeline: the steps of linking, a failover and unlinking, in
+//! order, from either side, and still there once the link is gone.
+
+mod geo_support;
+mod support;
+
+use std::time::Duration;
+
+use geo_support::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+use support::{assert_arm_error, Server};
+
+/// The steps a link, a planned failover and an unlink go through, in order.
+const STEPS: [&str; 9] = [
+    "LinkRequested",
+    "FullSyncStarted",
+    "FullSyncFinished",
+    "Linked",
+    "FailoverRequested",
+    "Promoted",
+    "FailoverCompleted",
+    "UnlinkRequested",
+    "Unlinked",
+];
+
+/// Whether `wanted` appears in `kinds` in order (other steps may come between).
+fn in_order(kinds: &[String], wanted: &[&str]) -> bool {
+    let mut rest = kinds.iter();
+    wanted.iter().all(|w| rest.any(|k| k == w))
+}
+
+#[tokio::test]
+async fn the_timeline_lists_link_failover_and_unlink() {
+    let server = Server::start();
+    linked_pair(&server, "here", "there").await;
+    fail_over(&server, "there", "here").await;
+    let unlink = server
+        .delete(&format!(
+            "{}/linkedServers/here",
+            Server::cache_path("there")
+        ))
+        .await;
+    assert_eq!(unlink.status(), StatusCode::ACCEPTED);
+    assert_eq!(server.wait_operation(&unlink).await["status"], "Succeeded");
+
+    let id = linked_server_id("here", "there");
+    let kinds = eventually("every step", Duration::from_secs(30), || async {
+        let kinds = timeline_kinds(&server, &id).await;
+        in_order(&kinds, &STEPS).then_some(kinds)
+    })
+    .await;
+    // The same link, named from the other side.
+    assert_eq!(
+        timeline_kinds(&server, &linked_server_id("there", "here")).await,
+        kinds
+    );
+
+    let body: Value = server
+        .get(&format!("/x-georep/timeline?link={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entries = body["value"].as_array().unwrap();
+    let entry = |kind: &str| {
+        entries
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind}"))
+    };
+    let here = support::cache_path_in(support::SUB, support::RG, "here");
+    let there = support::cache_path_in(support::SUB, support::RG, "there");
+    let same = |id: &Value, expected: &str| {
+        id.as_str()
+            .is_some_and(|id| id.eq_ignore_ascii_case(expected))
+    };
+    assert!(same(&entry("Linked")["primary"], &here));
+    let promoted = entry("Promoted");
+    assert!(same(&promoted["primary"], &there), "{promoted}");
+    assert_eq!(promoted["failover"]["kind"], "Planned");
+    assert_eq!(promoted["failover"]["bytesPossiblyLost"], 0);
+    assert!(same(&promoted["failover"]["from"], &here), "{promoted}");
+    assert!(entry("Unlinked")["message"]
+        .as_str()
+        .unwrap()
+        .contains("stand alone"));
+    let ids: Vec<u64> = entries.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert!(ids.iter().all(|id| *id > 0));
+    assert!(entries.iter().all(|e| e["time"].is_string()));
+}
+
+#[tokio::test]
+async fn timeline_queries_name_a_link() {
+    let server = Server::start();
+    linked_pair(&server, "up", "down").await;
+
+    let missing = server.get("/x-georep/timeline").await;
+    assert_arm_error(missing, StatusCode::BAD_REQUEST, "InvalidParameter").await;
+    let bad = server.get("/x-georep/timeline?link=orders").await;
+    assert_arm_error(bad, StatusCode::BAD_REQUEST, "InvalidParameter").await;
+    let unknown = server
+        .get(&format!(
+            "/x-georep/timeline?link={}",
+            linked_server_id("up", "sideways")
+        ))
+        .await;
+    assert_arm_error(unknown, StatusCode::NOT_FOUND, "ResourceNotFound").await;
+    // Ids compare as ARM compares them: without regard to case.
+    let kinds = timeline_kinds(&server, &linked_server_id("UP", "Down").to_lowercase()).await;
+    assert!(in_order(&kinds, &["LinkRequested", "Linked"]), "{kinds:?}");
+    // Only with the token.
+    let anonymous = reqwest::Client::new()
+        .get(format!(
+            "{}/x-georep/timeline?link={}",
+            server.base,
+            linked_server_id("up", "down")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_arm_error(anonymous, StatusCode::UNAUTHORIZED, "AuthenticationFailed").await;
+}
