@@ -1,0 +1,73 @@
+//! Processes this harness started, directly or through a child, found and
+//! stopped by pid.
+
+use std::path::Path;
+use std::process::{Child, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// Sends `signal` to one process.
+pub fn signal(pid: u32, signal: libc::c_int) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
+/// Asks `child` to stop with SIGTERM and waits up to `grace` for it; kills
+/// it if it is still running then. Returns how it ended.
+pub fn terminate(child: &mut Child, grace: Duration) -> Option<ExitStatus> {
+    if let Ok(Some(status)) = child.try_wait() {
+        return Some(status);
+    }
+    signal(child.id(), libc::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(_) => break,
+        }
+    }
+    eprintln!(
+        "process {} ignored SIGTERM for {grace:?}; killing it",
+        child.id()
+    );
+    let _ = child.kill();
+    child.wait().ok()
+}
+
+/// The pids of the processes whose working directory is inside `dir` (the
+/// server runs each Redis node in its own directory under the data dir).
+pub fn working_in(dir: &Path) -> Vec<u32> {
+    let Ok(dir) = dir.canonicalize() else {
+        return Vec::new();
+    };
+    pids_where(|proc_dir| {
+        std::fs::read_link(proc_dir.join("cwd")).is_ok_and(|cwd| cwd.starts_with(&dir))
+    })
+}
+
+/// The pids of the processes whose command line contains `needle`.
+pub fn with_argument_containing(needle: &str) -> Vec<u32> {
+    pids_where(|proc_dir| {
+        std::fs::read(proc_dir.join("cmdline"))
+            .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(needle))
+    })
+}
+
+fn pids_where(matches: impl Fn(&Path) -> bool) -> Vec<u32> {
+    let own = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            (pid != own && matches(&entry.path())).then_some(pid)
+        })
+        .collect()
+}

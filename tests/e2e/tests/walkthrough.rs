@@ -1,0 +1,434 @@
+//! The console's whole geo-replication workflow, as a user walks it: the
+//! built console (`$GEOREP_DIST`), the real `georep-server --demo`, real
+//! Redis nodes, headless Chromium through WebDriver. A screenshot is saved
+//! at every step (`target/e2e-screenshots/`, or `$GEOREP_SCREENSHOTS_DIR`).
+//!
+//! 1. open the login URL: the demo caches are listed, the token leaves the
+//!    address bar;
+//! 2. pick a region on the map: the list is filtered; pick it again: not;
+//! 3. a Premium cache's geo-replication page → "Add cache replication link":
+//!    incompatible caches, each with its reasons in words;
+//! 4. link a compatible pair through the wizard (the confirmation warns that
+//!    the secondary's data is removed): `Creating`, then `Succeeded`;
+//! 5. the endpoints panel; a write through the geo-primary endpoint is read
+//!    back from the geo-secondary;
+//! 6. a planned failover from the UI: the current primary and secondary
+//!    swap, the geo-primary URLs stay;
+//! 7. unlink from the UI: both caches unlinked, the secondary writable.
+//!
+//! And the cache list once more, on a phone-sized screen.
+
+use std::collections::BTreeSet;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use futures::FutureExt;
+use georep_e2e::browser::{Browser, DESKTOP, PHONE};
+use georep_e2e::console::{Console, Endpoints};
+use georep_e2e::redis_client::RedisClient;
+use georep_e2e::screenshots::Screenshots;
+use georep_e2e::server::{Cache, Server};
+use georep_e2e::wait::{self, Poll};
+use georep_e2e::workspace;
+
+/// The demo pair the walkthrough links: both Premium P1, so it can fail over.
+const PRIMARY: &str = "orders-weu";
+const SECONDARY: &str = "orders-neu";
+/// A region on the map with two demo caches and no near neighbour.
+const REGION: (&str, &str) = ("eastus", "East US");
+const IN_REGION: [&str; 2] = ["catalog-std", "sessions-eus"];
+
+/// Linking runs a full sync; a failover runs two role changes.
+const LINKING: Duration = Duration::from_secs(180);
+const FAILOVER: Duration = Duration::from_secs(180);
+/// Replication to the secondary.
+const REPLICATION: Duration = Duration::from_secs(30);
+
+/// The data the primary holds before linking, so the full sync has
+/// something to move and its progress shows: 48 MiB.
+const PRELOAD: (usize, usize) = (768, 64 * 1024);
+
+/// What the steps share.
+struct Walkthrough {
+    server: Server,
+    console: Console,
+    primary: Cache,
+    secondary: Cache,
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_user_links_fails_over_and_unlinks_two_caches_in_the_console() {
+    let dist = workspace::dist_dir();
+    let server = Server::start(&dist);
+    let fleet = server.wait_for_fleet().await;
+    let browser = Browser::launch().await;
+    browser.set_viewport(DESKTOP).await;
+    let console = Console::new(
+        browser.client.clone(),
+        Screenshots::new(workspace::screenshots_dir()),
+    );
+    let mut walk = Walkthrough {
+        primary: server.cache(PRIMARY).await,
+        secondary: server.cache(SECONDARY).await,
+        server,
+        console,
+    };
+
+    let outcome = AssertUnwindSafe(async {
+        walk.step_1_open_the_login_url(&fleet).await;
+        walk.step_2_filter_by_region().await;
+        walk.step_3_see_why_caches_are_incompatible().await;
+        walk.step_4_link_a_compatible_pair().await;
+        let endpoints = walk.step_5_write_through_the_geo_primary_endpoint().await;
+        walk.step_6_fail_over(&endpoints).await;
+        walk.step_7_unlink().await;
+        walk.the_cache_list_on_a_phone(&browser).await;
+    })
+    .catch_unwind()
+    .await;
+
+    if let Err(panic) = outcome {
+        walk.console.screenshot_failure().await;
+        browser.close().await;
+        std::panic::resume_unwind(panic);
+    }
+    browser.close().await;
+    walk.server.shutdown();
+}
+
+impl Walkthrough {
+    async fn step_1_open_the_login_url(&mut self, fleet: &[Cache]) {
+        let console = &mut self.console;
+        console.open(self.server.login_url()).await;
+
+        let expected: BTreeSet<&str> = fleet.iter().map(|c| c.name.as_str()).collect();
+        let rows = console
+            .cache_rows_until("every demo cache in the list", |rows| {
+                rows.iter()
+                    .map(|r| r.name.as_str())
+                    .collect::<BTreeSet<_>>()
+                    == expected
+            })
+            .await;
+        assert!(
+            rows.iter().all(|r| r.geo == "Not linked"),
+            "no demo cache is linked yet: {rows:?}"
+        );
+
+        let address = console.address_bar().await;
+        assert!(
+            !address.contains("token"),
+            "the token left the address bar: {address}"
+        );
+        assert_eq!(address, format!("{}/", self.server.base()));
+        console.screenshot("cache-list").await;
+    }
+
+    async fn step_2_filter_by_region(&mut self) {
+        let console = &mut self.console;
+        let all = console.cache_rows(IN_REGION.len() + 1).await.len();
+        let (region, region_name) = REGION;
+
+        console.click_region(region, true).await;
+        let rows = console
+            .cache_rows_until(&format!("only {region_name}'s caches"), |rows| {
+                rows.len() == IN_REGION.len()
+            })
+            .await;
+        let names: BTreeSet<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, BTreeSet::from(IN_REGION));
+        assert!(rows.iter().all(|r| r.location == region_name), "{rows:?}");
+        let caption = console.map_filter_caption().await;
+        assert!(
+            caption.contains(&format!("Showing {region_name}")),
+            "the map says what it filters: {caption:?}"
+        );
+        console.screenshot("region-filter").await;
+
+        // A second click on the region clears the filter.
+        console.click_region(region, false).await;
+        console
+            .cache_rows_until("every cache again", |rows| rows.len() == all)
+            .await;
+    }
+
+    async fn step_3_see_why_caches_are_incompatible(&mut self) {
+        let console = &mut self.console;
+        console.open_geo_replication(PRIMARY).await;
+        console.wait_for_no_link().await;
+        console.add_cache_replication_link().await;
+
+        let candidates = console.candidates().await;
+        assert!(
+            candidates.compatible.contains_key(SECONDARY),
+            "{SECONDARY} is compatible: {candidates:?}"
+        );
+        assert!(
+            !candidates.incompatible.is_empty(),
+            "the demo has incompatible caches"
+        );
+        for (name, reasons) in &candidates.incompatible {
+            assert!(!reasons.is_empty(), "{name} says why it is incompatible");
+            for reason in reasons {
+                assert!(
+                    reason.starts_with(name.as_str()) && reason.ends_with('.'),
+                    "{name}'s reason is a sentence about it: {reason:?}"
+                );
+            }
+        }
+        let reasons_of = |name: &str| candidates.incompatible[name].join(" ");
+        for (name, words) in [
+            ("legacy-v4", ["Redis 4", "same version"]),
+            ("catalog-std", ["Standard", "Premium tier"]),
+            ("orders-stg", ["subscription", "same"]),
+        ] {
+            let reasons = reasons_of(name);
+            assert!(
+                words.iter().all(|w| reasons.contains(w)),
+                "{name}'s reasons mention {words:?}: {reasons}"
+            );
+        }
+        console.scroll_to("li.incompatible").await;
+        console.screenshot("incompatible-reasons").await;
+    }
+
+    async fn step_4_link_a_compatible_pair(&mut self) {
+        // Data in the primary, so the full sync moves something and the
+        // progress bar has bytes to show.
+        let key = self.server.primary_key(&self.primary).await;
+        let primary = RedisClient::connect(&self.primary.address, &key)
+            .await
+            .expect("the primary answers");
+        let (count, size) = PRELOAD;
+        primary
+            .fill("preload", count, size)
+            .await
+            .expect("the primary takes writes");
+
+        let console = &mut self.console;
+        console.choose_secondary(SECONDARY).await;
+        let warnings = console.confirmation_warnings().await;
+        let warning = |code: &str| {
+            warnings
+                .iter()
+                .find(|w| w.code == code)
+                .unwrap_or_else(|| panic!("the confirmation warns {code}: {warnings:?}"))
+                .text
+                .clone()
+        };
+        let removal = warning("SecondaryDataRemoved");
+        assert!(
+            removal.contains(&format!("All data in {SECONDARY} will be removed")),
+            "{removal}"
+        );
+        let egress = warning("CrossRegionEgress");
+        assert!(egress.contains("different regions"), "{egress}");
+        console.screenshot("confirm-link").await;
+
+        console.record_link_statuses().await;
+        console.confirm_link().await;
+        console
+            .wait_for_heading(&format!("{PRIMARY} | Geo-replication"))
+            .await;
+        let creating = console
+            .link_row_until("the link to be Creating", LINKING, |row| {
+                row.status == "Creating"
+            })
+            .await;
+        let progress = creating.progress.unwrap_or_default();
+        assert!(
+            progress.starts_with("Full sync"),
+            "a progress bar follows the full sync: {progress:?}"
+        );
+        console.screenshot("linking").await;
+        let linked = console
+            .link_row_until("the link to be Succeeded", LINKING, |row| {
+                row.status == "Succeeded"
+            })
+            .await;
+        assert_eq!(
+            (linked.peer.as_str(), linked.role.as_str()),
+            (SECONDARY, "Geo-secondary"),
+            "{linked:?}"
+        );
+        let statuses = console.recorded_link_statuses().await;
+        let creating_at = statuses.iter().position(|s| s == "Creating");
+        let succeeded_at = statuses.iter().rposition(|s| s == "Succeeded");
+        assert!(
+            matches!((creating_at, succeeded_at), (Some(c), Some(s)) if c < s),
+            "the link showed Creating, then Succeeded: {statuses:?}"
+        );
+        console.screenshot("linked").await;
+    }
+
+    async fn step_5_write_through_the_geo_primary_endpoint(&mut self) -> Endpoints {
+        let console = &mut self.console;
+        let endpoints = console
+            .endpoints_until("the endpoints of the pair", |e| e.geo_primary.len() == 2)
+            .await;
+        assert_eq!(
+            endpoints.current_primary,
+            (PRIMARY.to_owned(), self.primary.address.clone())
+        );
+        assert_eq!(
+            endpoints.current_secondary,
+            (SECONDARY.to_owned(), self.secondary.address.clone())
+        );
+        let geo_url = endpoints.geo_primary[PRIMARY].clone();
+        assert_ne!(
+            geo_url, self.primary.address,
+            "the geo-primary URL is an endpoint of its own"
+        );
+        console.scroll_to("dl.endpoints").await;
+        console.screenshot("endpoints").await;
+
+        let primary_key = self.server.primary_key(&self.primary).await;
+        let secondary_key = self.server.primary_key(&self.secondary).await;
+        let geo = RedisClient::connect(&geo_url, &primary_key)
+            .await
+            .expect("the geo-primary endpoint answers");
+        geo.set("walkthrough", b"written through the geo-primary URL")
+            .await
+            .expect("the geo-primary endpoint takes writes");
+
+        let secondary = RedisClient::connect(&endpoints.current_secondary.1, &secondary_key)
+            .await
+            .expect("the geo-secondary answers");
+        read_back(
+            &secondary,
+            "walkthrough",
+            b"written through the geo-primary URL",
+        )
+        .await;
+        let refused = secondary.set("walkthrough", b"not here").await;
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.code() == Some("READONLY")),
+            "the geo-secondary refuses writes: {refused:?}"
+        );
+        endpoints
+    }
+
+    async fn step_6_fail_over(&mut self, before: &Endpoints) {
+        let console = &mut self.console;
+        let dialog = console.open_failover().await;
+        assert_eq!(dialog.checklist.len(), 3, "{dialog:?}");
+        for item in ["Firewall", "port and TLS", "Access keys"] {
+            assert!(
+                dialog.checklist.iter().any(|c| c.contains(item)),
+                "the checklist covers {item}: {:?}",
+                dialog.checklist
+            );
+        }
+        assert!(dialog.text.contains("14 bytes"), "{}", dialog.text);
+        console.choose_planned_failover().await;
+        console.screenshot("failover-dialog").await;
+
+        console.fail_over().await;
+        let done = console
+            .dialog_until("the failover to complete", FAILOVER, |d| {
+                d.status
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with("Failover complete"))
+            })
+            .await;
+        assert!(
+            done.status
+                .as_deref()
+                .is_some_and(|s| s.contains(&format!("{SECONDARY} is the geo-primary"))),
+            "{done:?}"
+        );
+        console.screenshot("failover-complete").await;
+        console.close_dialog().await;
+
+        let after = console
+            .endpoints_until("the endpoints to swap", |e| {
+                e.current_primary.0 == SECONDARY
+            })
+            .await;
+        assert_eq!(after.current_primary, before.current_secondary);
+        assert_eq!(after.current_secondary, before.current_primary);
+        assert_eq!(
+            after.geo_primary, before.geo_primary,
+            "the geo-primary URLs stay"
+        );
+        console
+            .link_row_until("the link to settle", FAILOVER, |row| {
+                row.status == "Succeeded" && row.role == "Geo-primary"
+            })
+            .await;
+        console.scroll_to("dl.endpoints").await;
+        console.screenshot("endpoints-swapped").await;
+
+        // The geo-primary URL now reaches the new primary, with the data of
+        // the old one (a planned failover loses nothing).
+        let new_primary_key = self.server.primary_key(&self.secondary).await;
+        let geo = RedisClient::connect(&after.geo_primary[PRIMARY], &new_primary_key)
+            .await
+            .expect("the geo-primary endpoint answers");
+        read_back(&geo, "walkthrough", b"written through the geo-primary URL").await;
+        assert_eq!(geo.role().await.expect("ROLE"), "master");
+    }
+
+    async fn step_7_unlink(&mut self) {
+        let console = &mut self.console;
+        let dialog = console.unlink().await;
+        assert!(
+            dialog.text.contains("accepts reads and writes"),
+            "the confirmation says what unlinking does: {}",
+            dialog.text
+        );
+        console.wait_for_no_link().await;
+        console.back_to_cache_list().await;
+        let rows = console
+            .cache_rows_until("both caches to show unlinked", |rows| {
+                [PRIMARY, SECONDARY].iter().all(|name| {
+                    rows.iter()
+                        .any(|r| r.name == *name && r.geo == "Not linked")
+                })
+            })
+            .await;
+        assert!(rows.iter().all(|r| r.geo == "Not linked"), "{rows:?}");
+        console.scroll_to_top().await;
+        console.screenshot("unlinked").await;
+
+        // The secondary when unlinked (the old primary, after the failover)
+        // takes writes again and kept the replicated data.
+        let key = self.server.primary_key(&self.primary).await;
+        let former_secondary = RedisClient::connect(&self.primary.address, &key)
+            .await
+            .expect("the former geo-secondary answers");
+        assert_eq!(
+            former_secondary.get("walkthrough").await.expect("GET"),
+            Some(b"written through the geo-primary URL".to_vec())
+        );
+        former_secondary
+            .set("walkthrough", b"writable again")
+            .await
+            .expect("the former geo-secondary takes writes");
+    }
+
+    async fn the_cache_list_on_a_phone(&mut self, browser: &Browser) {
+        browser.set_viewport(PHONE).await;
+        self.console.scroll_to_top().await;
+        self.console.cache_rows(2).await;
+        self.console.screenshot("cache-list-phone").await;
+    }
+}
+
+/// Waits until `key` reads `value` on `client` (replication is asynchronous).
+async fn read_back(client: &RedisClient, key: &str, value: &[u8]) {
+    let address = client.address().to_owned();
+    wait::until(
+        &format!("{key} to read back on {address}"),
+        REPLICATION,
+        || async {
+            match client.get(key).await {
+                Ok(Some(v)) if v == value => Poll::Ready(()),
+                other => Poll::Pending(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+}
