@@ -53,6 +53,8 @@ pub struct Outcome {
     pub acknowledged: usize,
     /// Writes that failed (and were not counted).
     pub failed: usize,
+    /// Acknowledged writes per second over the whole run.
+    pub rate: f64,
 }
 
 impl Outcome {
@@ -77,8 +79,10 @@ pub fn run(
     count: usize,
 ) -> Result<Outcome> {
     let writer = Writer::start(targets, pair.keys.clone());
+    let started = Instant::now();
     let result = failovers(server, pair, &writer, count);
     let log = writer.stop();
+    let seconds = started.elapsed().as_secs_f64();
     let millis = result?;
     // The pair may have swapped any number of times: ask which is primary now.
     let primary = count % 2;
@@ -96,6 +100,7 @@ pub fn run(
         lost,
         acknowledged: log.acknowledged.len(),
         failed: log.failed,
+        rate: log.acknowledged.len() as f64 / seconds,
     })
 }
 

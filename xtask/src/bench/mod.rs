@@ -153,6 +153,11 @@ pub fn run(options: &Options) -> Result<()> {
             report.record(&Key::ALL[2..], Err(anyhow!(reason)));
         }
     }
+    // Keep the server's log for a look at what it did; drop the rest.
+    let _ = std::fs::copy(
+        work.join("server").join("server.log"),
+        bench_dir.join("server.log"),
+    );
     let _ = std::fs::remove_dir_all(&work);
 
     let elapsed = started.elapsed();
@@ -168,7 +173,7 @@ pub fn run(options: &Options) -> Result<()> {
     report.write_json(&json)?;
     std::fs::write(bench_dir.join("latest.md"), &table)?;
     say(format!(
-        "==> bench: wrote {} (and the table to latest.md beside it)",
+        "==> bench: wrote {} (the table to latest.md and the server's log to server.log beside it)",
         json.display()
     ));
     Ok(())
@@ -367,13 +372,17 @@ impl Bench<'_> {
             None => pair.nodes.to_vec(),
         };
         let outcome = failover::run(self.server, &pair.caches, targets, self.plan.failovers)?;
-        let ms = |v: Option<f64>| v.map_or("?".to_owned(), |v| format!("{v:.0} ms"));
         let summary = format!(
-            "{} planned failovers, p50 {}, max {}; {} writes acknowledged ({} failed and were not counted), {} acknowledged writes lost",
+            "{} planned failovers, each: {}; {} writes acknowledged ({:.0}/s; {} failed and were not counted), {} acknowledged writes lost",
             outcome.millis.len(),
-            ms(outcome.p50()),
-            ms(outcome.max()),
+            outcome
+                .millis
+                .iter()
+                .map(|m| format!("{m:.0} ms"))
+                .collect::<Vec<_>>()
+                .join(", "),
             outcome.acknowledged,
+            outcome.rate,
             outcome.failed,
             outcome.lost
         );
