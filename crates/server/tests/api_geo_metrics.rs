@@ -305,3 +305,54 @@ async fn metrics_queries_speak_azure_monitor() {
     );
     assert_eq!(server.get(&path).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_forced_failover_completes_when_a_restart_brings_the_node_back() {
+    let mut server = Server::start();
+    linked_pair(&server, "first", "second").await;
+    let (second_key, _) = server.keys("second").await;
+    let first_port = cache_port(&server, "first").await;
+    kill_node(&server, first_port);
+    let response = request_failover(&server, "second", "first", "forced").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    eventually("the promotion", WAIT, || async {
+        let link = link_of(&server, "first", "second").await;
+        (link["properties"]["serverRole"] == "Primary").then_some(())
+    })
+    .await;
+    assert_eq!(
+        link_of(&server, "first", "second").await["properties"]["provisioningState"],
+        "Creating"
+    );
+
+    // The control plane restarts: it starts the lost node again, and the
+    // failover it left waiting completes.
+    let dir = std::sync::Arc::clone(&server.dir);
+    server.terminate();
+    let server = Server::start_with(dir, &[]);
+    eventually("the relink", WAIT, || async {
+        let link = link_of(&server, "first", "second").await;
+        (link["properties"]["provisioningState"] == "Succeeded").then_some(())
+    })
+    .await;
+    let link = link_of(&server, "first", "second").await;
+    assert_eq!(link["properties"]["serverRole"], "Primary");
+    assert_eq!(link["properties"]["lastFailover"]["kind"], "Forced");
+    let recovered =
+        OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::SECOND;
+    let healthy = eventually("healthy samples after the restart", WAIT, || async {
+        let since = sampled_since(
+            &per_second(&server, "first", "GeoReplicationHealthy").await,
+            recovered,
+        );
+        (since.len() >= 2).then_some(since)
+    })
+    .await;
+    assert!(
+        healthy.iter().all(|p| field(p, "minimum") == 1.0),
+        "{healthy:?}"
+    );
+    let endpoint = port(&link["properties"], "geoPrimaryEndpoint");
+    let mut through = try_connect(endpoint, &second_key).await.unwrap();
+    set(&mut through, "k", "v").await.unwrap();
+}
