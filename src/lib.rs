@@ -15,6 +15,11 @@ pub mod state;
 
 pub use app::{App, Shell};
 
+// The crate's own unit tests are pure and run natively with `cargo test`;
+// for wasm32 they run in the same headless Chromium as the browser tests.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 /// Mounts the console on `<body>`.
 pub fn start() {
     leptos::mount::mount_to_body(App);

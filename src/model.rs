@@ -357,7 +357,8 @@ pub fn format_bytes(bytes: f64) -> String {
 mod tests {
     use super::*;
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn every_arm_pair_of_states_maps_back_to_its_link_state() {
         for state in every_link_state() {
             let Some(link) = state.link_provisioning_state() else {
@@ -376,7 +377,8 @@ mod tests {
         }
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn health_follows_state_then_metric() {
         assert_eq!(Health::of(LinkState::Linked, None), Health::Healthy);
         assert_eq!(Health::of(LinkState::Linked, Some(0.0)), Health::Unhealthy);
@@ -384,7 +386,8 @@ mod tests {
         assert_eq!(Health::of(LinkState::Failed, Some(1.0)), Health::Unhealthy);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn pair_keys_ignore_order_and_case() {
         let a = CacheId::new("s", "rg", "A");
         let b = CacheId::new("s", "rg", "b");
@@ -394,7 +397,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn bytes_read_like_people_write_them() {
         assert_eq!(format_bytes(0.0), "0 B");
         assert_eq!(format_bytes(13.0), "13 B");

@@ -256,7 +256,8 @@ pub fn RegionMap(
 mod tests {
     use super::*;
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn regions_project_equirectangularly() {
         let region = regions::find("westeurope").unwrap();
         let (x, y) = project(region);
@@ -264,14 +265,16 @@ mod tests {
         assert!((y - (90.0 - region.latitude)).abs() < 1e-9);
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn the_filter_accepts_any_spelling_of_the_region() {
         assert!(in_region(None, "anything"));
         assert!(in_region(Some("westeurope"), "West Europe"));
         assert!(!in_region(Some("westeurope"), "northeurope"));
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn arcs_bow_even_between_neighbours() {
         assert!(arc_path((10.0, 10.0), (10.0, 10.0)).contains('c'));
         let path = arc_path((0.0, 50.0), (10.0, 50.0));

@@ -105,13 +105,15 @@ pub fn Sparkline(#[prop(into)] series: Signal<Series>) -> impl IntoView {
 mod tests {
     use super::*;
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn points_span_the_box() {
         assert_eq!(points(&[]), "");
         assert_eq!(points(&[0.0, 10.0]), "0.0,28.0 100.0,2.0");
     }
 
-    #[test]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn values_carry_their_units() {
         assert_eq!(
             format_value(GeoMetric::GeoReplicationHealthy, 1.0),
