@@ -81,6 +81,8 @@ pub struct Dialog {
     pub title: String,
     /// The failover checklist's items, as read.
     pub checklist: Vec<String>,
+    /// The live data sync offset and its verdict, when shown.
+    pub offset: Option<String>,
     /// Whether "Planned" is the chosen kind of failover, when offered.
     pub planned: Option<bool>,
     /// The live status line of a running failover.
@@ -214,6 +216,11 @@ impl Console {
     /// Opens `url`.
     pub async fn open(&self, url: &str) {
         self.client.goto(url).await.expect("the page opens");
+    }
+
+    /// Reloads the page.
+    pub async fn reload(&self) {
+        self.client.refresh().await.expect("the page reloads");
     }
 
     /// What the address bar shows.
@@ -540,6 +547,7 @@ impl Console {
              return {
                title: text(d.querySelector('h2')),
                checklist: [...d.querySelectorAll('ul.checklist li')].map(text),
+               offset: text(d.querySelector('.offset')),
                planned: kind ? kind.checked : null,
                status: text(d.querySelector('.failover-status')),
                done_steps: [...d.querySelectorAll('.live-step.done strong')].map(text),
