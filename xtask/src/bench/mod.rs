@@ -123,6 +123,7 @@ pub fn run(options: &Options) -> Result<()> {
     let server_binary = build_server();
 
     let started = Instant::now();
+    let load_before = load_average();
     say("\n==> bench: console size");
     let outcome = match &dist {
         Ok(dist) => bundle::measure(dist).map(|(figures, note)| {
@@ -162,10 +163,12 @@ pub fn run(options: &Options) -> Result<()> {
 
     let elapsed = started.elapsed();
     report.note(format!(
-        "{} run, measured in {:.0} s (builds excluded) on {}",
+        "{} run, measured in {:.0} s (builds excluded) on {}; load average {} at the start, {} at the end",
         if options.quick { "--quick" } else { "full" },
         elapsed.as_secs_f64(),
-        machine()
+        machine(),
+        load_before,
+        load_average()
     ));
     let table = report.table();
     say(format!("\n==> bench: results\n\n{table}"));
@@ -507,6 +510,14 @@ fn machine() -> String {
         })
         .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
     format!("{cores} cores ({cpu}), {memory_gib:.0} GiB memory")
+}
+
+/// The 1-minute load average: how busy the machine was besides us.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
 }
 
 #[cfg(test)]
