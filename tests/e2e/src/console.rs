@@ -7,6 +7,7 @@
 //! Every wait is bounded.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
@@ -175,19 +176,28 @@ impl Console {
     /// Saves a screenshot of the viewport as the next numbered step.
     pub async fn screenshot(&mut self, step: &str) {
         let path = self.shots.next_path(step);
-        self.save_screenshot(&path).await;
+        if let Err(e) = self.save_screenshot(&path).await {
+            panic!("{e}");
+        }
     }
 
-    /// Saves a screenshot of whatever the page shows now as `failure.png`.
+    /// Saves a screenshot of whatever the page shows now as `failure.png`,
+    /// if the browser can still take one.
     pub async fn screenshot_failure(&self) {
-        self.save_screenshot(&self.shots.failure_path()).await;
+        if let Err(e) = self.save_screenshot(&self.shots.failure_path()).await {
+            eprintln!("no screenshot of the failure: {e}");
+        }
     }
 
-    async fn save_screenshot(&self, path: &std::path::Path) {
-        let png = self.client.screenshot().await.expect("a screenshot");
-        std::fs::write(path, png)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    async fn save_screenshot(&self, path: &Path) -> Result<(), String> {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .map_err(|e| format!("the browser took no screenshot: {e}"))?;
+        std::fs::write(path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         eprintln!("screenshot: {}", path.display());
+        Ok(())
     }
 
     /// Scrolls so that the element `css` finds is in the middle of the view.
@@ -202,13 +212,6 @@ impl Console {
             .await
             .unwrap_or(false);
         assert!(found, "nothing to scroll to: {css}");
-    }
-
-    /// Scrolls to the top of the page.
-    pub async fn scroll_to_top(&self) {
-        let _: Result<Value, _> = self
-            .eval("window.scrollTo(0, 0); return null;", vec![])
-            .await;
     }
 
     // ---- navigation ----------------------------------------------------

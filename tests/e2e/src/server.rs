@@ -203,8 +203,9 @@ impl Server {
         .await
     }
 
-    /// The primary access key of a cache, from the API's `listKeys`.
-    pub async fn primary_key(&self, cache: &Cache) -> String {
+    /// A cache's primary access key, from the API's `listKeys` (called
+    /// with the token, as any API client would).
+    pub async fn access_key(&self, cache: &Cache) -> String {
         let keys = self
             .call(
                 reqwest::Method::POST,

@@ -34,9 +34,15 @@ use georep_e2e::workspace;
 /// The demo pair the walkthrough links: both Premium P1, so it can fail over.
 const PRIMARY: &str = "orders-weu";
 const SECONDARY: &str = "orders-neu";
-/// A region on the map with two demo caches and no near neighbour.
-const REGION: (&str, &str) = ("eastus", "East US");
+/// A region on the map with two demo caches and no near neighbour: its
+/// ARM name, its display name, its caches.
+const REGION: &str = "eastus";
+const REGION_NAME: &str = "East US";
 const IN_REGION: [&str; 2] = ["catalog-std", "sessions-eus"];
+
+/// What the walkthrough writes through the geo-primary endpoint.
+const KEY: &str = "walkthrough";
+const VALUE: &[u8] = b"written through the geo-primary URL";
 
 /// Linking runs a full sync; a failover runs two role changes.
 const LINKING: Duration = Duration::from_secs(180);
@@ -127,26 +133,24 @@ impl Walkthrough {
     async fn step_2_filter_by_region(&mut self) {
         let console = &mut self.console;
         let all = console.cache_rows(IN_REGION.len() + 1).await.len();
-        let (region, region_name) = REGION;
-
-        console.click_region(region, true).await;
+        console.click_region(REGION, true).await;
         let rows = console
-            .cache_rows_until(&format!("only {region_name}'s caches"), |rows| {
+            .cache_rows_until(&format!("only {REGION_NAME}'s caches"), |rows| {
                 rows.len() == IN_REGION.len()
             })
             .await;
         let names: BTreeSet<&str> = rows.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, BTreeSet::from(IN_REGION));
-        assert!(rows.iter().all(|r| r.location == region_name), "{rows:?}");
+        assert!(rows.iter().all(|r| r.location == REGION_NAME), "{rows:?}");
         let caption = console.map_filter_caption().await;
         assert!(
-            caption.contains(&format!("Showing {region_name}")),
+            caption.contains(&format!("Showing {REGION_NAME}")),
             "the map says what it filters: {caption:?}"
         );
         console.screenshot("region-filter").await;
 
         // A second click on the region clears the filter.
-        console.click_region(region, false).await;
+        console.click_region(REGION, false).await;
         console
             .cache_rows_until("every cache again", |rows| rows.len() == all)
             .await;
@@ -195,7 +199,7 @@ impl Walkthrough {
     async fn step_4_link_a_compatible_pair(&mut self) {
         // Data in the primary, so the full sync moves something and the
         // progress bar has bytes to show.
-        let key = self.server.primary_key(&self.primary).await;
+        let key = self.server.access_key(&self.primary).await;
         let primary = RedisClient::connect(&self.primary.address, &key)
             .await
             .expect("the primary answers");
@@ -282,25 +286,20 @@ impl Walkthrough {
         console.scroll_to("dl.endpoints").await;
         console.screenshot("endpoints").await;
 
-        let primary_key = self.server.primary_key(&self.primary).await;
-        let secondary_key = self.server.primary_key(&self.secondary).await;
-        let geo = RedisClient::connect(&geo_url, &primary_key)
+        let primary_cache_key = self.server.access_key(&self.primary).await;
+        let secondary_cache_key = self.server.access_key(&self.secondary).await;
+        let geo = RedisClient::connect(&geo_url, &primary_cache_key)
             .await
             .expect("the geo-primary endpoint answers");
-        geo.set("walkthrough", b"written through the geo-primary URL")
+        geo.set(KEY, VALUE)
             .await
             .expect("the geo-primary endpoint takes writes");
 
-        let secondary = RedisClient::connect(&endpoints.current_secondary.1, &secondary_key)
+        let secondary = RedisClient::connect(&endpoints.current_secondary.1, &secondary_cache_key)
             .await
             .expect("the geo-secondary answers");
-        read_back(
-            &secondary,
-            "walkthrough",
-            b"written through the geo-primary URL",
-        )
-        .await;
-        let refused = secondary.set("walkthrough", b"not here").await;
+        read_back(&secondary, KEY, VALUE).await;
+        let refused = secondary.set(KEY, b"not here").await;
         assert!(
             refused
                 .as_ref()
@@ -381,11 +380,11 @@ impl Walkthrough {
 
         // The geo-primary URL now reaches the new primary, with the data of
         // the old one (a planned failover loses nothing).
-        let new_primary_key = self.server.primary_key(&self.secondary).await;
+        let new_primary_key = self.server.access_key(&self.secondary).await;
         let geo = RedisClient::connect(&after.geo_primary[PRIMARY], &new_primary_key)
             .await
             .expect("the geo-primary endpoint answers");
-        read_back(&geo, "walkthrough", b"written through the geo-primary URL").await;
+        read_back(&geo, KEY, VALUE).await;
         assert_eq!(geo.role().await.expect("ROLE"), "master");
     }
 
@@ -408,21 +407,23 @@ impl Walkthrough {
             })
             .await;
         assert!(rows.iter().all(|r| r.geo == "Not linked"), "{rows:?}");
-        console.scroll_to_top().await;
+        console
+            .scroll_to(&format!("tr[data-cache='{PRIMARY}']"))
+            .await;
         console.screenshot("unlinked").await;
 
         // The secondary when unlinked (the old primary, after the failover)
         // takes writes again and kept the replicated data.
-        let key = self.server.primary_key(&self.primary).await;
+        let key = self.server.access_key(&self.primary).await;
         let former_secondary = RedisClient::connect(&self.primary.address, &key)
             .await
             .expect("the former geo-secondary answers");
         assert_eq!(
-            former_secondary.get("walkthrough").await.expect("GET"),
-            Some(b"written through the geo-primary URL".to_vec())
+            former_secondary.get(KEY).await.expect("GET"),
+            Some(VALUE.to_vec())
         );
         former_secondary
-            .set("walkthrough", b"writable again")
+            .set(KEY, b"writable again")
             .await
             .expect("the former geo-secondary takes writes");
     }
