@@ -26,6 +26,10 @@ pub async fn run(config: Config) -> Result<(), Error> {
     }
     let data_dir = std::fs::canonicalize(&config.data_dir)?;
     let token = Token::load_or_create(&data_dir)?;
+    // Listen before any node starts: a server that can't listen (the port
+    // is taken) must not leave nodes behind.
+    let listener = TcpListener::bind(config.listen).await?;
+    let address = listener.local_addr()?;
     let store = Arc::new(Store::open(&data_dir)?);
     let fleet = Fleet::new(&data_dir, &config.redis_server, store.clone())?;
     let app: SharedApp = Arc::new(App::new(store, fleet, data_dir.clone()));
@@ -37,8 +41,6 @@ pub async fn run(config: Config) -> Result<(), Error> {
         demo::seed(&app).await?;
     }
 
-    let listener = TcpListener::bind(config.listen).await?;
-    let address = listener.local_addr()?;
     let router = api::router(
         app.clone(),
         api::Options {
