@@ -5,7 +5,9 @@
 //! comes from `georep-core`; this module only joins ARM's separate resources
 //! (cache, firewall rules, linked servers) into the views the pages show.
 
-use georep_core::arm::{Endpoint, LinkedServerResource, RedisResource, SyncProgress};
+use georep_core::arm::{
+    Endpoint, FailoverSummary, LinkedServerResource, RedisResource, SyncProgress,
+};
 use georep_core::link::{FailoverKind, FailoverPhase, LinkState};
 use georep_core::model::{Cache, LinkEnd, ProvisioningState, ServerRole};
 use georep_core::CacheId;
@@ -173,6 +175,8 @@ pub struct LinkView {
     pub state: LinkState,
     /// Full-sync progress while linking, when the server reports it.
     pub progress: Option<SyncProgress>,
+    /// What the last failover did, when the server reports it.
+    pub last_failover: Option<FailoverSummary>,
 }
 
 impl LinkView {
@@ -300,11 +304,16 @@ impl Fleet {
             let peer_location = link.properties.linked_redis_cache_location.clone();
             let own_location = entry.cache.location.clone();
             let state = entry.link_state().unwrap_or(LinkState::Failed);
-            let progress = link.properties.sync_progress.or_else(|| {
-                self.get(&peer)
-                    .and_then(|p| p.link.as_ref())
-                    .and_then(|l| l.properties.sync_progress)
-            });
+            let peer_link = self.get(&peer).and_then(|p| p.link.as_ref());
+            let progress = link
+                .properties
+                .sync_progress
+                .or_else(|| peer_link.and_then(|l| l.properties.sync_progress));
+            let last_failover = link
+                .properties
+                .last_failover
+                .clone()
+                .or_else(|| peer_link.and_then(|l| l.properties.last_failover.clone()));
             let view = if entry.role() == Some(ServerRole::Secondary) {
                 LinkView {
                     primary: peer,
@@ -313,6 +322,7 @@ impl Fleet {
                     secondary_location: own_location,
                     state,
                     progress,
+                    last_failover,
                 }
             } else {
                 LinkView {
@@ -322,6 +332,7 @@ impl Fleet {
                     secondary_location: peer_location,
                     state,
                     progress,
+                    last_failover,
                 }
             };
             links.push(view);
@@ -334,6 +345,19 @@ impl Fleet {
         self.links()
             .into_iter()
             .find(|l| &l.primary == id || &l.secondary == id)
+    }
+}
+
+/// An RFC 3339 UTC time for people, to the second: `2026-11-26 06:05:15 UTC`.
+/// Anything else is shown as it came.
+pub fn format_time(rfc3339: &str) -> String {
+    match rfc3339.split_once('T') {
+        Some((date, time)) if rfc3339.ends_with('Z') => {
+            let time = time.trim_end_matches('Z');
+            let seconds = time.split('.').next().unwrap_or(time);
+            format!("{date} {seconds} UTC")
+        }
+        _ => rfc3339.to_owned(),
     }
 }
 
@@ -395,6 +419,20 @@ mod tests {
             pair_key(&a, &b),
             pair_key(&b, &CacheId::new("S", "RG", "a"))
         );
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn times_read_to_the_second() {
+        assert_eq!(
+            format_time("2026-11-26T06:05:15.553996777Z"),
+            "2026-11-26 06:05:15 UTC"
+        );
+        assert_eq!(
+            format_time("2026-11-26T06:05:15Z"),
+            "2026-11-26 06:05:15 UTC"
+        );
+        assert_eq!(format_time("yesterday"), "yesterday");
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

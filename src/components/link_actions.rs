@@ -364,7 +364,25 @@ pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>
                     Some(old) => {
                         let new = if l.primary == old { l.secondary.name.clone() } else { l.primary.name.clone() };
                         let text = if swapped.get() {
-                            format!("Failover complete: {new} is the geo-primary and {} its geo-secondary.", old.name)
+                            let loss = l
+                                .last_failover
+                                .as_ref()
+                                .map(|f| match (f.kind, f.bytes_possibly_lost) {
+                                    (FailoverKind::Planned, _) => " Nothing was lost.".to_owned(),
+                                    (FailoverKind::Forced, Some(0)) => " Nothing was lost.".to_owned(),
+                                    (FailoverKind::Forced, Some(bytes)) => format!(
+                                        " Up to {} of writes may have been lost.",
+                                        format_bytes(bytes as f64)
+                                    ),
+                                    (FailoverKind::Forced, None) => {
+                                        " Writes not yet replicated may have been lost.".to_owned()
+                                    }
+                                })
+                                .unwrap_or_default();
+                            format!(
+                                "Failover complete: {new} is the geo-primary and {} its geo-secondary.{loss}",
+                                old.name
+                            )
                         } else {
                             format!("Failing over from {} to {new}…", old.name)
                         };

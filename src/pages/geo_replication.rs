@@ -14,7 +14,7 @@ use crate::components::health::HealthPanel;
 use crate::components::link_actions::LinkActions;
 use crate::components::link_wizard::add_link_refusal;
 use crate::components::status::{LinkBadge, SyncProgressBar};
-use crate::model::{CacheEntry, LinkView};
+use crate::model::{format_time, CacheEntry, LinkView};
 use crate::state::use_app;
 
 /// The linked pair's row: the other cache, its role, the link's status.
@@ -104,6 +104,28 @@ pub fn GeoReplication(entry: Memo<CacheEntry>) -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
+                        {move || {
+                            link.with(|l| l.last_failover.clone())
+                                .map(|f| {
+                                    let name = |id: &str| {
+                                        id.rsplit('/').next().unwrap_or(id).to_owned()
+                                    };
+                                    let kind = match f.kind {
+                                        georep_core::link::FailoverKind::Planned => "planned",
+                                        georep_core::link::FailoverKind::Forced => "forced",
+                                    };
+                                    view! {
+                                        <p class="last-failover muted">
+                                            {format!(
+                                                "Last failover: {kind}, from {} to {}, at {}.",
+                                                name(&f.from),
+                                                name(&f.to),
+                                                format_time(&f.time),
+                                            )}
+                                        </p>
+                                    }
+                                })
+                        }}
                     </section>
                     <EndpointsPanel link=link/>
                     <HealthPanel primary=primary secondary=secondary/>

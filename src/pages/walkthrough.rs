@@ -56,6 +56,10 @@ pub fn WalkthroughPage() -> impl IntoView {
     };
     let geo_page = move || link.get().map_or_else(start_href, |l| geo_href(&l.primary));
     let never = Signal::derive(|| false);
+    let failed_over = Signal::derive(move || {
+        app.fleet
+            .with(|f| f.links().iter().any(|l| l.last_failover.is_some()))
+    });
     view! {
         <section class="page">
             <header class="page-header">
@@ -86,7 +90,7 @@ pub fn WalkthroughPage() -> impl IntoView {
                         ". A write to the geo-secondary's own address answers READONLY."
                     </p>
                 </Step>
-                <Step number=4 title="Fail over" done=never>
+                <Step number=4 title="Fail over" done=failed_over>
                     <p>
                         "Select Failover, check the settings list and the data sync offset (fewer than 14 bytes is ready), choose Planned, and watch Deleting, then Creating, then the roles swap. The geo-primary URL keeps working."
                     </p>
