@@ -1,10 +1,8 @@
 //! Bad requests get the right 4xx and an ARM error body; nothing gets a 5xx.
 
-mod support;
-
+use crate::support::{self, assert_arm_error, Server, API, RG, SUB};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{assert_arm_error, Server, API, RG, SUB};
 
 fn premium() -> Value {
     json!({"location": "westeurope", "properties": {"sku": {"name": "Premium", "family": "P", "capacity": 1}}})

@@ -1,10 +1,8 @@
 //! The cache resource and its actions, against the real server and real nodes.
 
-mod support;
-
+use crate::support::{self, assert_arm_error, redis_connection, Server, RG, SUB};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{assert_arm_error, redis_connection, Server, RG, SUB};
 
 #[tokio::test]
 async fn every_api_request_needs_the_token() {

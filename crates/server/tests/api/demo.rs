@@ -2,13 +2,11 @@
 //! subscriptions, two compatible Premium pairs, and an incompatible cache
 //! for each of the seed's reasons.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support::Server;
 use serde_json::Value;
-use support::Server;
 
 async fn all_caches(server: &Server) -> Vec<Value> {
     let subs: Value = server

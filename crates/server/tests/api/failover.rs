@@ -1,13 +1,11 @@
 //! Failover through the API: the link created in reverse on the current
 //! geo-secondary, planned (nothing lost) or forced (the extension).
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{self, assert_arm_error, link_body, Server, SUB};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{assert_arm_error, link_body, Server, SUB};
 
 async fn set(
     con: &mut redis::aio::MultiplexedConnection,

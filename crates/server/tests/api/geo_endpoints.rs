@@ -2,15 +2,12 @@
 //! current secondary), as real Redis endpoints: named by the link, moved by
 //! a failover, kept across a restart, gone after unlink.
 
-mod geo_support;
-mod support;
-
 use std::sync::Arc;
 
-use geo_support::*;
+use crate::support::geo::*;
+use crate::support::Server;
 use redis::aio::MultiplexedConnection;
 use serde_json::Value;
-use support::Server;
 
 /// Every endpoint of the pair, as both caches' link resources report it.
 struct Endpoints {

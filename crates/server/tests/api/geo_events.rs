@@ -2,14 +2,11 @@
 //! `EventSource`, which can't send the token, does), it carries link state
 //! changes and metric samples.
 
-mod geo_support;
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{self, assert_arm_error, geo, Server};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{assert_arm_error, Server};
 
 /// Reads server-sent events off a response.
 struct EventStream {
@@ -104,7 +101,7 @@ async fn the_stream_opens_with_a_ticket_and_carries_state_changes_and_samples() 
     let again = plain.get(&url).send().await.unwrap();
     assert_arm_error(again, StatusCode::UNAUTHORIZED, "AuthenticationFailed").await;
 
-    let link_id = geo_support::linked_server_id("src", "dst");
+    let link_id = geo::linked_server_id("src", "dst");
     let linking = server.put_link("src", "dst").await;
     assert_eq!(linking.status(), StatusCode::CREATED);
     let creating = stream
@@ -119,7 +116,7 @@ async fn the_stream_opens_with_a_ticket_and_carries_state_changes_and_samples() 
     assert_eq!(linked["provisioningState"], "Succeeded");
     assert!(same_id(
         &linked["link"]["peerId"],
-        &geo_support::linked_server_id("dst", "src")
+        &geo::linked_server_id("dst", "src")
     ));
     assert!(same_id(
         &linked["link"]["primary"],

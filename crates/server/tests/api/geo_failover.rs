@@ -2,16 +2,13 @@
 //! acknowledged is lost under load, the roles swap every time, and the old
 //! primary rejoins by partial resync.
 
-mod geo_support;
-mod support;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use geo_support::*;
+use crate::support::geo::*;
+use crate::support::Server;
 use redis::aio::MultiplexedConnection;
-use support::Server;
 
 /// What the writer saw.
 struct Written {

@@ -2,15 +2,12 @@
 //! the primary's node, a forced failover and the node's return; and the
 //! metrics query's refusals.
 
-mod geo_support;
-mod support;
-
 use std::time::Duration;
 
-use geo_support::*;
+use crate::support::geo::*;
+use crate::support::{assert_arm_error, Server};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{assert_arm_error, Server};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 

@@ -2,15 +2,12 @@
 //! different sizes, a link still `Creating`, and a link busy with another
 //! failover. Each refusal is an ARM error and changes nothing.
 
-mod geo_support;
-mod support;
-
 use std::time::Duration;
 
-use geo_support::*;
+use crate::support::geo::*;
+use crate::support::{assert_arm_error, Server};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{assert_arm_error, Server};
 
 #[tokio::test]
 async fn failover_between_different_sizes_is_refused() {

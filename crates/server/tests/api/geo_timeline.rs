@@ -1,15 +1,12 @@
 //! A link's timeline: the steps of linking, a failover and unlinking, in
 //! order, from either side, and still there once the link is gone.
 
-mod geo_support;
-mod support;
-
 use std::time::Duration;
 
-use geo_support::*;
+use crate::support::geo::*;
+use crate::support::{self, assert_arm_error, Server};
 use reqwest::StatusCode;
 use serde_json::Value;
-use support::{assert_arm_error, Server};
 
 /// The steps a link, a planned failover and an unlink go through, in order.
 const STEPS: [&str; 9] = [

@@ -2,13 +2,11 @@
 //! Redis client: MASTERDOWN during the full sync, READONLY after, writable
 //! with its data after unlink; and every restriction while linked.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{self, assert_arm_error, link_body, Server, OTHER_SUB, RG, SUB};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{assert_arm_error, link_body, Server, OTHER_SUB, RG, SUB};
 
 async fn set(
     con: &mut redis::aio::MultiplexedConnection,

@@ -1,14 +1,12 @@
 //! A server restart: caches and links are still there, their nodes serve
 //! again, nothing is orphaned and nothing is started twice.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support::Server;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::Server;
 
 async fn set(
     con: &mut redis::aio::MultiplexedConnection,

@@ -3,13 +3,11 @@
 //! lists and deletes a linked server against a live server, through the
 //! SDK's own long-running-operation poller.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::support::{Server, RG, SUB};
 use serde_json::json;
-use support::{Server, RG, SUB};
 
 /// The venv `cargo xtask setup` makes, with the SDK installed.
 fn sdk_python() -> Option<PathBuf> {

@@ -1,12 +1,11 @@
 //! Planned and forced geo-failover against real `redis-server` processes.
 
-mod support_nodes;
-
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::*;
 use georep_server::node::{self, Role};
 use georep_server::proxy::GeoProxy;
 use georep_server::replication::{self, ReplicationError, SyncWatch};
@@ -14,7 +13,6 @@ use georep_server::sampler::{
     LinkNodes, MetricsQuery, Sample, Sampler, SamplerConfig, SamplerError,
 };
 use redis::AsyncCommands;
-use support_nodes::*;
 
 const READONLY: &str = "READONLY You can't write against a read only replica.";
 

@@ -1,13 +1,11 @@
 //! Geo-primary endpoints in front of real `redis-server` processes.
 
-mod support_nodes;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::support::*;
 use georep_server::proxy::{GeoProxy, ProxyError};
 use redis::AsyncCommands;
-use support_nodes::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;

@@ -1,13 +1,11 @@
 //! Nodes and geo-replication links against real `redis-server` processes.
 
-mod support_nodes;
-
 use std::time::Duration;
 
+use crate::support::*;
 use georep_server::node::{self, Node, NodeConfig, NodeError, Role};
 use georep_server::replication::{self, ReplicationError, SyncPhase, SyncState, SyncWatch};
 use redis::AsyncCommands;
-use support_nodes::*;
 
 // ---------------------------------------------------------------- nodes
 

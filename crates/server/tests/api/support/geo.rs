@@ -1,4 +1,4 @@
-//! Helpers of the geo-replication API tests (`api_geo_*.rs`), on top of the
+//! Helpers of the geo-replication API tests (`geo_*.rs`), on top of the
 //! API harness in `support`: linked pairs, failover requests, the link's
 //! endpoints, Redis clients that find the right access key, node processes,
 //! and bounded waits.

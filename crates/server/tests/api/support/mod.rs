@@ -3,6 +3,8 @@
 //! nodes. Dropping a [`Server`] kills it and every node it started.
 #![allow(dead_code)]
 
+pub mod geo;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
