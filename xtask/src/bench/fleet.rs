@@ -54,9 +54,19 @@ fn name(i: usize) -> String {
     format!("bench-{i:04}")
 }
 
+/// How creating the fleet went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Populated {
+    /// From the first `PUT` until every cache had started or failed.
+    pub took: Duration,
+    /// The caches whose nodes did not start (they stay in the store, and in
+    /// every list, as `Failed`).
+    pub failed: Vec<String>,
+}
+
 /// Creates caches until the subscription holds [`SIZE`], and waits until
-/// all of them run; returns how long that took.
-pub fn populate(server: &Server, existing: usize) -> Result<Duration> {
+/// each of them runs or has failed.
+pub fn populate(server: &Server, existing: usize) -> Result<Populated> {
     let started = Instant::now();
     let count = SIZE.saturating_sub(existing);
     say(format!(
@@ -74,28 +84,30 @@ pub fn populate(server: &Server, existing: usize) -> Result<Duration> {
     loop {
         let list = server.get(&server.list_path())?;
         let caches = list["value"].as_array().map_or(&[][..], Vec::as_slice);
-        let running = caches
+        let state = |c: &serde_json::Value| c["properties"]["provisioningState"].clone();
+        let settled = caches
             .iter()
-            .filter(|c| c["properties"]["provisioningState"] == "Succeeded")
+            .filter(|c| state(c) == "Succeeded" || state(c) == "Failed")
             .count();
-        if caches.len() >= SIZE && running == caches.len() {
-            break;
-        }
-        if caches
-            .iter()
-            .any(|c| c["properties"]["provisioningState"] == "Failed")
-        {
-            bail!("a fleet cache failed to start");
+        if caches.len() >= SIZE && settled == caches.len() {
+            let failed = caches
+                .iter()
+                .filter(|c| state(c) == "Failed")
+                .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                .collect();
+            return Ok(Populated {
+                took: started.elapsed(),
+                failed,
+            });
         }
         if Instant::now() > deadline {
             bail!(
-                "only {running} of {} caches run after 20 minutes",
+                "only {settled} of {} caches had started after 20 minutes",
                 caches.len()
             );
         }
         std::thread::sleep(Duration::from_secs(1));
     }
-    Ok(started.elapsed())
 }
 
 /// The p99 latency of listing caches and of candidates, over `requests`

@@ -249,12 +249,19 @@ impl Bench<'_> {
         let filter_keys = [Key::FilterMsP50, Key::FilterMsP95];
         let existing = GEO_PAIR.len();
         match fleet::populate(self.server, existing) {
-            Ok(took) => {
+            Ok(populated) => {
                 self.report.note(format!(
-                    "fleet: {} caches created through the API and running in {:.0} s",
+                    "fleet: {} caches created through the API, started in {:.0} s",
                     fleet::SIZE,
-                    took.as_secs_f64()
+                    populated.took.as_secs_f64()
                 ));
+                if !populated.failed.is_empty() {
+                    self.report.note(format!(
+                        "fleet: {} cache(s) failed to start and stay in the fleet as Failed (target/bench/server.log says why): {}",
+                        populated.failed.len(),
+                        populated.failed.join(", ")
+                    ));
+                }
                 say("\n==> bench: API latency over the fleet");
                 let outcome = fleet::api_latency(self.server, self.plan.api_requests).map(
                     |(figures, note)| {

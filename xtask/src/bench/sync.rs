@@ -130,6 +130,16 @@ pub fn run(server: &Server, work: &Path, dataset: Dataset) -> Result<(Figures, S
         linked.as_secs_f64()
     ));
 
+    // The secondary's own replica resyncs from it after the link is up:
+    // let that finish, so it doesn't slow the second raw sync down.
+    let secondary_addr = server.node_addr(SECONDARY.0)?;
+    let secondary_key = server.primary_key(SECONDARY.0)?;
+    wait_for_replicas(&mut Connection::open(
+        secondary_addr,
+        Some(&secondary_key),
+        IO_TIMEOUT,
+    )?)?;
+
     let raw_after = raw_sync(&raw_primary, &work.join("raw-replica-2"))?;
     say(format!(
         "    raw REPLICAOF: {:.2} s",
