@@ -8,8 +8,8 @@
 use georep_core::arm::{
     Endpoint, FailoverSummary, LinkedServerResource, RedisResource, SyncProgress,
 };
-use georep_core::link::{FailoverKind, FailoverPhase, LinkState};
-use georep_core::model::{Cache, LinkEnd, ProvisioningState, ServerRole};
+use georep_core::link::LinkState;
+use georep_core::model::{Cache, LinkEnd, ServerRole};
 use georep_core::CacheId;
 
 /// One cache: its ARM resource, the rules' view of it, and its side of a link.
@@ -78,44 +78,11 @@ impl CacheEntry {
     /// The link's state as the server reports it, if linked.
     pub fn link_state(&self) -> Option<LinkState> {
         let link = self.link.as_ref()?;
-        Some(link_state_from_arm(
+        Some(LinkState::from_provisioning_states(
             link.properties.provisioning_state,
             self.cache.provisioning_state,
         ))
     }
-}
-
-/// The [`LinkState`] whose ARM mapping (in `georep-core`) gives these two
-/// provisioning states: the link resource's and its cache's.
-///
-/// ARM doesn't say whether a failover is planned or forced, so a failover is
-/// reported as planned. A combination no state maps to (a transient mix while
-/// the server moves) falls back to the link's own state alone.
-pub fn link_state_from_arm(link: ProvisioningState, cache: ProvisioningState) -> LinkState {
-    let matches_link = |s: &LinkState| s.link_provisioning_state() == Some(link);
-    every_link_state()
-        .into_iter()
-        .filter(matches_link)
-        .find(|s| s.cache_provisioning_state() == cache)
-        .or_else(|| every_link_state().into_iter().find(matches_link))
-        .unwrap_or(LinkState::Failed)
-}
-
-/// Every state of the link state machine, planned failovers before forced.
-pub fn every_link_state() -> Vec<LinkState> {
-    let mut states = vec![
-        LinkState::Linking,
-        LinkState::Linked,
-        LinkState::Unlinking,
-        LinkState::Failed,
-        LinkState::Unlinked,
-    ];
-    for kind in [FailoverKind::Planned, FailoverKind::Forced] {
-        for phase in [FailoverPhase::Deleting, FailoverPhase::Creating] {
-            states.push(LinkState::FailingOver { kind, phase });
-        }
-    }
-    states
 }
 
 /// How a link is doing, for colours and badges.
@@ -380,26 +347,6 @@ pub fn format_bytes(bytes: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[cfg_attr(not(target_arch = "wasm32"), test)]
-    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-    fn every_arm_pair_of_states_maps_back_to_its_link_state() {
-        for state in every_link_state() {
-            let Some(link) = state.link_provisioning_state() else {
-                continue;
-            };
-            let back = link_state_from_arm(link, state.cache_provisioning_state());
-            // ARM can't tell planned from forced; everything else round-trips.
-            assert_eq!(
-                back.link_provisioning_state(),
-                state.link_provisioning_state()
-            );
-            assert_eq!(
-                back.cache_provisioning_state(),
-                state.cache_provisioning_state()
-            );
-        }
-    }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use georep_console::components::status::{LinkBadge, SyncProgressBar};
-use georep_console::model::{link_state_from_arm, Fleet};
+use georep_console::model::Fleet;
 use georep_core::arm::SyncProgress;
 use georep_core::link::LinkState;
 use georep_core::model::ProvisioningState;
@@ -58,21 +58,30 @@ async fn the_badge_shows_the_links_arm_state() {
 #[wasm_bindgen_test]
 fn arm_states_map_back_to_the_state_machine() {
     use ProvisioningState::*;
-    assert_eq!(link_state_from_arm(Creating, Linking), LinkState::Linking);
-    assert_eq!(link_state_from_arm(Succeeded, Succeeded), LinkState::Linked);
     assert_eq!(
-        link_state_from_arm(Deleting, Unlinking),
+        LinkState::from_provisioning_states(Creating, Linking),
+        LinkState::Linking
+    );
+    assert_eq!(
+        LinkState::from_provisioning_states(Succeeded, Succeeded),
+        LinkState::Linked
+    );
+    assert_eq!(
+        LinkState::from_provisioning_states(Deleting, Unlinking),
         LinkState::Unlinking
     );
     assert!(matches!(
-        link_state_from_arm(Deleting, Updating),
+        LinkState::from_provisioning_states(Deleting, Updating),
         LinkState::FailingOver { .. }
     ));
     assert!(matches!(
-        link_state_from_arm(Creating, Updating),
+        LinkState::from_provisioning_states(Creating, Updating),
         LinkState::FailingOver { .. }
     ));
-    assert_eq!(link_state_from_arm(Failed, Succeeded), LinkState::Failed);
+    assert_eq!(
+        LinkState::from_provisioning_states(Failed, Succeeded),
+        LinkState::Failed
+    );
 
     // Both sides of a pair agree on roles and on the link.
     let fleet = Fleet::new(linked_pair("p", "s", "Creating", "Linking", 1).into());
