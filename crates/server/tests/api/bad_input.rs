@@ -1,6 +1,6 @@
 //! Bad requests get the right 4xx and an ARM error body; nothing gets a 5xx.
 
-use crate::support::{self, assert_arm_error, Server, API, RG, SUB};
+use crate::support::{assert_arm_error, cache_path_in, Server, API, RG, SUB};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -145,11 +145,9 @@ async fn bad_names_and_api_versions_are_400() {
         let response = server.put(&Server::cache_path(name), premium()).await;
         assert_arm_error(response, StatusCode::BAD_REQUEST, "InvalidResourceName").await;
     }
-    let bad_group = server.get(&support::cache_path_in(SUB, "rg.", "c")).await;
+    let bad_group = server.get(&cache_path_in(SUB, "rg.", "c")).await;
     assert_arm_error(bad_group, StatusCode::BAD_REQUEST, "InvalidResourceName").await;
-    let bad_sub = server
-        .get(&support::cache_path_in("not-a-guid", RG, "c"))
-        .await;
+    let bad_sub = server.get(&cache_path_in("not-a-guid", RG, "c")).await;
     assert_arm_error(bad_sub, StatusCode::BAD_REQUEST, "InvalidSubscriptionId").await;
     let rule = server
         .get(&format!(

@@ -1,6 +1,9 @@
 //! The cache resource and its actions, against the real server and real nodes.
 
-use crate::support::{self, assert_arm_error, redis_connection, Server, RG, SUB};
+use crate::support::{
+    assert_arm_error, cache_path_in, eventually_get, get, redis_connection, set, OnGetError,
+    Server, RG, SUB,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -34,11 +37,8 @@ async fn every_api_request_needs_the_token() {
 async fn subscriptions_are_listed_in_arms_shape() {
     let server = Server::start();
     let list: Value = server
-        .get("/subscriptions?api-version=2022-12-01")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/subscriptions?api-version=2022-12-01")
+        .await;
     let first = &list["value"][0];
     let id = first["subscriptionId"].as_str().unwrap();
     assert_eq!(first["id"], format!("/subscriptions/{id}"));
@@ -52,11 +52,8 @@ async fn subscriptions_are_listed_in_arms_shape() {
         .create_cache(&Server::cache_path("c"), "westeurope", json!({}))
         .await;
     let list: Value = server
-        .get("/subscriptions?api-version=2022-12-01")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/subscriptions?api-version=2022-12-01")
+        .await;
     assert!(list["value"]
         .as_array()
         .unwrap()
@@ -79,7 +76,7 @@ async fn a_cache_is_created_with_real_nodes_and_both_keys_work() {
     assert!(keys["primaryKey"].is_string() && keys["secondaryKey"].is_string());
     assert_eq!(op["status"], "Succeeded");
 
-    let cache: Value = server.get(&path).await.json().await.unwrap();
+    let cache: Value = server.get_json(&path).await;
     let p = &cache["properties"];
     assert_eq!(cache["location"], "westeurope");
     assert_eq!(cache["type"], "Microsoft.Cache/Redis");
@@ -106,27 +103,10 @@ async fn a_cache_is_created_with_real_nodes_and_both_keys_work() {
     }
     // The replica follows the primary.
     let mut con = server.redis("orders").await;
-    let _: () = redis::cmd("SET")
-        .arg("k")
-        .arg("v")
-        .query_async(&mut con)
-        .await
-        .unwrap();
+    set(&mut con, "k", "v").await.unwrap();
     let replica_port = instances[1]["nonSslPort"].as_u64().unwrap() as u16;
     let mut replica = redis_connection(replica_port, &k1).await;
-    let mut seen = None;
-    for _ in 0..50 {
-        seen = redis::cmd("GET")
-            .arg("k")
-            .query_async::<Option<String>>(&mut replica)
-            .await
-            .ok()
-            .flatten();
-        if seen.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let seen = eventually_get(&mut replica, "k", OnGetError::Retry).await;
     assert_eq!(seen.as_deref(), Some("v"));
 }
 
@@ -138,28 +118,22 @@ async fn caches_are_listed_by_group_and_subscription() {
         .await;
     server
         .create_cache(
-            &support::cache_path_in(SUB, "other-rg", "b"),
+            &cache_path_in(SUB, "other-rg", "b"),
             "eastus",
             json!({"sku": {"name": "Basic", "family": "C", "capacity": 0}}),
         )
         .await;
     let by_group: Value = server
-        .get(&format!(
+        .get_json(&format!(
             "/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Cache/redis"
         ))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(by_group["value"].as_array().unwrap().len(), 1);
     let by_sub: Value = server
-        .get(&format!(
+        .get_json(&format!(
             "/subscriptions/{SUB}/providers/Microsoft.Cache/Redis"
         ))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let mut names: Vec<&str> = by_sub["value"]
         .as_array()
         .unwrap()
@@ -169,12 +143,7 @@ async fn caches_are_listed_by_group_and_subscription() {
     names.sort();
     assert_eq!(names, ["a", "b"]);
     // A Basic cache runs one node, with no replica.
-    let basic: Value = server
-        .get(&support::cache_path_in(SUB, "other-rg", "b"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let basic: Value = server.get_json(&cache_path_in(SUB, "other-rg", "b")).await;
     let basic = &basic["properties"];
     assert_eq!(basic["instances"].as_array().unwrap().len(), 1);
     assert_eq!(basic["replicasPerPrimary"], 0);
@@ -232,7 +201,7 @@ async fn patch_changes_size_tags_and_shape_of_an_unlinked_cache() {
         "{}",
         response.text().await.unwrap()
     );
-    let cache: Value = server.get(&path).await.json().await.unwrap();
+    let cache: Value = server.get_json(&path).await;
     assert_eq!(cache["tags"]["env"], "prod");
     assert_eq!(cache["properties"]["sku"]["capacity"], 2);
     assert_eq!(
@@ -306,15 +275,10 @@ async fn firewall_rules_can_be_created_read_listed_and_deleted() {
         StatusCode::CREATED
     );
     assert_eq!(server.put(&rule, body).await.status(), StatusCode::OK);
-    let got: Value = server.get(&rule).await.json().await.unwrap();
+    let got: Value = server.get_json(&rule).await;
     assert_eq!(got["properties"]["startIP"], "10.0.0.1");
     assert_eq!(got["type"], "Microsoft.Cache/Redis/firewallRules");
-    let list: Value = server
-        .get(&format!("{path}/firewallRules"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = server.get_json(&format!("{path}/firewallRules")).await;
     assert_eq!(list["value"].as_array().unwrap().len(), 1);
     let backwards = server
         .put(
@@ -346,12 +310,7 @@ async fn export_then_import_brings_the_data_back() {
     let path = Server::cache_path("data");
     server.create_cache(&path, "westeurope", json!({})).await;
     let mut con = server.redis("data").await;
-    let _: () = redis::cmd("SET")
-        .arg("saved")
-        .arg("1")
-        .query_async(&mut con)
-        .await
-        .unwrap();
+    set(&mut con, "saved", "1").await.unwrap();
     let response = server
         .post(
             &format!("{path}/export"),
@@ -359,10 +318,7 @@ async fn export_then_import_brings_the_data_back() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert_eq!(
-        server.wait_operation(&response).await["status"],
-        "Succeeded"
-    );
+    server.wait_succeeded(&response).await;
     assert!(server
         .data_dir()
         .join("exports/nightly/backup.rdb")
@@ -376,16 +332,9 @@ async fn export_then_import_brings_the_data_back() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert_eq!(
-        server.wait_operation(&response).await["status"],
-        "Succeeded"
-    );
+    server.wait_succeeded(&response).await;
     let mut con = server.redis("data").await;
-    let value: Option<String> = redis::cmd("GET")
-        .arg("saved")
-        .query_async(&mut con)
-        .await
-        .unwrap();
+    let value = get(&mut con, "saved").await.unwrap();
     assert_eq!(value.as_deref(), Some("1"));
 
     let missing = server
@@ -441,10 +390,7 @@ async fn delete_stops_the_nodes_and_forgets_the_cache() {
     assert_eq!(server.node_pids().len(), 2);
     let response = server.delete(&path).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert_eq!(
-        server.wait_operation(&response).await["status"],
-        "Succeeded"
-    );
+    server.wait_succeeded(&response).await;
     assert_arm_error(
         server.get(&path).await,
         StatusCode::NOT_FOUND,

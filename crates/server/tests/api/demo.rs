@@ -10,22 +10,16 @@ use serde_json::Value;
 
 async fn all_caches(server: &Server) -> Vec<Value> {
     let subs: Value = server
-        .get("/subscriptions?api-version=2022-12-01")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/subscriptions?api-version=2022-12-01")
+        .await;
     let mut caches = Vec::new();
     for sub in subs["value"].as_array().unwrap() {
         let id = sub["subscriptionId"].as_str().unwrap();
         let list: Value = server
-            .get(&format!(
+            .get_json(&format!(
                 "/subscriptions/{id}/providers/Microsoft.Cache/redis"
             ))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         caches.extend(list["value"].as_array().unwrap().iter().cloned());
     }
     caches
@@ -33,14 +27,11 @@ async fn all_caches(server: &Server) -> Vec<Value> {
 
 async fn reasons(server: &Server, primary: &Value) -> Vec<(String, Vec<String>)> {
     let judged: Value = server
-        .get(&format!(
+        .get_json(&format!(
             "/x-georep/candidates?primary={}",
             primary["id"].as_str().unwrap()
         ))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     judged["value"]
         .as_array()
         .unwrap()

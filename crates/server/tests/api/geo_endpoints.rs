@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use crate::support::geo::*;
-use crate::support::Server;
+use crate::support::{
+    cache_port, eventually, fail_over, get, link_of, linked_pair, port, set, try_connect, Server,
+};
 use redis::aio::MultiplexedConnection;
 use serde_json::Value;
 
@@ -142,7 +143,7 @@ async fn the_pairs_endpoints_serve_redis_follow_failover_and_go_with_the_link() 
         ))
         .await;
     assert_eq!(unlink.status(), reqwest::StatusCode::ACCEPTED);
-    assert_eq!(server.wait_operation(&unlink).await["status"], "Succeeded");
+    server.wait_succeeded(&unlink).await;
     assert!(
         ping_fails(&mut green_geo).await,
         "the endpoint's connections closed"

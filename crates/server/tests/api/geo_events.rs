@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
-use crate::support::{self, assert_arm_error, geo, Server};
+use crate::support::{
+    assert_arm_error, cache_path_in, create_pair, linked_server_id, same_id, Server, RG, SUB,
+};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Reads server-sent events off a response.
 struct EventStream {
@@ -60,12 +62,6 @@ impl EventStream {
     }
 }
 
-/// Whether an id in an event is `expected`, compared as ARM compares ids.
-fn same_id(id: &Value, expected: &str) -> bool {
-    id.as_str()
-        .is_some_and(|id| id.eq_ignore_ascii_case(expected))
-}
-
 async fn ticket(server: &Server) -> Value {
     let response = server.post("/x-georep/events/ticket", None).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -75,12 +71,7 @@ async fn ticket(server: &Server) -> Value {
 #[tokio::test]
 async fn the_stream_opens_with_a_ticket_and_carries_state_changes_and_samples() {
     let server = Server::start();
-    server
-        .create_cache(&Server::cache_path("src"), "eastus", json!({}))
-        .await;
-    server
-        .create_cache(&Server::cache_path("dst"), "westus2", json!({}))
-        .await;
+    create_pair(&server, "src", "dst").await;
 
     let issued = ticket(&server).await;
     let secret = issued["ticket"].as_str().unwrap().to_owned();
@@ -101,7 +92,7 @@ async fn the_stream_opens_with_a_ticket_and_carries_state_changes_and_samples() 
     let again = plain.get(&url).send().await.unwrap();
     assert_arm_error(again, StatusCode::UNAUTHORIZED, "AuthenticationFailed").await;
 
-    let link_id = geo::linked_server_id("src", "dst");
+    let link_id = linked_server_id("src", "dst");
     let linking = server.put_link("src", "dst").await;
     assert_eq!(linking.status(), StatusCode::CREATED);
     let creating = stream
@@ -116,11 +107,11 @@ async fn the_stream_opens_with_a_ticket_and_carries_state_changes_and_samples() 
     assert_eq!(linked["provisioningState"], "Succeeded");
     assert!(same_id(
         &linked["link"]["peerId"],
-        &geo::linked_server_id("dst", "src")
+        &linked_server_id("dst", "src")
     ));
     assert!(same_id(
         &linked["link"]["primary"],
-        &support::cache_path_in(support::SUB, support::RG, "src")
+        &cache_path_in(SUB, RG, "src")
     ));
 
     let sample = stream

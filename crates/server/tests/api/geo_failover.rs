@@ -6,51 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::geo::*;
-use crate::support::Server;
-use redis::aio::MultiplexedConnection;
-
-/// What the writer saw.
-struct Written {
-    /// The numbers the server acknowledged.
-    acked: Vec<u64>,
-    /// How many times it had to connect again.
-    reconnects: usize,
-}
-
-/// Writes numbered keys through `port` until told to stop, reconnecting
-/// (with whichever key the cache behind the endpoint takes) whenever a write
-/// fails.
-fn writer(port: u16, keys: Vec<String>, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Written> {
-    tokio::spawn(async move {
-        let mut written = Written {
-            acked: Vec::new(),
-            reconnects: 0,
-        };
-        let mut connection: Option<MultiplexedConnection> = None;
-        let mut n = 0u64;
-        while !stop.load(Ordering::Relaxed) {
-            let Some(con) = connection.as_mut() else {
-                match connect_with_any(port, &keys).await {
-                    Ok(con) => connection = Some(con),
-                    Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
-                }
-                continue;
-            };
-            n += 1;
-            match set(con, &format!("w:{n}"), &n.to_string()).await {
-                Ok(()) => written.acked.push(n),
-                // READONLY from the old primary, or the endpoint closed the
-                // connection: not acknowledged, so not owed. Reconnect.
-                Err(_) => {
-                    connection = None;
-                    written.reconnects += 1;
-                }
-            }
-        }
-        written
-    })
-}
+use crate::support::{
+    assert_all_present, cache_port, connect_with_any, fail_over, info_field, link_of, linked_pair,
+    node_ports, port, set, try_connect, writer, OnFailure, Server, Written,
+};
 
 async fn role(server: &Server, cache: &str) -> String {
     let (key, _) = server.keys(cache).await;
@@ -71,7 +30,16 @@ async fn ten_planned_failovers_under_load_lose_no_acknowledged_write() {
     );
     let keys = vec![server.keys("east").await.0, server.keys("west").await.0];
     let stop = Arc::new(AtomicBool::new(false));
-    let writes = writer(endpoint, keys.clone(), stop.clone());
+    // It writes through the endpoint, connecting again (with whichever key
+    // the cache behind it takes) whenever a write fails.
+    let writes = writer(
+        move || {
+            let keys = keys.clone();
+            async move { connect_with_any(endpoint, &keys).await }
+        },
+        OnFailure::Reconnect,
+        stop.clone(),
+    );
 
     let (mut primary, mut secondary) = ("east", "west");
     for round in 0..10 {
@@ -115,17 +83,7 @@ async fn ten_planned_failovers_under_load_lose_no_acknowledged_write() {
     let mut east = try_connect(cache_port(&server, "east").await, &key)
         .await
         .unwrap();
-    for chunk in acked.chunks(1000) {
-        let names: Vec<String> = chunk.iter().map(|n| format!("w:{n}")).collect();
-        let values: Vec<Option<u64>> = redis::cmd("MGET")
-            .arg(&names)
-            .query_async(&mut east)
-            .await
-            .unwrap();
-        for (n, value) in chunk.iter().zip(values) {
-            assert_eq!(value, Some(*n), "acknowledged write w:{n} is missing");
-        }
-    }
+    assert_all_present(&mut east, &acked, "east").await;
 }
 
 async fn sync_full_of(server: &Server, cache: &str) -> Vec<(u16, u64)> {

@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
-use crate::support::geo::*;
-use crate::support::{assert_arm_error, Server};
+use crate::support::{
+    assert_arm_error, cache_port, eventually, get, kill_node, link_of, linked_pair,
+    linked_server_id, metrics, points, port, request_failover, set, timeline_kinds, try_connect,
+    Server, MONITOR_API,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -46,6 +49,30 @@ fn field(point: &Value, name: &str) -> f64 {
     point[name].as_f64().unwrap()
 }
 
+/// The start of the next whole second: the per-second points from then on
+/// hold only samples taken after now.
+fn next_whole_second() -> OffsetDateTime {
+    OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::SECOND
+}
+
+/// Waits for two per-second points of `cache`'s GeoReplicationHealthy with
+/// samples taken from now on, and asserts that every one says healthy.
+async fn assert_healthy_from_now(server: &Server, cache: &str, what: &str) {
+    let from = next_whole_second();
+    let healthy = eventually(what, WAIT, || async {
+        let since = sampled_since(
+            &per_second(server, cache, "GeoReplicationHealthy").await,
+            from,
+        );
+        (since.len() >= 2).then_some(since)
+    })
+    .await;
+    assert!(
+        healthy.iter().all(|p| field(p, "minimum") == 1.0),
+        "{healthy:?}"
+    );
+}
+
 #[tokio::test]
 async fn metrics_follow_node_loss_forced_failover_and_recovery() {
     let server = Server::start();
@@ -70,8 +97,7 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
 
     kill_node(&server, main_port);
     // Whole seconds that began after the kill hold only samples taken after it.
-    let after_kill =
-        OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::SECOND;
+    let after_kill = next_whole_second();
 
     // GeoReplicationHealthy reads 0 within two samples: of the samples since
     // the kill, at most the first may still say healthy, and it stays 0.
@@ -121,7 +147,7 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
     // The old primary is down, so the operation runs on (the link is
     // Creating) but already reports what may have been lost.
     let failover = eventually("the failover's report", WAIT, || async {
-        let status = operation_status(&server, &operation).await;
+        let status = server.operation_status(&operation).await;
         let failover = status["properties"]["failover"].clone();
         failover.is_object().then(|| {
             assert_eq!(status["status"], "InProgress", "{status}");
@@ -158,25 +184,12 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
         .await;
     assert_eq!(reboot.status(), StatusCode::OK);
     let done = eventually("the failover to complete", WAIT, || async {
-        let status = operation_status(&server, &operation).await;
+        let status = server.operation_status(&operation).await;
         (status["status"] != "InProgress").then_some(status)
     })
     .await;
     assert_eq!(done["status"], "Succeeded", "{done}");
-    let recovered =
-        OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::SECOND;
-    let healthy = eventually("healthy samples again", WAIT, || async {
-        let since = sampled_since(
-            &per_second(&server, "main", "GeoReplicationHealthy").await,
-            recovered,
-        );
-        (since.len() >= 2).then_some(since)
-    })
-    .await;
-    assert!(
-        healthy.iter().all(|p| field(p, "minimum") == 1.0),
-        "{healthy:?}"
-    );
+    assert_healthy_from_now(&server, "main", "healthy samples again").await;
     // Each cache keeps its own keys.
     let mut main = try_connect(main_port, &main_key).await.unwrap();
     assert_eq!(
@@ -335,20 +348,7 @@ async fn a_forced_failover_completes_when_a_restart_brings_the_node_back() {
     let link = link_of(&server, "first", "second").await;
     assert_eq!(link["properties"]["serverRole"], "Primary");
     assert_eq!(link["properties"]["lastFailover"]["kind"], "Forced");
-    let recovered =
-        OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::SECOND;
-    let healthy = eventually("healthy samples after the restart", WAIT, || async {
-        let since = sampled_since(
-            &per_second(&server, "first", "GeoReplicationHealthy").await,
-            recovered,
-        );
-        (since.len() >= 2).then_some(since)
-    })
-    .await;
-    assert!(
-        healthy.iter().all(|p| field(p, "minimum") == 1.0),
-        "{healthy:?}"
-    );
+    assert_healthy_from_now(&server, "first", "healthy samples after the restart").await;
     let endpoint = port(&link["properties"], "geoPrimaryEndpoint");
     let mut through = try_connect(endpoint, &second_key).await.unwrap();
     set(&mut through, "k", "v").await.unwrap();

@@ -4,25 +4,17 @@
 
 use std::time::Duration;
 
-use crate::support::geo::*;
-use crate::support::{assert_arm_error, Server};
+use crate::support::{
+    assert_arm_error, cache_port, create_pair, eventually, fail_over, kill_node, link_of,
+    linked_pair, linked_pair_of_different_sizes, request_failover, set_rdb_key_save_delay,
+    slow_down_full_sync, try_connect, Server,
+};
 use reqwest::StatusCode;
-use serde_json::json;
 
 #[tokio::test]
 async fn failover_between_different_sizes_is_refused() {
     let server = Server::start();
-    server
-        .create_cache(&Server::cache_path("small"), "eastus", json!({}))
-        .await;
-    server
-        .create_cache(
-            &Server::cache_path("large"),
-            "westus2",
-            json!({"sku": {"name": "Premium", "family": "P", "capacity": 2}}),
-        )
-        .await;
-    server.link("small", "large").await;
+    linked_pair_of_different_sizes(&server, "small", "large").await;
 
     for kind in ["planned", "forced"] {
         let refused = request_failover(&server, "large", "small", kind).await;
@@ -45,29 +37,13 @@ async fn failover_between_different_sizes_is_refused() {
 #[tokio::test]
 async fn failover_while_creating_is_refused() {
     let server = Server::start();
-    server
-        .create_cache(&Server::cache_path("slow"), "eastus", json!({}))
-        .await;
-    server
-        .create_cache(&Server::cache_path("slower"), "westus2", json!({}))
-        .await;
+    create_pair(&server, "slow", "slower").await;
     // A snapshot that takes a while to write keeps the link Creating.
     let (key, _) = server.keys("slow").await;
     let mut slow = try_connect(cache_port(&server, "slow").await, &key)
         .await
         .unwrap();
-    let mut mset = redis::cmd("MSET");
-    for i in 0..3000 {
-        mset.arg(format!("k{i}")).arg(i);
-    }
-    let _: () = mset.query_async(&mut slow).await.unwrap();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("rdb-key-save-delay")
-        .arg(1000)
-        .query_async(&mut slow)
-        .await
-        .unwrap();
+    slow_down_full_sync(&mut slow, "k", 3000).await;
 
     let linking = server.put_link("slow", "slower").await;
     assert_eq!(linking.status(), StatusCode::CREATED);
@@ -83,15 +59,8 @@ async fn failover_while_creating_is_refused() {
     assert_eq!(link["properties"]["serverRole"], "Secondary");
 
     // Let the sync finish; then the failover is allowed.
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("rdb-key-save-delay")
-        .arg(0)
-        .query_async(&mut slow)
-        .await
-        .unwrap();
-    let op = server.wait_operation(&linking).await;
-    assert_eq!(op["status"], "Succeeded", "{op}");
+    set_rdb_key_save_delay(&mut slow, 0).await;
+    server.wait_succeeded(&linking).await;
     fail_over(&server, "slower", "slow").await;
 }
 

@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
-use crate::support::geo::*;
-use crate::support::{self, assert_arm_error, Server};
+use crate::support::{
+    assert_arm_error, cache_path_in, eventually, fail_over, linked_pair, linked_server_id, same_id,
+    timeline_kinds, Server, RG, SUB,
+};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -39,7 +41,7 @@ async fn the_timeline_lists_link_failover_and_unlink() {
         ))
         .await;
     assert_eq!(unlink.status(), StatusCode::ACCEPTED);
-    assert_eq!(server.wait_operation(&unlink).await["status"], "Succeeded");
+    server.wait_succeeded(&unlink).await;
 
     let id = linked_server_id("here", "there");
     let kinds = eventually("every step", Duration::from_secs(30), || async {
@@ -54,11 +56,8 @@ async fn the_timeline_lists_link_failover_and_unlink() {
     );
 
     let body: Value = server
-        .get(&format!("/x-georep/timeline?link={id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/x-georep/timeline?link={id}"))
+        .await;
     let entries = body["value"].as_array().unwrap();
     let entry = |kind: &str| {
         entries
@@ -66,18 +65,14 @@ async fn the_timeline_lists_link_failover_and_unlink() {
             .find(|e| e["kind"] == kind)
             .unwrap_or_else(|| panic!("no {kind}"))
     };
-    let here = support::cache_path_in(support::SUB, support::RG, "here");
-    let there = support::cache_path_in(support::SUB, support::RG, "there");
-    let same = |id: &Value, expected: &str| {
-        id.as_str()
-            .is_some_and(|id| id.eq_ignore_ascii_case(expected))
-    };
-    assert!(same(&entry("Linked")["primary"], &here));
+    let here = cache_path_in(SUB, RG, "here");
+    let there = cache_path_in(SUB, RG, "there");
+    assert!(same_id(&entry("Linked")["primary"], &here));
     let promoted = entry("Promoted");
-    assert!(same(&promoted["primary"], &there), "{promoted}");
+    assert!(same_id(&promoted["primary"], &there), "{promoted}");
     assert_eq!(promoted["failover"]["kind"], "Planned");
     assert_eq!(promoted["failover"]["bytesPossiblyLost"], 0);
-    assert!(same(&promoted["failover"]["from"], &here), "{promoted}");
+    assert!(same_id(&promoted["failover"]["from"], &here), "{promoted}");
     assert!(entry("Unlinked")["message"]
         .as_str()
         .unwrap()

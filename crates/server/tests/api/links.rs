@@ -4,24 +4,12 @@
 
 use std::time::Duration;
 
-use crate::support::{self, assert_arm_error, link_body, Server, OTHER_SUB, RG, SUB};
+use crate::support::{
+    assert_arm_error, cache_path_in, eventually_get, get, link_body, set, slow_down_full_sync,
+    OnGetError, Server, OTHER_SUB, RG, SUB,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn set(
-    con: &mut redis::aio::MultiplexedConnection,
-    key: &str,
-    value: &str,
-) -> redis::RedisResult<()> {
-    redis::cmd("SET").arg(key).arg(value).query_async(con).await
-}
-
-async fn get(
-    con: &mut redis::aio::MultiplexedConnection,
-    key: &str,
-) -> redis::RedisResult<Option<String>> {
-    redis::cmd("GET").arg(key).query_async(con).await
-}
 
 #[tokio::test]
 async fn link_replicates_makes_the_secondary_read_only_and_unlink_keeps_its_data() {
@@ -58,7 +46,7 @@ async fn link_replicates_makes_the_secondary_read_only_and_unlink_keeps_its_data
         (&a, "secondary-b", "Secondary"),
         (&b, "primary-a", "Primary"),
     ] {
-        let resource: Value = server.get(cache).await.json().await.unwrap();
+        let resource: Value = server.get_json(cache).await;
         assert_eq!(resource["properties"]["provisioningState"], "Succeeded");
         let links = resource["properties"]["linkedServers"].as_array().unwrap();
         assert_eq!(links.len(), 1);
@@ -66,12 +54,7 @@ async fn link_replicates_makes_the_secondary_read_only_and_unlink_keeps_its_data
             links[0]["id"],
             format!("{cache}/linkedServers/{peer}").replace("/redis/", "/Redis/")
         );
-        let list: Value = server
-            .get(&format!("{cache}/linkedServers"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list: Value = server.get_json(&format!("{cache}/linkedServers")).await;
         assert_eq!(list["value"][0]["properties"]["serverRole"], role);
     }
 
@@ -90,14 +73,7 @@ async fn link_replicates_makes_the_secondary_read_only_and_unlink_keeps_its_data
     assert_eq!(refused.code(), Some("READONLY"), "{refused}");
     // New writes on the primary arrive.
     set(&mut pa, "later", "yes").await.unwrap();
-    let mut arrived = None;
-    for _ in 0..50 {
-        arrived = get(&mut sb, "later").await.unwrap();
-        if arrived.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let arrived = eventually_get(&mut sb, "later", OnGetError::Panic).await;
     assert_eq!(arrived.as_deref(), Some("yes"));
 
     // PUT again is idempotent.
@@ -107,10 +83,7 @@ async fn link_replicates_makes_the_secondary_read_only_and_unlink_keeps_its_data
     // Unlink from the secondary's side: it keeps the data and takes writes.
     let response = server.delete(&format!("{b}/linkedServers/primary-a")).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert_eq!(
-        server.wait_operation(&response).await["status"],
-        "Succeeded"
-    );
+    server.wait_succeeded(&response).await;
     let mut sb = server.redis("secondary-b").await;
     set(&mut sb, "x", "1").await.expect("writable after unlink");
     assert_eq!(
@@ -119,17 +92,12 @@ async fn link_replicates_makes_the_secondary_read_only_and_unlink_keeps_its_data
     );
     assert_eq!(get(&mut sb, "later").await.unwrap().as_deref(), Some("yes"));
     for cache in [&a, &b] {
-        let resource: Value = server.get(cache).await.json().await.unwrap();
+        let resource: Value = server.get_json(cache).await;
         assert!(resource["properties"]["linkedServers"]
             .as_array()
             .unwrap()
             .is_empty());
-        let list: Value = server
-            .get(&format!("{cache}/linkedServers"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list: Value = server.get_json(&format!("{cache}/linkedServers")).await;
         assert!(list["value"].as_array().unwrap().is_empty());
     }
     let gone = server.get(&format!("{a}/linkedServers/secondary-b")).await;
@@ -145,18 +113,7 @@ async fn the_secondary_answers_masterdown_while_the_full_sync_runs() {
     server.create_cache(&b, "eastus", json!({})).await;
     let mut pa = server.redis("big").await;
     // 3000 keys, each taking 1 ms to snapshot: the full sync lasts ~3 s.
-    let mut mset = redis::cmd("MSET");
-    for i in 0..3000 {
-        mset.arg(format!("key:{i}")).arg(i);
-    }
-    let _: () = mset.query_async(&mut pa).await.unwrap();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("rdb-key-save-delay")
-        .arg(1000)
-        .query_async(&mut pa)
-        .await
-        .unwrap();
+    slow_down_full_sync(&mut pa, "key:", 3000).await;
 
     let response = server.put_link("big", "follower").await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -186,18 +143,15 @@ async fn the_secondary_answers_masterdown_while_the_full_sync_runs() {
         "{masterdown}"
     );
     let link: Value = server
-        .get(&format!("{a}/linkedServers/follower"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{a}/linkedServers/follower"))
+        .await;
     assert_eq!(link["properties"]["provisioningState"], "Creating");
     assert!(
         link["properties"]["syncProgress"]["bytesRead"].is_u64(),
         "{link}"
     );
     for cache in [&a, &b] {
-        let resource: Value = server.get(cache).await.json().await.unwrap();
+        let resource: Value = server.get_json(cache).await;
         assert_eq!(resource["properties"]["provisioningState"], "Linking");
     }
     assert_eq!(get(&mut pa, "key:1").await.unwrap().as_deref(), Some("1"));
@@ -208,35 +162,16 @@ async fn the_secondary_answers_masterdown_while_the_full_sync_runs() {
     let busy = server.delete(&format!("{a}/linkedServers/follower")).await;
     assert_arm_error(busy, StatusCode::CONFLICT, "OperationInProgress").await;
 
-    let mut op: Value = Value::Null;
-    for _ in 0..300 {
-        op = server
-            .http()
-            .get(&operation)
-            .bearer_auth(&server.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if op["status"] != "InProgress" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(op["status"], "Succeeded");
+    let op = server.wait_operation_at(&operation).await;
+    assert_eq!(op["status"], "Succeeded", "{op}");
     let mut sb = server.redis("follower").await;
     assert_eq!(
         get(&mut sb, "key:2999").await.unwrap().as_deref(),
         Some("2999")
     );
     let link: Value = server
-        .get(&format!("{a}/linkedServers/follower"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{a}/linkedServers/follower"))
+        .await;
     assert_eq!(link["properties"]["provisioningState"], "Succeeded");
 }
 
@@ -261,39 +196,23 @@ async fn every_restriction_holds_while_linked() {
             body["error"]["message"].as_str().unwrap().contains("r-"),
             "names the link: {body}"
         );
-        let shards = server
-            .patch(cache, json!({"properties": {"shardCount": 2}}))
-            .await;
-        assert_arm_error(
-            shards,
-            StatusCode::CONFLICT,
-            "LinkedCacheCannotChangeShardCount",
-        )
-        .await;
-        let rdb = server
-            .patch(
-                cache,
+        for (change, code) in [
+            (
+                json!({"properties": {"shardCount": 2}}),
+                "LinkedCacheCannotChangeShardCount",
+            ),
+            (
                 json!({"properties": {"redisConfiguration": {"rdb-backup-enabled": "true"}}}),
-            )
-            .await;
-        assert_arm_error(
-            rdb,
-            StatusCode::CONFLICT,
-            "LinkedCacheCannotEnablePersistence",
-        )
-        .await;
-        let aof = server
-            .patch(
-                cache,
+                "LinkedCacheCannotEnablePersistence",
+            ),
+            (
                 json!({"properties": {"redisConfiguration": {"aof-backup-enabled": "true"}}}),
-            )
-            .await;
-        assert_arm_error(
-            aof,
-            StatusCode::CONFLICT,
-            "LinkedCacheCannotEnablePersistence",
-        )
-        .await;
+                "LinkedCacheCannotEnablePersistence",
+            ),
+        ] {
+            let refused = server.patch(cache, change).await;
+            assert_arm_error(refused, StatusCode::CONFLICT, code).await;
+        }
         assert_arm_error(
             server.delete(cache).await,
             StatusCode::CONFLICT,
@@ -320,7 +239,7 @@ async fn every_restriction_holds_while_linked() {
             )
             .await;
         assert_eq!(export.status(), StatusCode::ACCEPTED);
-        assert_eq!(server.wait_operation(&export).await["status"], "Succeeded");
+        server.wait_succeeded(&export).await;
     }
     // Tags and other settings may still change.
     let tags = server.patch(&a, json!({"tags": {"ok": "yes"}})).await;
@@ -334,7 +253,7 @@ async fn every_restriction_holds_while_linked() {
     assert_arm_error(refused, StatusCode::CONFLICT, "LinkedSecondaryCannotImport").await;
     let allowed = server.post(&format!("{a}/import"), Some(import)).await;
     assert_eq!(allowed.status(), StatusCode::ACCEPTED);
-    assert_eq!(server.wait_operation(&allowed).await["status"], "Succeeded");
+    server.wait_succeeded(&allowed).await;
 
     // The resource group can't go while it holds linked caches.
     let group = server
@@ -480,7 +399,7 @@ async fn every_incompatible_pair_is_refused_with_its_reasons() {
     assert_eq!(body["error"]["details"][0]["code"], "ShardCountMismatch");
 
     // Another subscription.
-    let other = support::cache_path_in(OTHER_SUB, RG, "elsewhere");
+    let other = cache_path_in(OTHER_SUB, RG, "elsewhere");
     server
         .create_cache(
             &other,
@@ -515,11 +434,8 @@ async fn every_incompatible_pair_is_refused_with_its_reasons() {
     let primary_id =
         format!("/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Cache/Redis/prim");
     let judged: Value = server
-        .get(&format!("/x-georep/candidates?primary={primary_id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/x-georep/candidates?primary={primary_id}"))
+        .await;
     let value = judged["value"].as_array().unwrap();
     assert_eq!(value.len(), cases.len() + 4);
     let standard = value.iter().find(|c| c["name"] == "standard").unwrap();
@@ -548,11 +464,8 @@ async fn candidates_put_compatible_caches_first_with_their_warnings() {
         .await;
     let id = format!("/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Cache/Redis/p");
     let judged: Value = server
-        .get(&format!("/x-georep/candidates?primary={id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/x-georep/candidates?primary={id}"))
+        .await;
     let first = &judged["value"][0];
     assert_eq!(first["name"], "bigger");
     assert_eq!(first["compatible"], true);

@@ -5,6 +5,8 @@
 //! area as a module, so a test's path names its area, e.g.
 //! `links::every_restriction_holds_while_linked`.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod support;
 
 mod bad_input;

@@ -4,24 +4,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::support::Server;
+use crate::support::{eventually_get, get, link_of, set, slow_down_full_sync, OnGetError, Server};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn set(
-    con: &mut redis::aio::MultiplexedConnection,
-    key: &str,
-    value: &str,
-) -> redis::RedisResult<()> {
-    redis::cmd("SET").arg(key).arg(value).query_async(con).await
-}
-
-async fn get(
-    con: &mut redis::aio::MultiplexedConnection,
-    key: &str,
-) -> redis::RedisResult<Option<String>> {
-    redis::cmd("GET").arg(key).query_async(con).await
-}
 
 #[tokio::test]
 async fn after_a_crash_the_running_nodes_are_adopted_not_started_again() {
@@ -62,12 +47,7 @@ async fn after_a_crash_the_running_nodes_are_adopted_not_started_again() {
     );
 
     for name in ["keep-a", "keep-b", "alone"] {
-        let cache: Value = restarted
-            .get(&Server::cache_path(name))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let cache: Value = restarted.get_json(&Server::cache_path(name)).await;
         assert_eq!(cache["properties"]["provisioningState"], "Succeeded");
         let links = cache["properties"]["linkedServers"]
             .as_array()
@@ -75,15 +55,7 @@ async fn after_a_crash_the_running_nodes_are_adopted_not_started_again() {
             .len();
         assert_eq!(links, usize::from(name != "alone"));
     }
-    let link: Value = restarted
-        .get(&format!(
-            "{}/linkedServers/keep-b",
-            Server::cache_path("keep-a")
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let link = link_of(&restarted, "keep-a", "keep-b").await;
     assert_eq!(link["properties"]["provisioningState"], "Succeeded");
     let mut sb = restarted.redis("keep-b").await;
     assert_eq!(
@@ -96,14 +68,7 @@ async fn after_a_crash_the_running_nodes_are_adopted_not_started_again() {
     );
     let mut pa = restarted.redis("keep-a").await;
     set(&mut pa, "after", "restart").await.unwrap();
-    let mut arrived = None;
-    for _ in 0..50 {
-        arrived = get(&mut sb, "after").await.unwrap();
-        if arrived.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let arrived = eventually_get(&mut sb, "after", OnGetError::Panic).await;
     assert_eq!(arrived.as_deref(), Some("restart"));
     drop(server);
 }
@@ -118,18 +83,7 @@ async fn a_link_syncing_when_the_server_died_finishes_after_the_restart() {
         .create_cache(&Server::cache_path("catching-up"), "eastus", json!({}))
         .await;
     let mut pa = server.redis("slow").await;
-    let mut mset = redis::cmd("MSET");
-    for i in 0..2000 {
-        mset.arg(format!("k{i}")).arg(i);
-    }
-    let _: () = mset.query_async(&mut pa).await.unwrap();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("rdb-key-save-delay")
-        .arg(1000)
-        .query_async(&mut pa)
-        .await
-        .unwrap();
+    slow_down_full_sync(&mut pa, "k", 2000).await;
     let response = server.put_link("slow", "catching-up").await;
     assert_eq!(response.status(), StatusCode::CREATED);
     server.kill_server_only();
@@ -138,7 +92,7 @@ async fn a_link_syncing_when_the_server_died_finishes_after_the_restart() {
     let link_path = format!("{}/linkedServers/catching-up", Server::cache_path("slow"));
     let mut state = Value::Null;
     for _ in 0..300 {
-        let link: Value = restarted.get(&link_path).await.json().await.unwrap();
+        let link: Value = restarted.get_json(&link_path).await;
         state = link["properties"]["provisioningState"].clone();
         if state == "Succeeded" {
             break;

@@ -1,26 +1,10 @@
 //! A server that fails to start leaves nothing running.
 
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::support::processes_under;
 use tempfile::TempDir;
-
-/// The processes whose working directory is inside `dir` (nodes run in
-/// their own directories under the data directory).
-fn processes_under(dir: &Path) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let cwd = std::fs::read_link(entry.path().join("cwd")).ok()?;
-            cwd.starts_with(dir).then_some(pid)
-        })
-        .collect()
-}
 
 #[test]
 fn a_server_that_cannot_listen_starts_no_node() {
@@ -38,7 +22,7 @@ fn a_server_that_cannot_listen_starts_no_node() {
         .output()
         .expect("georep-server runs");
 
-    let left = processes_under(&data.canonicalize().unwrap_or(data.clone()));
+    let left = processes_under(&data);
     for pid in &left {
         let _ = Command::new("kill")
             .arg("-KILL")

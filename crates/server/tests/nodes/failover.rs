@@ -8,29 +8,12 @@ use std::time::Duration;
 use crate::support::*;
 use georep_server::node::{self, Role};
 use georep_server::proxy::GeoProxy;
-use georep_server::replication::{self, ReplicationError, SyncWatch};
+use georep_server::replication::{self, ReplicationError};
 use georep_server::sampler::{
     LinkNodes, MetricsQuery, Sample, Sampler, SamplerConfig, SamplerError,
 };
+use redis::aio::MultiplexedConnection;
 use redis::AsyncCommands;
-
-const READONLY: &str = "READONLY You can't write against a read only replica.";
-
-/// A linked pair with its full sync finished.
-async fn linked_pair() -> (TestNode, TestNode) {
-    let primary = TestNode::start().await;
-    let secondary = TestNode::start().await;
-    replication::link(&[primary.addr()], &[secondary.addr()], INTERNAL)
-        .await
-        .unwrap();
-    let mut watch = SyncWatch::new(&[primary.addr()], &[secondary.addr()], INTERNAL).unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !watch.poll().await.done {
-        assert!(tokio::time::Instant::now() < deadline, "link never synced");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    (primary, secondary)
-}
 
 async fn sync_full(addr: SocketAddr) -> u64 {
     node::info(addr, INTERNAL, &["stats"])
@@ -48,38 +31,14 @@ async fn role(addr: SocketAddr) -> Role {
         .unwrap()
 }
 
-/// Writes numbered keys to `target` until told to stop; returns the numbers
-/// the server acknowledged.
-fn writer(target: SocketAddr, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Vec<u64>> {
-    tokio::spawn(async move {
-        let mut acked = Vec::new();
-        let mut conn = app_client(target, KEY1).await.unwrap();
-        let mut n = 0u64;
-        while !stop.load(Ordering::Relaxed) {
-            n += 1;
-            match conn.set::<_, _, ()>(format!("w:{n}"), n).await {
-                Ok(()) => acked.push(n),
-                // READONLY once the node stepped down, or a dropped connection.
-                Err(_) => break,
-            }
-        }
-        acked
+/// Waits for `key` to reach the node behind `client` (the old primary,
+/// resyncing from the new one); returns its value.
+async fn resynced(client: &MultiplexedConnection, key: &str) -> u64 {
+    eventually("the old primary to resync", Duration::from_secs(10), || {
+        let mut client = client.clone();
+        async move { client.get::<_, Option<u64>>(key).await.ok().flatten() }
     })
-}
-
-async fn assert_all_present(addr: SocketAddr, acked: &[u64]) {
-    let mut conn = app_client(addr, KEY1).await.unwrap();
-    for chunk in acked.chunks(1000) {
-        let keys: Vec<String> = chunk.iter().map(|n| format!("w:{n}")).collect();
-        let values: Vec<Option<u64>> = conn.mget(&keys).await.unwrap();
-        for (n, value) in chunk.iter().zip(values) {
-            assert_eq!(
-                value,
-                Some(*n),
-                "acknowledged write w:{n} is missing on {addr}"
-            );
-        }
-    }
+    .await
 }
 
 #[tokio::test]
@@ -88,7 +47,13 @@ async fn planned_failover_loses_no_acknowledged_write_and_resyncs_partially() {
     let (full_a, full_b) = (sync_full(a.addr()).await, sync_full(b.addr()).await);
 
     let stop = Arc::new(AtomicBool::new(false));
-    let writes = writer(a.addr(), stop.clone());
+    // Straight to the primary: it stops at the first refused write.
+    let target = a.addr();
+    let writes = writer(
+        move || app_client(target, KEY1),
+        OnFailure::Stop,
+        stop.clone(),
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let report =
@@ -96,7 +61,7 @@ async fn planned_failover_loses_no_acknowledged_write_and_resyncs_partially() {
             .await
             .unwrap();
     stop.store(true, Ordering::Relaxed);
-    let acked = writes.await.unwrap();
+    let acked = writes.await.unwrap().acked;
     assert!(!acked.is_empty(), "the writer never got going");
 
     assert_eq!(report.shards.len(), 1);
@@ -108,7 +73,7 @@ async fn planned_failover_loses_no_acknowledged_write_and_resyncs_partially() {
     assert_eq!(sync_full(a.addr()).await, full_a);
     assert_eq!(sync_full(b.addr()).await, full_b);
 
-    assert_all_present(b.addr(), &acked).await;
+    assert_all_present(&mut b.client(KEY1).await, &acked, &b.addr().to_string()).await;
     // The new primary takes writes; the old one refuses them.
     let _: () = b.client(KEY1).await.set("after", 1).await.unwrap();
     let err = a
@@ -132,43 +97,19 @@ async fn planned_failover_loses_no_acknowledged_write_and_resyncs_partially() {
     assert_eq!(after, 1);
 }
 
-/// Writes numbered keys through `endpoint`, reconnecting whenever a write
-/// fails, until told to stop; returns the numbers the server acknowledged.
-fn endpoint_writer(
-    endpoint: SocketAddr,
-    stop: Arc<AtomicBool>,
-) -> tokio::task::JoinHandle<Vec<u64>> {
-    tokio::spawn(async move {
-        let mut acked = Vec::new();
-        let mut conn = None;
-        let mut n = 0u64;
-        while !stop.load(Ordering::Relaxed) {
-            let Some(c) = conn.as_mut() else {
-                match app_client(endpoint, KEY1).await {
-                    Ok(c) => conn = Some(c),
-                    Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
-                }
-                continue;
-            };
-            n += 1;
-            match c.set::<_, _, ()>(format!("w:{n}"), n).await {
-                Ok(()) => acked.push(n),
-                // READONLY from the old primary, or the endpoint closed the
-                // connection: not acknowledged, so not owed. Reconnect.
-                Err(_) => conn = None,
-            }
-        }
-        acked
-    })
-}
-
 #[tokio::test]
 async fn ten_planned_failovers_through_the_geo_endpoint_lose_nothing() {
     let (a, b) = linked_pair().await;
     let full = (sync_full(a.addr()).await, sync_full(b.addr()).await);
     let endpoint = GeoProxy::bind(None, a.addr()).await.unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let writes = endpoint_writer(endpoint.local_addr(), stop.clone());
+    // Through the endpoint, connecting again whenever a write fails.
+    let through = endpoint.local_addr();
+    let writes = writer(
+        move || app_client(through, KEY1),
+        OnFailure::Reconnect,
+        stop.clone(),
+    );
 
     let (mut primary, mut secondary) = (a.addr(), b.addr());
     for round in 0..10 {
@@ -197,12 +138,17 @@ async fn ten_planned_failovers_through_the_geo_endpoint_lose_nothing() {
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
     stop.store(true, Ordering::Relaxed);
-    let acked = writes.await.unwrap();
+    let acked = writes.await.unwrap().acked;
 
     // Ten swaps end where they began.
     assert_eq!(primary, a.addr());
     assert!(acked.len() > 10, "only {} writes went through", acked.len());
-    assert_all_present(primary, &acked).await;
+    assert_all_present(
+        &mut app_client(primary, KEY1).await.unwrap(),
+        &acked,
+        &primary.to_string(),
+    )
+    .await;
     // Partial resyncs only.
     assert_eq!((sync_full(a.addr()).await, sync_full(b.addr()).await), full);
 }
@@ -320,17 +266,7 @@ async fn forced_failover_after_the_primary_is_killed() {
         .unwrap();
     assert_eq!(rejoined, vec![true]);
     let mut a_client = a.client(KEY1).await;
-    let value: u64 = eventually("the old primary to resync", Duration::from_secs(10), || {
-        let mut a_client = a_client.clone();
-        async move {
-            a_client
-                .get::<_, Option<u64>>("after-forced")
-                .await
-                .ok()
-                .flatten()
-        }
-    })
-    .await;
+    let value = resynced(&a_client, "after-forced").await;
     assert_eq!(value, 1);
     let err = a_client.set::<_, _, ()>("x", 1).await.unwrap_err();
     assert_eq!(error_text(&err), READONLY);
@@ -362,17 +298,7 @@ async fn forced_failover_reports_loss_and_demotes_a_reachable_primary() {
     let mut b_client = b.client(KEY1).await;
     let _: () = b_client.set("marker", 1).await.unwrap();
     let mut a_client = a.client(KEY1).await;
-    eventually("the old primary to resync", Duration::from_secs(10), || {
-        let mut a_client = a_client.clone();
-        async move {
-            a_client
-                .get::<_, Option<u64>>("marker")
-                .await
-                .ok()
-                .flatten()
-        }
-    })
-    .await;
+    resynced(&a_client, "marker").await;
     let lost: Option<String> = a_client.get("lost").await.unwrap();
     assert_eq!(lost, None);
 }

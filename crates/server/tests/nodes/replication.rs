@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::support::*;
 use georep_server::node::{self, Node, NodeConfig, NodeError, Role};
-use georep_server::replication::{self, ReplicationError, SyncPhase, SyncState, SyncWatch};
+use georep_server::replication::{self, ReplicationError, SyncPhase, SyncWatch};
 use redis::AsyncCommands;
 
 // ---------------------------------------------------------------- nodes
@@ -193,33 +193,13 @@ async fn a_node_started_as_replica_serves_its_primarys_data_read_only() {
     .await;
     assert_eq!(value, "v");
     let err = client.set::<_, _, ()>("k", "w").await.unwrap_err();
-    assert_eq!(
-        error_text(&err),
-        "READONLY You can't write against a read only replica."
-    );
+    assert_eq!(error_text(&err), READONLY);
 }
 
 // ---------------------------------------------------------------- links
 
 const MASTERDOWN: &str =
     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
-const READONLY: &str = "READONLY You can't write against a read only replica.";
-
-/// Waits until `watch` reports the link established.
-async fn wait_linked(watch: &mut SyncWatch) -> SyncState {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let state = watch.poll().await;
-        if state.done {
-            return state;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the full sync never finished: {state:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test]
 async fn linking_replaces_the_secondarys_data_then_serves_reads_and_refuses_writes() {
@@ -230,11 +210,7 @@ async fn linking_replaces_the_secondarys_data_then_serves_reads_and_refuses_writ
     let _: () = p.set("from-primary", "1").await.unwrap();
     let _: () = s.set("only-on-secondary", "x").await.unwrap();
 
-    replication::link(&[primary.addr()], &[secondary.addr()], INTERNAL)
-        .await
-        .unwrap();
-    let mut watch = SyncWatch::new(&[primary.addr()], &[secondary.addr()], INTERNAL).unwrap();
-    let state = wait_linked(&mut watch).await;
+    let state = link_and_wait(&[primary.addr()], &[secondary.addr()]).await;
     assert_eq!(state.shards[0].phase, SyncPhase::Done);
 
     let value: String = s.get("from-primary").await.unwrap();
@@ -265,13 +241,7 @@ async fn secondary_answers_masterdown_during_a_full_sync_and_reports_progress() 
     // About 6 MB, streamed slowly (0.5 ms per key) so the sync can be watched.
     fill(&mut p, "bulk", 6_000, 1_000).await;
     let mut control = primary.node().connect().await.unwrap();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("rdb-key-save-delay")
-        .arg(500)
-        .query_async(&mut control)
-        .await
-        .unwrap();
+    set_rdb_key_save_delay(&mut control, 500).await;
 
     replication::link(&[primary.addr()], &[secondary.addr()], INTERNAL)
         .await
@@ -322,13 +292,7 @@ async fn secondary_answers_masterdown_during_a_full_sync_and_reports_progress() 
     assert_eq!(done.progress.bytes_read, done.progress.bytes_total);
     assert_eq!(done.progress.fraction(), 1.0);
 
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("rdb-key-save-delay")
-        .arg(0)
-        .query_async(&mut control)
-        .await
-        .unwrap();
+    set_rdb_key_save_delay(&mut control, 0).await;
     let value: String = s.get("bulk:5999").await.unwrap();
     assert_eq!(value.len(), 1_000);
 }
@@ -339,11 +303,7 @@ async fn unlinking_keeps_the_data_and_takes_writes() {
     let secondary = TestNode::start().await;
     let mut p = primary.client(KEY1).await;
     fill(&mut p, "k", 100, 10).await;
-    replication::link(&[primary.addr()], &[secondary.addr()], INTERNAL)
-        .await
-        .unwrap();
-    let mut watch = SyncWatch::new(&[primary.addr()], &[secondary.addr()], INTERNAL).unwrap();
-    wait_linked(&mut watch).await;
+    link_and_wait(&[primary.addr()], &[secondary.addr()]).await;
 
     replication::unlink(&[secondary.addr()], INTERNAL)
         .await
@@ -370,9 +330,7 @@ async fn shard_i_replicates_shard_i() {
     }
     let p: Vec<_> = primaries.iter().map(TestNode::addr).collect();
     let s: Vec<_> = secondaries.iter().map(TestNode::addr).collect();
-    replication::link(&p, &s, INTERNAL).await.unwrap();
-    let mut watch = SyncWatch::new(&p, &s, INTERNAL).unwrap();
-    let state = wait_linked(&mut watch).await;
+    let state = link_and_wait(&p, &s).await;
     assert_eq!(state.shards.len(), 2);
     for (i, secondary) in secondaries.iter().enumerate() {
         let shard: usize = secondary.client(KEY1).await.get("shard").await.unwrap();

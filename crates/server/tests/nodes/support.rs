@@ -1,25 +1,29 @@
 //! Helpers for the data-plane tests: real `redis-server` nodes in temporary
-//! directories on free ports, killed when the test ends however it ends.
-#![allow(dead_code)]
+//! directories on free ports, killed when the test ends however it ends;
+//! linked pairs of them; and (from `common`) bounded polling and a writer
+//! under load.
 
-use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use georep_server::node::{Node, NodeConfig, DEFAULT_REDIS_SERVER};
+use georep_server::replication::{self, SyncState, SyncWatch};
 use redis::aio::MultiplexedConnection;
-use redis::{
-    AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo,
-};
 use tempfile::TempDir;
+
+pub use crate::common::{
+    assert_all_present, eventually, set_rdb_key_save_delay, writer, OnFailure,
+};
 
 /// The fleet-wide internal password the tests use.
 pub const INTERNAL: &str = "internal-Pa55word";
 /// A cache's two access keys, as Azure makes them (base64).
 pub const KEY1: &str = "pRimAry+Key/Number1=";
 pub const KEY2: &str = "sEcondAry+Key/Number2=";
+/// What a replica answers a write.
+pub const READONLY: &str = "READONLY You can't write against a read only replica.";
 
 /// The `redis-server` to run: `$REDIS_SERVER`, or Debian's.
 pub fn redis_server() -> PathBuf {
@@ -82,11 +86,6 @@ impl TestNode {
         self.node.take().expect("the node is running")
     }
 
-    /// Puts a node (e.g. an adopted one) under the guard.
-    pub fn put(&mut self, node: Node) {
-        self.node = Some(node);
-    }
-
     /// `kill -9`, and wait until the process is gone.
     pub async fn kill9(&mut self) {
         self.take().kill().await.expect("kill -9");
@@ -118,38 +117,7 @@ impl Drop for TestNode {
 
 /// Connects like `redis-cli -h 127.0.0.1 -p PORT -a KEY`.
 pub async fn app_client(addr: SocketAddr, key: &str) -> redis::RedisResult<MultiplexedConnection> {
-    let info = ConnectionAddr::Tcp(addr.ip().to_string(), addr.port())
-        .into_connection_info()?
-        .set_redis_settings(
-            RedisConnectionInfo::default()
-                .set_password(key)
-                .set_skip_set_lib_name(),
-        );
-    let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(2)))
-        .set_response_timeout(Some(Duration::from_secs(10)));
-    Client::open(info)?
-        .get_multiplexed_async_connection_with_config(&config)
-        .await
-}
-
-/// Polls `probe` every 20 ms until it returns `Some`, for at most `limit`.
-pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting for {what} after {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::common::connect(addr, key, Duration::from_secs(2)).await
 }
 
 /// The error code and text of a failed command, e.g. `READONLY You can't…`.
@@ -174,4 +142,38 @@ pub async fn fill(conn: &mut MultiplexedConnection, prefix: &str, count: usize, 
         }
         pipe.query_async::<()>(conn).await.expect("fill");
     }
+}
+
+/// Waits until `watch` reports the link established.
+pub async fn wait_linked(watch: &mut SyncWatch) -> SyncState {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = watch.poll().await;
+        if state.done {
+            return state;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the full sync never finished: {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Links shard i of `secondaries` to shard i of `primaries` and waits for
+/// the full sync to finish.
+pub async fn link_and_wait(primaries: &[SocketAddr], secondaries: &[SocketAddr]) -> SyncState {
+    replication::link(primaries, secondaries, INTERNAL)
+        .await
+        .unwrap();
+    let mut watch = SyncWatch::new(primaries, secondaries, INTERNAL).unwrap();
+    wait_linked(&mut watch).await
+}
+
+/// A linked pair of new nodes with its full sync finished.
+pub async fn linked_pair() -> (TestNode, TestNode) {
+    let primary = TestNode::start().await;
+    let secondary = TestNode::start().await;
+    link_and_wait(&[primary.addr()], &[secondary.addr()]).await;
+    (primary, secondary)
 }

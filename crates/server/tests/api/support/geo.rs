@@ -1,31 +1,46 @@
-//! Helpers of the geo-replication API tests (`geo_*.rs`), on top of the
-//! API harness in `support`: linked pairs, failover requests, the link's
-//! endpoints, Redis clients that find the right access key, node processes,
-//! and bounded waits.
-#![allow(dead_code)]
+//! Linked pairs through the API: creating and linking them, the failover
+//! request, the link's resources and endpoints, a cache's node ports and
+//! processes, and the metrics and timeline extensions.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
-use redis::aio::MultiplexedConnection;
-use redis::IntoConnectionInfo;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::{self, link_body, Server, API, SUB};
+use super::{cache_path_in, link_body, Server, API, RG, SUB};
 
 /// The Azure Monitor api-version the metrics tests speak.
 pub const MONITOR_API: &str = "2023-10-01";
 
-/// Creates two Premium P1 caches and links `secondary` to `primary`.
-pub async fn linked_pair(server: &Server, primary: &str, secondary: &str) -> Value {
+/// Creates two Premium P1 caches, `primary` in eastus and `secondary` in
+/// westus2, without linking them.
+pub async fn create_pair(server: &Server, primary: &str, secondary: &str) {
     server
         .create_cache(&Server::cache_path(primary), "eastus", json!({}))
         .await;
     server
         .create_cache(&Server::cache_path(secondary), "westus2", json!({}))
         .await;
+}
+
+/// Creates two Premium P1 caches and links `secondary` to `primary`.
+pub async fn linked_pair(server: &Server, primary: &str, secondary: &str) -> Value {
+    create_pair(server, primary, secondary).await;
     server.link(primary, secondary).await
+}
+
+/// Links `large` (a Premium P2 in westus2) to `small` (a P1 in eastus): a
+/// pair that may not fail over.
+pub async fn linked_pair_of_different_sizes(server: &Server, small: &str, large: &str) -> Value {
+    server
+        .create_cache(&Server::cache_path(small), "eastus", json!({}))
+        .await;
+    server
+        .create_cache(
+            &Server::cache_path(large),
+            "westus2",
+            json!({"sku": {"name": "Premium", "family": "P", "capacity": 2}}),
+        )
+        .await;
+    server.link(small, large).await
 }
 
 /// `GET {owner}/linkedServers/{peer}`'s body.
@@ -42,14 +57,13 @@ pub async fn link_of(server: &Server, owner: &str, peer: &str) -> Value {
 
 /// The linked-server id of `{owner}/linkedServers/{peer}`.
 pub fn linked_server_id(owner: &str, peer: &str) -> String {
-    format!(
-        "{}/linkedServers/{peer}",
-        support::cache_path_in(SUB, support::RG, owner)
-    )
+    format!("{}/linkedServers/{peer}", cache_path_in(SUB, RG, owner))
 }
 
 /// The failover request: `PUT` on `on` (the current geo-secondary) naming
-/// `peer` (the current geo-primary), `planned` or `forced`.
+/// `peer` (the current geo-primary), with the `x-georep-failover` extension
+/// naming the `kind`, `planned` or `forced`. (Without it, as the SDK sends
+/// it, the request is [`Server::put_link`]`(on, peer)`: a planned failover.)
 pub async fn request_failover(
     server: &Server,
     on: &str,
@@ -87,23 +101,13 @@ pub fn port(properties: &Value, field: &str) -> u16 {
 
 /// A cache's direct port (its first shard's primary node).
 pub async fn cache_port(server: &Server, name: &str) -> u16 {
-    let cache: Value = server
-        .get(&Server::cache_path(name))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cache = server.get_json(&Server::cache_path(name)).await;
     cache["properties"]["port"].as_u64().unwrap() as u16
 }
 
 /// Every node port of a cache.
 pub async fn node_ports(server: &Server, name: &str) -> Vec<u16> {
-    let cache: Value = server
-        .get(&Server::cache_path(name))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let cache = server.get_json(&Server::cache_path(name)).await;
     cache["properties"]["instances"]
         .as_array()
         .unwrap()
@@ -112,73 +116,9 @@ pub async fn node_ports(server: &Server, name: &str) -> Vec<u16> {
         .collect()
 }
 
-/// A Redis connection to 127.0.0.1:`port` as `default` with `password`, or
-/// why not (a wrong key, a closed port).
-pub async fn try_connect(port: u16, password: &str) -> redis::RedisResult<MultiplexedConnection> {
-    let info = redis::ConnectionAddr::Tcp("127.0.0.1".into(), port)
-        .into_connection_info()?
-        .set_redis_settings(
-            redis::RedisConnectionInfo::default()
-                .set_password(password)
-                .set_skip_set_lib_name(),
-        );
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(5)))
-        .set_response_timeout(Some(Duration::from_secs(10)));
-    redis::Client::open(info)?
-        .get_multiplexed_async_connection_with_config(&config)
-        .await
-}
-
-/// A connection through `port` with whichever of `keys` the cache behind it
-/// takes: after a failover a geo-primary endpoint reaches the other cache,
-/// whose keys differ (the seed: "make sure your application can update the
-/// access key it's using").
-pub async fn connect_with_any(
-    port: u16,
-    keys: &[String],
-) -> redis::RedisResult<MultiplexedConnection> {
-    let mut last = None;
-    for key in keys {
-        match try_connect(port, key).await {
-            Ok(connection) => return Ok(connection),
-            Err(error) => last = Some(error),
-        }
-    }
-    Err(last.unwrap_or_else(|| redis::RedisError::from((redis::ErrorKind::Io, "no key given"))))
-}
-
-/// `SET key value`.
-pub async fn set(
-    con: &mut MultiplexedConnection,
-    key: &str,
-    value: &str,
-) -> redis::RedisResult<()> {
-    redis::cmd("SET").arg(key).arg(value).query_async(con).await
-}
-
-/// `GET key`.
-pub async fn get(con: &mut MultiplexedConnection, key: &str) -> redis::RedisResult<Option<String>> {
-    redis::cmd("GET").arg(key).query_async(con).await
-}
-
-/// One field of `INFO {section}` on a node.
-pub async fn info_field(con: &mut MultiplexedConnection, section: &str, field: &str) -> String {
-    let text: String = redis::cmd("INFO")
-        .arg(section)
-        .query_async(con)
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("INFO {section} has no {field}"))
-        .trim()
-        .to_owned()
-}
-
 /// The process serving a node port (nodes run in `DATA_DIR/nodes/{port}`).
 pub fn node_pid(server: &Server, port: u16) -> u32 {
-    let pids = support::processes_under(&server.data_dir().join("nodes").join(port.to_string()));
+    let pids = super::processes_under(&server.data_dir().join("nodes").join(port.to_string()));
     assert_eq!(pids.len(), 1, "one process serves node {port}: {pids:?}");
     pids[0]
 }
@@ -192,36 +132,6 @@ pub fn kill_node(server: &Server, port: u16) {
         .status()
         .unwrap();
     assert!(status.success());
-}
-
-/// Polls `probe` until it returns `Some`, for at most `limit`.
-pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The body of an operation's `Azure-AsyncOperation` status.
-pub async fn operation_status(server: &Server, url: &str) -> Value {
-    server
-        .http()
-        .get(url)
-        .bearer_auth(&server.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 /// `GET {cache}/providers/Microsoft.Insights/metrics?{query}`.
@@ -255,4 +165,11 @@ pub async fn timeline_kinds(server: &Server, linked_server_id: &str) -> Vec<Stri
         .iter()
         .map(|e| e["kind"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// Whether an id in a response is `expected`, compared as ARM compares ids
+/// (without regard to case).
+pub fn same_id(id: &Value, expected: &str) -> bool {
+    id.as_str()
+        .is_some_and(|id| id.eq_ignore_ascii_case(expected))
 }

@@ -1,9 +1,16 @@
 //! The harness of the API tests: the real `georep-server` binary on a free
 //! port with a temporary data directory, real HTTP, real `redis-server`
 //! nodes. Dropping a [`Server`] kills it and every node it started.
-#![allow(dead_code)]
+//!
+//! [`data`] holds the Redis data-plane helpers and [`geo`] those of linked
+//! pairs; both are re-exported here, so tests name everything as
+//! `crate::support::…`.
 
-pub mod geo;
+mod data;
+mod geo;
+
+pub use data::*;
+pub use geo::*;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -171,6 +178,11 @@ impl Server {
         self.request(Method::DELETE, path, None).await
     }
 
+    /// `GET path`'s body as JSON, whatever its status.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
     /// Follows a long-running operation's `Azure-AsyncOperation` until it ends; returns its status body.
     pub async fn wait_operation(&self, response: &Response) -> Value {
         let url = response
@@ -188,24 +200,40 @@ impl Server {
             response.headers().get("retry-after").is_some(),
             "Retry-After header"
         );
+        self.wait_operation_at(&url).await
+    }
+
+    /// Polls the operation status at `url` until it is no longer `InProgress`; returns its body.
+    pub async fn wait_operation_at(&self, url: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            let status: Value = self
-                .http
-                .get(&url)
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let status = self.operation_status(url).await;
             if status["status"] != "InProgress" {
                 return status;
             }
             assert!(Instant::now() < deadline, "operation did not end: {status}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Waits for the operation `response` started and asserts that it `Succeeded`.
+    pub async fn wait_succeeded(&self, response: &Response) -> Value {
+        let op = self.wait_operation(response).await;
+        assert_eq!(op["status"], "Succeeded", "{op}");
+        op
+    }
+
+    /// The body of an operation's `Azure-AsyncOperation` status at `url`.
+    pub async fn operation_status(&self, url: &str) -> Value {
+        self.http
+            .get(url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Creates a cache from `properties` (merged over a Premium P1) and waits until it runs.
@@ -219,9 +247,8 @@ impl Server {
         if status != StatusCode::CREATED {
             panic!("create {path}: {status} {}", response.text().await.unwrap());
         }
-        let op = self.wait_operation(&response).await;
-        assert_eq!(op["status"], "Succeeded", "{op}");
-        self.get(path).await.json().await.unwrap()
+        self.wait_succeeded(&response).await;
+        self.get_json(path).await
     }
 
     /// Links `secondary` to `primary` (both in [`SUB`]/[`RG`]) and waits for `Succeeded`.
@@ -232,16 +259,8 @@ impl Server {
             StatusCode::CREATED,
             "link {primary} -> {secondary}"
         );
-        let op = self.wait_operation(&response).await;
-        assert_eq!(op["status"], "Succeeded", "{op}");
-        self.get(&format!(
-            "{}/linkedServers/{secondary}",
-            Self::cache_path(primary)
-        ))
-        .await
-        .json()
-        .await
-        .unwrap()
+        self.wait_succeeded(&response).await;
+        link_of(self, primary, secondary).await
     }
 
     /// The `PUT` that links `secondary` to `primary`, without waiting.
@@ -269,13 +288,7 @@ impl Server {
 
     /// A Redis connection to a cache's first primary, with its primary key.
     pub async fn redis(&self, name: &str) -> redis::aio::MultiplexedConnection {
-        let cache: Value = self
-            .get(&Self::cache_path(name))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let port = cache["properties"]["port"].as_u64().unwrap() as u16;
+        let port = cache_port(self, name).await;
         let (key, _) = self.keys(name).await;
         redis_connection(port, &key).await
     }
@@ -321,27 +334,6 @@ pub fn link_body(sub: &str, secondary: &str, location: &str) -> Value {
         "linkedRedisCacheLocation": location,
         "serverRole": "Secondary"
     }})
-}
-
-/// A Redis connection to 127.0.0.1:`port` as `default` with `password`.
-pub async fn redis_connection(port: u16, password: &str) -> redis::aio::MultiplexedConnection {
-    use redis::IntoConnectionInfo;
-    let info = redis::ConnectionAddr::Tcp("127.0.0.1".into(), port)
-        .into_connection_info()
-        .unwrap()
-        .set_redis_settings(
-            redis::RedisConnectionInfo::default()
-                .set_password(password)
-                .set_skip_set_lib_name(),
-        );
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(2)))
-        .set_response_timeout(Some(Duration::from_secs(10)));
-    redis::Client::open(info)
-        .unwrap()
-        .get_multiplexed_async_connection_with_config(&config)
-        .await
-        .expect("redis connection")
 }
 
 /// Merges `patch` into `base`, object by object.
