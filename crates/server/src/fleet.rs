@@ -12,6 +12,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use futures::future::join_all;
 use tokio::sync::Mutex;
 
 use crate::api::ApiError;
@@ -25,6 +26,10 @@ use crate::store::{Store, StoreError};
 
 /// The file in the data directory holding the internal user's password.
 pub const INTERNAL_PASSWORD_FILE: &str = "internal-password";
+
+/// Where a node writes its data when it saves, inside its directory
+/// (Redis's default `dbfilename`), and loads it from when it starts.
+const DUMP_FILE: &str = "dump.rdb";
 
 /// How long a planned failover waits for the secondary to catch up before
 /// giving up (and changing nothing).
@@ -198,7 +203,28 @@ impl Fleet {
         let node = Node::start(&self.redis_server, &config).await?;
         self.store.set_node_pid(port, Some(node.pid()))?;
         running.insert(port, node);
+        if replica_of.is_none() {
+            // The node has loaded the dump its last stop (or a reboot, or an
+            // import) left. Nodes keep no data on disk, so that snapshot must
+            // not come back at some later start, after a crash say, in place
+            // of newer data. A replica's dump is replaced by its first full
+            // sync and removed by Redis itself (`rdb-del-sync-files`);
+            // removing it here could race with that sync.
+            self.discard_dump(port);
+        }
         Ok(())
+    }
+
+    /// Removes the `dump.rdb` in a node's directory, if there is one.
+    fn discard_dump(&self, port: u16) {
+        let dump = self.node_dir(port).join(DUMP_FILE);
+        match std::fs::remove_file(&dump) {
+            Ok(()) => tracing::debug!(port, "removed the node's loaded dump"),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(port, %error, "could not remove the node's loaded dump");
+            }
+        }
     }
 
     /// Applies the keys, and points each replica at its shard's primary.
@@ -246,65 +272,119 @@ impl Fleet {
         Node::adopt(port, pid, &self.internal_password).await.ok()
     }
 
-    /// Stops one node, saving its data to its directory first if asked (the
-    /// next start loads it back).
-    async fn stop_node(&self, port: u16, save: bool) {
+    /// Stops one node and discards its data.
+    async fn stop_node(&self, port: u16) {
         let Some(node) = self.take(port).await else {
             return;
         };
-        if save {
-            self.save(port).await;
-        }
         if let Err(error) = node.stop().await {
             tracing::warn!(port, %error, "could not stop the node");
         }
         let _ = self.store.set_node_pid(port, None);
     }
 
+    /// Stops one node that will be started again: it saves its data to
+    /// `dump.rdb` in its directory and exits, and its next start loads the
+    /// data back (see [`Node::save_and_stop`]).
+    ///
+    /// A node that cannot confirm its save within [`node::SAVE_STOP_LIMIT`]
+    /// is not killed, which would lose its data: it is left running and
+    /// recorded, so the next start adopts it, data and all, and the error is
+    /// returned. A node that is not running (a lost node, say) has nothing
+    /// to save: that is not an error, and its next start begins empty.
+    async fn save_and_stop_node(&self, port: u16) -> Result<()> {
+        let Some(mut node) = self.take(port).await else {
+            // Neither ours nor adoptable: no running process holds data to save.
+            return Ok(());
+        };
+        if !node.is_alive() {
+            tracing::warn!(
+                port,
+                pid = node.pid(),
+                "the node was not running, so it had no data to save"
+            );
+            self.store.set_node_pid(port, None)?;
+            return Ok(());
+        }
+        match node.save_and_stop(node::SAVE_STOP_LIMIT).await {
+            Ok(()) => {
+                self.store.set_node_pid(port, None)?;
+                Ok(())
+            }
+            Err(error) if node.is_alive() => {
+                tracing::error!(
+                    port,
+                    pid = node.pid(),
+                    %error,
+                    "the node did not save its data; it is left running, so the next start adopts it with its data"
+                );
+                self.running.lock().await.insert(port, node);
+                Err(error.into())
+            }
+            Err(error) => {
+                // It died while being asked: nothing is left to save or to
+                // keep, and whoever stops it to start it again should.
+                tracing::error!(
+                    port,
+                    pid = node.pid(),
+                    %error,
+                    "the node ended without saving its data; its next start begins empty"
+                );
+                self.store.set_node_pid(port, None)?;
+                Ok(())
+            }
+        }
+    }
+
     /// Stops nodes without saving and removes their files.
     pub async fn stop_nodes(&self, nodes: &[NodeSlot]) {
         for slot in nodes {
-            self.stop_node(slot.port, false).await;
+            self.stop_node(slot.port).await;
             let _ = std::fs::remove_dir_all(self.node_dir(slot.port));
         }
     }
 
-    /// Saves and stops every node this run knows (on a graceful shutdown);
-    /// the next start loads their data back.
+    /// Stops every node this run knows, each saving its data first (on a
+    /// graceful shutdown); the next start loads the data back. A node whose
+    /// save can't be confirmed is left running for the next start to adopt.
     pub async fn shutdown(&self) {
         let ports: Vec<u16> = self.running.lock().await.keys().copied().collect();
-        // Save everything while every node is still up (a replica whose
-        // primary is gone answers MASTERDOWN), then stop them all.
-        for &port in &ports {
-            self.save(port).await;
-        }
-        for port in ports {
-            self.stop_node(port, false).await;
-        }
-    }
-
-    /// Writes a node's data to `dump.rdb` in its directory, for the next start.
-    async fn save(&self, port: u16) {
-        if let Err(error) = self.command::<String>(port, &redis::cmd("SAVE")).await {
-            tracing::warn!(port, %error, "could not save the node's data");
+        // All at once: each node's deadline then runs on its own, and the
+        // whole stop takes as long as the slowest save, not their sum.
+        let results = join_all(ports.iter().map(|&port| self.save_and_stop_node(port))).await;
+        let kept = results.iter().filter(|result| result.is_err()).count();
+        if kept > 0 {
+            // Each one was logged with its reason.
+            tracing::error!(
+                nodes = ports.len(),
+                failed = kept,
+                "not every node confirmed saving its data"
+            );
         }
     }
 
     /// Restarts `chosen` nodes of a cache, keeping their data, and rewires the cache.
+    ///
+    /// If a node can't confirm its save it keeps running and the reboot
+    /// fails; the nodes already stopped are started again all the same.
     pub async fn reboot(
         &self,
         cache: &CacheRecord,
         nodes: &[NodeSlot],
         chosen: &[NodeSlot],
     ) -> Result<()> {
+        let mut saved = Ok(());
         for slot in chosen {
-            self.stop_node(slot.port, true).await;
+            saved = self.save_and_stop_node(slot.port).await;
+            if saved.is_err() {
+                break;
+            }
         }
         self.start(cache, nodes).await?;
         for slot in chosen {
-            let _ = std::fs::remove_file(self.node_dir(slot.port).join("dump.rdb"));
+            let _ = std::fs::remove_file(self.node_dir(slot.port).join(DUMP_FILE));
         }
-        Ok(())
+        saved
     }
 
     /// Writes one RDB file per shard into `dir`: `{prefix}.rdb`, or
@@ -320,7 +400,7 @@ impl Fleet {
         for slot in nodes.iter().filter(|n| n.is_primary()) {
             self.command::<String>(slot.port, &redis::cmd("SAVE"))
                 .await?;
-            let dump = self.node_dir(slot.port).join("dump.rdb");
+            let dump = self.node_dir(slot.port).join(DUMP_FILE);
             let name = if cache.shard_count > 0 {
                 format!("{prefix}-shard{}.rdb", slot.shard)
             } else {
@@ -342,8 +422,8 @@ impl Fleet {
         files: &[PathBuf],
     ) -> Result<()> {
         for (slot, file) in nodes.iter().filter(|n| n.is_primary()).zip(files) {
-            self.stop_node(slot.port, false).await;
-            let dump = self.node_dir(slot.port).join("dump.rdb");
+            self.stop_node(slot.port).await;
+            let dump = self.node_dir(slot.port).join(DUMP_FILE);
             std::fs::copy(file, &dump)?;
             self.start_node(cache, slot.port, None).await?;
             let _ = std::fs::remove_file(&dump);

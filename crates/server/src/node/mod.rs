@@ -18,7 +18,7 @@ mod info;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -40,6 +40,17 @@ pub const DEFAULT_REDIS_SERVER: &str = "/usr/bin/redis-server";
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a node may take to exit after `SHUTDOWN`, and again after `SIGKILL`.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a node may take, retries included, to save its data and exit
+/// when it is stopped to be started again ([`Node::save_and_stop`]).
+///
+/// Generous on purpose: writing a big dataset on a loaded machine takes a
+/// while, and the alternative to waiting is losing the data.
+pub const SAVE_STOP_LIMIT: Duration = Duration::from_secs(120);
+/// The first pause after a `SHUTDOWN SAVE` that did not go through; it
+/// doubles after each further failure, up to [`SAVE_RETRY_MAX`].
+const SAVE_RETRY_FIRST: Duration = Duration::from_millis(250);
+/// The longest pause between two `SHUTDOWN SAVE` attempts.
+const SAVE_RETRY_MAX: Duration = Duration::from_secs(5);
 /// How often to look again while waiting for a process.
 const POLL: Duration = Duration::from_millis(20);
 /// Default bounds for control connections.
@@ -131,6 +142,31 @@ pub enum NodeError {
         command: &'static str,
         /// The error, or the node's error reply.
         source: redis::RedisError,
+    },
+    /// The node did not confirm in time that it had saved its data and
+    /// exited. It was not killed: it may still be running, data and all.
+    #[error("redis-server on port {port} (pid {pid}) did not confirm saving its data within {waited:?} ({attempts} attempt(s)); last: {last}")]
+    SaveNotConfirmed {
+        /// Its port.
+        port: u16,
+        /// Its process.
+        pid: u32,
+        /// How long we tried.
+        waited: Duration,
+        /// How many `SHUTDOWN SAVE` attempts were made.
+        attempts: u32,
+        /// What the last attempt came to.
+        last: String,
+    },
+    /// The process ended without having saved its data.
+    #[error("redis-server on port {port} (pid {pid}) ended without saving its data: {how}")]
+    EndedWithoutSaving {
+        /// Its port.
+        port: u16,
+        /// Its process.
+        pid: u32,
+        /// How it ended, as far as is known.
+        how: String,
     },
     /// A signal could not be sent.
     #[error("cannot signal pid {pid}: {source}")]
@@ -309,7 +345,9 @@ impl Node {
         process_alive(self.pid)
     }
 
-    /// Stops the node: `SHUTDOWN NOSAVE NOW`, then `SIGKILL` if it lingers.
+    /// Stops the node and discards its data: `SHUTDOWN NOSAVE NOW`, then
+    /// `SIGKILL` if it lingers. For a node that is going away; one that will
+    /// be started again stops with [`Node::save_and_stop`].
     pub async fn stop(mut self) -> Result<(), NodeError> {
         if let Ok(mut conn) = self.connect().await {
             // The server exits instead of answering, so the error is expected.
@@ -352,19 +390,184 @@ impl Node {
         signal(self.pid, libc::SIGKILL)
     }
 
+    /// Saves the node's data to `dump.rdb` in its directory and stops it, in
+    /// one step: `SHUTDOWN SAVE NOW`. The next start of the node loads the
+    /// data back.
+    ///
+    /// Why not `SAVE` and then `SHUTDOWN NOSAVE`:
+    /// - `SAVE` is refused (`Background save already in progress`) while a
+    ///   background save runs, and one runs whenever a replica is fed a full
+    ///   sync: `repl-diskless-sync` forks a child to stream the snapshot. A
+    ///   cache's own replica does that right after the cache is created or
+    ///   started, so a stop soon after either met exactly that.
+    /// - A replica whose primary is gone refuses `SAVE` with `MASTERDOWN`
+    ///   (`replica-serve-stale-data no`); `SHUTDOWN` is allowed on it.
+    /// - Writes landing between the two commands would be lost.
+    ///
+    /// `SHUTDOWN SAVE` stops a background save if one runs and saves in the
+    /// foreground. Without `FORCE` it exits only if the save succeeded:
+    /// otherwise it answers an error and keeps running, data and all. `NOW`
+    /// skips waiting for lagging replicas, which the next start feeds again
+    /// from the saved data. So the process ending after the command confirms
+    /// that the data is on disk; for a process this run started, its exit
+    /// status must say success too.
+    ///
+    /// A refused or unanswered attempt is retried, with growing pauses, until
+    /// `limit` has passed. The node is never killed here: on `Err` it may still
+    /// be running with its data, and the caller decides what to do with it.
+    pub async fn save_and_stop(&mut self, limit: Duration) -> Result<(), NodeError> {
+        let started = Instant::now();
+        let deadline = started + limit;
+        let mut pause = SAVE_RETRY_FIRST;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let last = match self.try_save_and_stop(deadline).await {
+                SaveAttempt::Saved => {
+                    info!(
+                        port = self.port(),
+                        pid = self.pid,
+                        attempts,
+                        took_ms = started.elapsed().as_millis(),
+                        "node saved its data and stopped"
+                    );
+                    return Ok(());
+                }
+                SaveAttempt::Ended(how) => {
+                    return Err(NodeError::EndedWithoutSaving {
+                        port: self.port(),
+                        pid: self.pid,
+                        how,
+                    });
+                }
+                SaveAttempt::NotYet(why) => why,
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(NodeError::SaveNotConfirmed {
+                    port: self.port(),
+                    pid: self.pid,
+                    waited: now - started,
+                    attempts,
+                    last,
+                });
+            }
+            warn!(
+                port = self.port(),
+                pid = self.pid,
+                attempts,
+                reason = %last,
+                "the node has not saved its data yet; it keeps running and will be asked again"
+            );
+            sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(SAVE_RETRY_MAX);
+        }
+    }
+
+    /// One `SHUTDOWN SAVE NOW` attempt (see [`Node::save_and_stop`]).
+    async fn try_save_and_stop(&mut self, deadline: Instant) -> SaveAttempt {
+        // Never wait less than this for a step, so a last attempt made just
+        // before the deadline still has a chance.
+        const FLOOR: Duration = Duration::from_millis(100);
+        let remaining = || {
+            deadline
+                .saturating_duration_since(Instant::now())
+                .max(FLOOR)
+        };
+
+        // The reply may only come once the whole dataset is written: wait
+        // for it as long as the deadline allows, not the usual few seconds.
+        let connection = connect_with_timeouts(
+            self.addr,
+            &self.internal_password,
+            CONNECT_TIMEOUT.min(remaining()),
+            remaining(),
+        )
+        .await;
+        let mut connection = match connection {
+            Ok(connection) => connection,
+            Err(error) => {
+                if let Some(ended) = self.exit_status(Duration::ZERO).await {
+                    // Gone before it was asked: it saved nothing now.
+                    return SaveAttempt::Ended(describe_end(
+                        ended,
+                        "before it could be asked to save",
+                    ));
+                }
+                return SaveAttempt::NotYet(format!("it does not answer: {error}"));
+            }
+        };
+        let reply = redis::cmd("SHUTDOWN")
+            .arg("SAVE")
+            .arg("NOW")
+            .query_async::<()>(&mut connection)
+            .await;
+        match reply {
+            // A successful SHUTDOWN never answers. An error reply means the
+            // save failed and the node kept running (Redis's log says why).
+            Err(error) if error.code().is_some() => {
+                return SaveAttempt::NotYet(format!("it refused: {error}"));
+            }
+            Ok(()) => return SaveAttempt::NotYet("it answered instead of exiting".into()),
+            // The connection closed (how a successful SHUTDOWN ends) or the
+            // reply timed out: whether the process ends tells which.
+            Err(_) => {}
+        }
+        match self.exit_status(remaining()).await {
+            None => SaveAttempt::NotYet("it is still running after SHUTDOWN SAVE".into()),
+            // Adopted: not our child, so no status; ending after SHUTDOWN
+            // SAVE (without FORCE) is the confirmation.
+            Some(None) => SaveAttempt::Saved,
+            Some(Some(status)) if status.success() => SaveAttempt::Saved,
+            Some(status) => SaveAttempt::Ended(describe_end(status, "during SHUTDOWN SAVE")),
+        }
+    }
+
     /// Waits up to `limit` for the process to end; true if it did.
     async fn wait_exit(&mut self, limit: Duration) -> bool {
+        self.exit_status(limit).await.is_some()
+    }
+
+    /// Waits up to `limit` for the process to end. `None` if it still runs;
+    /// `Some(status)` once it has ended, with its exit status when this run
+    /// started it (an adopted process is not our child, so its status is
+    /// unknown).
+    async fn exit_status(&mut self, limit: Duration) -> Option<Option<ExitStatus>> {
         if let Some(child) = self.child.as_mut() {
-            return timeout(limit, child.wait()).await.is_ok();
+            // `timeout` polls the wait once even with a zero limit.
+            return match timeout(limit, child.wait()).await {
+                Ok(Ok(status)) => Some(Some(status)),
+                // The status could not be read: fall back to looking at the pid.
+                Ok(Err(_)) => (!process_alive(self.pid)).then_some(None),
+                Err(_) => None,
+            };
         }
         let deadline = Instant::now() + limit;
         while process_alive(self.pid) {
             if Instant::now() >= deadline {
-                return false;
+                return None;
             }
             sleep(POLL).await;
         }
-        true
+        Some(None)
+    }
+}
+
+/// What one `SHUTDOWN SAVE` attempt came to.
+enum SaveAttempt {
+    /// The process ended as a successful `SHUTDOWN SAVE` ends it: the data is on disk.
+    Saved,
+    /// Not confirmed: refused, unanswered, or still running. Why, for the logs.
+    NotYet(String),
+    /// The process ended some other way, without saving. How, for the logs.
+    Ended(String),
+}
+
+/// How a process ended, `when` something happened, for an error message.
+fn describe_end(status: Option<ExitStatus>, when: &str) -> String {
+    match status {
+        Some(status) => format!("it ended {when} ({status})"),
+        None => format!("it ended {when}"),
     }
 }
 
