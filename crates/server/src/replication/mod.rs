@@ -36,7 +36,7 @@ use std::net::SocketAddr;
 
 use futures::future::{join_all, try_join_all};
 use georep_core::arm::SyncProgress;
-use redis::aio::MultiplexedConnection;
+use redis::aio::{ConnectionLike, MultiplexedConnection};
 use thiserror::Error;
 use tracing::info;
 
@@ -236,6 +236,10 @@ impl SyncWatch {
     /// A secondary that does not answer is reported as
     /// [`SyncPhase::Unreachable`], not as an error: a replica loading a big
     /// snapshot is briefly deaf. The caller decides how long is too long.
+    ///
+    /// A shard found [`SyncPhase::Done`] is also asked to acknowledge its
+    /// offset to its primary ([`request_ack`]), so that the primary streams
+    /// writes to it from now on rather than up to a second later.
     pub async fn poll(&mut self) -> SyncState {
         let password = self.internal_password.as_str();
         let observations = join_all(self.primary.iter().zip(&self.secondary).map(
@@ -265,6 +269,17 @@ impl SyncWatch {
             }
             shards.push(shard);
         }
+
+        // Asked only now that the primary has been seen listing them online
+        // (see `request_ack`).
+        let done = shards.iter().filter(|s| s.phase == SyncPhase::Done);
+        join_all(done.map(|shard| async move {
+            if let Err(error) = request_ack(shard.secondary, password).await {
+                // Not fatal: the replica acknowledges by itself within a second.
+                tracing::debug!(secondary = %shard.secondary, %error, "could not ask the secondary to acknowledge");
+            }
+        }))
+        .await;
         summarize(shards)
     }
 }
@@ -360,6 +375,36 @@ fn summarize(shards: Vec<ShardSync>) -> SyncState {
         progress,
         shards,
     }
+}
+
+/// Asks the replica at `node_addr` to acknowledge its replication offset to
+/// its primary now (`REPLCONF GETACK *`), as it otherwise does once a second.
+///
+/// Why: after a streamed (diskless) full sync, the primary lists the replica
+/// as `online` at once but holds the stream of new writes back until an
+/// acknowledgement from the replica reaches it *after* it has reaped the
+/// child that streamed the snapshot. The replica sends one as soon as it has
+/// loaded the snapshot; on a loaded machine the primary reaps its child
+/// later than that, the early acknowledgement is spent, and the stream waits
+/// for the replica's next periodic one: writes made in between, though
+/// accepted and kept, reach the secondary up to a second late. Asked for
+/// once the primary has been seen listing the replica online, the
+/// acknowledgement starts the stream at once. It is harmless otherwise.
+///
+/// `REPLCONF GETACK` has no reply, so it is sent together with a `PING` and
+/// only the `PING`'s reply is read.
+pub(crate) async fn request_ack(
+    node_addr: SocketAddr,
+    internal_password: &str,
+) -> Result<(), NodeError> {
+    let mut conn = node::connect(node_addr, internal_password).await?;
+    let mut commands = redis::pipe();
+    commands.cmd("REPLCONF").arg("GETACK").arg("*").cmd("PING");
+    // Skip no reply and read one: the PING's, which comes after GETACK ran.
+    conn.req_packed_commands(&commands, 0, 1)
+        .await
+        .map_err(command_error(node_addr, "REPLCONF GETACK"))?;
+    Ok(())
 }
 
 /// `REPLICAOF 127.0.0.1 port`, or `REPLICAOF NO ONE` for `None`.
