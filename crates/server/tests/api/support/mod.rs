@@ -317,7 +317,11 @@ pub fn processes_under(dir: &Path) -> Vec<u32> {
             let e = e.ok()?;
             let pid: u32 = e.file_name().to_str()?.parse().ok()?;
             let cwd = std::fs::read_link(e.path().join("cwd")).ok()?;
-            cwd.starts_with(&dir).then_some(pid)
+            // A node's short-lived forks (e.g. `redis-rdb-to-slaves` streaming
+            // a full sync) share its cwd but are not nodes.
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let program = cmdline.split(|b| *b == 0 || *b == b' ').next()?;
+            (cwd.starts_with(&dir) && program.ends_with(b"redis-server")).then_some(pid)
         })
         .collect()
 }
