@@ -27,6 +27,14 @@ async fn after_a_crash_the_running_nodes_are_adopted_not_started_again() {
     server.link("keep-a", "keep-b").await;
     let mut pa = server.redis("keep-a").await;
     set(&mut pa, "survives", "yes").await.unwrap();
+    // Replication is asynchronous: let both replicas (the cache's own and the
+    // geo-secondary) acknowledge the write before the control plane dies.
+    let _acked: i64 = redis::cmd("WAIT")
+        .arg(2)
+        .arg(5000)
+        .query_async(&mut pa)
+        .await
+        .unwrap();
     let before: BTreeSet<u32> = server.node_pids().into_iter().collect();
     assert_eq!(before.len(), 8);
 
