@@ -179,7 +179,6 @@ pub enum NodeError {
 }
 
 /// A running `redis-server` process.
-#[derive(Debug)]
 pub struct Node {
     addr: SocketAddr,
     pid: u32,
@@ -187,6 +186,19 @@ pub struct Node {
     internal_password: String,
     /// Present when this control plane started the process, so it can reap it.
     child: Option<Child>,
+}
+
+// Hand-written so the internal password can never reach a log line.
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("addr", &self.addr)
+            .field("pid", &self.pid)
+            .field("dir", &self.dir)
+            .field("internal_password", &"<redacted>")
+            .field("child", &self.child)
+            .finish()
+    }
 }
 
 impl Node {
