@@ -699,23 +699,31 @@ impl RedisResource {
             shard_count: p.shard_count.unwrap_or(0),
             persistence: p.redis_configuration.persistence(),
             network: Network {
-                public_network_access: !p
-                    .public_network_access
-                    .as_deref()
-                    .is_some_and(|v| v.eq_ignore_ascii_case("Disabled")),
+                public_network_access: public_network_enabled(p.public_network_access.as_deref()),
                 subnet_id: p.subnet_id.clone(),
                 private_endpoints: p.private_endpoint_connections.len() as u32,
             },
             firewall_rules,
             enable_non_ssl_port: p.enable_non_ssl_port,
-            minimum_tls_version: p
-                .minimum_tls_version
-                .clone()
-                .unwrap_or_else(|| "1.2".into()),
+            minimum_tls_version: minimum_tls_or_default(p.minimum_tls_version.as_deref()),
             provisioning_state: p.provisioning_state,
             link,
         })
     }
+}
+
+/// The minimum TLS version ARM assumes when a cache doesn't set one.
+pub const DEFAULT_MINIMUM_TLS_VERSION: &str = "1.2";
+
+/// Whether ARM's `publicNetworkAccess` value leaves the public endpoint on
+/// (anything but `Disabled`, including absent).
+pub fn public_network_enabled(value: Option<&str>) -> bool {
+    !value.is_some_and(|v| v.eq_ignore_ascii_case("Disabled"))
+}
+
+/// A cache's minimum TLS version, or ARM's default when unset.
+pub fn minimum_tls_or_default(value: Option<&str>) -> String {
+    value.unwrap_or(DEFAULT_MINIMUM_TLS_VERSION).to_owned()
 }
 
 /// The cache a linked-server id points at: the last segment names it, and

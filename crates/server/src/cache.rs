@@ -157,19 +157,17 @@ impl CacheRecord {
             shard_count: self.shard_count,
             persistence: self.redis_configuration.persistence(),
             network: Network {
-                public_network_access: !self
-                    .public_network_access
-                    .as_deref()
-                    .is_some_and(|v| v.eq_ignore_ascii_case("Disabled")),
+                public_network_access: georep_core::arm::public_network_enabled(
+                    self.public_network_access.as_deref(),
+                ),
                 subnet_id: self.subnet_id.clone(),
                 private_endpoints: self.private_endpoints.len() as u32,
             },
             firewall_rules,
             enable_non_ssl_port: self.enable_non_ssl_port,
-            minimum_tls_version: self
-                .minimum_tls_version
-                .clone()
-                .unwrap_or_else(|| "1.2".into()),
+            minimum_tls_version: georep_core::arm::minimum_tls_or_default(
+                self.minimum_tls_version.as_deref(),
+            ),
             provisioning_state: state,
             link,
         }
