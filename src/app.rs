@@ -1,23 +1,17 @@
-//! The application shell: header, navigation, banner and routes.
+//! The application shell: shared state in context, then the header,
+//! navigation, banners and the route table.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::components::Router;
 
 use crate::api::Api;
-use crate::components::backend_banner::BackendBanner;
-use crate::components::fleet_sync::FleetSync;
-use crate::components::header::Header;
-use crate::components::live_events::LiveEvents;
-use crate::components::nav::Nav;
 use crate::components::notice::NoticeBar;
-use crate::pages::add_link::AddLinkPage;
-use crate::pages::cache_list::CacheListPage;
-use crate::pages::dashboard::DashboardPage;
-use crate::pages::geo_replication::GeoReplicationPage;
-use crate::pages::not_found::NotFound;
-use crate::pages::overview::OverviewPage;
-use crate::pages::walkthrough::WalkthroughPage;
+use crate::features::live::events::LiveEvents;
+use crate::features::live::fleet_sync::FleetSync;
+use crate::routes::AppRoutes;
+use crate::shell::backend_banner::BackendBanner;
+use crate::shell::header::Header;
+use crate::shell::nav::Nav;
 use crate::state::AppState;
 
 /// The console as the browser runs it: state from the page's URL, then the
@@ -43,20 +37,7 @@ pub fn Shell() -> impl IntoView {
                 <main id="main" class="content" tabindex="-1">
                     <BackendBanner/>
                     <NoticeBar/>
-                    <Routes fallback=NotFound>
-                        <Route path=path!("/") view=CacheListPage/>
-                        <Route path=path!("/caches/:sub/:rg/:name") view=OverviewPage/>
-                        <Route
-                            path=path!("/caches/:sub/:rg/:name/geo-replication")
-                            view=GeoReplicationPage
-                        />
-                        <Route
-                            path=path!("/caches/:sub/:rg/:name/geo-replication/add")
-                            view=AddLinkPage
-                        />
-                        <Route path=path!("/dashboard") view=DashboardPage/>
-                        <Route path=path!("/walkthrough") view=WalkthroughPage/>
-                    </Routes>
+                    <AppRoutes/>
                 </main>
             </div>
         </Router>

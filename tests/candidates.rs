@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use georep_console::components::candidates::CandidateList;
+use georep_console::features::candidates::CandidateList;
 use georep_core::compat::check_pair;
 use georep_core::model::Cache;
 use georep_core::CacheId;

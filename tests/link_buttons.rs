@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use georep_console::components::link_actions::LinkActions;
+use georep_console::features::link_actions::LinkActions;
 use georep_console::model::{CacheEntry, Fleet};
 use georep_console::pages::overview::Overview;
 use georep_core::link::{Event, FailoverKind, LinkState};

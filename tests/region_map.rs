@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use georep_console::components::region_map::{MapCache, MapLink, RegionMap};
+use georep_console::features::region_map::{MapCache, MapLink, RegionMap};
 use georep_console::model::{Fleet, Health};
 use georep_console::pages::cache_list::CacheListPage;
 use leptos::prelude::*;

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use georep_console::components::link_wizard::LinkWizard;
+use georep_console::features::link_wizard::LinkWizard;
 use georep_console::model::Fleet;
 use georep_core::CacheId;
 use leptos::prelude::*;
@@ -128,7 +128,7 @@ async fn a_linked_primary_gets_the_reason_instead_of_a_list() {
         view! { <Router><LinkWizard primary=primary/></Router> }
     });
     settle().await;
-    let reason = georep_console::components::link_wizard::add_link_refusal(&primary).unwrap();
+    let reason = georep_console::features::link_wizard::add_link_refusal(&primary).unwrap();
     assert!(reason.contains("already geo-replicated with s"), "{reason}");
     assert!(one(&root, "[role=alert]")
         .text_content()

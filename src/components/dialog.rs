@@ -1,5 +1,5 @@
-//! A modal dialog: traps focus while open, closes on Escape, and gives focus
-//! back to whatever had it before.
+//! A modal dialog (traps focus while open, closes on Escape, gives focus
+//! back to whatever had it before) and its footer of buttons.
 
 use leptos::ev::KeyboardEvent;
 use leptos::html;
@@ -108,5 +108,27 @@ pub fn Dialog(
                 <div class="dialog-body">{children.with_value(|c| c())}</div>
             </div>
         </Show>
+    }
+}
+
+/// A dialog's footer: the button that closes the dialog (`dismiss`,
+/// "Cancel" unless told otherwise), then the dialog's own buttons.
+#[component]
+pub fn DialogActions(
+    /// The dialog's `open` signal, which the dismiss button clears.
+    open: RwSignal<bool>,
+    /// The dismiss button's text.
+    #[prop(into, default = Signal::stored("Cancel"))]
+    dismiss: Signal<&'static str>,
+    /// The buttons after it, e.g. the confirmation.
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="actions">
+            <button type="button" class="btn" on:click=move |_| open.set(false)>
+                {move || dismiss.get()}
+            </button>
+            {children()}
+        </div>
     }
 }

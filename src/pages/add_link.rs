@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::{CacheFrame, Tab};
-use crate::components::link_wizard::LinkWizard;
+use crate::features::link_wizard::LinkWizard;
 
 /// The add-link wizard for the route's cache.
 #[component]

@@ -4,11 +4,12 @@ use georep_core::model::ServerRole;
 use georep_core::regions;
 use leptos::prelude::*;
 
-use super::{geo_href, overview_href};
-use crate::components::region_map::{in_region, MapCache, MapLink, RegionMap};
+use crate::components::card::{Card, Column, Table};
 use crate::components::status::LinkBadge;
+use crate::features::region_map::{in_region, MapCache, MapLink, RegionMap};
 use crate::model::{CacheEntry, Health};
 use crate::perf;
+use crate::routes::{geo_href, overview_href};
 use crate::state::{use_app, Connectivity, Load};
 
 /// The map's view of the fleet: every cache and every link.
@@ -48,6 +49,16 @@ pub fn use_map_data() -> (Signal<Vec<MapCache>>, Signal<Vec<MapLink>>) {
     });
     (caches, links)
 }
+
+/// The cache list's columns.
+const COLUMNS: [Column; 6] = [
+    Column::new("Name"),
+    Column::new("Location"),
+    Column::optional("Resource group"),
+    Column::optional("Pricing tier"),
+    Column::optional("Status"),
+    Column::new("Geo-replication"),
+];
 
 #[component]
 fn CacheRow(entry: CacheEntry) -> impl IntoView {
@@ -117,41 +128,24 @@ pub fn CacheListPage() -> impl IntoView {
                     "Refresh"
                 </button>
             </header>
-            <section class="card map-card">
+            <Card class="map-card">
                 <RegionMap
                     caches=markers
                     links=links
                     selected=region
                     label="Region map: select a region to filter the caches"
                 />
-            </section>
-            <section class="card">
-                <header class="card-header">
-                    <h2>"Caches " <span class="count">{total}</span></h2>
-                </header>
-                <div class="table-wrap">
-                    <table class="grid" aria-label="Caches">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Location"</th>
-                                <th scope="col" class="col-optional">"Resource group"</th>
-                                <th scope="col" class="col-optional">"Pricing tier"</th>
-                                <th scope="col" class="col-optional">"Status"</th>
-                                <th scope="col">"Geo-replication"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            <For
-                                each=rows
-                                key=|e| (e.id().to_string(), e.cache.provisioning_state, e.link_state())
-                                let(entry)
-                            >
-                                <CacheRow entry=entry/>
-                            </For>
-                        </tbody>
-                    </table>
-                </div>
+            </Card>
+            <Card title="Caches " count=Signal::derive(total)>
+                <Table columns=&COLUMNS label="Caches">
+                    <For
+                        each=rows
+                        key=|e| (e.id().to_string(), e.cache.provisioning_state, e.link_state())
+                        let(entry)
+                    >
+                        <CacheRow entry=entry/>
+                    </For>
+                </Table>
                 {move || match app.load.get() {
                     Load::Loading => {
                         let text = if matches!(app.connectivity.get(), Connectivity::Offline { .. }) {
@@ -179,7 +173,7 @@ pub fn CacheListPage() -> impl IntoView {
                     }.into_any()),
                     Load::Ready => None,
                 }}
-            </section>
+            </Card>
         </section>
     }
 }

@@ -5,12 +5,14 @@ use georep_core::metrics::GeoMetric;
 use georep_core::regions;
 use leptos::prelude::*;
 
-use super::{cache_list::use_map_data, geo_href, overview_href};
-use crate::components::health::{latest, use_pair_metrics};
-use crate::components::region_map::{in_region, RegionMap};
+use super::cache_list::use_map_data;
+use crate::components::card::Card;
 use crate::components::sparkline::format_value;
 use crate::components::status::{HealthBadge, LinkBadge};
+use crate::features::health::{latest, use_pair_metrics};
+use crate::features::region_map::{in_region, RegionMap};
 use crate::model::{Health, LinkView};
+use crate::routes::{geo_href, overview_href};
 use crate::state::use_app;
 
 #[component]
@@ -134,9 +136,9 @@ pub fn DashboardPage() -> impl IntoView {
                     "Every link, with health from both sides, live"
                 </p>
             </header>
-            <section class="card map-card">
+            <Card class="map-card">
                 <RegionMap caches=markers links=arcs selected=region label="Links on the region map"/>
-            </section>
+            </Card>
             <For each=links key=LinkView::key let(link)>
                 <LinkCard link=link/>
             </For>

@@ -1,5 +1,6 @@
-//! A cache's Geo-replication page: "Add cache replication link", the link
-//! with its live status, Failover and Unlink, the endpoints and the health.
+//! `/caches/:sub/:rg/:name/geo-replication`: a cache's Geo-replication
+//! page: "Add cache replication link", the link with its live status,
+//! Failover and Unlink, the endpoints and the health.
 
 use georep_core::link::LinkState;
 use georep_core::regions;
@@ -7,15 +8,26 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
-use super::{add_link_href, overview_href, sticky, CacheFrame, Tab};
-use crate::components::endpoints::EndpointsPanel;
+use super::{sticky, CacheFrame, Tab};
+use crate::components::card::{Card, Column, Table};
 use crate::components::guarded_button::GuardedButton;
-use crate::components::health::HealthPanel;
-use crate::components::link_actions::LinkActions;
-use crate::components::link_wizard::add_link_refusal;
 use crate::components::status::{LinkBadge, SyncProgressBar};
+use crate::features::endpoints::EndpointsPanel;
+use crate::features::health::HealthPanel;
+use crate::features::link_actions::LinkActions;
+use crate::features::link_wizard::add_link_refusal;
 use crate::model::{format_time, CacheEntry, LinkView};
+use crate::routes::{add_link_href, overview_href};
 use crate::state::use_app;
+
+/// The linked-cache table's columns.
+const COLUMNS: [Column; 5] = [
+    Column::new("Name"),
+    Column::new("Location"),
+    Column::new("Role"),
+    Column::new("Link provisioning status"),
+    Column::hidden("Actions"),
+];
 
 /// The linked pair's row: the other cache, its role, the link's status.
 #[component]
@@ -84,26 +96,10 @@ pub fn GeoReplication(entry: Memo<CacheEntry>) -> impl IntoView {
                 let primary = Signal::derive(move || link.with(|l| l.primary.clone()));
                 let secondary = Signal::derive(move || link.with(|l| l.secondary.clone()));
                 view! {
-                    <section class="card" aria-labelledby="linked-heading">
-                        <header class="card-header">
-                            <h2 id="linked-heading">"Linked cache"</h2>
-                        </header>
-                        <div class="table-wrap">
-                            <table class="grid links-table">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Name"</th>
-                                        <th scope="col">"Location"</th>
-                                        <th scope="col">"Role"</th>
-                                        <th scope="col">"Link provisioning status"</th>
-                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    <LinkRow entry=entry link=link/>
-                                </tbody>
-                            </table>
-                        </div>
+                    <Card title="Linked cache" heading_id="linked-heading">
+                        <Table columns=&COLUMNS class="links-table">
+                            <LinkRow entry=entry link=link/>
+                        </Table>
                         {move || {
                             link.with(|l| l.last_failover.clone())
                                 .map(|f| {
@@ -126,7 +122,7 @@ pub fn GeoReplication(entry: Memo<CacheEntry>) -> impl IntoView {
                                     }
                                 })
                         }}
-                    </section>
+                    </Card>
                     <EndpointsPanel link=link/>
                     <HealthPanel primary=primary secondary=secondary/>
                 }

@@ -1,4 +1,5 @@
-//! One module per route, and the frame the cache pages share.
+//! One module per route, and the frame the cache pages share. Pages compose
+//! features; their URLs come from [`crate::routes`].
 
 pub mod add_link;
 pub mod cache_list;
@@ -8,44 +9,12 @@ pub mod not_found;
 pub mod overview;
 pub mod walkthrough;
 
-use georep_core::{regions, CacheId};
+use georep_core::regions;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::model::CacheEntry;
+use crate::routes::{geo_href, overview_href, use_cache_id, HOME};
 use crate::state::{use_app, Load};
-
-/// The console route of a cache's overview.
-pub fn overview_href(id: &CacheId) -> String {
-    format!(
-        "/caches/{}/{}/{}",
-        id.subscription, id.resource_group, id.name
-    )
-}
-
-/// The console route of a cache's geo-replication page.
-pub fn geo_href(id: &CacheId) -> String {
-    format!("{}/geo-replication", overview_href(id))
-}
-
-/// The console route of a cache's add-link wizard.
-pub fn add_link_href(id: &CacheId) -> String {
-    format!("{}/geo-replication/add", overview_href(id))
-}
-
-/// The current route's cache id, reactive.
-pub fn use_cache_id() -> Memo<CacheId> {
-    let params = use_params_map();
-    Memo::new(move |_| {
-        params.with(|p| {
-            CacheId::new(
-                p.get("sub").unwrap_or_default(),
-                p.get("rg").unwrap_or_default(),
-                p.get("name").unwrap_or_default(),
-            )
-        })
-    })
-}
 
 /// Which tab of a cache's resource menu is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +49,7 @@ pub fn CacheFrame(
         <section class="page">
             <header class="page-header">
                 <p class="breadcrumb">
-                    <a href="/">"Caches"</a>
+                    <a href=HOME>"Caches"</a>
                     " › "
                     <a href=move || overview_href(&id.get())>{move || id.get().name}</a>
                 </p>

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::routes::HOME;
+
 /// The 404 page.
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -11,7 +13,7 @@ pub fn NotFound() -> impl IntoView {
                 <h1>"Page not found"</h1>
             </header>
             <p>
-                "There is nothing at this address. " <a href="/">"Back to the caches"</a>
+                "There is nothing at this address. " <a href=HOME>"Back to the caches"</a>
             </p>
         </section>
     }

@@ -5,7 +5,7 @@
 use georep_core::link::LinkState;
 use leptos::prelude::*;
 
-use super::{add_link_href, geo_href};
+use crate::routes::{add_link_href, geo_href, HOME};
 use crate::state::use_app;
 
 /// One step of the tour.
@@ -52,7 +52,7 @@ pub fn WalkthroughPage() -> impl IntoView {
         link.get()
             .map(|l| geo_href(&l.primary))
             .or_else(|| first_premium.get().map(|id| add_link_href(&id)))
-            .unwrap_or_else(|| "/".to_owned())
+            .unwrap_or_else(|| HOME.to_owned())
     };
     let geo_page = move || link.get().map_or_else(start_href, |l| geo_href(&l.primary));
     let never = Signal::derive(|| false);

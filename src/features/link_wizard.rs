@@ -13,7 +13,10 @@ use leptos_router::NavigateOptions;
 
 use super::candidates::{warning_title, CandidateList};
 use super::region_map::{MapCache, MapLink, RegionMap};
+use crate::actions::{last_accepted, last_error, use_mutation, Mutation, Report};
+use crate::components::card::Card;
 use crate::model::Health;
+use crate::routes::{geo_href, wizard_step_href, SECONDARY_PARAM};
 use crate::state::use_app;
 
 /// Why `primary` can't get a new link at all, whatever the secondary: the
@@ -105,38 +108,18 @@ fn CacheSummary(cache: Cache, role: &'static str) -> impl IntoView {
 /// The confirmation step for a chosen pair.
 #[component]
 fn Confirm(primary: Cache, secondary: Cache, on_back: Callback<()>) -> impl IntoView {
-    let app = use_app();
     let navigate = use_navigate();
     let verdict = check_pair(&primary, &secondary);
     let blocked = verdict.is_err();
-    let link = {
-        let primary = primary.id.clone();
-        Action::new_local(move |secondary: &Cache| {
-            let (primary, secondary) = (primary.clone(), secondary.clone());
-            async move { app.observe(app.api().create_link(&primary, &secondary).await) }
-        })
-    };
+    let link = use_mutation(Report::Inline);
     let pending = link.pending();
-    let done_href = format!(
-        "/caches/{}/{}/{}/geo-replication",
-        primary.id.subscription, primary.id.resource_group, primary.id.name
-    );
+    let done_href = geo_href(&primary.id);
     Effect::new(move |_| {
-        if let Some(Ok(_)) = link.value().get() {
-            app.refresh();
-            app.tell(
-                false,
-                "Linking started. The secondary becomes available when the full sync completes.",
-            );
+        if last_accepted(link) {
             navigate(&done_href, NavigateOptions::default());
         }
     });
-    let error = move || {
-        link.value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-    };
+    let error = move || last_error(link);
     let body = match &verdict {
         Ok(warnings) => warnings
             .iter()
@@ -171,12 +154,12 @@ fn Confirm(primary: Cache, secondary: Cache, on_back: Callback<()>) -> impl Into
         }
         .into_any(),
     };
-    let secondary_for_link = secondary.clone();
+    let request = Mutation::CreateLink {
+        primary: primary.id.clone(),
+        secondary: secondary.clone(),
+    };
     view! {
-        <section class="card confirm" aria-labelledby="confirm-heading">
-            <header class="card-header">
-                <h2 id="confirm-heading">"Confirm the link"</h2>
-            </header>
+        <Card title="Confirm the link" heading_id="confirm-heading" class="confirm">
             <div class="card-body">
                 <div class="summary">
                     <CacheSummary cache=primary.clone() role="Geo-primary"/>
@@ -206,14 +189,14 @@ fn Confirm(primary: Cache, secondary: Cache, on_back: Callback<()>) -> impl Into
                         class="btn btn-primary"
                         disabled=move || blocked || pending.get()
                         on:click=move |_| {
-                            link.dispatch_local(secondary_for_link.clone());
+                            link.dispatch_local(request.clone());
                         }
                     >
                         {move || if pending.get() { "Linking…" } else { "Link" }}
                     </button>
                 </div>
             </div>
-        </section>
+        </Card>
     }
 }
 
@@ -235,7 +218,7 @@ pub fn LinkWizard(
         primary.with(|id| caches.with(|all| all.iter().find(|c| &c.id == id).cloned()))
     });
     let chosen = Memo::new(move |_| {
-        let name = query.with(|q| q.get("secondary"))?;
+        let name = query.with(|q| q.get(SECONDARY_PARAM))?;
         caches.with(|all| {
             all.iter()
                 .find(|c| c.id.name.eq_ignore_ascii_case(&name))
@@ -247,11 +230,7 @@ pub fn LinkWizard(
     let go = {
         let navigate = navigate.clone();
         move |secondary: Option<&str>| {
-            let path = location.pathname.get_untracked();
-            let url = match secondary {
-                Some(name) => format!("{path}?secondary={name}"),
-                None => path,
-            };
+            let url = wizard_step_href(&location.pathname.get_untracked(), secondary);
             navigate(&url, NavigateOptions::default());
         }
     };
@@ -304,14 +283,14 @@ pub fn LinkWizard(
             _ => {
                 view! {
                     <div class="wizard-select">
-                        <section class="card map-card">
+                        <Card class="map-card">
                             <RegionMap
                                 caches=markers
                                 links=links
                                 selected=region
                                 label="Region map: select a region to filter the compatible caches"
                             />
-                        </section>
+                        </Card>
                         <div class="wizard-lists">
                             <CandidateList
                                 primary=Signal::derive(move || primary_cache.get())

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::components::card::Card;
 use crate::model::{Endpoints, LinkView};
 use crate::state::use_app;
 
@@ -55,10 +56,7 @@ pub fn EndpointsPanel(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
     let app = use_app();
     let endpoints = Memo::new(move |_| link.with(|l| app.fleet.with(|f| Endpoints::of(l, f))));
     view! {
-        <section class="card" aria-labelledby="endpoints-heading">
-            <header class="card-header">
-                <h2 id="endpoints-heading">"Endpoints"</h2>
-            </header>
+        <Card title="Endpoints" heading_id="endpoints-heading">
             <dl class="endpoints card-body">
                 {move || {
                     let e = endpoints.get();
@@ -90,6 +88,6 @@ pub fn EndpointsPanel(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
                     }
                 }}
             </dl>
-        </section>
+        </Card>
     }
 }

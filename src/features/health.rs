@@ -5,9 +5,10 @@ use georep_core::metrics::GeoMetric;
 use georep_core::CacheId;
 use leptos::prelude::*;
 
-use super::sparkline::{series_of, Series, Sparkline};
-use super::ticker::use_ticker;
+use super::live::ticker::use_ticker;
 use crate::api::{Api, ApiError};
+use crate::components::card::Card;
+use crate::components::sparkline::{series_of, Series, Sparkline};
 
 /// How many minutes of history the sparklines show.
 const WINDOW_MINUTES: u32 = 5;
@@ -106,11 +107,11 @@ pub fn HealthPanel(
         None => {}
     });
     view! {
-        <section class="card" aria-labelledby="health-heading">
-            <header class="card-header">
-                <h2 id="health-heading">"Health"</h2>
-                <span class="muted">{format!("Last {WINDOW_MINUTES} minutes, live")}</span>
-            </header>
+        <Card
+            title="Health"
+            heading_id="health-heading"
+            note=Signal::stored(format!("Last {WINDOW_MINUTES} minutes, live"))
+        >
             <div class="card-body">
                 {move || {
                     error
@@ -138,6 +139,6 @@ pub fn HealthPanel(
                     }}
                 </div>
             </div>
-        </section>
+        </Card>
     }
 }

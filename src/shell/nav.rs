@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
+use crate::routes::{in_caches, in_section, DASHBOARD, HOME, WALKTHROUGH};
+
 /// One navigation entry: label, target, and which paths make it current.
 struct Entry {
     label: &'static str,
@@ -17,26 +19,26 @@ const ENTRIES: [Entry; 3] = [
     Entry {
         label: "Caches",
         short: "Caches",
-        href: "/",
+        href: HOME,
         // A stack of three discs.
         icon: "M4 6c0-1.7 3.6-3 8-3s8 1.3 8 3-3.6 3-8 3-8-1.3-8-3zm0 6c0 1.7 3.6 3 8 3s8-1.3 8-3M4 18c0 1.7 3.6 3 8 3s8-1.3 8-3M4 6v12m16-12v12",
-        is_current: |path| path == "/" || path.starts_with("/caches/"),
+        is_current: in_caches,
     },
     Entry {
         label: "Geo-replication dashboard",
         short: "Dashboard",
-        href: "/dashboard",
+        href: DASHBOARD,
         // A pulse line.
         icon: "M3 12h4l2-5 4 10 2-5h6",
-        is_current: |path| path.starts_with("/dashboard"),
+        is_current: |path| in_section(path, DASHBOARD),
     },
     Entry {
         label: "Walkthrough",
         short: "Walkthrough",
-        href: "/walkthrough",
+        href: WALKTHROUGH,
         // A flag.
         icon: "M5 21V4m0 0h11l-2 4 2 4H5",
-        is_current: |path| path.starts_with("/walkthrough"),
+        is_current: |path| in_section(path, WALKTHROUGH),
     },
 ];
 

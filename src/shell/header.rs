@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::routes::HOME;
 use crate::state::use_app;
 
 /// The console's header bar.
@@ -13,7 +14,7 @@ pub fn Header() -> impl IntoView {
     let signed_in = api.has_token();
     view! {
         <header class="topbar">
-            <a class="brand" href="/">
+            <a class="brand" href=HOME>
                 <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
                     <circle cx="7" cy="12" r="4.5"/>
                     <circle cx="17" cy="12" r="4.5"/>

@@ -8,8 +8,10 @@ use georep_core::{regions, CacheId};
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
-use super::guarded_button::unique_id;
 use super::region_map::in_region;
+use crate::components::card::{Card, Column, Table};
+use crate::components::guarded_button::unique_id;
+use crate::routes::overview_href;
 
 /// A short title for a warning, for compact notes and banner headings.
 pub fn warning_title(warning: &Warning) -> &'static str {
@@ -95,12 +97,14 @@ fn RowMenu(name: String, on_link: Callback<()>, details_href: String) -> impl In
     }
 }
 
-fn overview_href(id: &CacheId) -> String {
-    format!(
-        "/caches/{}/{}/{}",
-        id.subscription, id.resource_group, id.name
-    )
-}
+/// The compatible list's columns.
+const COLUMNS: [Column; 5] = [
+    Column::new("Name"),
+    Column::new("Location"),
+    Column::new("Size"),
+    Column::new("Notes"),
+    Column::hidden("Actions"),
+];
 
 /// Compatible and incompatible caches for `primary`, filtered by `region`.
 #[component]
@@ -150,25 +154,14 @@ pub fn CandidateList(
             .unwrap_or_default()
     };
     view! {
-        <section class="card candidates" aria-labelledby="compatible-heading">
-            <header class="card-header">
-                <h2 id="compatible-heading">
-                    "Compatible caches" <span class="count">{move || compatible().len()}</span>
-                </h2>
-                <span class="muted">{region_note}</span>
-            </header>
-            <div class="table-wrap">
-                <table class="grid compatible-list">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col">"Location"</th>
-                            <th scope="col">"Size"</th>
-                            <th scope="col">"Notes"</th>
-                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                        </tr>
-                    </thead>
-                    <tbody>
+        <Card
+            title="Compatible caches"
+            heading_id="compatible-heading"
+            class="candidates"
+            count=Signal::derive(move || compatible().len())
+            note=Signal::derive(region_note)
+        >
+            <Table columns=&COLUMNS class="compatible-list">
                         <For
                             each=compatible
                             key=|j| j.cache.id.to_string()
@@ -218,23 +211,21 @@ pub fn CandidateList(
                                 }
                             }
                         </For>
-                    </tbody>
-                </table>
-            </div>
+            </Table>
             <Show when=move || compatible().is_empty()>
                 <p class="empty-inline muted">
                     {move || format!("No compatible caches{}.", region_note())}
                     " The caches below say why they can't be linked."
                 </p>
             </Show>
-        </section>
-        <section class="card candidates" aria-labelledby="incompatible-heading">
-            <header class="card-header">
-                <h2 id="incompatible-heading">
-                    "Incompatible caches" <span class="count">{move || incompatible().len()}</span>
-                </h2>
-                <span class="muted">"Why a cache isn't in the list above"</span>
-            </header>
+        </Card>
+        <Card
+            title="Incompatible caches"
+            heading_id="incompatible-heading"
+            class="candidates"
+            count=Signal::derive(move || incompatible().len())
+            note=Signal::stored("Why a cache isn't in the list above".to_owned())
+        >
             <ul class="incompatible-list">
                 <For
                     each=incompatible
@@ -264,6 +255,6 @@ pub fn CandidateList(
             <Show when=move || incompatible().is_empty()>
                 <p class="empty-inline muted">"Every cache here is compatible."</p>
             </Show>
-        </section>
+        </Card>
     }
 }

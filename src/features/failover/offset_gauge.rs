@@ -1,0 +1,48 @@
+//! The live data sync offset, with the seed's "fewer than 14 bytes" rule.
+
+use georep_core::failover::{offset_is_safe, SAFE_OFFSET_BYTES};
+use georep_core::metrics::GeoMetric;
+use georep_core::CacheId;
+use leptos::prelude::*;
+
+use crate::features::health::{latest, use_pair_metrics};
+use crate::model::format_bytes;
+
+/// The offset between a pair's caches, sampled every two seconds.
+#[component]
+pub fn OffsetGauge(
+    #[prop(into)] primary: Signal<CacheId>,
+    #[prop(into)] secondary: Signal<CacheId>,
+) -> impl IntoView {
+    let metrics = use_pair_metrics(primary, secondary, 2_000);
+    let offset = RwSignal::new(None::<f64>);
+    Effect::new(move |_| {
+        if let Some(Ok(pair)) = metrics.get() {
+            offset.set(latest(
+                &pair.merged(),
+                GeoMetric::GeoReplicationDataSyncOffset,
+            ));
+        }
+    });
+    let ready = move || offset.get().map(|o| offset_is_safe(o.max(0.0) as u64));
+    view! {
+        <div
+            class="offset"
+            class:ready=move || ready() == Some(true)
+            class:not-ready=move || ready() == Some(false)
+            role="status"
+        >
+            <span class="offset-label">"Geo Replication Data Sync Offset"</span>
+            <strong class="offset-value">
+                {move || offset.get().map_or_else(|| "measuring…".to_owned(), format_bytes)}
+            </strong>
+            <span class="offset-verdict">
+                {move || match ready() {
+                    Some(true) => format!("Ready: fewer than {SAFE_OFFSET_BYTES} bytes remain to replicate."),
+                    Some(false) => format!("Not ready: wait until fewer than {SAFE_OFFSET_BYTES} bytes remain, or data written meanwhile may be lost."),
+                    None => "Waiting for the first sample.".to_owned(),
+                }}
+            </span>
+        </div>
+    }
+}
