@@ -12,7 +12,8 @@
 //!
 //! Around them: [`shell`] (header, navigation, backend banner), [`routes`]
 //! (the route table and every href), [`actions`] (every mutation), [`api`]
-//! (every HTTP call) and [`state`] (what is shared through context).
+//! (every HTTP call), [`session`] (the backend and token) and [`state`]
+//! (what is shared through context).
 //!
 //! The binary (`main.rs`) only mounts [`app::App`]; everything lives here so
 //! the browser tests in `tests/` can mount real components.
@@ -26,6 +27,7 @@ pub mod model;
 pub mod pages;
 pub mod perf;
 pub mod routes;
+pub mod session;
 pub mod shell;
 pub mod state;
 

@@ -1,6 +1,7 @@
 //! The region map: an equirectangular world outline (viewBox `0 0 360 180`,
 //! x = longitude + 180, y = 90 − latitude) with a marker per region that
-//! holds caches and an arc per linked pair, coloured by health.
+//! holds caches and an arc per linked pair, coloured by health, and
+//! [`use_map_data`], the fleet as the map shows it.
 //!
 //! Selecting a region (click, or Enter/Space on the focused marker) filters
 //! whatever list the page pairs the map with; selecting it again clears it.
@@ -12,6 +13,7 @@ use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
 use crate::model::Health;
+use crate::state::use_app;
 
 /// A cache to place on the map.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +50,44 @@ pub fn region_name(location: &str) -> Option<&'static str> {
 /// Whether `location` is in the selected region (no selection matches all).
 pub fn in_region(selected: Option<&str>, location: &str) -> bool {
     selected.is_none_or(|s| region_name(location).unwrap_or(location) == s)
+}
+
+/// The map's view of the fleet: every cache and every link.
+pub fn use_map_data() -> (Signal<Vec<MapCache>>, Signal<Vec<MapLink>>) {
+    let app = use_app();
+    let caches = Signal::derive(move || {
+        app.fleet.with(|f| {
+            f.caches
+                .iter()
+                .map(|e| MapCache {
+                    name: e.name().to_owned(),
+                    location: e.cache.location.clone(),
+                })
+                .collect()
+        })
+    });
+    let links = Signal::derive(move || {
+        app.fleet.with(|f| {
+            f.links()
+                .iter()
+                .map(|l| {
+                    let health = Health::of(app.link_state(l), None);
+                    MapLink {
+                        from: l.primary_location.clone(),
+                        to: l.secondary_location.clone(),
+                        health,
+                        label: format!(
+                            "{} to {}: {}",
+                            l.primary.name,
+                            l.secondary.name,
+                            health.label()
+                        ),
+                    }
+                })
+                .collect()
+        })
+    });
+    (caches, links)
 }
 
 /// An SVG path for the arc between two points, bulging towards the pole.

@@ -6,49 +6,11 @@ use leptos::prelude::*;
 
 use crate::components::card::{Card, Column, Table};
 use crate::components::status::LinkBadge;
-use crate::features::region_map::{in_region, MapCache, MapLink, RegionMap};
-use crate::model::{CacheEntry, Health};
+use crate::features::region_map::{in_region, use_map_data, RegionMap};
+use crate::model::CacheEntry;
 use crate::perf;
 use crate::routes::{geo_href, overview_href};
 use crate::state::{use_app, Connectivity, Load};
-
-/// The map's view of the fleet: every cache and every link.
-pub fn use_map_data() -> (Signal<Vec<MapCache>>, Signal<Vec<MapLink>>) {
-    let app = use_app();
-    let caches = Signal::derive(move || {
-        app.fleet.with(|f| {
-            f.caches
-                .iter()
-                .map(|e| MapCache {
-                    name: e.name().to_owned(),
-                    location: e.cache.location.clone(),
-                })
-                .collect()
-        })
-    });
-    let links = Signal::derive(move || {
-        app.fleet.with(|f| {
-            f.links()
-                .iter()
-                .map(|l| {
-                    let health = Health::of(app.link_state(l), None);
-                    MapLink {
-                        from: l.primary_location.clone(),
-                        to: l.secondary_location.clone(),
-                        health,
-                        label: format!(
-                            "{} to {}: {}",
-                            l.primary.name,
-                            l.secondary.name,
-                            health.label()
-                        ),
-                    }
-                })
-                .collect()
-        })
-    });
-    (caches, links)
-}
 
 /// The cache list's columns.
 const COLUMNS: [Column; 6] = [

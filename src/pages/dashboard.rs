@@ -5,12 +5,11 @@ use georep_core::metrics::GeoMetric;
 use georep_core::regions;
 use leptos::prelude::*;
 
-use super::cache_list::use_map_data;
 use crate::components::card::Card;
 use crate::components::sparkline::format_value;
 use crate::components::status::{HealthBadge, LinkBadge};
 use crate::features::health::{latest, use_pair_metrics};
-use crate::features::region_map::{in_region, RegionMap};
+use crate::features::region_map::{in_region, use_map_data, RegionMap};
 use crate::model::{Health, LinkView};
 use crate::routes::{geo_href, overview_href};
 use crate::state::use_app;
