@@ -2,7 +2,7 @@
 //!
 //! A failing layer does not stop the others, so one run shows everything
 //! that is wrong; the command fails if any layer failed. A layer whose code
-//! does not exist yet is skipped with a loud note, never silently.
+//! is missing fails: nothing is ever skipped.
 
 use std::path::PathBuf;
 
@@ -17,8 +17,8 @@ const CONSOLE_PACKAGE: &str = "georep-console";
 /// The WebDriver that runs the browser tests (from Debian's chromium-driver).
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// A test layer: returns `Ok(Some(reason))` when it had to be skipped.
-type Layer = fn(&mut Run) -> Result<Option<&'static str>>;
+/// A test layer.
+type Layer = fn(&mut Run) -> Result<()>;
 
 /// The layers, in the order they run. The console is built before the native
 /// tests because the end-to-end tests load it from `dist/`.
@@ -43,7 +43,6 @@ struct Run {
 enum Outcome {
     Passed,
     Failed(String),
-    Skipped(&'static str),
 }
 
 /// Sets up, runs every layer, prints a summary and fails if a layer failed.
@@ -61,29 +60,21 @@ pub fn run() -> Result<()> {
 fn run_layer(name: &str, layer: Layer, state: &mut Run) -> Outcome {
     say(format!("\n==> test: {name}"));
     let outcome = match layer(state) {
-        Ok(None) => Outcome::Passed,
-        Ok(Some(reason)) => Outcome::Skipped(reason),
+        Ok(()) => Outcome::Passed,
         Err(err) => Outcome::Failed(format!("{err:#}")),
     };
     match &outcome {
         Outcome::Passed => say(format!("==> test: {name}: passed")),
         Outcome::Failed(why) => say(format!("==> test: {name}: FAILED: {why}")),
-        Outcome::Skipped(why) => say(skip_banner(name, why)),
     }
     outcome
 }
 
-/// A note that cannot be missed in a CI log.
-fn skip_banner(name: &str, why: &str) -> String {
-    let rule = "!".repeat(72);
-    format!("{rule}\n!!! SKIPPED {name}: {why}\n{rule}")
-}
-
 /// Prints one line per layer, the layer and test totals, and fails if any
-/// layer failed. The last line has the `N passed, N failed, N skipped` form.
+/// layer failed. The last line has the `N passed, N failed, N ignored` form.
 fn summarize(outcomes: &[(&str, Outcome)], counts: &TestCounts) -> Result<()> {
     say("\n==> test: summary");
-    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let (mut passed, mut failed) = (0, 0);
     for (name, outcome) in outcomes {
         match outcome {
             Outcome::Passed => {
@@ -94,17 +85,11 @@ fn summarize(outcomes: &[(&str, Outcome)], counts: &TestCounts) -> Result<()> {
                 failed += 1;
                 say(format!("    FAILED   {name}: {why}"));
             }
-            Outcome::Skipped(why) => {
-                skipped += 1;
-                say(format!("    SKIPPED  {name}: {why}"));
-            }
         }
     }
+    say(format!("layers: {passed} passed, {failed} failed"));
     say(format!(
-        "layers: {passed} passed, {failed} failed, {skipped} skipped"
-    ));
-    say(format!(
-        "tests: {} passed, {} failed, {} skipped",
+        "tests: {} passed, {} failed, {} ignored",
         counts.passed, counts.failed, counts.ignored
     ));
     if failed > 0 {
@@ -114,36 +99,36 @@ fn summarize(outcomes: &[(&str, Outcome)], counts: &TestCounts) -> Result<()> {
 }
 
 /// `cargo fmt --check` over the whole workspace.
-fn format(_: &mut Run) -> Result<Option<&'static str>> {
+fn format(_: &mut Run) -> Result<()> {
     Cmd::cargo().args(["fmt", "--all", "--check"]).run()?;
-    Ok(None)
+    Ok(())
 }
 
 /// Builds `dist/` for the end-to-end tests.
-fn console_build(state: &mut Run) -> Result<Option<&'static str>> {
+fn console_build(state: &mut Run) -> Result<()> {
     if !console::exists() {
-        return Ok(Some("there is no index.html yet"));
+        bail!("the console has no index.html");
     }
     state.dist = Some(console::build_dist()?);
-    Ok(None)
+    Ok(())
 }
 
 /// Every native package's tests; the end-to-end tests get `GEOREP_DIST`.
-fn native_tests(state: &mut Run) -> Result<Option<&'static str>> {
+fn native_tests(state: &mut Run) -> Result<()> {
     let mut cargo = Cmd::cargo().args(["test", "--workspace", "--exclude", CONSOLE_PACKAGE]);
     if let Some(dist) = &state.dist {
         cargo = cargo.env("GEOREP_DIST", dist);
     }
     cargo.run_watching_stdout(|line| state.counts.add(line))?;
-    Ok(None)
+    Ok(())
 }
 
 /// The console's wasm-bindgen tests, in headless Chromium. The browser's
 /// flags come from `webdriver.json` at the repository root. `--tests` leaves
 /// out doc-tests, which cargo would otherwise try to build for wasm32.
-fn browser_tests(state: &mut Run) -> Result<Option<&'static str>> {
+fn browser_tests(state: &mut Run) -> Result<()> {
     if !console_sources_exist() {
-        return Ok(Some("the console has no src/lib.rs or src/main.rs yet"));
+        bail!("the console has no src/lib.rs or src/main.rs");
     }
     Cmd::cargo()
         .args(["test", "--tests", "--target", project::WASM_TARGET])
@@ -151,26 +136,27 @@ fn browser_tests(state: &mut Run) -> Result<Option<&'static str>> {
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
         .run_watching_stdout(|line| state.counts.add(line))?;
-    Ok(None)
+    Ok(())
 }
 
 /// Clippy with warnings denied: natively for the default members, and for
 /// wasm32 for the console.
-fn clippy(_: &mut Run) -> Result<Option<&'static str>> {
+fn clippy(_: &mut Run) -> Result<()> {
     let deny_warnings = ["--", "-D", "warnings"];
     Cmd::cargo()
         .args(["clippy", "--all-targets", "--workspace"])
         .args(["--exclude", CONSOLE_PACKAGE])
         .args(deny_warnings)
         .run()?;
-    if console_sources_exist() {
-        Cmd::cargo()
-            .args(["clippy", "--all-targets", "--target", project::WASM_TARGET])
-            .args(["-p", CONSOLE_PACKAGE])
-            .args(deny_warnings)
-            .run()?;
+    if !console_sources_exist() {
+        bail!("the console has no src/lib.rs or src/main.rs");
     }
-    Ok(None)
+    Cmd::cargo()
+        .args(["clippy", "--all-targets", "--target", project::WASM_TARGET])
+        .args(["-p", CONSOLE_PACKAGE])
+        .args(deny_warnings)
+        .run()?;
+    Ok(())
 }
 
 /// Whether the console package has any code to compile yet.

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::screenshots::Screenshots;
-use crate::wait::{self, Poll};
+use georep_testkit::wait::{self, Poll};
 
 /// How long the console may take to show something after an action.
 pub const UI: Duration = Duration::from_secs(60);

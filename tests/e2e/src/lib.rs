@@ -1,19 +1,12 @@
-//! The harness of the end-to-end walkthroughs (tests/): the real
-//! `georep-server` binary with its demo fleet, serving the built console
-//! (`$GEOREP_DIST`), real Redis nodes, and headless Chromium driven through
-//! chromedriver.
+//! The end-to-end walkthroughs' own pieces (tests/): the built console
+//! (`$GEOREP_DIST`) as a page object, the demo server's API as the
+//! walkthrough reads it, and numbered screenshots. Everything else — the
+//! server process, the browser, Redis, waits, paths — is `georep-testkit`.
 //!
-//! - [`server`] starts and stops the server and calls its API;
-//! - [`browser`] starts chromedriver and Chromium;
+//! - [`server`] starts `georep-server --demo` and reads its fleet;
 //! - [`console`] is the console as a page object;
-//! - [`redis_client`] talks to the caches' endpoints;
-//! - [`screenshots`], [`wait`], [`process`] and [`workspace`] are plumbing.
+//! - [`screenshots`] numbers the walkthrough's screenshots.
 
-pub mod browser;
 pub mod console;
-pub mod process;
-pub mod redis_client;
 pub mod screenshots;
 pub mod server;
-pub mod wait;
-pub mod workspace;

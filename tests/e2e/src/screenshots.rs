@@ -2,6 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
+/// Where screenshots go: `$GEOREP_SCREENSHOTS_DIR`, else
+/// `<target>/e2e-screenshots`.
+pub fn screenshots_dir() -> PathBuf {
+    std::env::var_os("GEOREP_SCREENSHOTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| georep_testkit::paths::target_dir().join("e2e-screenshots"))
+}
+
 /// Where the walkthrough's screenshots go, numbered in the order taken.
 pub struct Screenshots {
     dir: PathBuf,

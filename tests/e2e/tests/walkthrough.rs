@@ -23,13 +23,13 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures::FutureExt;
-use georep_e2e::browser::{Browser, DESKTOP, PHONE};
 use georep_e2e::console::{Console, Endpoints, UI};
-use georep_e2e::redis_client::RedisClient;
-use georep_e2e::screenshots::Screenshots;
+use georep_e2e::screenshots::{self, Screenshots};
 use georep_e2e::server::{Cache, Server};
-use georep_e2e::wait::{self, Poll};
-use georep_e2e::workspace;
+use georep_testkit::browser::{Browser, DESKTOP, PHONE};
+use georep_testkit::paths;
+use georep_testkit::redis_client::RedisClient;
+use georep_testkit::wait::{self, Poll};
 
 /// The demo pair the walkthrough links: both Premium P1, so it can fail over.
 const PRIMARY: &str = "orders-weu";
@@ -64,14 +64,17 @@ struct Walkthrough {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_user_links_fails_over_and_unlinks_two_caches_in_the_console() {
-    let dist = workspace::dist_dir();
+    let dist = paths::dist_dir();
     let server = Server::start(&dist);
     let fleet = server.wait_for_fleet().await;
-    let browser = Browser::launch().await;
-    browser.set_viewport(DESKTOP).await;
+    let browser = Browser::launch().await.expect("headless Chromium starts");
+    browser
+        .set_viewport(DESKTOP)
+        .await
+        .expect("the desktop viewport");
     let console = Console::new(
         browser.client.clone(),
-        Screenshots::new(workspace::screenshots_dir()),
+        Screenshots::new(screenshots::screenshots_dir()),
     );
     let mut walk = Walkthrough {
         primary: server.cache(PRIMARY).await,
@@ -105,7 +108,7 @@ async fn a_user_links_fails_over_and_unlinks_two_caches_in_the_console() {
 impl Walkthrough {
     async fn step_1_open_the_login_url(&mut self, fleet: &[Cache]) {
         let console = &mut self.console;
-        console.open(self.server.login_url()).await;
+        console.open(&self.server.login_url()).await;
 
         let expected: BTreeSet<&str> = fleet.iter().map(|c| c.name.as_str()).collect();
         let rows = console
@@ -429,7 +432,10 @@ impl Walkthrough {
     }
 
     async fn the_cache_list_on_a_phone(&mut self, browser: &Browser) {
-        browser.set_viewport(PHONE).await;
+        browser
+            .set_viewport(PHONE)
+            .await
+            .expect("the phone viewport");
         // A reload keeps the session: the token lives on in session storage.
         self.console.reload().await;
         let rows = self.console.cache_rows(2).await;

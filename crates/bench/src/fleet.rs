@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
-use super::report::{Figure, Figures, Key};
-use super::server::{Server, Tier};
-use super::stats::percentile;
-use crate::cmd::say;
+use crate::arm::{Arm, Tier};
+use crate::report::{Figure, Figures, Key};
+use crate::say;
+use crate::stats::percentile;
 
 /// Caches in the fleet, counting the ones already there.
 pub const SIZE: usize = 1000;
@@ -66,7 +66,7 @@ pub struct Populated {
 
 /// Creates caches until the subscription holds [`SIZE`], and waits until
 /// each of them runs or has failed.
-pub fn populate(server: &Server, existing: usize) -> Result<Populated> {
+pub async fn populate(server: &Arm, existing: usize) -> Result<Populated> {
     let started = Instant::now();
     let count = SIZE.saturating_sub(existing);
     say(format!(
@@ -78,11 +78,13 @@ pub fn populate(server: &Server, existing: usize) -> Result<Populated> {
         } else {
             Tier::Basic
         };
-        server.create_cache(&name(i), REGIONS[i % REGIONS.len()], tier)?;
+        server
+            .create_cache(&name(i), REGIONS[i % REGIONS.len()], tier)
+            .await?;
     }
     let deadline = Instant::now() + Duration::from_secs(1200);
     loop {
-        let list = server.get(&server.list_path())?;
+        let list = server.get(&server.list_path()).await?;
         let caches = list["value"].as_array().map_or(&[][..], Vec::as_slice);
         let state = |c: &serde_json::Value| c["properties"]["provisioningState"].clone();
         let settled = caches
@@ -106,25 +108,25 @@ pub fn populate(server: &Server, existing: usize) -> Result<Populated> {
                 caches.len()
             );
         }
-        std::thread::sleep(Duration::from_secs(1));
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
 /// The p99 latency of listing caches and of candidates, over `requests`
 /// of each, alternating.
-pub fn api_latency(server: &Server, requests: usize) -> Result<(Figures, String)> {
+pub async fn api_latency(server: &Arm, requests: usize) -> Result<(Figures, String)> {
     let list = server.list_path();
     let candidates = server.candidates_path(&candidates_primary());
     // A few unmeasured requests first: connections, caches, allocator.
     for _ in 0..10 {
-        server.timed_get(&list)?;
-        server.timed_get(&candidates)?;
+        server.timed_get(&list).await?;
+        server.timed_get(&candidates).await?;
     }
     let mut list_ms = Vec::with_capacity(requests);
     let mut candidates_ms = Vec::with_capacity(requests);
     for _ in 0..requests {
-        list_ms.push(server.timed_get(&list)?.as_secs_f64() * 1000.0);
-        candidates_ms.push(server.timed_get(&candidates)?.as_secs_f64() * 1000.0);
+        list_ms.push(server.timed_get(&list).await?.as_secs_f64() * 1000.0);
+        candidates_ms.push(server.timed_get(&candidates).await?.as_secs_f64() * 1000.0);
     }
     let p = |samples: &[f64], q| percentile(samples, q).unwrap_or(f64::NAN);
     let note = format!(

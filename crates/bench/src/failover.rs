@@ -18,11 +18,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use georep_testkit::redis_client::{connect_blocking, Info};
+use redis::Connection;
 
-use super::resp::{Connection, Reply};
-use super::server::Server;
-use super::stats::percentile;
-use crate::cmd::say;
+use crate::arm::Arm;
+use crate::say;
+use crate::stats::percentile;
 
 /// The list the writer appends to.
 const LIST: &str = "bench:failover";
@@ -72,23 +73,23 @@ impl Outcome {
 /// Runs `count` planned failovers of `pair` with the writer aimed at
 /// `targets`: the geo-primary endpoint, or else both caches' nodes, tried
 /// in turn (a client that follows the primary itself).
-pub fn run(
-    server: &Server,
+pub async fn run(
+    server: &Arm,
     pair: &Pair,
     targets: Vec<SocketAddr>,
     count: usize,
 ) -> Result<Outcome> {
     let writer = Writer::start(targets, pair.keys.clone());
     let started = Instant::now();
-    let result = failovers(server, pair, &writer, count);
+    let result = failovers(server, pair, &writer, count).await;
     let log = writer.stop();
     let seconds = started.elapsed().as_secs_f64();
     let millis = result?;
     // The pair may have swapped any number of times: ask which is primary now.
     let primary = count % 2;
     let (name, _) = &pair.caches[primary];
-    let addr = server.node_addr(name)?;
-    let mut connection = Connection::open(addr, Some(&pair.keys[primary]), IO_TIMEOUT)?;
+    let addr = server.node_addr(name).await?;
+    let mut connection = connect_blocking(addr, Some(&pair.keys[primary]), IO_TIMEOUT)?;
     let stored = stored_numbers(&mut connection)?;
     let lost = log
         .acknowledged
@@ -105,25 +106,30 @@ pub fn run(
 }
 
 /// The failovers themselves, with the writer running.
-fn failovers(server: &Server, pair: &Pair, writer: &Writer, count: usize) -> Result<Vec<f64>> {
+async fn failovers(server: &Arm, pair: &Pair, writer: &Writer, count: usize) -> Result<Vec<f64>> {
     let mut millis = Vec::new();
     for round in 0..count {
         let (primary, secondary) = if round % 2 == 0 { (0, 1) } else { (1, 0) };
         let (primary_name, primary_location) = &pair.caches[primary];
         let (secondary_name, _) = &pair.caches[secondary];
-        server.wait_for_link(
-            primary_name,
-            secondary_name,
-            Duration::from_millis(100),
-            Duration::from_secs(300),
-        )?;
+        server
+            .wait_for_link(
+                primary_name,
+                secondary_name,
+                Duration::from_millis(100),
+                Duration::from_secs(300),
+            )
+            .await?;
         // Let the steady load run on the settled link first.
-        std::thread::sleep(Duration::from_secs(1));
-        let new_port = server.node_addr(secondary_name)?.port();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let new_port = server.node_addr(secondary_name).await?.port();
         let asked = Instant::now();
-        server.put_link(secondary_name, primary_name, primary_location)?;
+        server
+            .put_link(secondary_name, primary_name, primary_location)
+            .await?;
         let acknowledged = writer
             .first_ack_after(asked, new_port, FAILOVER_TIMEOUT)
+            .await
             .with_context(|| {
                 format!(
                     "failover {} to {secondary_name}: no write acknowledged by the new primary within {FAILOVER_TIMEOUT:?}",
@@ -138,24 +144,26 @@ fn failovers(server: &Server, pair: &Pair, writer: &Writer, count: usize) -> Res
         millis.push(ms);
     }
     let last = count % 2;
-    server.wait_for_link(
-        &pair.caches[last].0,
-        &pair.caches[1 - last].0,
-        Duration::from_millis(100),
-        Duration::from_secs(300),
-    )?;
+    server
+        .wait_for_link(
+            &pair.caches[last].0,
+            &pair.caches[1 - last].0,
+            Duration::from_millis(100),
+            Duration::from_secs(300),
+        )
+        .await?;
     Ok(millis)
 }
 
 /// Every number in the writer's list.
 fn stored_numbers(connection: &mut Connection) -> Result<HashSet<u64>> {
-    let Reply::Array(Some(items)) = connection.ok(&["LRANGE", LIST, "0", "-1"])? else {
-        bail!("LRANGE {LIST} answered something other than a list");
-    };
-    Ok(items
-        .iter()
-        .filter_map(|item| item.text()?.parse().ok())
-        .collect())
+    let items: Vec<u64> = redis::cmd("LRANGE")
+        .arg(LIST)
+        .arg(0)
+        .arg(-1)
+        .query(connection)
+        .with_context(|| format!("LRANGE {LIST}"))?;
+    Ok(items.into_iter().collect())
 }
 
 /// What the writer saw.
@@ -189,7 +197,12 @@ impl Writer {
 
     /// When the first write acknowledged by the node on `port` at or after
     /// `since` came, waiting at most `timeout` for one.
-    fn first_ack_after(&self, since: Instant, port: u16, timeout: Duration) -> Option<Instant> {
+    async fn first_ack_after(
+        &self,
+        since: Instant,
+        port: u16,
+        timeout: Duration,
+    ) -> Option<Instant> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(log) = self.log.lock() {
@@ -208,7 +221,7 @@ impl Writer {
             if Instant::now() > deadline {
                 return None;
             }
-            std::thread::sleep(Duration::from_millis(5));
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
@@ -252,11 +265,11 @@ fn write_until_stopped(
         };
         let port = *port;
         sequence += 1;
-        let number = sequence.to_string();
-        let answer = link.call(&["RPUSH", LIST, &number]);
+        let answer: redis::RedisResult<i64> =
+            redis::cmd("RPUSH").arg(LIST).arg(sequence).query(link);
         let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
         match answer {
-            Ok(Reply::Integer(_)) => {
+            Ok(_) => {
                 log.acknowledged.push(sequence);
                 log.acks.push((Instant::now(), port));
             }
@@ -274,15 +287,18 @@ fn write_until_stopped(
 /// Opens a connection, authenticates with whichever cache's key the node
 /// behind `addr` takes, and learns the node's port.
 fn connect(addr: SocketAddr, keys: &[String; 2]) -> Result<(Connection, u16)> {
-    let mut connection = Connection::open(addr, None, IO_TIMEOUT)?;
-    let authenticated = keys
-        .iter()
-        .any(|key| matches!(connection.call(&["AUTH", key]), Ok(Reply::Status(_))));
-    if !authenticated {
-        bail!("neither access key opens {addr}");
+    let mut connection = None;
+    for key in keys {
+        if let Ok(opened) = connect_blocking(addr, Some(key), IO_TIMEOUT) {
+            connection = Some(opened);
+            break;
+        }
     }
-    let port = connection
-        .info("server")?
+    let Some(mut connection) = connection else {
+        bail!("neither access key opens {addr}");
+    };
+    let info: String = redis::cmd("INFO").arg("server").query(&mut connection)?;
+    let port = Info(info)
         .number("tcp_port")
         .and_then(|p| u16::try_from(p).ok())
         .context("INFO server has no tcp_port")?;

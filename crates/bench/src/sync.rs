@@ -10,19 +10,20 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use georep_testkit::redis_client::{self, connect, connect_info, connection_info};
+use redis::aio::MultiplexedConnection;
 
-use super::report::{Figure, Figures, Key};
-use super::resp::{self, Connection};
-use super::server::{Server, Tier};
-use super::stats::mean;
-use crate::cmd::say;
+use crate::arm::{Arm, Tier};
+use crate::report::{Figure, Figures, Key};
+use crate::say;
+use crate::stats::mean;
 
 /// Bytes in each value of the dataset.
 const VALUE_BYTES: usize = 1000;
 /// SETs per pipelined batch while loading.
 const BATCH: u64 = 1000;
-/// How long one command may take (loading a batch, `INFO`).
-const IO_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long connecting may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a full sync may take before we give up on it.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(900);
 /// How often the link's state is read while it syncs.
@@ -54,18 +55,17 @@ impl Dataset {
     }
 
     /// Writes every key through `connection`, in pipelined batches.
-    pub fn load(self, connection: &mut Connection) -> Result<()> {
-        let mut buffer = Vec::with_capacity(BATCH as usize * (VALUE_BYTES + 64));
+    pub async fn load(self, connection: &mut MultiplexedConnection) -> Result<()> {
         let mut value = vec![0; VALUE_BYTES];
         let mut start = 0;
         while start < self.keys {
             let end = (start + BATCH).min(self.keys);
-            buffer.clear();
+            let mut pipe = redis::pipe();
             for i in start..end {
                 fill_value(i, &mut value);
-                resp::encode(&mut buffer, &[b"SET".as_slice(), key(i).as_bytes(), &value]);
+                pipe.set(key(i), value.as_slice()).ignore();
             }
-            connection.pipeline(&buffer, (end - start) as usize)?;
+            pipe.query_async::<()>(connection).await?;
             start = end;
         }
         Ok(())
@@ -95,35 +95,43 @@ fn fill_value(i: u64, out: &mut [u8]) {
 }
 
 /// Measures the link's full sync against the raw one.
-pub fn run(server: &Server, work: &Path, dataset: Dataset) -> Result<(Figures, String)> {
+pub async fn run(server: &Arm, work: &Path, dataset: Dataset) -> Result<(Figures, String)> {
     let mb = dataset.bytes() as f64 / 1e6;
-    server.create_cache(PRIMARY.0, PRIMARY.1, Tier::Premium)?;
-    server.create_cache(SECONDARY.0, SECONDARY.1, Tier::Premium)?;
-    server.wait_until_running(&[PRIMARY.0, SECONDARY.0], Duration::from_secs(120))?;
+    server
+        .create_cache(PRIMARY.0, PRIMARY.1, Tier::Premium)
+        .await?;
+    server
+        .create_cache(SECONDARY.0, SECONDARY.1, Tier::Premium)
+        .await?;
+    server
+        .wait_until_running(&[PRIMARY.0, SECONDARY.0], Duration::from_secs(120))
+        .await?;
 
     // The raw peer's primary, loaded with the same data.
-    let raw_primary = BareRedis::start(&work.join("raw-primary"))?;
+    let raw_primary = BareRedis::start(&work.join("raw-primary")).await?;
     say(format!("    loading {mb:.0} MB into a bare redis-server"));
-    dataset.load(&mut raw_primary.connect()?)?;
+    dataset.load(&mut raw_primary.connect().await?).await?;
 
     // The link's primary, loaded through its own access key, and its own
     // replica caught up, so the link's clock times the link alone.
-    let addr = server.node_addr(PRIMARY.0)?;
-    let key = server.primary_key(PRIMARY.0)?;
+    let addr = server.node_addr(PRIMARY.0).await?;
+    let key = server.primary_key(PRIMARY.0).await?;
     say(format!("    loading {mb:.0} MB into {}", PRIMARY.0));
-    let mut cache = Connection::open(addr, Some(&key), IO_TIMEOUT)?;
-    dataset.load(&mut cache)?;
-    wait_for_replicas(&mut cache)?;
+    let mut cache = connect(addr, &key, CONNECT_TIMEOUT).await?;
+    dataset.load(&mut cache).await?;
+    wait_for_replicas(&mut cache).await?;
 
-    let raw_before = raw_sync(&raw_primary, &work.join("raw-replica-1"))?;
+    let raw_before = raw_sync(&raw_primary, &work.join("raw-replica-1")).await?;
     say(format!(
         "    raw REPLICAOF: {:.2} s",
         raw_before.as_secs_f64()
     ));
 
     let asked = Instant::now();
-    server.put_link(PRIMARY.0, SECONDARY.0, SECONDARY.1)?;
-    server.wait_for_link(PRIMARY.0, SECONDARY.0, LINK_POLL, SYNC_TIMEOUT)?;
+    server.put_link(PRIMARY.0, SECONDARY.0, SECONDARY.1).await?;
+    server
+        .wait_for_link(PRIMARY.0, SECONDARY.0, LINK_POLL, SYNC_TIMEOUT)
+        .await?;
     let linked = asked.elapsed();
     say(format!(
         "    link PUT → Succeeded: {:.2} s",
@@ -132,21 +140,17 @@ pub fn run(server: &Server, work: &Path, dataset: Dataset) -> Result<(Figures, S
 
     // The secondary's own replica resyncs from it after the link is up:
     // let that finish, so it doesn't slow the second raw sync down.
-    let secondary_addr = server.node_addr(SECONDARY.0)?;
-    let secondary_key = server.primary_key(SECONDARY.0)?;
-    wait_for_replicas(&mut Connection::open(
-        secondary_addr,
-        Some(&secondary_key),
-        IO_TIMEOUT,
-    )?)?;
+    let secondary_addr = server.node_addr(SECONDARY.0).await?;
+    let secondary_key = server.primary_key(SECONDARY.0).await?;
+    wait_for_replicas(&mut connect(secondary_addr, &secondary_key, CONNECT_TIMEOUT).await?).await?;
 
-    let raw_after = raw_sync(&raw_primary, &work.join("raw-replica-2"))?;
+    let raw_after = raw_sync(&raw_primary, &work.join("raw-replica-2")).await?;
     say(format!(
         "    raw REPLICAOF: {:.2} s",
         raw_after.as_secs_f64()
     ));
     drop(raw_primary);
-    if let Err(err) = server.remove_pair(PRIMARY.0, SECONDARY.0) {
+    if let Err(err) = server.remove_pair(PRIMARY.0, SECONDARY.0).await {
         say(format!("    could not remove the sync caches: {err:#}"));
     }
 
@@ -170,10 +174,10 @@ pub fn run(server: &Server, work: &Path, dataset: Dataset) -> Result<(Figures, S
 
 /// Waits until every replica of the node behind `connection` has its
 /// primary's offset.
-fn wait_for_replicas(connection: &mut Connection) -> Result<()> {
+async fn wait_for_replicas(connection: &mut MultiplexedConnection) -> Result<()> {
     let deadline = Instant::now() + SYNC_TIMEOUT;
     loop {
-        let info = connection.info("replication")?;
+        let info = redis_client::info(connection, "replication").await?;
         let target = info.number("master_repl_offset").unwrap_or(0);
         let caught_up = info
             .lines_starting("slave")
@@ -185,7 +189,7 @@ fn wait_for_replicas(connection: &mut Connection) -> Result<()> {
         if Instant::now() > deadline {
             bail!("the primary's replicas did not catch up");
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -198,16 +202,20 @@ fn replica_offset(line: &str) -> Option<u64> {
 
 /// Starts a fresh, empty replica of `primary` and times `REPLICAOF` until
 /// it has loaded the snapshot and its link is up; then stops it.
-fn raw_sync(primary: &BareRedis, dir: &Path) -> Result<Duration> {
-    let replica = BareRedis::start(dir)?;
-    let mut connection = replica.connect()?;
-    let port = primary.addr.port().to_string();
+async fn raw_sync(primary: &BareRedis, dir: &Path) -> Result<Duration> {
+    let replica = BareRedis::start(dir).await?;
+    let mut connection = replica.connect().await?;
+    let port = primary.addr.port();
     let asked = Instant::now();
-    connection.ok(&["REPLICAOF", "127.0.0.1", &port])?;
+    redis::cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(port)
+        .query_async::<()>(&mut connection)
+        .await?;
     let deadline = asked + SYNC_TIMEOUT;
     loop {
         // A replica loading its snapshot answers LOADING: keep asking.
-        if let Ok(info) = connection.info("replication") {
+        if let Ok(info) = redis_client::info(&mut connection, "replication").await {
             if info.get("master_link_status") == Some("up")
                 && info.get("master_sync_in_progress") == Some("0")
             {
@@ -217,7 +225,7 @@ fn raw_sync(primary: &BareRedis, dir: &Path) -> Result<Duration> {
         if Instant::now() > deadline {
             bail!("the raw REPLICAOF did not finish");
         }
-        std::thread::sleep(Duration::from_millis(5));
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -230,7 +238,7 @@ struct BareRedis {
 }
 
 impl BareRedis {
-    fn start(dir: &Path) -> Result<BareRedis> {
+    async fn start(dir: &Path) -> Result<BareRedis> {
         std::fs::create_dir_all(dir)?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -275,18 +283,21 @@ impl BareRedis {
             dir: dir.to_owned(),
         };
         let deadline = Instant::now() + Duration::from_secs(10);
-        while server.connect().is_err() {
+        while server.connect().await.is_err() {
             if Instant::now() > deadline {
                 bail!("redis-server did not start (see {})", log.display());
             }
-            std::thread::sleep(Duration::from_millis(20));
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Ok(server)
     }
 
-    fn connect(&self) -> Result<Connection> {
-        let mut connection = Connection::open(self.addr, None, IO_TIMEOUT)?;
-        connection.ok(&["PING"])?;
+    async fn connect(&self) -> Result<MultiplexedConnection> {
+        let info = connection_info(self.addr, None)?;
+        let mut connection = connect_info(info, CONNECT_TIMEOUT).await?;
+        redis::cmd("PING")
+            .query_async::<()>(&mut connection)
+            .await?;
         Ok(connection)
     }
 }

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use super::report::{Figure, Figures, Key};
+use crate::report::{Figure, Figures, Key};
 
 /// The file types the issue counts.
 const COUNTED: &[&str] = &["wasm", "js", "css"];
@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn compresses_and_counts_only_code() {
-        let dir = std::env::temp_dir().join(format!("xtask-bundle-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("georep-bench-bundle-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("public")).unwrap();
         let text = "fn main() { println!(\"hello\"); }\n".repeat(200);
         std::fs::write(dir.join("app.js"), &text).unwrap();

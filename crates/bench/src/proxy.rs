@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use super::report::{Figure, Figures, Key};
-use super::stats::median;
-use crate::cmd::say;
+use crate::report::{Figure, Figures, Key};
+use crate::say;
+use crate::stats::median;
 
 /// The two tests, with their keys.
 const TESTS: [(&str, Key); 2] = [("set", Key::ProxyRatioSet), ("get", Key::ProxyRatioGet)];

@@ -1,11 +1,11 @@
-//! Processes this harness started, directly or through a child, found and
-//! stopped by pid.
+//! Processes the harness started, directly or through a child, found and
+//! stopped by pid (never by name).
 
 use std::path::Path;
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
-/// Sends `signal` to one process.
+/// Sends `signal` (e.g. `libc::SIGTERM`) to one process.
 pub fn signal(pid: u32, signal: libc::c_int) {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return;
@@ -14,6 +14,11 @@ pub fn signal(pid: u32, signal: libc::c_int) {
     unsafe {
         libc::kill(pid, signal);
     }
+}
+
+/// `kill -9` of one process.
+pub fn kill(pid: u32) {
+    signal(pid, libc::SIGKILL);
 }
 
 /// Asks `child` to stop with SIGTERM and waits up to `grace` for it; kills
@@ -47,6 +52,26 @@ pub fn working_in(dir: &Path) -> Vec<u32> {
     };
     pids_where(|proc_dir| {
         std::fs::read_link(proc_dir.join("cwd")).is_ok_and(|cwd| cwd.starts_with(&dir))
+    })
+}
+
+/// The `redis-server` processes working inside `dir`: the nodes, without
+/// their short-lived forks (e.g. `redis-rdb-to-slaves` streaming a full
+/// sync), which share a node's directory but are not nodes.
+pub fn redis_servers_in(dir: &Path) -> Vec<u32> {
+    let Ok(dir) = dir.canonicalize() else {
+        return Vec::new();
+    };
+    pids_where(|proc_dir| {
+        let in_dir =
+            std::fs::read_link(proc_dir.join("cwd")).is_ok_and(|cwd| cwd.starts_with(&dir));
+        in_dir
+            && std::fs::read(proc_dir.join("cmdline")).is_ok_and(|cmdline| {
+                cmdline
+                    .split(|b| *b == 0 || *b == b' ')
+                    .next()
+                    .is_some_and(|program| program.ends_with(b"redis-server"))
+            })
     })
 }
 

@@ -1,0 +1,120 @@
+//! The console in headless Chromium (through `georep-testkit`'s
+//! chromedriver and fantoccini). The figures come from the page's own
+//! performance marks (`src/perf.rs`):
+//!
+//! - `georep:list-rendered`, set after the first paint of the cache list
+//!   with data; its `startTime` counts from navigation start;
+//! - `georep:list-filtered`, set after the paint that follows a change of
+//!   the region filter. The benchmark marks the click itself (`georep:filter-click`)
+//!   in the same task that dispatches it, and measures between the two.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use fantoccini::wd::TimeoutConfiguration;
+use georep_testkit::wait::{self, Poll};
+use georep_testkit::{Browser, Chromedriver};
+use serde_json::{json, Value};
+
+/// The benchmark's window.
+const WINDOW: (u32, u32) = (1366, 900);
+/// How long the console may take to show its list (and a script to run).
+const LOAD_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Reads the first-paint mark, if set yet.
+const READ_LIST_RENDERED: &str = "\
+const mark = performance.getEntriesByName('georep:list-rendered', 'mark')[0];
+return mark ? mark.startTime : null;";
+
+/// The regions the map offers as filter chips.
+const READ_REGIONS: &str = "\
+return [...document.querySelectorAll('.region-chips button[data-region]')]
+    .map(button => button.dataset.region);";
+
+/// Clicks one region chip and answers the time from the click to the
+/// console's `georep:list-filtered` mark, and the rows then shown.
+const CLICK_REGION: &str = "\
+const [region, done] = [arguments[0], arguments[arguments.length - 1]];
+const button = document.querySelector(`.region-chips button[data-region=\"${region}\"]`);
+if (!button) { done({ error: `no chip for ${region}` }); return; }
+performance.clearMarks('georep:list-filtered');
+performance.clearMarks('georep:filter-click');
+const observer = new PerformanceObserver(() => {
+  const end = performance.getEntriesByName('georep:list-filtered', 'mark')[0];
+  if (!end) return;
+  observer.disconnect();
+  const measure = performance.measure('georep:filter', 'georep:filter-click', 'georep:list-filtered');
+  const rows = document.querySelectorAll('table[aria-label=\"Caches\"] tbody tr').length;
+  done({ ms: measure.duration, rows });
+});
+observer.observe({ type: 'mark' });
+performance.mark('georep:filter-click');
+button.click();";
+
+/// A new browser with a fresh profile (nothing cached: a cold load), its
+/// script and page-load timeouts set for the benchmark.
+pub async fn session(driver: &Arc<Chromedriver>) -> Result<Browser> {
+    let browser = driver.open(WINDOW).await?;
+    browser
+        .client
+        .update_timeouts(TimeoutConfiguration::new(
+            Some(LOAD_TIMEOUT),
+            Some(LOAD_TIMEOUT),
+            None,
+        ))
+        .await
+        .context("setting the WebDriver timeouts")?;
+    Ok(browser)
+}
+
+/// Loads `url` (returns once the document has loaded).
+pub async fn navigate(browser: &Browser, url: &str) -> Result<()> {
+    browser
+        .client
+        .goto(url)
+        .await
+        .with_context(|| format!("loading {url}"))
+}
+
+/// Waits for the console's first paint of the cache list; its time from
+/// navigation start, in ms.
+pub async fn list_rendered_ms(browser: &Browser) -> Result<f64> {
+    let what = "the console to show its cache list";
+    wait::poll(what, LOAD_TIMEOUT, Duration::from_millis(50), || async {
+        match browser.client.execute(READ_LIST_RENDERED, vec![]).await {
+            Ok(Value::Number(ms)) => Poll::Ready(ms.as_f64().context("a mark's time")),
+            Ok(other) => Poll::Pending(other.to_string()),
+            Err(e) => Poll::Ready(Err(e).context("reading the list-rendered mark")),
+        }
+    })
+    .await?
+}
+
+/// The regions the map's chips offer.
+pub async fn regions(browser: &Browser) -> Result<Vec<String>> {
+    let regions = browser.client.execute(READ_REGIONS, vec![]).await?;
+    Ok(regions
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Clicks `region`'s chip; the time to the filtered list's paint (ms) and
+/// the rows it shows.
+pub async fn filter(browser: &Browser, region: &str) -> Result<(f64, u64)> {
+    let answer = browser
+        .client
+        .execute_async(CLICK_REGION, vec![json!(region)])
+        .await
+        .with_context(|| format!("clicking the {region} chip"))?;
+    if let Some(error) = answer["error"].as_str() {
+        bail!("{error}");
+    }
+    let ms = answer["ms"].as_f64().context("no filter time")?;
+    Ok((ms, answer["rows"].as_u64().unwrap_or(0)))
+}

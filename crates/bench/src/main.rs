@@ -1,0 +1,255 @@
+//! `georep-bench [--quick]`: measures the product end to end on this
+//! machine, prints a table and writes the same figures as JSON to
+//! `target/bench/latest.json` (and the table to `latest.md`).
+//!
+//! `cargo xtask bench [--quick]` runs it after the set-up and the builds
+//! (the console with Trunk, `georep-server` with `--release`), and tells
+//! it where they are: `--dist DIR` and `--server-bin PATH`, or, when a
+//! build failed, `--no-dist REASON` and `--no-server REASON`.
+//!
+//! Each figure that has a peer is measured beside it in the same run and
+//! reported as a ratio, because these machines are noisy. A benchmark that
+//! cannot run reports its figures as `n/a` with the reason, and the others
+//! go on: benchmarks report, they never fail.
+//!
+//! The run starts the server on a free port with its own home under
+//! `target/bench/run/`, and drives its real API, its redis-server nodes,
+//! its geo-primary endpoints and the console in headless Chromium.
+
+mod arm;
+mod bench;
+mod browser;
+mod bundle;
+mod failover;
+mod fleet;
+mod proxy;
+mod report;
+mod stats;
+mod sync;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use self::arm::Arm;
+use self::bench::{Bench, Plan};
+use self::report::{Key, Report};
+
+const USAGE: &str = "\
+Usage: georep-bench [--quick] (--dist DIR | --no-dist REASON) (--server-bin PATH | --no-server REASON)
+
+Run it with `cargo xtask bench [--quick]`, which builds the console and the
+server first and passes where they are.";
+
+/// What the run measures, and with what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Options {
+    /// The reduced run: under 5 minutes once built.
+    quick: bool,
+    /// The built console, or why there is none.
+    dist: Result<PathBuf, String>,
+    /// The release `georep-server`, or why there is none.
+    server: Result<PathBuf, String>,
+}
+
+impl Options {
+    /// Parses the command line (without the program name).
+    fn parse(args: &[String]) -> Result<Self> {
+        let mut quick = false;
+        let mut dist = Err("no --dist given".to_owned());
+        let mut server = Err("no --server-bin given".to_owned());
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || {
+                args.next()
+                    .cloned()
+                    .with_context(|| format!("{arg} needs a value\n\n{USAGE}"))
+            };
+            match arg.as_str() {
+                "--quick" => quick = true,
+                "--dist" => dist = Ok(PathBuf::from(value()?)),
+                "--no-dist" => dist = Err(value()?),
+                "--server-bin" => server = Ok(PathBuf::from(value()?)),
+                "--no-server" => server = Err(value()?),
+                other => bail!("unknown argument `{other}`\n\n{USAGE}"),
+            }
+        }
+        Ok(Self {
+            quick,
+            dist,
+            server,
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match Options::parse(&args) {
+        Ok(options) => run(&options).await,
+        Err(err) => Err(err),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("georep-bench: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a line to stdout, flushed, so it keeps its place among the
+/// output of the commands the benchmarks run.
+pub fn say(line: impl AsRef<str>) {
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout is no reason to stop measuring.
+    let _ = writeln!(stdout, "{}", line.as_ref());
+    let _ = stdout.flush();
+}
+
+/// Measures, prints the table and writes the JSON and the table.
+async fn run(options: &Options) -> Result<()> {
+    let plan = Plan::new(options.quick);
+    let mut report = Report::default();
+    let bench_dir = georep_testkit::paths::target_dir().join("bench");
+    let work = bench_dir.join("run");
+    if work.exists() {
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot clear {}", work.display()))?;
+    }
+    std::fs::create_dir_all(&work)?;
+
+    let started = Instant::now();
+    let load_before = load_average();
+    say("\n==> bench: console size");
+    let outcome = match &options.dist {
+        Ok(dist) => bundle::measure(dist).map(|(figures, note)| {
+            report.note(note);
+            figures
+        }),
+        Err(reason) => Err(anyhow!("the console did not build: {reason}")),
+    };
+    report.record(&[Key::BundleGzipBytes, Key::BundleBrotliBytes], outcome);
+
+    let home = work.join("server");
+    let server = match &options.server {
+        Ok(binary) => Arm::start(binary, &home, options.dist.as_deref().ok()).await,
+        Err(reason) => Err(anyhow!("georep-server was not built: {reason}")),
+    };
+    match server {
+        Ok(server) => {
+            let mut bench = Bench {
+                server: &server,
+                plan,
+                work: &work,
+                report: &mut report,
+                dist_ok: options.dist.is_ok(),
+            };
+            bench.measure_with_server().await;
+            say("\n==> bench: stopping georep-server and its nodes");
+            // Keep the server's log for a look at what it did.
+            let log = server.log_path();
+            server.stop();
+            let _ = std::fs::copy(log, bench_dir.join("server.log"));
+        }
+        Err(err) => {
+            let needs_server: Vec<Key> = Key::ALL
+                .into_iter()
+                .filter(|k| !matches!(k, Key::BundleGzipBytes | Key::BundleBrotliBytes))
+                .collect();
+            let reason = format!("georep-server did not start: {err:#}");
+            report.record(&needs_server, Err(anyhow!(reason)));
+            let _ = std::fs::copy(home.join("server.log"), bench_dir.join("server.log"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+
+    let elapsed = started.elapsed();
+    report.note(format!(
+        "{} run, measured in {:.0} s (builds excluded) on {}; load average {} at the start, {} at the end",
+        if options.quick { "--quick" } else { "full" },
+        elapsed.as_secs_f64(),
+        machine(),
+        load_before,
+        load_average()
+    ));
+    let table = report.table();
+    say(format!("\n==> bench: results\n\n{table}"));
+    let json = bench_dir.join("latest.json");
+    report.write_json(&json)?;
+    std::fs::write(bench_dir.join("latest.md"), &table)?;
+    say(format!(
+        "==> bench: wrote {} (the table to latest.md and the server's log to server.log beside it)",
+        json.display()
+    ));
+    Ok(())
+}
+
+/// This machine, in one line: cores, CPU model and memory.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let memory_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
+        })
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    format!("{cores} cores ({cpu}), {memory_gib:.0} GiB memory")
+}
+
+/// The 1-minute load average: how busy the machine was besides us.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options> {
+        let args: Vec<String> = args.iter().map(|&a| a.to_owned()).collect();
+        Options::parse(&args)
+    }
+
+    #[test]
+    fn parses_quick_and_the_builds() {
+        let options = parse(&["--quick", "--dist", "d", "--no-server", "it broke"]).unwrap();
+        assert!(options.quick);
+        assert_eq!(options.dist, Ok(PathBuf::from("d")));
+        assert_eq!(options.server, Err("it broke".to_owned()));
+        let options = parse(&[]).unwrap();
+        assert!(!options.quick);
+        assert!(options.dist.is_err() && options.server.is_err());
+        assert!(parse(&["--fast"]).is_err());
+        assert!(parse(&["--dist"]).is_err());
+    }
+
+    #[test]
+    fn describes_the_machine() {
+        let line = machine();
+        assert!(line.contains("cores"), "{line}");
+        assert!(line.contains("GiB memory"), "{line}");
+    }
+}

@@ -1,0 +1,196 @@
+//! The data plane through the maintained `redis` crate: connections to a
+//! cache's endpoints as an application makes them (`redis-cli -h HOST -p
+//! PORT -a KEY`, the `default` user), async or blocking, a small client
+//! for the walkthroughs, and `INFO` read field by field.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{
+    AsyncCommands, AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo,
+    IntoConnectionInfo, RedisConnectionInfo, RedisResult,
+};
+
+/// How long a reply may take on the connections made here.
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The connection settings for `addr`, authenticated with `password` (if
+/// any) as the `default` user.
+pub fn connection_info(addr: SocketAddr, password: Option<&str>) -> RedisResult<ConnectionInfo> {
+    host_connection_info(&addr.ip().to_string(), addr.port(), password)
+}
+
+fn host_connection_info(
+    host: &str,
+    port: u16,
+    password: Option<&str>,
+) -> RedisResult<ConnectionInfo> {
+    let mut settings = RedisConnectionInfo::default().set_skip_set_lib_name();
+    if let Some(password) = password {
+        settings = settings.set_password(password);
+    }
+    Ok(ConnectionAddr::Tcp(host.to_owned(), port)
+        .into_connection_info()?
+        .set_redis_settings(settings))
+}
+
+/// Connects to `addr` like `redis-cli -h HOST -p PORT -a PASSWORD`, giving
+/// up on connecting after `connect_timeout`; replies may take up to
+/// [`RESPONSE_TIMEOUT`].
+pub async fn connect(
+    addr: SocketAddr,
+    password: &str,
+    connect_timeout: Duration,
+) -> RedisResult<MultiplexedConnection> {
+    connect_info(connection_info(addr, Some(password))?, connect_timeout).await
+}
+
+/// Connects with `info` (e.g. [`connection_info`] without a password, for
+/// a bare `redis-server`), giving up on connecting after
+/// `connect_timeout`; replies may take up to [`RESPONSE_TIMEOUT`].
+pub async fn connect_info(
+    info: ConnectionInfo,
+    connect_timeout: Duration,
+) -> RedisResult<MultiplexedConnection> {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(connect_timeout))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT));
+    Client::open(info)?
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+}
+
+/// A blocking connection to `addr` (authenticated if `password` is given),
+/// for a thread of its own, e.g. a writer at a steady pace; connecting and
+/// every reply may take up to `timeout`.
+pub fn connect_blocking(
+    addr: SocketAddr,
+    password: Option<&str>,
+    timeout: Duration,
+) -> RedisResult<redis::Connection> {
+    let connection =
+        Client::open(connection_info(addr, password)?)?.get_connection_with_timeout(timeout)?;
+    connection.set_read_timeout(Some(timeout))?;
+    connection.set_write_timeout(Some(timeout))?;
+    Ok(connection)
+}
+
+/// `INFO section`, parsed.
+pub async fn info(con: &mut MultiplexedConnection, section: &str) -> RedisResult<Info> {
+    let text: String = redis::cmd("INFO").arg(section).query_async(con).await?;
+    Ok(Info(text))
+}
+
+/// The text `INFO` answers, read field by field.
+#[derive(Debug, Clone)]
+pub struct Info(pub String);
+
+impl Info {
+    /// The value of `field`, if present.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.lines().find_map(|line| {
+            line.strip_prefix(field)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .map(str::trim)
+        })
+    }
+
+    /// `field` as a number.
+    pub fn number(&self, field: &str) -> Option<u64> {
+        self.get(field)?.parse().ok()
+    }
+
+    /// Every line that starts with `prefix` (e.g. `slave` for each replica).
+    pub fn lines_starting<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0.lines().filter(move |l| l.starts_with(prefix))
+    }
+}
+
+/// One connection to a cache endpoint, as the console shows it
+/// (`127.0.0.1:PORT`), authenticated with an access key from the API.
+pub struct RedisClient {
+    address: String,
+    connection: MultiplexedConnection,
+}
+
+impl RedisClient {
+    /// Connects to `address` (`host:port`) with `key` as the `default`
+    /// user's password.
+    pub async fn connect(address: &str, key: &str) -> RedisResult<Self> {
+        let (host, port) = address
+            .rsplit_once(':')
+            .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
+            .unwrap_or_else(|| panic!("{address:?} is not host:port"));
+        let info = host_connection_info(host, port, Some(key))?;
+        let connection = connect_info(info, Duration::from_secs(30)).await?;
+        Ok(Self {
+            address: address.to_owned(),
+            connection,
+        })
+    }
+
+    /// The address it is connected to.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// A handle on the connection; cheap, and shared by every command.
+    pub fn connection(&self) -> MultiplexedConnection {
+        self.connection.clone()
+    }
+
+    /// `SET key value`.
+    pub async fn set(&self, key: &str, value: &[u8]) -> RedisResult<()> {
+        self.connection().set(key, value).await
+    }
+
+    /// `GET key`.
+    pub async fn get(&self, key: &str) -> RedisResult<Option<Vec<u8>>> {
+        self.connection().get(key).await
+    }
+
+    /// `ROLE`'s first element: `master` or `slave`.
+    pub async fn role(&self) -> RedisResult<String> {
+        let role: Vec<redis::Value> = redis::cmd("ROLE")
+            .query_async(&mut self.connection())
+            .await?;
+        match role.first() {
+            Some(redis::Value::BulkString(bytes)) => Ok(String::from_utf8_lossy(bytes).into()),
+            Some(redis::Value::SimpleString(s)) => Ok(s.clone()),
+            other => Ok(format!("{other:?}")),
+        }
+    }
+
+    /// `INFO section`, parsed.
+    pub async fn info(&self, section: &str) -> RedisResult<Info> {
+        info(&mut self.connection(), section).await
+    }
+
+    /// Writes `count` values of `size` bytes under `prefix:N`, pipelined.
+    pub async fn fill(&self, prefix: &str, count: usize, size: usize) -> RedisResult<()> {
+        let value = vec![b'x'; size];
+        for chunk in (0..count).collect::<Vec<_>>().chunks(64) {
+            let mut pipe = redis::pipe();
+            for i in chunk {
+                pipe.set(format!("{prefix}:{i}"), &value).ignore();
+            }
+            pipe.query_async::<()>(&mut self.connection()).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_info_fields() {
+        let info = Info("# Replication\r\nrole:master\r\nslave0:ip=127.0.0.1,port=1,state=online,offset=9,lag=0\r\nmaster_repl_offset:9\r\n".into());
+        assert_eq!(info.get("role"), Some("master"));
+        assert_eq!(info.number("master_repl_offset"), Some(9));
+        assert_eq!(info.lines_starting("slave").count(), 1);
+        assert_eq!(info.get("missing"), None);
+    }
+}

@@ -1,0 +1,67 @@
+//! The kit against the real server: start, the API with its token, a cache
+//! with a real node reached through the `redis` crate, `kill -9` and a
+//! restart that adopts the node, and a clean shutdown.
+
+use std::time::Duration;
+
+use georep_testkit::api::cache_path;
+use georep_testkit::redis_client::{connect, info};
+use georep_testkit::wait;
+use georep_testkit::Server;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test(flavor = "current_thread")]
+async fn starts_serves_survives_a_crash_and_shuts_down_cleanly() {
+    let mut server = Server::start().expect("georep-server starts");
+    let stored = std::fs::read_to_string(server.data_dir().join("api-token")).unwrap();
+    assert_eq!(stored.trim(), server.token(), "the token is the stored one");
+    assert!(server
+        .login_url()
+        .ends_with(&format!("/#token={}", server.token())));
+
+    let unauthenticated = server.http().get(server.url("/subscriptions")).send().await;
+    assert_eq!(unauthenticated.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let subscription = server.subscription_ids().await.unwrap().remove(0);
+
+    let path = cache_path(&subscription, "rg-kit", "kit-basic");
+    let sku = json!({"sku": {"name": "Basic", "family": "C", "capacity": 0}});
+    let cache = server.create_cache(&path, "westeurope", sku).await.unwrap();
+    assert_eq!(cache["properties"]["provisioningState"], "Succeeded");
+    let port = cache["properties"]["port"].as_u64().unwrap() as u16;
+    let (key, _) = server.keys(&path).await.unwrap();
+    let mut con = connect(([127, 0, 0, 1], port).into(), &key, Duration::from_secs(5))
+        .await
+        .expect("the cache's node takes its access key");
+    let role = info(&mut con, "replication").await.unwrap();
+    assert_eq!(role.get("role"), Some("master"));
+
+    let nodes = server.node_pids();
+    assert_eq!(nodes.len(), 1, "one node for a Basic cache: {nodes:?}");
+    let token = server.token().to_owned();
+    server.kill();
+    assert_eq!(
+        server.node_pids(),
+        nodes,
+        "the node outlives the control plane"
+    );
+
+    server.restart().expect("georep-server starts again");
+    assert_eq!(server.token(), token, "the token is kept");
+    let adopted = wait::eventually(
+        "the cache to run again",
+        Duration::from_secs(60),
+        || async {
+            let cache = server.get_json(&path).await;
+            (cache["properties"]["provisioningState"] == "Succeeded").then_some(())
+        },
+    );
+    adopted.await;
+    assert_eq!(
+        server.node_pids(),
+        nodes,
+        "the node was adopted, not started again"
+    );
+
+    server.shutdown().expect("a clean shutdown");
+}
