@@ -11,9 +11,11 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use redis::aio::MultiplexedConnection;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
+use crate::redis_client;
 use crate::wait::{self, Poll};
 
 /// The api-version the kit speaks (the server's newest).
@@ -153,14 +155,19 @@ impl Api {
 
     /// Follows the long-running operation `response` started (its
     /// `Azure-AsyncOperation` header) until it is no longer `InProgress`;
-    /// its final status body, whichever status it ended in.
+    /// its final status body, whichever status it ended in. Fails if the
+    /// response lacks any of ARM's three operation headers
+    /// (`Azure-AsyncOperation`, `Location`, `Retry-After`).
     pub async fn wait_operation(&self, response: &Response) -> Result<Value> {
-        let url = response
-            .headers()
-            .get("azure-asyncoperation")
-            .context("the response has no Azure-AsyncOperation header")?
-            .to_str()?
-            .to_owned();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .with_context(|| format!("the response has no {name} header"))
+        };
+        header("location")?;
+        header("retry-after")?;
+        let url = header("azure-asyncoperation")?.to_str()?.to_owned();
         self.wait_operation_at(&url).await
     }
 
@@ -253,6 +260,24 @@ impl Api {
                 .with_context(|| format!("listKeys of {path} gave no {name}"))
         };
         Ok((key("primaryKey")?, key("secondaryKey")?))
+    }
+}
+
+impl Api {
+    /// A Redis connection to the first shard primary of the cache at
+    /// `path` (its `hostName` and `port`), with its primary access key.
+    pub async fn redis(&self, path: &str) -> Result<MultiplexedConnection> {
+        let cache = self.call(Method::GET, path, None).await?;
+        let host = cache["properties"]["hostName"]
+            .as_str()
+            .with_context(|| format!("{path} has no hostName"))?;
+        let port = cache["properties"]["port"]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .with_context(|| format!("{path} has no port"))?;
+        let (key, _) = self.keys(path).await?;
+        let info = redis_client::host_connection_info(host, port, Some(&key))?;
+        Ok(redis_client::connect_info(info, Duration::from_secs(5)).await?)
     }
 }
 

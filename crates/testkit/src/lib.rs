@@ -11,6 +11,8 @@
 //!   `redis` crate and reads `INFO`;
 //! - [`browser`] runs headless Chromium through chromedriver (fantoccini),
 //!   with the flags of the repository's `webdriver.json`;
+//! - [`load`] is a writer under load with its ledger of acknowledged
+//!   writes, and the check that none went missing;
 //! - [`wait`] polls a condition until it holds or a deadline passes (no
 //!   test asserts how long something took);
 //! - [`paths`] and [`process`] are plumbing: where the repository, the
@@ -24,6 +26,7 @@
 
 pub mod api;
 pub mod browser;
+pub mod load;
 pub mod paths;
 pub mod process;
 pub mod redis_client;

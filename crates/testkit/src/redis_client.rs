@@ -21,7 +21,9 @@ pub fn connection_info(addr: SocketAddr, password: Option<&str>) -> RedisResult<
     host_connection_info(&addr.ip().to_string(), addr.port(), password)
 }
 
-fn host_connection_info(
+/// The connection settings for `host:port` (a name or an address),
+/// authenticated with `password` (if any) as the `default` user.
+pub fn host_connection_info(
     host: &str,
     port: u16,
     password: Option<&str>,
@@ -74,6 +76,20 @@ pub fn connect_blocking(
     connection.set_read_timeout(Some(timeout))?;
     connection.set_write_timeout(Some(timeout))?;
     Ok(connection)
+}
+
+/// `CONFIG SET rdb-key-save-delay {micros}`: how long the node spends on
+/// each key of a snapshot, so a full sync can be made to last.
+pub async fn set_rdb_key_save_delay(
+    con: &mut MultiplexedConnection,
+    micros: u64,
+) -> RedisResult<()> {
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("rdb-key-save-delay")
+        .arg(micros)
+        .query_async(con)
+        .await
 }
 
 /// `INFO section`, parsed.

@@ -253,6 +253,16 @@ impl Server {
         process::redis_servers_in(&self.data_dir())
     }
 
+    /// The process serving the node on `port` (each node runs in
+    /// `DATA_DIR/nodes/{port}`), if exactly one does.
+    pub fn node_pid(&self, port: u16) -> Option<u32> {
+        let dir = self.data_dir().join("nodes").join(port.to_string());
+        match process::redis_servers_in(&dir)[..] {
+            [pid] => Some(pid),
+            _ => None,
+        }
+    }
+
     /// `kill -9` of the server process only: its nodes keep running, as
     /// after a crash of the control plane. Does nothing if it is stopped.
     pub fn kill(&mut self) {

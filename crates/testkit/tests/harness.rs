@@ -4,7 +4,11 @@
 
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use georep_testkit::api::cache_path;
+use georep_testkit::load::{assert_all_present, writer, OnFailure};
 use georep_testkit::redis_client::{connect, info};
 use georep_testkit::wait;
 use georep_testkit::Server;
@@ -36,6 +40,25 @@ async fn starts_serves_survives_a_crash_and_shuts_down_cleanly() {
     let role = info(&mut con, "replication").await.unwrap();
     assert_eq!(role.get("role"), Some("master"));
 
+    let stop = Arc::new(AtomicBool::new(false));
+    let writing = writer(
+        {
+            let api = server.api().clone();
+            let path = path.clone();
+            move || {
+                let (api, path) = (api.clone(), path.clone());
+                async move { api.redis(&path).await.map_err(|e| redis_error(&e)) }
+            }
+        },
+        OnFailure::Stop,
+        stop.clone(),
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    let written = writing.await.unwrap();
+    assert!(!written.acked.is_empty(), "the writer wrote");
+    assert_all_present(&mut con, &written.acked, "kit-basic").await;
+
     let nodes = server.node_pids();
     assert_eq!(nodes.len(), 1, "one node for a Basic cache: {nodes:?}");
     let token = server.token().to_owned();
@@ -64,4 +87,9 @@ async fn starts_serves_survives_a_crash_and_shuts_down_cleanly() {
     );
 
     server.shutdown().expect("a clean shutdown");
+}
+
+/// An error of the kit as a Redis error, for the writer's connector.
+fn redis_error(error: &anyhow::Error) -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Io, "connect", format!("{error:#}")))
 }
