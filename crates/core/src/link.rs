@@ -108,6 +108,18 @@ pub enum Refusal {
     },
 }
 
+impl Refusal {
+    /// A stable, machine-readable code for this refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::SizeMismatch => "FailoverSizeMismatch",
+            Refusal::NotLinked { .. } => "LinkNotSucceeded",
+            Refusal::Busy { .. } => "OperationInProgress",
+            Refusal::Unexpected { .. } => "InvalidLinkState",
+        }
+    }
+}
+
 impl LinkState {
     /// Every state, planned failovers before forced.
     pub const ALL: [LinkState; 9] = [

@@ -5,10 +5,10 @@
 use georep_core::arm::{RedisConfiguration, RedisCreateParameters, RedisCreateProperties};
 use georep_core::{CacheId, Sku};
 
-use crate::app::SharedApp;
-use crate::caches;
+use crate::control::app::SharedApp;
+use crate::control::caches;
+use crate::control::subscriptions;
 use crate::server::Error;
-use crate::subscriptions;
 
 const SEEDED: &str = "demo-seeded";
 /// The demo's main subscription.

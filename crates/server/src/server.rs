@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::api::auth::Token;
 use crate::api::{self, canonical_path};
-use crate::app::{App, SharedApp};
-use crate::auth::Token;
 use crate::config::Config;
-use crate::fleet::Fleet;
+use crate::control::app::{App, SharedApp};
+use crate::control::{recovery, subscriptions};
+use crate::dataplane::fleet::Fleet;
+use crate::demo;
 use crate::store::Store;
-use crate::{demo, recovery, subscriptions};
 
 /// Why the server could not run.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

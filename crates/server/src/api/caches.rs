@@ -11,10 +11,10 @@ use georep_core::arm::{
 use serde::Serialize;
 
 use super::extract::{AnyApiVersion, CachePath, GroupPath, SubscriptionPath};
+use super::lro;
 use super::{ApiError, ApiVersion, ArmJson, BaseUrl};
-use crate::app::SharedApp;
-use crate::caches::{self, Put};
-use crate::ops;
+use crate::control::app::SharedApp;
+use crate::control::caches::{self, Put};
 
 /// `GET …/redis/{cache}`.
 pub async fn get(
@@ -67,7 +67,7 @@ pub async fn put(
 ) -> Result<Response, ApiError> {
     Ok(match caches::put(&app, &id, params).await? {
         Put::Created(resource, op) => {
-            ops::accepted(StatusCode::CREATED, &base, &op, Some(resource))
+            lro::accepted(StatusCode::CREATED, &base, &op, Some(resource))
         }
         Put::Updated(resource) => Json(resource).into_response(),
     })
@@ -91,7 +91,7 @@ pub async fn delete(
     CachePath(id): CachePath,
 ) -> Result<Response, ApiError> {
     Ok(match caches::delete(&app, &id).await? {
-        Some(op) => ops::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None),
+        Some(op) => lro::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None),
         None => StatusCode::NO_CONTENT.into_response(),
     })
 }
@@ -140,7 +140,7 @@ pub async fn export(
     ArmJson(params): ArmJson<ExportParameters>,
 ) -> Result<Response, ApiError> {
     let op = caches::export(&app, &id, params).await?;
-    Ok(ops::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None))
+    Ok(lro::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None))
 }
 
 /// `POST …/import`: 202 and an operation.
@@ -152,7 +152,7 @@ pub async fn import(
     ArmJson(params): ArmJson<ImportParameters>,
 ) -> Result<Response, ApiError> {
     let op = caches::import(&app, &id, params).await?;
-    Ok(ops::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None))
+    Ok(lro::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None))
 }
 
 /// ARM's `RedisForceRebootResponse`.

@@ -1,15 +1,17 @@
 //! One error type for the whole API, and its single mapping to ARM's error
 //! body (`{"error": {"code", "message", "target", "details"}}`) with the right
 //! status. Handlers return `Result<_, ApiError>` and never build error
-//! responses themselves.
+//! responses themselves; the control plane's [`ControlError`] becomes one
+//! here, and nowhere else.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use georep_core::arm::{ErrorDetail, ErrorResponse};
-use georep_core::link::Refusal;
 use georep_core::names::NameError;
-use georep_core::{Reason, Restriction};
+
+use crate::control::ControlError;
+use crate::store::StoreError;
 
 /// Everything an API request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -49,38 +51,9 @@ pub enum ApiError {
     /// The path exists but not with this verb.
     #[error("The HTTP method '{0}' is not supported for this resource.")]
     MethodNotAllowed(String),
-    /// The pair can't be linked; every unmet prerequisite is a detail.
-    #[error("'{secondary}' can't be linked as the geo-secondary of '{primary}': {} prerequisite(s) aren't met.", reasons.len())]
-    Incompatible {
-        /// The would-be primary.
-        primary: String,
-        /// The would-be secondary.
-        secondary: String,
-        /// Every unmet prerequisite.
-        reasons: Vec<Reason>,
-    },
-    /// The change is refused because the cache is geo-replicated.
+    /// A control-plane operation refused or failed.
     #[error(transparent)]
-    Restricted(#[from] Restriction),
-    /// Several changes refused at once, e.g. deleting a resource group.
-    #[error("{message}")]
-    RestrictedMany {
-        /// A summary.
-        message: String,
-        /// Each refusal.
-        restrictions: Vec<Restriction>,
-    },
-    /// The link's state machine refuses the request.
-    #[error(transparent)]
-    LinkRefused(#[from] Refusal),
-    /// The request conflicts with the resource's current state.
-    #[error("{message}")]
-    Conflict {
-        /// ARM's code.
-        code: &'static str,
-        /// What is wrong.
-        message: String,
-    },
+    Control(#[from] ControlError),
     /// Something failed on our side; the message is safe to show.
     #[error("{0}")]
     Internal(String),
@@ -107,69 +80,70 @@ impl ApiError {
         }
     }
 
-    /// A 409 with ARM's `code` and a message.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Conflict {
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// A missing cache.
-    pub fn cache_not_found(name: &str) -> Self {
-        ApiError::NotFound {
-            kind: "Microsoft.Cache/Redis",
-            name: name.to_owned(),
-        }
-    }
-
     /// The status this error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::MissingApiVersion | ApiError::BadName(_) | ApiError::Incompatible { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::MissingApiVersion | ApiError::BadName(_) => StatusCode::BAD_REQUEST,
             ApiError::BadRequest { status, .. } => *status,
             ApiError::NotFound { .. } | ApiError::NoSuchRoute(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Restricted(_)
-            | ApiError::RestrictedMany { .. }
-            | ApiError::LinkRefused(_)
-            | ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Control(error) => match error {
+                ControlError::NotFound { .. } => StatusCode::NOT_FOUND,
+                ControlError::Invalid { .. } | ControlError::Incompatible { .. } => {
+                    StatusCode::BAD_REQUEST
+                }
+                ControlError::Conflict { .. }
+                | ControlError::Restricted(_)
+                | ControlError::RestrictedMany { .. }
+                | ControlError::Refused(_) => StatusCode::CONFLICT,
+                ControlError::Fleet(_) | ControlError::Store(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            },
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// ARM's error body for this error.
     pub fn detail(&self) -> ErrorDetail {
-        let message = self.to_string();
+        // Our own failures say what under them failed; no source holds a secret.
+        let message = chain(self);
         let code = match self {
             ApiError::Unauthorized(_) => "AuthenticationFailed",
             ApiError::MissingApiVersion => "MissingApiVersionParameter",
             ApiError::BadName(NameError::ApiVersion(_)) => "InvalidApiVersionParameter",
             ApiError::BadName(NameError::Subscription(_)) => "InvalidSubscriptionId",
             ApiError::BadName(_) => "InvalidResourceName",
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound { .. } => "ResourceNotFound",
             ApiError::NoSuchRoute(_) => "InvalidResourceType",
             ApiError::MethodNotAllowed(_) => "MethodNotAllowed",
-            ApiError::Incompatible { .. } => "GeoReplicationPrerequisitesNotMet",
-            ApiError::Restricted(restriction) => restriction.code(),
-            ApiError::RestrictedMany { .. } => "LinkedCacheBlocksResourceGroupDelete",
-            ApiError::LinkRefused(refusal) => refusal_code(refusal),
+            ApiError::Control(error) => match error {
+                ControlError::NotFound { .. } => "ResourceNotFound",
+                ControlError::Invalid { .. } => "InvalidParameter",
+                ControlError::Conflict { code, .. } => code,
+                ControlError::Incompatible { .. } => "GeoReplicationPrerequisitesNotMet",
+                ControlError::Restricted(restriction) => restriction.code(),
+                ControlError::RestrictedMany { .. } => "LinkedCacheBlocksResourceGroupDelete",
+                ControlError::Refused(refusal) => refusal.code(),
+                ControlError::Fleet(_) | ControlError::Store(_) => "InternalServerError",
+            },
             ApiError::Internal(_) => "InternalServerError",
         };
         let mut detail = ErrorDetail::new(code, message);
         match self {
             ApiError::BadRequest { target, .. } => detail.target = target.clone(),
-            ApiError::Incompatible { reasons, .. } => {
+            ApiError::Control(ControlError::Invalid { target, .. }) => {
+                detail.target = Some((*target).to_owned())
+            }
+            ApiError::Control(ControlError::Incompatible { reasons, .. }) => {
                 detail.details = reasons
                     .iter()
                     .map(|r| ErrorDetail::new(r.code(), r.to_string()))
                     .collect();
             }
-            ApiError::RestrictedMany { restrictions, .. } => {
+            ApiError::Control(ControlError::RestrictedMany { restrictions, .. }) => {
                 detail.details = restrictions
                     .iter()
                     .map(|r| ErrorDetail::new(r.code(), r.to_string()))
@@ -181,21 +155,23 @@ impl ApiError {
     }
 }
 
-/// A stable code for each refusal of the link state machine.
-fn refusal_code(refusal: &Refusal) -> &'static str {
-    match refusal {
-        Refusal::SizeMismatch => "FailoverSizeMismatch",
-        Refusal::NotLinked { .. } => "LinkNotSucceeded",
-        Refusal::Busy { .. } => "OperationInProgress",
-        Refusal::Unexpected { .. } => "InvalidLinkState",
+/// The error and every source under it, for the one log line a failure gets.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
     }
+    text
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+            tracing::error!(error = %chain(&self), "request failed");
         } else {
             tracing::debug!(%status, error = %self, "request refused");
         }
@@ -209,9 +185,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::sampler::QueryError> for ApiError {
-    fn from(error: crate::sampler::QueryError) -> Self {
-        use crate::sampler::QueryError;
+impl From<crate::dataplane::sampler::QueryError> for ApiError {
+    fn from(error: crate::dataplane::sampler::QueryError) -> Self {
+        use crate::dataplane::sampler::QueryError;
         let target = match &error {
             QueryError::UnknownMetric(_) => "metricnames",
             QueryError::BadTimespan(_) => "timespan",
@@ -227,8 +203,8 @@ impl From<crate::sampler::QueryError> for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> Self {
-        ApiError::Internal(format!("The control-plane store failed: {error}"))
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::Control(ControlError::Store(error))
     }
 }

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::ApiError;
-use crate::app::SharedApp;
-use crate::tickets::TICKET_TTL;
+use crate::control::app::SharedApp;
+use crate::live::tickets::TICKET_TTL;
 
 /// The stream's path; the auth middleware lets it through with a ticket.
 pub const EVENTS_PATH: &str = "/x-georep/events";

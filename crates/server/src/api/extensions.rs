@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ApiError;
-use crate::app::SharedApp;
+use crate::control::app::SharedApp;
 
 /// The query of `GET /x-georep/candidates`.
 #[derive(Deserialize)]

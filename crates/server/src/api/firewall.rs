@@ -17,7 +17,7 @@ use georep_core::{names, CacheId};
 
 use super::extract::{CachePath, ChildPath};
 use super::{ApiError, ApiVersion, ArmJson};
-use crate::app::SharedApp;
+use crate::control::app::SharedApp;
 
 const KIND: &str = "Microsoft.Cache/Redis/firewallRules";
 

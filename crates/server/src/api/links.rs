@@ -9,11 +9,11 @@ use georep_core::id::LINKED_SERVER_TYPE;
 use serde::Deserialize;
 
 use super::extract::{CachePath, ChildPath};
+use super::lro;
 use super::{ApiError, ApiVersion, ArmJson, BaseUrl};
-use crate::app::SharedApp;
-use crate::failover;
-use crate::links::{self, Created};
-use crate::ops;
+use crate::control::app::SharedApp;
+use crate::control::failover;
+use crate::control::links::{self, Created};
 
 /// `GET …/linkedServers`: the cache's link, if any, as a one-item list.
 pub async fn list(
@@ -75,7 +75,7 @@ pub async fn put(
     Ok(
         match links::create(&app, &path.cache, &path.child, params, kind).await? {
             Created::Started(resource, op) => {
-                ops::accepted(StatusCode::CREATED, &base, &op, Some(resource))
+                lro::accepted(StatusCode::CREATED, &base, &op, Some(resource))
             }
             Created::Existing(resource) => Json(resource).into_response(),
         },
@@ -90,5 +90,5 @@ pub async fn delete(
     path: ChildPath,
 ) -> Result<Response, ApiError> {
     let op = links::delete(&app, &path.cache, &path.child).await?;
-    Ok(ops::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None))
+    Ok(lro::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None))
 }

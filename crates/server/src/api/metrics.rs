@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 
 use super::extract::CachePath;
 use super::ApiError;
-use crate::app::SharedApp;
-use crate::sampler::MetricsQuery;
+use crate::control::app::SharedApp;
+use crate::dataplane::sampler::MetricsQuery;
 
 /// The Azure Monitor metrics api-versions accepted.
 pub const MONITOR_API_VERSIONS: [&str; 5] = [

@@ -5,6 +5,7 @@
 //! Every handler returns `Result<_, ApiError>`; [`ApiError`]'s
 //! `IntoResponse` is the only place errors become responses.
 
+pub mod auth;
 mod caches;
 mod error;
 mod events;
@@ -12,6 +13,7 @@ mod extensions;
 mod extract;
 mod firewall;
 mod links;
+mod lro;
 mod metrics;
 mod normalize;
 mod operations;
@@ -38,8 +40,8 @@ pub use error::ApiError;
 pub use extract::{ApiVersion, ArmJson, BaseUrl};
 pub use normalize::canonical_path;
 
-use crate::app::SharedApp;
-use crate::auth::{self, Token};
+use crate::control::SharedApp;
+use auth::Token;
 
 /// The prefix of the extensions ARM lacks.
 pub const EXTENSIONS_PREFIX: &str = "/x-georep";

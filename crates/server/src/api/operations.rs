@@ -7,10 +7,11 @@ use axum::Json;
 use georep_core::arm::{OperationState, OperationStatus};
 
 use super::extract::OperationPath;
+use super::lro;
 use super::{ApiError, ApiVersion, BaseUrl};
-use crate::app::SharedApp;
-use crate::links;
-use crate::ops::{self, OperationKind, OperationRecord};
+use crate::control::app::SharedApp;
+use crate::control::links;
+use crate::store::records::{OperationKind, OperationRecord};
 
 fn find(app: &SharedApp, path: &OperationPath) -> Result<OperationRecord, ApiError> {
     app.store
@@ -48,7 +49,7 @@ pub async fn result(
 ) -> Result<Response, ApiError> {
     let op = find(&app, &path)?;
     Ok(match op.status {
-        OperationState::InProgress => ops::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None),
+        OperationState::InProgress => lro::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None),
         OperationState::Succeeded => StatusCode::NO_CONTENT.into_response(),
         OperationState::Failed | OperationState::Canceled => (
             StatusCode::CONFLICT,

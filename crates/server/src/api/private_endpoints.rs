@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 
 use super::extract::{CachePath, ChildPath};
 use super::{ApiError, ApiVersion, ArmJson};
-use crate::app::SharedApp;
+use crate::control::app::SharedApp;
+use crate::control::ControlError;
 
 const KIND: &str = "Microsoft.Cache/Redis/privateEndpointConnections";
 
@@ -99,7 +100,8 @@ pub async fn put(
     {
         return Ok(Json(resource(&path.cache, &path.child)).into_response());
     }
-    check_change(&app.core_view(&cache)?, Change::AddPrivateEndpoint)?;
+    check_change(&app.core_view(&cache)?, Change::AddPrivateEndpoint)
+        .map_err(ControlError::from)?;
     cache.private_endpoints.push(path.child.clone());
     app.store.put_cache(&cache)?;
     Ok((

@@ -6,8 +6,8 @@ use georep_core::arm::{ListResult, Subscription};
 
 use super::extract::{AnyApiVersion, SubscriptionPath};
 use super::ApiError;
-use crate::app::SharedApp;
-use crate::subscriptions;
+use crate::control::app::SharedApp;
+use crate::control::subscriptions;
 
 /// `GET /subscriptions`.
 pub async fn list(

@@ -12,7 +12,7 @@ use georep_core::CacheId;
 use serde::Deserialize;
 
 use super::ApiError;
-use crate::app::SharedApp;
+use crate::control::app::SharedApp;
 
 /// The query.
 #[derive(Deserialize)]

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::*;
-use georep_server::node::{self, Role};
-use georep_server::proxy::GeoProxy;
-use georep_server::replication::{self, ReplicationError};
-use georep_server::sampler::{
+use georep_server::dataplane::node::{self, Role};
+use georep_server::dataplane::proxy::GeoProxy;
+use georep_server::dataplane::replication::{self, ReplicationError};
+use georep_server::dataplane::sampler::{
     LinkNodes, MetricsQuery, Sample, Sampler, SamplerConfig, SamplerError,
 };
 use redis::aio::MultiplexedConnection;

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::support::*;
-use georep_server::proxy::{GeoProxy, ProxyError};
+use georep_server::dataplane::proxy::{GeoProxy, ProxyError};
 use redis::AsyncCommands;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -215,43 +215,4 @@ async fn dropping_the_endpoint_closes_its_connections() {
     let mut open = Raw::connect(proxy.local_addr()).await;
     drop(proxy);
     assert!(open.closed().await);
-}
-
-/// Throughput through the endpoint against direct, with redis-benchmark.
-/// Prints figures; asserts nothing about speed. Run with `--ignored`.
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "benchmark: prints figures"]
-async fn throughput_compared_with_direct() {
-    let node = TestNode::start().await;
-    let proxy = GeoProxy::bind(None, node.addr()).await.unwrap();
-    let bench = |port: u16| async move {
-        let out = tokio::process::Command::new("redis-benchmark")
-            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-a", KEY1])
-            .args([
-                "-t", "set,get", "-n", "400000", "-P", "16", "-c", "50", "-q",
-            ])
-            .output()
-            .await
-            .expect("redis-benchmark runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let rps = |text: &str| -> Vec<f64> {
-        text.split(['\r', '\n'])
-            .filter_map(|line| {
-                line.split_once(": ")?
-                    .1
-                    .split_whitespace()
-                    .next()?
-                    .parse()
-                    .ok()
-            })
-            .collect()
-    };
-    for round in 0..2 {
-        let direct = bench(node.addr().port()).await;
-        let proxied = bench(proxy.port()).await;
-        let (d, p) = (rps(&direct), rps(&proxied));
-        let ratios: Vec<f64> = d.iter().zip(&p).map(|(d, p)| p / d).collect();
-        println!("round {round}: direct {d:?} proxied {p:?} ratio {ratios:?}");
-    }
 }

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::support::*;
-use georep_server::node::{self, Node, NodeConfig, NodeError, Role};
-use georep_server::replication::{self, ReplicationError, SyncPhase, SyncWatch};
+use georep_server::dataplane::node::{self, Node, NodeConfig, NodeError, Role};
+use georep_server::dataplane::replication::{self, ReplicationError, SyncPhase, SyncWatch};
 use redis::AsyncCommands;
 
 // ---------------------------------------------------------------- nodes

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use georep_server::node::{Node, NodeConfig, DEFAULT_REDIS_SERVER};
-use georep_server::replication::{self, SyncState, SyncWatch};
+use georep_server::dataplane::node::{Node, NodeConfig, DEFAULT_REDIS_SERVER};
+use georep_server::dataplane::replication::{self, SyncState, SyncWatch};
 use redis::aio::MultiplexedConnection;
 use tempfile::TempDir;
 

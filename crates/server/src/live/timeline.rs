@@ -13,7 +13,7 @@ use georep_core::live::{LinkRef, LiveEvent, TimelineEntry, TimelineEvent, Timeli
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::events::Events;
+use crate::live::events::Events;
 use crate::store::{Store, StoreError};
 
 /// One step of a link's life, with what its sentence needs.

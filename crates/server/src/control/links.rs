@@ -1,127 +1,39 @@
 //! Geo-replication links: creating one (check the rules, make the
 //! secondary's nodes replicas of the primary's, wait for the full sync),
 //! reading it from either side, and removing it. Failover, the link created
-//! in reverse, is [`crate::failover`]'s.
+//! in reverse, is [`crate::control::failover`]'s.
 //!
 //! The link's state lives in georep-core's [`Pair`]; this module only feeds
 //! it real events (`SyncFinished`, `UnlinkFinished`, …) and persists what it
 //! returns. It never decides a state itself. Beside each change it keeps the
-//! rest in step: the geo-primary endpoints ([`crate::geo`]), the metrics
-//! ([`crate::monitor`]), the timeline ([`crate::timeline`]) and the live
-//! stream ([`crate::events`]).
+//! rest in step: the geo-primary endpoints ([`crate::dataplane::geo`]), the metrics
+//! ([`crate::live::health`]), the timeline ([`crate::live::timeline`]) and the live
+//! stream ([`crate::live::events`]).
 
 use std::time::Duration;
 
 use georep_core::arm::{
-    Endpoint, ErrorDetail, FailoverSummary, LinkedServerCreateParameters, LinkedServerProperties,
-    LinkedServerResource, SyncProgress,
+    Endpoint, LinkedServerCreateParameters, LinkedServerProperties, LinkedServerResource,
+    SyncProgress,
 };
 use georep_core::id::LINKED_SERVER_TYPE;
-use georep_core::link::{Event, FailoverKind, LinkState, Member, Pair};
-use georep_core::live::{LinkRef, LinkStateEvent, LiveEvent, SyncProgressEvent};
+use georep_core::link::{Event, FailoverKind, LinkState, Pair};
+use georep_core::live::{LinkRef, LiveEvent, SyncProgressEvent};
 use georep_core::{check_pair, CacheId, ServerRole};
-use serde::{Deserialize, Serialize};
 
-use crate::api::ApiError;
-use crate::app::SharedApp;
-use crate::failover;
-use crate::ops::{now, OperationKind, OperationRecord};
+use crate::control::app::SharedApp;
+use crate::control::failover;
+use crate::control::ops::finish_operation;
+use crate::control::ControlError;
+use crate::live::timeline::Step;
+use crate::store::records::LinkRecord;
+use crate::store::records::{now, OperationKind, OperationRecord};
 use crate::store::StoreError;
-use crate::timeline::Step;
 
 /// How long a full sync may take before the link is declared failed.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(600);
 /// How often a running sync is checked.
 const SYNC_POLL: Duration = Duration::from_millis(200);
-
-/// A link as the store keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LinkRecord {
-    /// The cache that was the geo-primary when the link was created.
-    pub first: CacheId,
-    /// The cache that was the geo-secondary when the link was created.
-    pub second: CacheId,
-    /// The link's state and which member is the geo-primary now.
-    pub pair: Pair,
-    /// The operation running on the link, if any.
-    pub operation: Option<String>,
-    /// When the link was created (RFC 3339).
-    pub created: String,
-    /// What the last failover did, once its roles swapped.
-    #[serde(default)]
-    pub last_failover: Option<FailoverSummary>,
-}
-
-impl LinkRecord {
-    /// Which member `id` is.
-    pub fn member(&self, id: &CacheId) -> Member {
-        if *id == self.first {
-            Member::First
-        } else {
-            Member::Second
-        }
-    }
-
-    /// The cache that is `member`.
-    pub fn cache_of(&self, member: Member) -> &CacheId {
-        match member {
-            Member::First => &self.first,
-            Member::Second => &self.second,
-        }
-    }
-
-    /// The other cache of the pair.
-    pub fn peer_of(&self, id: &CacheId) -> &CacheId {
-        self.cache_of(self.member(id).other())
-    }
-
-    /// The geo-replication role of `id`.
-    pub fn role_of(&self, id: &CacheId) -> ServerRole {
-        self.pair.role(self.member(id))
-    }
-
-    /// The current geo-primary.
-    pub fn primary(&self) -> &CacheId {
-        self.cache_of(self.pair.primary)
-    }
-
-    /// The current geo-secondary.
-    pub fn secondary(&self) -> &CacheId {
-        self.cache_of(self.pair.primary.other())
-    }
-
-    /// Both caches, first then second.
-    pub fn caches(&self) -> [&CacheId; 2] {
-        [&self.first, &self.second]
-    }
-
-    /// The link's stable internal name (for the sampler): its linked-server
-    /// id on the first cache, lower-cased as ARM compares ids.
-    pub fn key(&self) -> String {
-        self.first
-            .linked_server_id(&self.second.name)
-            .to_ascii_lowercase()
-    }
-
-    /// The link as events and the timeline name it.
-    pub fn reference(&self) -> LinkRef {
-        LinkRef {
-            id: self.first.linked_server_id(&self.second.name),
-            peer_id: self.second.linked_server_id(&self.first.name),
-            primary: self.primary().to_string(),
-            secondary: self.secondary().to_string(),
-        }
-    }
-
-    /// Its state, as the live stream carries it.
-    pub fn state_event(&self) -> LiveEvent {
-        LiveEvent::LinkState(LinkStateEvent {
-            link: self.reference(),
-            link_state: self.pair.state,
-            provisioning_state: self.pair.state.link_provisioning_state(),
-        })
-    }
-}
 
 /// Records `link` and announces its state on the live stream.
 pub fn save(app: &SharedApp, link: &LinkRecord) -> Result<(), StoreError> {
@@ -146,7 +58,7 @@ pub async fn watch(app: &SharedApp, link: &LinkRecord) {
 /// Opens (or re-points) `link`'s geo-primary endpoints to its current primary.
 pub async fn open_endpoints(app: &SharedApp, link: &LinkRecord) {
     let target = match app.store.nodes(link.primary()) {
-        Ok(nodes) => crate::fleet::geo_target(&nodes),
+        Ok(nodes) => crate::dataplane::fleet::geo_target(&nodes),
         Err(error) => {
             tracing::error!(%error, "could not read the primary's nodes");
             return;
@@ -178,14 +90,14 @@ pub async fn create(
     name: &str,
     params: LinkedServerCreateParameters,
     failover_kind: FailoverKind,
-) -> Result<Created, ApiError> {
+) -> Result<Created, ControlError> {
     let linked: CacheId = params.properties.linked_redis_cache_id.parse().map_err(
         |e: georep_core::id::BadCacheId| {
-            ApiError::invalid("properties.linkedRedisCacheId", e.to_string())
+            ControlError::invalid("properties.linkedRedisCacheId", e.to_string())
         },
     )?;
     if !linked.name.eq_ignore_ascii_case(name) {
-        return Err(ApiError::invalid(
+        return Err(ControlError::invalid(
             "properties.linkedRedisCacheId",
             format!(
                 "The linked server name '{name}' must be the name of the linked cache, '{}'.",
@@ -194,7 +106,7 @@ pub async fn create(
         ));
     }
     if params.properties.server_role != ServerRole::Secondary {
-        return Err(ApiError::invalid(
+        return Err(ControlError::invalid(
             "properties.serverRole",
             "Create the link on the cache meant to be the geo-primary, naming the other cache with serverRole 'Secondary'.",
         ));
@@ -205,7 +117,7 @@ pub async fn create(
     let secondary = app
         .store
         .cache(&linked)?
-        .ok_or_else(|| ApiError::NotFound {
+        .ok_or_else(|| ControlError::NotFound {
             kind: "Microsoft.Cache/Redis",
             name: linked.name.clone(),
         })?;
@@ -224,7 +136,7 @@ pub async fn create(
     let primary_view = app.core_view(&primary)?;
     let secondary_view = app.core_view(&secondary)?;
     if let Err(reasons) = check_pair(&primary_view, &secondary_view) {
-        return Err(ApiError::Incompatible {
+        return Err(ControlError::Incompatible {
             primary: primary.id.name.clone(),
             secondary: secondary.id.name.clone(),
             reasons,
@@ -284,7 +196,7 @@ pub async fn finish_linking(app: SharedApp, link: LinkRecord) {
     })
     .await
     .unwrap_or_else(|_| {
-        Err(crate::fleet::FleetError::Other(
+        Err(crate::dataplane::fleet::FleetError::Other(
             "the full sync did not finish in time".into(),
         ))
     });
@@ -366,14 +278,14 @@ pub async fn delete(
     app: &SharedApp,
     owner: &CacheId,
     name: &str,
-) -> Result<OperationRecord, ApiError> {
+) -> Result<OperationRecord, ControlError> {
     let _changes = app.lock_changes().await;
     let cache = app.cache(owner)?;
     let link = app
         .store
         .link_of(owner)?
         .filter(|l| l.peer_of(owner).name.eq_ignore_ascii_case(name))
-        .ok_or_else(|| ApiError::NotFound {
+        .ok_or_else(|| ControlError::NotFound {
             kind: LINKED_SERVER_TYPE,
             name: name.to_owned(),
         })?;
@@ -431,8 +343,8 @@ pub async fn finish_unlinking(app: SharedApp, link: LinkRecord) {
     tracing::info!(secondary = %secondary.name, "unlinked");
 }
 
-fn store_failed(error: crate::store::StoreError) -> crate::fleet::FleetError {
-    crate::fleet::FleetError::Other(error.to_string())
+fn store_failed(error: crate::store::StoreError) -> crate::dataplane::fleet::FleetError {
+    crate::dataplane::fleet::FleetError::Other(error.to_string())
 }
 
 /// How far a link's full sync has come, from 0 to 100, while it is `Linking`.
@@ -449,33 +361,18 @@ pub async fn percent_complete(app: &SharedApp, link_id: &str) -> Option<f64> {
     Some((state.progress.fraction() * 100.0).round())
 }
 
-/// Records the end of an operation.
-pub fn finish_operation(app: &SharedApp, id: Option<&str>, error: Option<String>) {
-    let Some(id) = id else { return };
-    let Ok(Some(mut op)) = app.store.operation(id) else {
-        return;
-    };
-    match error {
-        None => op.succeed(),
-        Some(message) => op.fail(ErrorDetail::new("OperationFailed", message)),
-    }
-    if let Err(error) = app.store.put_operation(&op) {
-        tracing::error!(%error, "could not record the operation's end");
-    }
-}
-
 /// The link as `owner` sees it: a linked-server resource naming the peer.
 pub async fn view(
     app: &SharedApp,
     link: &LinkRecord,
     owner: &CacheId,
-) -> Result<LinkedServerResource, ApiError> {
+) -> Result<LinkedServerResource, ControlError> {
     let peer_id = link.peer_of(owner);
     let peer = app.cache(peer_id)?;
     // A cache's direct address: its first shard's primary node.
-    let endpoint = |cache: &CacheId| -> Result<Option<Endpoint>, ApiError> {
+    let endpoint = |cache: &CacheId| -> Result<Option<Endpoint>, ControlError> {
         Ok(
-            crate::fleet::geo_target(&app.store.nodes(cache)?).map(|addr| Endpoint {
+            crate::dataplane::fleet::geo_target(&app.store.nodes(cache)?).map(|addr| Endpoint {
                 host: addr.ip().to_string(),
                 port: addr.port(),
             }),

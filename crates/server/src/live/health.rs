@@ -18,9 +18,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::events::Events;
-use crate::sampler::{build_response, LinkNodes, LinkSample, MetricsQuery, Sampler};
-use crate::timeline::{Step, Timeline};
+use crate::dataplane::sampler::{build_response, LinkNodes, LinkSample, MetricsQuery, Sampler};
+use crate::live::events::Events;
+use crate::live::timeline::{Step, Timeline};
 
 /// Samples recorded this soon after a link settles may have been taken
 /// before it did (a look at the nodes takes up to two node timeouts).

@@ -3,7 +3,7 @@
 //! to each open event stream.
 //!
 //! Publishing never waits: a stream that falls too far behind misses events
-//! and is told so (see [`crate::api`]'s stream handler).
+//! and is told so (the API's stream handler).
 
 use std::sync::Arc;
 

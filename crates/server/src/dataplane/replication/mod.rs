@@ -19,7 +19,7 @@
 //!
 //! Every step connects as the internal user, whose password is passed in.
 //!
-//! The geo-primary endpoint ([`crate::proxy::GeoProxy`]) moves with a
+//! The geo-primary endpoint ([`crate::dataplane::proxy::GeoProxy`]) moves with a
 //! failover; the caller runs the two together:
 //!
 //! ```text
@@ -30,7 +30,7 @@
 //! }
 //! ```
 
-mod failover;
+mod promotion;
 
 use std::net::SocketAddr;
 
@@ -40,9 +40,9 @@ use redis::aio::{ConnectionLike, MultiplexedConnection};
 use thiserror::Error;
 use tracing::info;
 
-use crate::node::{self, command_error, Info, NodeError, Role};
+use crate::dataplane::node::{self, command_error, Info, NodeError, Role};
 
-pub use failover::{
+pub use promotion::{
     forced_failover, planned_failover, rejoin, ForcedFailoverReport, PlannedFailoverReport,
     ShardForcedFailover, ShardPlannedFailover,
 };

@@ -39,7 +39,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{timeout, Instant, MissedTickBehavior};
 use tracing::{debug, info};
 
-use crate::node::{self, Info};
+use crate::dataplane::node::{self, Info};
 use track::{LinkTracker, ShardObs};
 
 pub use query::{
@@ -257,7 +257,7 @@ impl Sampler {
 
     /// The last `master_repl_offset` each primary shard reported: what a
     /// forced failover compares against (see
-    /// [`crate::replication::forced_failover`]).
+    /// [`crate::dataplane::replication::forced_failover`]).
     pub fn last_primary_offsets(&self, link: &str) -> Option<Vec<Option<u64>>> {
         Some(self.links_guard().get(link)?.tracker.primary_offsets())
     }

@@ -2,7 +2,7 @@
 //!
 //! A cache is one primary node per shard plus `replicasPerPrimary` replicas
 //! of it, each on a port the store keeps. The fleet starts nodes through
-//! [`crate::node`] (or adopts the ones a previous run left running, by the
+//! [`crate::dataplane::node`] (or adopts the ones a previous run left running, by the
 //! pid the store remembers), wires replicas to their shard's primary,
 //! applies the access keys, and runs the replication steps of a
 //! geo-replication link shard by shard.
@@ -15,13 +15,12 @@ use std::sync::Arc;
 use futures::future::join_all;
 use tokio::sync::Mutex;
 
-use crate::api::ApiError;
-use crate::cache::{CacheRecord, NodeSlot};
-use crate::node::{self, Node, NodeConfig, NodeError};
-use crate::replication::{
+use crate::dataplane::node::{self, Node, NodeConfig, NodeError};
+use crate::dataplane::replication::{
     self, ForcedFailoverReport, PlannedFailoverReport, ReplicationError, SyncState,
 };
-use crate::sampler::{LinkNodes, Sampler, SamplerConfig};
+use crate::dataplane::sampler::{LinkNodes, Sampler, SamplerConfig};
+use crate::store::records::{CacheRecord, NodeSlot};
 use crate::store::{Store, StoreError};
 
 /// The file in the data directory holding the internal user's password.
@@ -50,15 +49,12 @@ pub enum FleetError {
     /// A replication step failed.
     #[error(transparent)]
     Replication(#[from] ReplicationError),
+    /// No port could be reserved for a new node.
+    #[error("no free port: {0}")]
+    NoFreePort(#[source] std::io::Error),
     /// Anything else.
     #[error("{0}")]
     Other(String),
-}
-
-impl From<FleetError> for ApiError {
-    fn from(error: FleetError) -> Self {
-        ApiError::Internal(error.to_string())
-    }
 }
 
 type Result<T> = std::result::Result<T, FleetError>;
@@ -109,7 +105,7 @@ impl Fleet {
         let internal_password = match std::fs::read_to_string(&path) {
             Ok(text) if !text.trim().is_empty() => text.trim().to_owned(),
             _ => {
-                let password = crate::auth::random_hex(32);
+                let password = crate::secrets::random_hex(32);
                 let mut options = std::fs::OpenOptions::new();
                 options.write(true).create(true).truncate(true);
                 #[cfg(unix)]
@@ -128,14 +124,13 @@ impl Fleet {
     }
 
     /// `n` free ports on 127.0.0.1 that no node holds.
-    pub fn allocate_ports(&self, n: usize) -> std::result::Result<Vec<u16>, ApiError> {
+    pub fn allocate_ports(&self, n: usize) -> Result<Vec<u16>> {
         let used = self.store.used_ports()?;
         // Hold every listener until all are chosen, so the OS can't hand out one twice.
         let mut held = Vec::new();
         let mut ports = Vec::new();
         while ports.len() < n {
-            let listener = TcpListener::bind("127.0.0.1:0")
-                .map_err(|e| ApiError::Internal(format!("no free port: {e}")))?;
+            let listener = TcpListener::bind("127.0.0.1:0").map_err(FleetError::NoFreePort)?;
             let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
             if port != 0 && !used.contains(&port) && !ports.contains(&port) {
                 ports.push(port);

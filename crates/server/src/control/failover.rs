@@ -22,23 +22,25 @@ use georep_core::arm::{FailoverSummary, OperationProperties};
 use georep_core::link::{Event, FailoverKind, FailoverPhase, LinkState};
 use georep_core::CacheId;
 
-use crate::api::ApiError;
-use crate::app::SharedApp;
-use crate::fleet::{geo_target, FleetError};
-use crate::links::{self, finish_operation, Created, LinkRecord, Progress};
-use crate::ops::{now, OperationKind, OperationRecord};
-use crate::timeline::Step;
+use crate::control::app::SharedApp;
+use crate::control::links::{self, Created, Progress};
+use crate::control::ops::finish_operation;
+use crate::control::ControlError;
+use crate::dataplane::fleet::{geo_target, FleetError};
+use crate::live::timeline::Step;
+use crate::store::records::LinkRecord;
+use crate::store::records::{now, OperationKind, OperationRecord};
 
 /// How often the old primary's catching up is checked.
 const RELINK_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Picks the failover a `PUT` in reverse asks for: planned unless the
 /// `x-georep-failover=forced` extension says otherwise.
-pub fn kind_from_query(value: Option<&str>) -> Result<FailoverKind, ApiError> {
+pub fn kind_from_query(value: Option<&str>) -> Result<FailoverKind, ControlError> {
     match value.map(str::to_ascii_lowercase).as_deref() {
         None | Some("planned") => Ok(FailoverKind::Planned),
         Some("forced") => Ok(FailoverKind::Forced),
-        Some(other) => Err(ApiError::invalid(
+        Some(other) => Err(ControlError::invalid(
             "x-georep-failover",
             format!("'{other}' is not a failover kind; use 'planned' or 'forced'."),
         )),
@@ -52,7 +54,7 @@ pub async fn request(
     link: &LinkRecord,
     requested_on: &CacheId,
     kind: FailoverKind,
-) -> Result<Created, ApiError> {
+) -> Result<Created, ControlError> {
     let a = app.core_view(&app.cache(&link.first)?)?;
     let b = app.core_view(&app.cache(&link.second)?)?;
     let same_size = georep_core::compat::same_size(&a, &b);

@@ -15,7 +15,7 @@ use std::sync::{Mutex, MutexGuard};
 use georep_core::arm::Endpoint;
 use georep_core::CacheId;
 
-use crate::proxy::{GeoProxy, ProxyError};
+use crate::dataplane::proxy::{GeoProxy, ProxyError};
 use crate::store::{self, Store, StoreError};
 
 /// What can go wrong opening an endpoint.

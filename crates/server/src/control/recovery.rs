@@ -7,11 +7,13 @@
 use georep_core::link::{FailoverPhase, LinkState, Pair};
 use georep_core::ProvisioningState;
 
-use crate::app::SharedApp;
-use crate::caches::{finish_creating, finish_deleting};
-use crate::failover;
-use crate::links::{self, finish_linking, finish_operation, finish_unlinking, LinkRecord};
-use crate::ops::OperationKind;
+use crate::control::app::SharedApp;
+use crate::control::caches::{finish_creating, finish_deleting};
+use crate::control::failover;
+use crate::control::links::{self, finish_linking, finish_unlinking};
+use crate::control::ops::finish_operation;
+use crate::store::records::LinkRecord;
+use crate::store::records::OperationKind;
 use crate::store::StoreError;
 
 /// Brings the fleet back to what the store says.

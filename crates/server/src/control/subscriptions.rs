@@ -4,8 +4,8 @@
 use georep_core::arm::Subscription;
 use serde::{Deserialize, Serialize};
 
-use crate::api::ApiError;
-use crate::app::App;
+use crate::control::app::App;
+use crate::control::ControlError;
 
 const META_KEY: &str = "subscriptions";
 /// The tenant every local subscription belongs to.
@@ -17,15 +17,12 @@ struct Known {
     display_name: String,
 }
 
-fn known(app: &App) -> Result<Vec<Known>, ApiError> {
-    Ok(match app.store.meta(META_KEY)? {
-        Some(text) => serde_json::from_str(&text).unwrap_or_default(),
-        None => vec![],
-    })
+fn known(app: &App) -> Result<Vec<Known>, ControlError> {
+    Ok(app.store.meta_record(META_KEY)?.unwrap_or_default())
 }
 
 /// Registers a subscription with a display name, if it is new.
-pub fn register(app: &App, id: &str, display_name: &str) -> Result<(), ApiError> {
+pub fn register(app: &App, id: &str, display_name: &str) -> Result<(), ControlError> {
     let mut all = known(app)?;
     if all.iter().any(|k| k.id.eq_ignore_ascii_case(id)) {
         return Ok(());
@@ -34,13 +31,12 @@ pub fn register(app: &App, id: &str, display_name: &str) -> Result<(), ApiError>
         id: id.to_owned(),
         display_name: display_name.to_owned(),
     });
-    let text = serde_json::to_string(&all).map_err(|e| ApiError::Internal(e.to_string()))?;
-    app.store.set_meta(META_KEY, &text)?;
+    app.store.set_meta_record(META_KEY, &all)?;
     Ok(())
 }
 
 /// Makes sure at least one subscription exists, so a fresh server can be used.
-pub fn ensure_default(app: &App) -> Result<(), ApiError> {
+pub fn ensure_default(app: &App) -> Result<(), ControlError> {
     if known(app)?.is_empty() {
         let id = new_guid();
         register(app, &id, "Local")?;
@@ -50,7 +46,7 @@ pub fn ensure_default(app: &App) -> Result<(), ApiError> {
 
 /// A random GUID.
 pub fn new_guid() -> String {
-    let hex = crate::auth::random_hex(16);
+    let hex = crate::secrets::random_hex(16);
     format!(
         "{}-{}-4{}-a{}-{}",
         &hex[0..8],
@@ -62,7 +58,7 @@ pub fn new_guid() -> String {
 }
 
 /// Every subscription, in ARM's shape.
-pub fn all(app: &App) -> Result<Vec<Subscription>, ApiError> {
+pub fn all(app: &App) -> Result<Vec<Subscription>, ControlError> {
     let mut all = known(app)?;
     for cache in app.store.caches(None, None)? {
         let sub = &cache.id.subscription;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
 
-use crate::auth::random_hex;
+use crate::secrets::random_hex;
 
 /// How long a ticket may wait to be used.
 pub const TICKET_TTL: Duration = Duration::from_secs(30);

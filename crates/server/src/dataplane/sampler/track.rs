@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::node::{Info, Role};
+use crate::dataplane::node::{Info, Role};
 
 /// One second's reading of a link's health, in Azure Monitor's terms.
 #[derive(Debug, Clone, PartialEq, Serialize)]

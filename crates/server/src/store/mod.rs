@@ -18,9 +18,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::cache::{CacheRecord, NodeSlot};
-use crate::links::LinkRecord;
-use crate::ops::OperationRecord;
+pub mod records;
+
+use records::{CacheRecord, LinkRecord, NodeSlot, OperationRecord};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +162,17 @@ impl Store {
             params![key, value],
         )?;
         Ok(())
+    }
+
+    /// A record kept as JSON under `key`, if any. A value that no longer
+    /// reads as `T` is an error, never an empty default.
+    pub fn meta_record<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        self.meta(key)?.map(|text| from_json(&text)).transpose()
+    }
+
+    /// Keeps `value` as JSON under `key`.
+    pub fn set_meta_record<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        self.set_meta(key, &to_json(value)?)
     }
 
     // ----- caches -----

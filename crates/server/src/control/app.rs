@@ -9,17 +9,17 @@ use georep_core::model::LinkEnd;
 use georep_core::{Cache, CacheId, ProvisioningState};
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::api::ApiError;
-use crate::cache::CacheRecord;
-use crate::events::Events;
-use crate::fleet::{self, Fleet};
-use crate::geo::GeoEndpoints;
-use crate::links::LinkRecord;
-use crate::monitor::Monitor;
-use crate::sampler::{LinkNodes, SamplerConfig};
+use crate::control::ControlError;
+use crate::dataplane::fleet::{self, Fleet};
+use crate::dataplane::geo::GeoEndpoints;
+use crate::dataplane::sampler::{LinkNodes, SamplerConfig};
+use crate::live::events::Events;
+use crate::live::health::Monitor;
+use crate::live::tickets::Tickets;
+use crate::live::timeline::Timeline;
+use crate::store::records::CacheRecord;
+use crate::store::records::LinkRecord;
 use crate::store::{Store, StoreError};
-use crate::tickets::Tickets;
-use crate::timeline::Timeline;
 
 /// Everything the handlers and background tasks share.
 pub struct App {
@@ -85,10 +85,10 @@ impl App {
     }
 
     /// The cache with this id, or a 404.
-    pub fn cache(&self, id: &CacheId) -> Result<CacheRecord, ApiError> {
+    pub fn cache(&self, id: &CacheId) -> Result<CacheRecord, ControlError> {
         self.store
             .cache(id)?
-            .ok_or_else(|| ApiError::cache_not_found(&id.name))
+            .ok_or_else(|| ControlError::cache_not_found(&id.name))
     }
 
     /// The state ARM reports for a cache: its own operation's, or else its link's.
@@ -106,7 +106,7 @@ impl App {
     }
 
     /// The ARM resource of a cache.
-    pub fn resource(&self, cache: &CacheRecord) -> Result<RedisResource, ApiError> {
+    pub fn resource(&self, cache: &CacheRecord) -> Result<RedisResource, ControlError> {
         let link = self.store.link_of(&cache.id)?;
         let nodes = self.store.nodes(&cache.id)?;
         let linked_servers = link
@@ -123,7 +123,7 @@ impl App {
     }
 
     /// The rules' view of a cache, with its firewall rules and its link's role.
-    pub fn core_view(&self, cache: &CacheRecord) -> Result<Cache, ApiError> {
+    pub fn core_view(&self, cache: &CacheRecord) -> Result<Cache, ControlError> {
         let link = self.store.link_of(&cache.id)?;
         let rules = self.store.firewall_rules(&cache.id)?;
         let end = link.as_ref().map(|l| LinkEnd {

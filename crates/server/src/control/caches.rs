@@ -12,116 +12,14 @@ use georep_core::arm::{
     RedisCreateParameters, RedisResource, RedisUpdateParameters,
 };
 use georep_core::model::SkuName;
-use georep_core::{check_change, regions, CacheId, Change, ProvisioningState, Sku};
+use georep_core::{check_change, regions, CacheId, Change, ProvisioningState};
 
-use crate::api::ApiError;
-use crate::app::SharedApp;
-use crate::cache::{reported_redis_version, CacheRecord, NodeSlot};
-use crate::links::finish_operation;
-use crate::ops::{OperationKind, OperationRecord};
-
-/// The most shards a local cache may have.
-pub const MAX_SHARDS: u32 = 10;
-/// The most replicas per primary ARM allows.
-pub const MAX_REPLICAS: u32 = 3;
-
-/// A fresh access key: 32 random bytes, base64 like Azure's.
-pub fn new_access_key() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64(&bytes)
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)) << (8 * (3 - chunk.len()));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    while !out.len().is_multiple_of(4) {
-        out.push('=');
-    }
-    out
-}
-
-/// The node layout of a cache shape: per shard, a primary then its replicas.
-fn layout(shards: u32, replicas: u32, ports: &[u16]) -> Vec<NodeSlot> {
-    let mut ports = ports.iter().copied();
-    let mut nodes = Vec::new();
-    for shard in 0..shards.max(1) {
-        for replica in 0..=replicas {
-            if let Some(port) = ports.next() {
-                nodes.push(NodeSlot {
-                    shard,
-                    replica,
-                    port,
-                });
-            }
-        }
-    }
-    nodes
-}
-
-/// Checks a requested shape and returns its replica count.
-fn validate_shape(
-    sku: &Sku,
-    replicas: Option<u32>,
-    shard_count: u32,
-    persistence: bool,
-) -> Result<u32, ApiError> {
-    if !sku.is_valid() {
-        return Err(ApiError::invalid(
-            "properties.sku",
-            format!("{sku} is not a size Azure Cache for Redis offers: Basic and Standard are family C with capacity 0 to 6, Premium is family P with capacity 1 to 5."),
-        ));
-    }
-    let premium = sku.name == SkuName::Premium;
-    if !premium && shard_count > 0 {
-        return Err(ApiError::invalid(
-            "properties.shardCount",
-            "Clustering is available on the Premium tier only.",
-        ));
-    }
-    if !premium && persistence {
-        return Err(ApiError::invalid(
-            "properties.redisConfiguration",
-            "Data persistence is available on the Premium tier only.",
-        ));
-    }
-    if shard_count > MAX_SHARDS {
-        return Err(ApiError::invalid(
-            "properties.shardCount",
-            format!("A cache may have at most {MAX_SHARDS} shards here."),
-        ));
-    }
-    match sku.name {
-        SkuName::Basic => match replicas {
-            None | Some(0) => Ok(0),
-            Some(_) => Err(ApiError::invalid(
-                "properties.replicasPerPrimary",
-                "A Basic cache has no replicas.",
-            )),
-        },
-        SkuName::Standard => match replicas {
-            None | Some(1) => Ok(1),
-            Some(_) => Err(ApiError::invalid(
-                "properties.replicasPerPrimary",
-                "A Standard cache has exactly one replica.",
-            )),
-        },
-        SkuName::Premium => match replicas.unwrap_or(1) {
-            n @ 1..=MAX_REPLICAS => Ok(n),
-            _ => Err(ApiError::invalid(
-                "properties.replicasPerPrimary",
-                format!("A Premium cache has 1 to {MAX_REPLICAS} replicas per primary."),
-            )),
-        },
-    }
-}
+use crate::control::app::SharedApp;
+use crate::control::ops::finish_operation;
+use crate::control::shape::{layout, validate_shape};
+use crate::control::ControlError;
+use crate::store::records::{reported_redis_version, CacheRecord, NodeSlot};
+use crate::store::records::{OperationKind, OperationRecord};
 
 /// What a cache `PUT` did.
 pub enum Put {
@@ -136,18 +34,18 @@ pub async fn put(
     app: &SharedApp,
     id: &CacheId,
     params: RedisCreateParameters,
-) -> Result<Put, ApiError> {
+) -> Result<Put, ControlError> {
     let location = regions::find(&params.location)
         .map(|r| r.name.clone())
         .ok_or_else(|| {
-            ApiError::invalid(
+            ControlError::invalid(
                 "location",
                 format!("'{}' is not an Azure region.", params.location),
             )
         })?;
     let p = params.properties;
     let redis_version = reported_redis_version(p.redis_version.as_deref()).ok_or_else(|| {
-        ApiError::invalid(
+        ControlError::invalid(
             "properties.redisVersion",
             "The Redis version must be '4', '6' or 'latest'.",
         )
@@ -196,14 +94,14 @@ pub async fn put(
         private_endpoints: vec![],
         provisioning_state: ProvisioningState::Creating,
         keys: AccessKeys {
-            primary_key: new_access_key(),
-            secondary_key: new_access_key(),
+            primary_key: crate::secrets::new_access_key(),
+            secondary_key: crate::secrets::new_access_key(),
         },
     };
 
     let _changes = app.lock_changes().await;
     if app.store.cache(id)?.is_some() {
-        return Err(ApiError::conflict(
+        return Err(ControlError::conflict(
             "Conflict",
             format!("Cache '{}' was created by another request.", id.name),
         ));
@@ -284,7 +182,7 @@ pub async fn update(
     app: &SharedApp,
     id: &CacheId,
     update: RedisUpdateParameters,
-) -> Result<RedisResource, ApiError> {
+) -> Result<RedisResource, ControlError> {
     let _changes = app.lock_changes().await;
     let mut record = app.cache(id)?;
     let view = app.core_view(&record)?;
@@ -294,7 +192,7 @@ pub async fn update(
         check_change(&view, *change)?;
     }
     if !asked.is_empty() && !view.provisioning_state.is_running() {
-        return Err(ApiError::conflict(
+        return Err(ControlError::conflict(
             "OperationInProgress",
             format!(
                 "Cache '{}' is {}; wait until it is Succeeded.",
@@ -364,16 +262,10 @@ pub async fn update(
         let gone: Vec<NodeSlot> = old.iter().filter(|n| !nodes.contains(n)).copied().collect();
         app.fleet.stop_nodes(&gone).await;
         app.store.set_nodes(id, &nodes)?;
-        app.fleet
-            .start(&record, &nodes)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        app.fleet.start(&record, &nodes).await?;
     } else if persistence_changed {
         let nodes = app.store.nodes(id)?;
-        app.fleet
-            .start(&record, &nodes)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        app.fleet.start(&record, &nodes).await?;
     }
     app.store.put_cache(&record)?;
     tracing::info!(cache = %id.name, "cache updated");
@@ -382,7 +274,10 @@ pub async fn update(
 
 /// `DELETE …/redis/{name}`: refused while linked; otherwise stops the nodes in the background.
 /// `None` when there was no such cache (ARM answers 204).
-pub async fn delete(app: &SharedApp, id: &CacheId) -> Result<Option<OperationRecord>, ApiError> {
+pub async fn delete(
+    app: &SharedApp,
+    id: &CacheId,
+) -> Result<Option<OperationRecord>, ControlError> {
     let _changes = app.lock_changes().await;
     let Some(mut record) = app.store.cache(id)? else {
         return Ok(None);
@@ -393,7 +288,7 @@ pub async fn delete(app: &SharedApp, id: &CacheId) -> Result<Option<OperationRec
         ProvisioningState::Creating | ProvisioningState::Deleting
     ) {
         // Stopping nodes that are still starting could orphan them.
-        return Err(ApiError::conflict(
+        return Err(ControlError::conflict(
             "OperationInProgress",
             format!(
                 "Cache '{}' is {}; wait until it has finished.",
@@ -404,7 +299,10 @@ pub async fn delete(app: &SharedApp, id: &CacheId) -> Result<Option<OperationRec
     Ok(Some(start_deleting(app, &mut record)?))
 }
 
-fn start_deleting(app: &SharedApp, record: &mut CacheRecord) -> Result<OperationRecord, ApiError> {
+fn start_deleting(
+    app: &SharedApp,
+    record: &mut CacheRecord,
+) -> Result<OperationRecord, ControlError> {
     record.provisioning_state = ProvisioningState::Deleting;
     let op = OperationRecord::start(
         &record.id.subscription,
@@ -439,7 +337,7 @@ pub async fn delete_group(
     app: &SharedApp,
     subscription: &str,
     group: &str,
-) -> Result<Vec<OperationRecord>, ApiError> {
+) -> Result<Vec<OperationRecord>, ControlError> {
     let _changes = app.lock_changes().await;
     let mut started = Vec::new();
     let mut refused = Vec::new();
@@ -458,7 +356,7 @@ pub async fn delete_group(
     if refused.is_empty() {
         Ok(started)
     } else {
-        Err(ApiError::RestrictedMany {
+        Err(ControlError::RestrictedMany {
             message: format!(
                 "The resource group '{group}' can't be deleted while it holds geo-replicated caches; {} other cache(s) are being deleted.",
                 started.len()
@@ -473,24 +371,21 @@ pub async fn regenerate_key(
     app: &SharedApp,
     id: &CacheId,
     key_type: KeyType,
-) -> Result<AccessKeys, ApiError> {
+) -> Result<AccessKeys, ControlError> {
     let _changes = app.lock_changes().await;
     let mut record = app.cache(id)?;
     match key_type {
-        KeyType::Primary => record.keys.primary_key = new_access_key(),
-        KeyType::Secondary => record.keys.secondary_key = new_access_key(),
+        KeyType::Primary => record.keys.primary_key = crate::secrets::new_access_key(),
+        KeyType::Secondary => record.keys.secondary_key = crate::secrets::new_access_key(),
     }
     app.store.put_cache(&record)?;
     let nodes = app.store.nodes(id)?;
-    app.fleet
-        .set_keys(&record, &nodes)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    app.fleet.set_keys(&record, &nodes).await?;
     Ok(record.keys)
 }
 
 /// A file or folder name that stays inside its parent folder.
-fn plain_name(field: &str, value: &str) -> Result<(), ApiError> {
+fn plain_name(field: &'static str, value: &str) -> Result<(), ControlError> {
     let ok = !value.is_empty()
         && value.len() <= 200
         && value
@@ -498,7 +393,7 @@ fn plain_name(field: &str, value: &str) -> Result<(), ApiError> {
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         && !value.starts_with('.');
     ok.then_some(()).ok_or_else(|| {
-        ApiError::invalid(field, format!("'{value}' must be a plain name of letters, digits, '-', '_' and '.', not starting with '.'."))
+        ControlError::invalid(field, format!("'{value}' must be a plain name of letters, digits, '-', '_' and '.', not starting with '.'."))
     })
 }
 
@@ -507,10 +402,10 @@ pub fn exports_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("exports")
 }
 
-fn check_format(format: &Option<String>) -> Result<(), ApiError> {
+fn check_format(format: &Option<String>) -> Result<(), ControlError> {
     match format.as_deref() {
         None | Some("RDB") | Some("rdb") => Ok(()),
-        Some(other) => Err(ApiError::invalid(
+        Some(other) => Err(ControlError::invalid(
             "format",
             format!("The format '{other}' is not supported; use 'RDB'."),
         )),
@@ -523,7 +418,7 @@ pub async fn export(
     app: &SharedApp,
     id: &CacheId,
     params: ExportParameters,
-) -> Result<OperationRecord, ApiError> {
+) -> Result<OperationRecord, ControlError> {
     plain_name("prefix", &params.prefix)?;
     plain_name("container", &params.container)?;
     check_format(&params.format)?;
@@ -532,7 +427,7 @@ pub async fn export(
     let view = app.core_view(&record)?;
     check_change(&view, Change::Export)?;
     if record.provisioning_state != ProvisioningState::Succeeded {
-        return Err(ApiError::conflict(
+        return Err(ControlError::conflict(
             "OperationInProgress",
             format!("Cache '{}' is {}.", id.name, record.provisioning_state),
         ));
@@ -565,13 +460,13 @@ pub async fn import(
     app: &SharedApp,
     id: &CacheId,
     params: ImportParameters,
-) -> Result<OperationRecord, ApiError> {
+) -> Result<OperationRecord, ControlError> {
     check_format(&params.format)?;
     let _changes = app.lock_changes().await;
     let record = app.cache(id)?;
     check_change(&app.core_view(&record)?, Change::Import)?;
     if params.files.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(ControlError::invalid(
             "files",
             "Name at least one RDB file to import.",
         ));
@@ -582,13 +477,13 @@ pub async fn import(
         let relative = file.trim_start_matches('/').trim_start_matches("exports/");
         let mut parts = relative.split('/');
         let (Some(container), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(ApiError::invalid("files", format!("'{file}' must be of the form '{{container}}/{{file}}', as an export writes it.")));
+            return Err(ControlError::invalid("files", format!("'{file}' must be of the form '{{container}}/{{file}}', as an export writes it.")));
         };
         plain_name("files", container)?;
         plain_name("files", name)?;
         let path = root.join(container).join(name);
         if !path.is_file() {
-            return Err(ApiError::invalid(
+            return Err(ControlError::invalid(
                 "files",
                 format!("'{file}' does not exist under the data directory's exports."),
             ));
@@ -597,7 +492,7 @@ pub async fn import(
     }
     let shards = record.shard_count.max(1) as usize;
     if files.len() != shards {
-        return Err(ApiError::invalid(
+        return Err(ControlError::invalid(
             "files",
             format!(
                 "Cache '{}' has {shards} shard(s): name one RDB file per shard, in shard order.",
@@ -632,7 +527,7 @@ pub async fn reboot(
     app: &SharedApp,
     id: &CacheId,
     params: RebootParameters,
-) -> Result<String, ApiError> {
+) -> Result<String, ControlError> {
     let _changes = app.lock_changes().await;
     let record = app.cache(id)?;
     let nodes = app.store.nodes(id)?;
@@ -648,7 +543,7 @@ pub async fn reboot(
         .copied()
         .collect();
     if !["PrimaryNode", "SecondaryNode", "AllNodes"].contains(&kind) {
-        return Err(ApiError::invalid(
+        return Err(ControlError::invalid(
             "rebootType",
             format!("'{kind}' is not one of PrimaryNode, SecondaryNode, AllNodes."),
         ));
@@ -657,15 +552,12 @@ pub async fn reboot(
         chosen.retain(|n| ports.contains(&n.port));
     }
     if chosen.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(ControlError::invalid(
             "rebootType",
             "No node of the cache matches the request.",
         ));
     }
-    app.fleet
-        .reboot(&record, &nodes, &chosen)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    app.fleet.reboot(&record, &nodes, &chosen).await?;
     // A rebooted geo-secondary must follow its geo-primary again.
     if let Some(link) = app.store.link_of(id)? {
         let primary = app.store.nodes(link.primary())?;
@@ -677,40 +569,4 @@ pub async fn reboot(
         chosen.len(),
         id.name
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_look_like_azures() {
-        let key = new_access_key();
-        assert_eq!(key.len(), 44);
-        assert!(key.ends_with('='));
-        assert_ne!(key, new_access_key());
-        assert_eq!(base64(b"Man"), "TWFu");
-        assert_eq!(base64(b"Ma"), "TWE=");
-    }
-
-    #[test]
-    fn layout_puts_the_primary_first_in_each_shard() {
-        let nodes = layout(2, 1, &[1, 2, 3, 4]);
-        assert_eq!(nodes.len(), 4);
-        assert!(nodes[0].is_primary() && nodes[0].shard == 0);
-        assert!(!nodes[1].is_primary());
-        assert!(nodes[2].is_primary() && nodes[2].shard == 1);
-    }
-
-    #[test]
-    fn shapes_follow_the_tiers() {
-        assert_eq!(validate_shape(&Sku::premium(1), None, 0, false).unwrap(), 1);
-        assert_eq!(
-            validate_shape(&Sku::standard(1), None, 0, false).unwrap(),
-            1
-        );
-        assert!(validate_shape(&Sku::standard(1), None, 2, false).is_err());
-        assert!(validate_shape(&Sku::premium(1), Some(4), 0, false).is_err());
-        assert!(validate_shape(&Sku::standard(1), None, 0, true).is_err());
-    }
 }

@@ -36,7 +36,7 @@ impl Token {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        let token = Token(random_hex(32));
+        let token = Token(crate::secrets::random_hex(32));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -55,14 +55,6 @@ impl Token {
     pub fn matches(&self, candidate: &str) -> bool {
         self.0.as_bytes().ct_eq(candidate.as_bytes()).into()
     }
-}
-
-/// `n` random bytes as lower-case hex.
-pub fn random_hex(n: usize) -> String {
-    use rand::RngCore;
-    let mut bytes = vec![0u8; n];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Middleware: lets a request through only with the right bearer token.

@@ -9,7 +9,7 @@ use tokio::time::{sleep, timeout, Instant};
 use tracing::{debug, info, warn};
 
 use super::{check_pairs, replica_of, replica_of_on, ReplicationError};
-use crate::node::{self, command_error, info_on, Info, Role};
+use crate::dataplane::node::{self, command_error, info_on, Info, Role};
 
 /// How often a failover's progress is read.
 const POLL: Duration = Duration::from_millis(20);
@@ -68,7 +68,7 @@ impl PlannedFailoverReport {
 /// Writes held during the pause are answered `READONLY` once the old primary
 /// has stepped down: clients connected through the geo-primary endpoint must
 /// be disconnected so they reconnect to the new primary
-/// ([`crate::proxy::GeoProxy::switch_to`] does it).
+/// ([`crate::dataplane::proxy::GeoProxy::switch_to`] does it).
 ///
 /// Writes stay paused until the replica has acknowledged the last offset;
 /// replicas acknowledge once a second, so expect a pause of up to about a
