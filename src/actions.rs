@@ -7,8 +7,9 @@
 //! [`use_mutation`], dispatches it, and reads the action's `pending()` or
 //! `value()` where it shows progress or an inline error.
 
-use georep_core::arm::RedisUpdateProperties;
-use georep_core::arm::{ExportParameters, ImportParameters, RedisUpdateParameters};
+use georep_core::arm::{
+    ExportParameters, ImportParameters, RedisUpdateParameters, RedisUpdateProperties,
+};
 use georep_core::link::{Event, FailoverKind, LinkState};
 use georep_core::model::{Cache, Sku};
 use georep_core::CacheId;
