@@ -225,6 +225,10 @@ pub struct ResourceRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RedisInstanceDetails {
+    /// The node's own address (an extension: Azure hides its nodes behind
+    /// the cache's one address; here each node has its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// The node's TLS port, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssl_port: Option<u16>,

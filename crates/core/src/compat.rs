@@ -11,7 +11,7 @@ use crate::model::{Cache, ProvisioningState, ServerRole, Sku, SkuName};
 /// The largest number of replicas per primary that geo-replication allows.
 pub const MAX_REPLICAS_PER_PRIMARY: u32 = 1;
 
-/// A prerequisite of the seed that a pair of caches does not meet.
+/// A prerequisite in Azure's passive geo-replication guide that a pair of caches does not meet.
 #[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
 #[serde(tag = "code")]
 pub enum Reason {

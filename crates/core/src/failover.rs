@@ -1,10 +1,10 @@
-//! What to check before a geo-failover, from the seed's checklist.
+//! What to check before a geo-failover, from the checklist in Azure's passive geo-replication guide.
 
 use serde::Serialize;
 
 use crate::model::Cache;
 
-/// The seed's advice: fail over only when fewer than this many bytes remain to replicate.
+/// Azure's passive geo-replication guide advises: fail over only when fewer than this many bytes remain to replicate.
 pub const SAFE_OFFSET_BYTES: u64 = 14;
 
 /// Whether a data sync offset is small enough to fail over with minimal loss.
@@ -34,7 +34,7 @@ pub struct Check {
     pub detail: String,
 }
 
-/// The seed's "settings to check before initiating geo-failover" for a pair.
+/// The "settings to check before initiating geo-failover" for a pair.
 ///
 /// `keys_differ` says whether the two caches' access keys differ; the rules
 /// never see the keys themselves.

@@ -1,6 +1,6 @@
 //! The demonstration fleet `--demo` seeds on first start: two compatible
 //! Premium pairs to link, and caches that are incompatible for each of the
-//! seed's reasons, across several regions and two subscriptions.
+//! reasons in Azure's passive geo-replication guide, across several regions and two subscriptions.
 
 use georep_core::arm::{RedisConfiguration, RedisCreateParameters, RedisCreateProperties};
 use georep_core::{CacheId, Sku};

@@ -70,8 +70,7 @@ pub async fn run(config: Config) -> Result<(), Error> {
         })
         .await?;
 
-    tracing::info!("stopping the geo-primary endpoints and the nodes");
-    app.geo.shutdown().await;
+    tracing::info!("stopping the nodes");
     app.fleet.shutdown().await;
     Ok(())
 }

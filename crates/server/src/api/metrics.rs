@@ -1,7 +1,7 @@
 //! `GET …/redis/{cache}/providers/Microsoft.Insights/metrics`: a cache's
 //! geo-replication metrics in Azure Monitor's shape.
 //!
-//! Both caches of a link serve the link's series (the seed's metrics are
+//! Both caches of a link serve the link's series (the guide's metrics are
 //! each emitted by one side; here every sample reads both). A cache that
 //! isn't linked has the metrics, with no data.
 

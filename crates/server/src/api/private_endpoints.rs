@@ -1,7 +1,7 @@
 //! Handlers of `…/redis/{cache}/privateEndpointConnections`.
 //!
 //! Locally a private endpoint is only a record, but adding one to a
-//! geo-replicated cache is refused the way the seed says.
+//! geo-replicated cache is refused the way Azure's passive geo-replication guide says.
 
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -11,14 +11,13 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::control::ControlError;
 use crate::dataplane::fleet::{self, Fleet};
-use crate::dataplane::geo::GeoEndpoints;
 use crate::dataplane::sampler::{LinkNodes, SamplerConfig};
 use crate::live::events::Events;
 use crate::live::health::Monitor;
 use crate::live::tickets::Tickets;
 use crate::live::timeline::Timeline;
-use crate::store::records::CacheRecord;
 use crate::store::records::LinkRecord;
+use crate::store::records::{AddressRole, CacheRecord};
 use crate::store::{Store, StoreError};
 
 /// Everything the handlers and background tasks share.
@@ -29,8 +28,6 @@ pub struct App {
     pub fleet: Fleet,
     /// Where exports and imports live.
     pub data_dir: PathBuf,
-    /// The linked caches' geo-primary endpoints.
-    pub geo: GeoEndpoints,
     /// The links' metrics.
     pub monitor: Monitor,
     /// The links' timelines.
@@ -62,7 +59,6 @@ impl App {
             store,
             fleet,
             data_dir,
-            geo: GeoEndpoints::new(),
             monitor,
             timeline,
             events,
@@ -118,6 +114,7 @@ impl App {
         Ok(cache.to_resource(
             self.provisioning_state(cache, link.as_ref()),
             &nodes,
+            self.store.address(&cache.id, AddressRole::Cache)?,
             linked_servers,
         ))
     }

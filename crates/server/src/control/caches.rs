@@ -5,6 +5,7 @@
 //! (starting or stopping processes, writing files) runs in the background
 //! and is tracked by an [`OperationRecord`].
 
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use georep_core::arm::{
@@ -18,7 +19,9 @@ use crate::control::app::SharedApp;
 use crate::control::ops::finish_operation;
 use crate::control::shape::{layout, validate_shape};
 use crate::control::ControlError;
-use crate::store::records::{reported_redis_version, CacheRecord, NodeSlot};
+use crate::store::records::{
+    reported_redis_version, AddressRole, CacheRecord, NodeSlot, REDIS_PORT,
+};
 use crate::store::records::{OperationKind, OperationRecord};
 
 /// What a cache `PUT` did.
@@ -106,8 +109,10 @@ pub async fn put(
             format!("Cache '{}' was created by another request.", id.name),
         ));
     }
-    let ports = app.fleet.allocate_ports(record.node_count() as usize)?;
-    let nodes = layout(shard_count, replicas, &ports);
+    // The nodes' addresses and the cache's own, handed out together.
+    let mut addrs = app.fleet.allocate(record.node_count() as usize + 1)?;
+    let cache_address = addrs.pop().unwrap_or(Ipv4Addr::UNSPECIFIED);
+    let nodes = layout(shard_count, replicas, &addrs);
     let op = OperationRecord::start(
         &id.subscription,
         &record.location,
@@ -117,7 +122,9 @@ pub async fn put(
     app.store.put_operation(&op)?;
     app.store.put_cache(&record)?;
     app.store.set_nodes(id, &nodes)?;
-    tracing::info!(cache = %id.name, nodes = nodes.len(), "creating cache");
+    app.store
+        .set_address(id, AddressRole::Cache, cache_address)?;
+    tracing::info!(cache = %id.name, nodes = nodes.len(), address = %cache_address, "creating cache");
     let mut resource = app.resource(&record)?;
     resource.properties.access_keys = Some(record.keys.clone());
     tokio::spawn(finish_creating(app.clone(), record, op.id.clone()));
@@ -240,23 +247,25 @@ pub async fn update(
     if reshape {
         // Keep the nodes that stay, start the new ones, stop the rest.
         let old = app.store.nodes(id)?;
-        let wanted = (shard_count.max(1) * (1 + replicas)) as usize;
-        let mut nodes: Vec<NodeSlot> = Vec::with_capacity(wanted);
-        let mut fresh = app.fleet.allocate_ports(wanted)?.into_iter();
-        for shard in 0..shard_count.max(1) {
-            for replica in 0..=replicas {
-                let kept = old
-                    .iter()
-                    .find(|n| n.shard == shard && n.replica == replica);
-                let port = match kept {
-                    Some(n) => n.port,
-                    None => fresh.next().unwrap_or_default(),
-                };
-                nodes.push(NodeSlot {
+        let slots: Vec<(u32, u32)> = (0..shard_count.max(1))
+            .flat_map(|shard| (0..=replicas).map(move |replica| (shard, replica)))
+            .collect();
+        let kept = |shard: u32, replica: u32| {
+            old.iter()
+                .find(|n| n.shard == shard && n.replica == replica)
+                .copied()
+        };
+        let new_count = slots.iter().filter(|(s, r)| kept(*s, *r).is_none()).count();
+        let mut fresh = app.fleet.allocate(new_count)?.into_iter();
+        let mut nodes: Vec<NodeSlot> = Vec::with_capacity(slots.len());
+        for (shard, replica) in slots {
+            match kept(shard, replica) {
+                Some(node) => nodes.push(node),
+                None => nodes.extend(fresh.next().map(|addr| NodeSlot {
                     shard,
                     replica,
-                    port,
-                });
+                    addr,
+                })),
             }
         }
         let gone: Vec<NodeSlot> = old.iter().filter(|n| !nodes.contains(n)).copied().collect();
@@ -548,8 +557,10 @@ pub async fn reboot(
             format!("'{kind}' is not one of PrimaryNode, SecondaryNode, AllNodes."),
         ));
     }
+    // Every node serves Redis on 6379 at its own address, so a `ports`
+    // filter keeps all of them or none.
     if let Some(ports) = &params.ports {
-        chosen.retain(|n| ports.contains(&n.port));
+        chosen.retain(|_| ports.contains(&REDIS_PORT));
     }
     if chosen.is_empty() {
         return Err(ControlError::invalid(

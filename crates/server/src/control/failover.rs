@@ -5,13 +5,14 @@
 //! while the roles swap, `Creating` once the new primary takes writes and
 //! the old one catches up as its secondary, and `Succeeded` again.
 //!
-//! - **Planned**: the geo-primary endpoints hold new connections, Redis's
-//!   `FAILOVER TO … TIMEOUT …` pauses writes, waits until the secondary has
-//!   every byte, and swaps the roles (the old primary resyncs partially);
-//!   then the endpoints move to the new primary, closing the connections
-//!   still open to the old one. Nothing is lost.
+//! - **Planned**: Redis's `FAILOVER TO … TIMEOUT …` pauses writes, waits
+//!   until the secondary has every byte (nudged, so it takes milliseconds,
+//!   not Redis's one-second acknowledgement), and swaps the roles (the old
+//!   primary resyncs partially); then the geo-primary addresses move to the
+//!   new primary's node: dropped from the old one's `bind`, its clients on
+//!   them disconnected, added to the new one's. Nothing is lost.
 //! - **Forced**: for when the primary is gone. The secondary is promoted at
-//!   once and the endpoints move; what may be lost (the old primary's last
+//!   once and the addresses move; what may be lost (the old primary's last
 //!   known offset minus what the new one had) is reported on the operation,
 //!   the link and its timeline. The old primary rejoins as the secondary
 //!   when it answers again.
@@ -26,7 +27,7 @@ use crate::control::app::SharedApp;
 use crate::control::links::{self, Created, Progress};
 use crate::control::ops::finish_operation;
 use crate::control::ControlError;
-use crate::dataplane::fleet::{geo_target, FleetError};
+use crate::dataplane::fleet::FleetError;
 use crate::live::timeline::Step;
 use crate::store::records::LinkRecord;
 use crate::store::records::{now, OperationKind, OperationRecord};
@@ -101,8 +102,9 @@ pub async fn run(app: SharedApp, before: LinkRecord, kind: FailoverKind) {
     }
 }
 
-/// Swaps the roles in Redis and moves the endpoints; returns the bytes
-/// possibly lost, if known. On error nothing moved.
+/// Swaps the roles in Redis; returns the bytes possibly lost, if known.
+/// On error nothing moved. The addresses move once the swap is recorded
+/// ([`promoted`]).
 async fn swap(
     app: &SharedApp,
     before: &LinkRecord,
@@ -110,33 +112,18 @@ async fn swap(
 ) -> Result<Option<u64>, FleetError> {
     let old = app.store.nodes(before.primary())?;
     let new = app.store.nodes(before.secondary())?;
-    let target = geo_target(&new)
-        .ok_or_else(|| FleetError::Other("the geo-secondary has no node to promote".into()))?;
-    let caches = before.caches();
     match kind {
         FailoverKind::Planned => {
-            // New connections wait for the new primary rather than meet a
-            // paused old one.
-            app.geo.pause(caches);
-            match app.fleet.planned_failover(&old, &new).await {
-                Ok(report) => {
-                    app.geo.switch(caches, target);
-                    tracing::info!(
-                        partial_resync = report.all_partial(),
-                        "planned failover swapped the roles"
-                    );
-                    Ok(Some(0))
-                }
-                Err(error) => {
-                    app.geo.resume(caches);
-                    Err(error)
-                }
-            }
+            let report = app.fleet.planned_failover(&old, &new).await?;
+            tracing::info!(
+                partial_resync = report.all_partial(),
+                "planned failover swapped the roles"
+            );
+            Ok(Some(0))
         }
         FailoverKind::Forced => {
             let offsets = app.monitor.last_primary_offsets(&before.key());
             let report = app.fleet.forced_failover(&old, &new, &offsets).await?;
-            app.geo.switch(caches, target);
             let lost = report.loss_is_known().then(|| report.bytes_maybe_lost());
             tracing::warn!(
                 bytes_possibly_lost = ?lost,
@@ -147,9 +134,9 @@ async fn swap(
     }
 }
 
-/// After the swap: feeds `Promoted` (the link is `Creating`), reports what
-/// the failover did on the link, its operation and its timeline, and samples
-/// the new roles.
+/// After the swap: feeds `Promoted` (the link is `Creating`), moves the
+/// geo-primary addresses to the new primary, reports what the failover did
+/// on the link, its operation and its timeline, and samples the new roles.
 pub async fn promoted(
     app: &SharedApp,
     before: &LinkRecord,
@@ -173,6 +160,7 @@ pub async fn promoted(
     else {
         return;
     };
+    links::place_addresses(app, &link).await;
     if let Some(op_id) = &link.operation {
         report_on_operation(app, op_id, &summary);
     }

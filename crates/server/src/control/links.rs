@@ -26,8 +26,8 @@ use crate::control::failover;
 use crate::control::ops::finish_operation;
 use crate::control::ControlError;
 use crate::live::timeline::Step;
-use crate::store::records::LinkRecord;
 use crate::store::records::{now, OperationKind, OperationRecord};
+use crate::store::records::{AddressRole, LinkRecord, REDIS_PORT};
 use crate::store::StoreError;
 
 /// How long a full sync may take before the link is declared failed.
@@ -55,21 +55,29 @@ pub async fn watch(app: &SharedApp, link: &LinkRecord) {
     }
 }
 
-/// Opens (or re-points) `link`'s geo-primary endpoints to its current primary.
-pub async fn open_endpoints(app: &SharedApp, link: &LinkRecord) {
-    let target = match app.store.nodes(link.primary()) {
-        Ok(nodes) => crate::dataplane::fleet::geo_target(&nodes),
-        Err(error) => {
-            tracing::error!(%error, "could not read the primary's nodes");
-            return;
+/// Gives each cache of `link` its geo-primary address (the first time),
+/// and makes the geo-primary's primary node listen on them, and no other
+/// node: how the geo-primary URLs follow a failover.
+pub async fn place_addresses(app: &SharedApp, link: &LinkRecord) {
+    for cache in link.caches() {
+        if let Err(error) = app.fleet.assign_address(cache, AddressRole::GeoPrimary) {
+            tracing::error!(%error, cache = %cache.name, "could not give the cache a geo-primary address");
         }
-    };
-    let Some(target) = target else {
-        tracing::error!(primary = %link.primary().name, "the geo-primary has no node to forward to");
-        return;
-    };
-    if let Err(error) = app.geo.open(&app.store, link.caches(), target).await {
-        tracing::error!(%error, "could not open the geo-primary endpoints");
+    }
+    if let Err(error) = app.fleet.reconcile_listeners(&link.caches()).await {
+        tracing::error!(%error, "could not move the geo-primary addresses");
+    }
+}
+
+/// Takes the geo-primary addresses of an unlinked pair away.
+async fn remove_addresses(app: &SharedApp, link: &LinkRecord) {
+    for cache in link.caches() {
+        if let Err(error) = app.store.delete_address(cache, AddressRole::GeoPrimary) {
+            tracing::error!(%error, cache = %cache.name, "could not forget the geo-primary address");
+        }
+    }
+    if let Err(error) = app.fleet.reconcile_listeners(&link.caches()).await {
+        tracing::error!(%error, "could not close the geo-primary addresses");
     }
 }
 
@@ -161,7 +169,7 @@ pub async fn create(
     save(app, &link)?;
     tracing::info!(primary = %primary.id.name, secondary = %secondary.id.name, "linking");
     app.timeline.record(&link.reference(), Step::LinkRequested);
-    open_endpoints(app, &link).await;
+    place_addresses(app, &link).await;
     let resource = view(app, &link, owner).await?;
     tokio::spawn(finish_linking(app.clone(), link));
     Ok(Created::Started(Box::new(resource), Box::new(op)))
@@ -326,7 +334,7 @@ pub async fn finish_unlinking(app: SharedApp, link: LinkRecord) {
                 if let Err(error) = app.store.delete_link(&link) {
                     tracing::error!(%error, "could not forget the link");
                 }
-                app.geo.close(&app.store, link.caches()).await;
+                remove_addresses(&app, &link).await;
                 app.monitor.forget(&link.key());
                 link.pair = pair;
                 app.events.publish(link.state_event());
@@ -369,19 +377,17 @@ pub async fn view(
 ) -> Result<LinkedServerResource, ControlError> {
     let peer_id = link.peer_of(owner);
     let peer = app.cache(peer_id)?;
-    // A cache's direct address: its first shard's primary node.
-    let endpoint = |cache: &CacheId| -> Result<Option<Endpoint>, ControlError> {
-        Ok(
-            crate::dataplane::fleet::geo_target(&app.store.nodes(cache)?).map(|addr| Endpoint {
-                host: addr.ip().to_string(),
-                port: addr.port(),
-            }),
-        )
+    let endpoint = |cache: &CacheId, role: AddressRole| -> Result<Option<Endpoint>, ControlError> {
+        Ok(app.store.address(cache, role)?.map(|addr| Endpoint {
+            host: addr.to_string(),
+            port: REDIS_PORT,
+        }))
     };
     let host = |e: &Option<Endpoint>| e.as_ref().map(|e| format!("{}:{}", e.host, e.port));
-    let primary_endpoint = endpoint(link.primary())?;
-    // The resource describes the linked cache: its geo-primary endpoint.
-    let geo_primary = app.geo.endpoint(peer_id);
+    // A cache's own address, which its primary node serves.
+    let primary_endpoint = endpoint(link.primary(), AddressRole::Cache)?;
+    // The resource describes the linked cache: its geo-primary URL.
+    let geo_primary = endpoint(peer_id, AddressRole::GeoPrimary)?;
     let sync_progress = match link.pair.state {
         LinkState::Linking => {
             let primary = app.store.nodes(link.primary())?;
@@ -413,7 +419,7 @@ pub async fn view(
             primary_host_name: host(&primary_endpoint),
             geo_primary_endpoint: geo_primary,
             current_primary_endpoint: primary_endpoint,
-            current_secondary_endpoint: endpoint(link.secondary())?,
+            current_secondary_endpoint: endpoint(link.secondary(), AddressRole::Cache)?,
             sync_progress,
             last_failover: link.last_failover.clone(),
         },

@@ -1,6 +1,7 @@
 //! What a start does with what the last run left: every cache's nodes are
 //! adopted if still running or started again, every link's replication,
-//! geo-primary endpoints (on the same ports) and metrics are put back, and
+//! listeners (the cache and geo-primary addresses, as the store has them)
+//! and metrics are put back, and
 //! operations cut short are resumed or, when they can't be, marked failed.
 //! Nothing is left orphaned and nothing is started twice.
 
@@ -69,11 +70,11 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Puts one link back: its geo-primary endpoints on their recorded ports,
+/// Puts one link back: its geo-primary addresses on the geo-primary's node,
 /// its metrics, and its replication or the operation it was in.
 async fn restore_link(app: &SharedApp, link: LinkRecord) -> Result<(), StoreError> {
     let link = record_swap(app, link).await?;
-    links::open_endpoints(app, &link).await;
+    links::place_addresses(app, &link).await;
     links::watch(app, &link).await;
     match link.pair.state {
         LinkState::Linking => {

@@ -1,6 +1,8 @@
 //! The shape of a cache: which tiers allow which replica and shard counts,
 //! and how its nodes are laid out, shard by shard.
 
+use std::net::Ipv4Addr;
+
 use georep_core::model::SkuName;
 use georep_core::Sku;
 
@@ -12,17 +14,18 @@ pub const MAX_SHARDS: u32 = 10;
 /// The most replicas per primary ARM allows.
 pub const MAX_REPLICAS: u32 = 3;
 
-/// The node layout of a cache shape: per shard, a primary then its replicas.
-pub fn layout(shards: u32, replicas: u32, ports: &[u16]) -> Vec<NodeSlot> {
-    let mut ports = ports.iter().copied();
+/// The node layout of a cache shape: per shard, a primary then its
+/// replicas, on `addrs` in that order.
+pub fn layout(shards: u32, replicas: u32, addrs: &[Ipv4Addr]) -> Vec<NodeSlot> {
+    let mut addrs = addrs.iter().copied();
     let mut nodes = Vec::new();
     for shard in 0..shards.max(1) {
         for replica in 0..=replicas {
-            if let Some(port) = ports.next() {
+            if let Some(addr) = addrs.next() {
                 nodes.push(NodeSlot {
                     shard,
                     replica,
-                    port,
+                    addr,
                 });
             }
         }
@@ -93,7 +96,8 @@ mod tests {
 
     #[test]
     fn layout_puts_the_primary_first_in_each_shard() {
-        let nodes = layout(2, 1, &[1, 2, 3, 4]);
+        let addrs: Vec<Ipv4Addr> = (1..=4).map(|d| Ipv4Addr::new(127, 9, 0, d)).collect();
+        let nodes = layout(2, 1, &addrs);
         assert_eq!(nodes.len(), 4);
         assert!(nodes[0].is_primary() && nodes[0].shard == 0);
         assert!(!nodes[1].is_primary());

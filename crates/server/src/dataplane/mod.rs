@@ -2,15 +2,16 @@
 //! between them. [`node`] is one process and the Redis client helpers that
 //! talk to it; [`replication`] the Redis-level steps of a link (sync,
 //! progress, planned and forced failover); [`sampler`] the metrics read from
-//! the nodes every second; [`geo`] the geo-primary endpoints; [`fleet`] all
-//! of a cache's nodes together, which is what the control plane calls.
+//! the nodes every second; [`addresses`] the loopback addresses every node,
+//! cache and geo-primary URL listens on; [`fleet`] all of a cache's nodes
+//! together (their processes, their listeners, their replication), which is
+//! what the control plane calls.
 //!
 //! It knows nothing of ARM requests or HTTP; it fails with its own errors
 //! ([`fleet::FleetError`] and those it wraps).
 
+pub mod addresses;
 pub mod fleet;
-pub mod geo;
 pub mod node;
-pub mod proxy;
 pub mod replication;
 pub mod sampler;

@@ -1,13 +1,15 @@
 //! The control-plane store: an embedded SQLite database in the data
-//! directory holding caches, their nodes' ports, firewall rules, links, the
-//! geo-primary endpoints' ports, the links' timelines and the long-running
-//! operations in flight.
+//! directory holding caches, their nodes' addresses and pids, the caches'
+//! and geo-primary URLs' addresses, firewall rules, links, the links'
+//! timelines and the long-running operations in flight.
 //!
 //! Records are kept as JSON beside the columns they are looked up by, so the
 //! schema stays small while the wire types evolve. Every call is short, so
 //! the connection sits behind a plain mutex (as tokio's docs advise for
 //! short critical sections) and is used directly from async code.
 
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -20,7 +22,7 @@ use serde::Serialize;
 
 pub mod records;
 
-use records::{CacheRecord, LinkRecord, NodeSlot, OperationRecord};
+use records::{AddressRole, CacheRecord, LinkRecord, NodeSlot, OperationRecord};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,12 @@ pub enum StoreError {
     /// Another server holds the database.
     #[error("another georep-server is already using {0}")]
     Locked(String),
+    /// The database was written by a georep-server that ran caches on ports.
+    #[error("{0} was made by an older georep-server (caches on ports, not addresses); move it away and start again")]
+    OldSchema(String),
+    /// A stored address is not an IPv4 address.
+    #[error("stored address {0:?} is not an IPv4 address")]
+    BadAddress(String),
 }
 
 /// The most timeline steps kept per link.
@@ -58,13 +66,19 @@ CREATE TABLE IF NOT EXISTS caches (
     resource_group TEXT NOT NULL COLLATE NOCASE,
     record         TEXT NOT NULL           -- CacheRecord as JSON
 );
-CREATE TABLE IF NOT EXISTS nodes (
+CREATE TABLE IF NOT EXISTS cache_nodes (
     cache_key TEXT NOT NULL REFERENCES caches(key) ON DELETE CASCADE,
     shard     INTEGER NOT NULL,
-    replica   INTEGER NOT NULL,
-    port      INTEGER NOT NULL UNIQUE,
+    replica   INTEGER NOT NULL,            -- 0 for the shard's primary now
+    addr      TEXT NOT NULL UNIQUE,        -- the node's own loopback address
     pid       INTEGER,                     -- the process, once started
     PRIMARY KEY (cache_key, shard, replica)
+);
+CREATE TABLE IF NOT EXISTS cache_addresses (
+    cache_key TEXT NOT NULL REFERENCES caches(key) ON DELETE CASCADE,
+    role      TEXT NOT NULL,               -- 'cache' or 'geo-primary'
+    addr      TEXT NOT NULL UNIQUE,
+    PRIMARY KEY (cache_key, role)
 );
 CREATE TABLE IF NOT EXISTS firewall_rules (
     cache_key TEXT NOT NULL REFERENCES caches(key) ON DELETE CASCADE,
@@ -77,10 +91,6 @@ CREATE TABLE IF NOT EXISTS links (
     first_key  TEXT PRIMARY KEY,           -- the cache that was primary when linked
     second_key TEXT NOT NULL UNIQUE,
     record     TEXT NOT NULL               -- LinkRecord as JSON
-);
-CREATE TABLE IF NOT EXISTS geo_endpoints (
-    cache_key TEXT PRIMARY KEY REFERENCES caches(key) ON DELETE CASCADE,
-    port      INTEGER NOT NULL UNIQUE      -- the geo-primary endpoint's listener
 );
 CREATE TABLE IF NOT EXISTS timeline (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -107,6 +117,11 @@ fn to_json<T: Serialize>(value: &T) -> Result<String> {
     Ok(serde_json::to_string(value)?)
 }
 
+fn parse_addr(text: &str) -> Result<Ipv4Addr> {
+    text.parse()
+        .map_err(|_| StoreError::BadAddress(text.to_owned()))
+}
+
 fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
     Ok(serde_json::from_str(text)?)
 }
@@ -131,6 +146,14 @@ impl Store {
             }
             other => StoreError::Sql(other),
         })?;
+        let ports_schema: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM sqlite_master WHERE name = 'nodes'",
+            [],
+            |r| r.get(0),
+        )?;
+        if ports_schema {
+            return Err(StoreError::OldSchema(path.display().to_string()));
+        }
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -230,15 +253,27 @@ impl Store {
 
     // ----- nodes -----
 
-    /// Records where a cache's nodes run, replacing what was there.
+    /// Replaces a cache's nodes.
     pub fn set_nodes(&self, id: &CacheId, nodes: &[NodeSlot]) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute("DELETE FROM nodes WHERE cache_key = ?1", [key(id)])?;
+        let pids: Vec<(String, Option<u32>)> = {
+            let mut statement =
+                tx.prepare("SELECT addr, pid FROM cache_nodes WHERE cache_key = ?1")?;
+            let rows = statement.query_map([key(id)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        tx.execute("DELETE FROM cache_nodes WHERE cache_key = ?1", [key(id)])?;
         for node in nodes {
+            // A node that stays keeps its process.
+            let addr = node.addr.to_string();
+            let pid = pids
+                .iter()
+                .find(|(a, _)| *a == addr)
+                .and_then(|(_, pid)| *pid);
             tx.execute(
-                "INSERT INTO nodes (cache_key, shard, replica, port) VALUES (?1, ?2, ?3, ?4)",
-                params![key(id), node.shard, node.replica, node.port],
+                "INSERT INTO cache_nodes (cache_key, shard, replica, addr, pid) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key(id), node.shard, node.replica, addr, pid],
             )?;
         }
         tx.commit()?;
@@ -249,45 +284,99 @@ impl Store {
     pub fn nodes(&self, id: &CacheId) -> Result<Vec<NodeSlot>> {
         let conn = self.conn();
         let mut statement = conn.prepare(
-            "SELECT shard, replica, port FROM nodes WHERE cache_key = ?1 ORDER BY shard, replica",
+            "SELECT shard, replica, addr FROM cache_nodes WHERE cache_key = ?1 ORDER BY shard, replica",
         )?;
         let rows = statement.query_map([key(id)], |r| {
-            Ok(NodeSlot {
-                shard: r.get(0)?,
-                replica: r.get(1)?,
-                port: r.get(2)?,
-            })
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        rows.map(|row| {
+            let (shard, replica, addr) = row?;
+            Ok(NodeSlot {
+                shard,
+                replica,
+                addr: parse_addr(&addr)?,
+            })
+        })
+        .collect()
     }
 
-    /// Records the process that serves `port`.
-    pub fn set_node_pid(&self, port: u16, pid: Option<u32>) -> Result<()> {
+    /// Records the process that serves the node at `addr`.
+    pub fn set_node_pid(&self, addr: Ipv4Addr, pid: Option<u32>) -> Result<()> {
         self.conn().execute(
-            "UPDATE nodes SET pid = ?2 WHERE port = ?1",
-            params![port, pid],
+            "UPDATE cache_nodes SET pid = ?2 WHERE addr = ?1",
+            params![addr.to_string(), pid],
         )?;
         Ok(())
     }
 
-    /// The process that served `port` when last seen.
-    pub fn node_pid(&self, port: u16) -> Result<Option<u32>> {
+    /// The process that served the node at `addr` when last seen.
+    pub fn node_pid(&self, addr: Ipv4Addr) -> Result<Option<u32>> {
         Ok(self
             .conn()
-            .query_row("SELECT pid FROM nodes WHERE port = ?1", [port], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT pid FROM cache_nodes WHERE addr = ?1",
+                [addr.to_string()],
+                |r| r.get(0),
+            )
             .optional()?
             .flatten())
     }
 
-    /// Every port any node or geo-primary endpoint holds.
-    pub fn used_ports(&self) -> Result<Vec<u16>> {
+    /// Moves the node recorded at `from` to the address `to` (its own was
+    /// taken); it has no process yet.
+    pub fn move_node(&self, from: Ipv4Addr, to: Ipv4Addr) -> Result<()> {
+        self.conn().execute(
+            "UPDATE cache_nodes SET addr = ?2, pid = NULL WHERE addr = ?1",
+            params![from.to_string(), to.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Every address a node, a cache or a geo-primary URL holds.
+    pub fn used_addresses(&self) -> Result<HashSet<Ipv4Addr>> {
         let conn = self.conn();
         let mut statement =
-            conn.prepare("SELECT port FROM nodes UNION SELECT port FROM geo_endpoints")?;
-        let rows = statement.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            conn.prepare("SELECT addr FROM cache_nodes UNION SELECT addr FROM cache_addresses")?;
+        let rows = statement.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|row| parse_addr(&row?)).collect()
+    }
+
+    // ----- cache and geo-primary addresses -----
+
+    /// The cache's address for `role`, if it has one.
+    pub fn address(&self, id: &CacheId, role: AddressRole) -> Result<Option<Ipv4Addr>> {
+        self.conn()
+            .query_row(
+                "SELECT addr FROM cache_addresses WHERE cache_key = ?1 AND role = ?2",
+                params![key(id), role.as_str()],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map(|addr| parse_addr(&addr))
+            .transpose()
+    }
+
+    /// Records the cache's address for `role`.
+    pub fn set_address(&self, id: &CacheId, role: AddressRole, addr: Ipv4Addr) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO cache_addresses (cache_key, role, addr) VALUES (?1, ?2, ?3)
+             ON CONFLICT(cache_key, role) DO UPDATE SET addr = excluded.addr",
+            params![key(id), role.as_str(), addr.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets the cache's address for `role`.
+    pub fn delete_address(&self, id: &CacheId, role: AddressRole) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM cache_addresses WHERE cache_key = ?1 AND role = ?2",
+            params![key(id), role.as_str()],
+        )?;
+        Ok(())
     }
 
     // ----- firewall rules -----
@@ -364,37 +453,6 @@ impl Store {
     pub fn delete_link(&self, link: &LinkRecord) -> Result<()> {
         self.conn()
             .execute("DELETE FROM links WHERE first_key = ?1", [key(&link.first)])?;
-        Ok(())
-    }
-
-    // ----- geo-primary endpoints -----
-
-    /// The port of a cache's geo-primary endpoint, if it has one.
-    pub fn geo_port(&self, id: &CacheId) -> Result<Option<u16>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT port FROM geo_endpoints WHERE cache_key = ?1",
-                [key(id)],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
-    /// Records the port of a cache's geo-primary endpoint.
-    pub fn set_geo_port(&self, id: &CacheId, port: u16) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO geo_endpoints (cache_key, port) VALUES (?1, ?2)
-             ON CONFLICT(cache_key) DO UPDATE SET port = excluded.port",
-            params![key(id), port],
-        )?;
-        Ok(())
-    }
-
-    /// Forgets a cache's geo-primary endpoint.
-    pub fn delete_geo_port(&self, id: &CacheId) -> Result<()> {
-        self.conn()
-            .execute("DELETE FROM geo_endpoints WHERE cache_key = ?1", [key(id)])?;
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 //! resource clients see, and the rules' [`georep_core::Cache`].
 
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 
 use georep_core::arm::{
     AccessKeys, ErrorDetail, FailoverSummary, OperationProperties, OperationState, OperationStatus,
@@ -19,6 +20,9 @@ use georep_core::regions;
 use georep_core::ServerRole;
 use georep_core::{Cache, CacheId, ProvisioningState, Sku};
 use serde::{Deserialize, Serialize};
+
+/// The port every node and cache address serves Redis on.
+pub const REDIS_PORT: u16 = 6379;
 
 /// Everything the control plane keeps about one cache.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,16 +66,37 @@ pub struct CacheRecord {
 pub struct NodeSlot {
     /// The shard (0 when not clustered).
     pub shard: u32,
-    /// 0 for the shard's primary, 1.. for its replicas.
+    /// 0 for the shard's primary now, 1.. for its replicas. An in-cache
+    /// failover swaps these numbers; the addresses stay with their nodes.
     pub replica: u32,
-    /// The TCP port on 127.0.0.1.
-    pub port: u16,
+    /// The node's own loopback address; it listens on port 6379 there.
+    pub addr: Ipv4Addr,
 }
 
 impl NodeSlot {
     /// Whether this node is its shard's primary.
     pub fn is_primary(&self) -> bool {
         self.replica == 0
+    }
+}
+
+/// What a cache's extra address is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddressRole {
+    /// The cache's own address (`hostName`), bound by its primary node.
+    Cache,
+    /// The cache's geo-primary URL while linked, bound by the primary node
+    /// of whichever cache of the link is the geo-primary now.
+    GeoPrimary,
+}
+
+impl AddressRole {
+    /// The name the store keeps it under.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddressRole::Cache => "cache",
+            AddressRole::GeoPrimary => "geo-primary",
+        }
     }
 }
 
@@ -93,16 +118,14 @@ impl CacheRecord {
     ///
     /// `state` is the provisioning state to report (the cache's own, or its
     /// link's mapping while a link operation runs).
+    /// `address` is the cache's own address, where its primary node listens.
     pub fn to_resource(
         &self,
         state: ProvisioningState,
         nodes: &[NodeSlot],
+        address: Option<Ipv4Addr>,
         linked_servers: Vec<ResourceRef>,
     ) -> RedisResource {
-        let first_primary = nodes
-            .iter()
-            .filter(|n| n.is_primary())
-            .min_by_key(|n| n.shard);
         RedisResource {
             id: self.id.to_string(),
             name: self.id.name.clone(),
@@ -114,8 +137,8 @@ impl CacheRecord {
                 sku: self.sku,
                 redis_version: self.redis_version.clone(),
                 provisioning_state: state,
-                host_name: "127.0.0.1".to_owned(),
-                port: first_primary.map_or(0, |n| n.port),
+                host_name: address.map(|a| a.to_string()).unwrap_or_default(),
+                port: REDIS_PORT,
                 // TLS isn't offered locally: 0 says "no TLS port".
                 ssl_port: 0,
                 enable_non_ssl_port: self.enable_non_ssl_port,
@@ -130,8 +153,9 @@ impl CacheRecord {
                 instances: nodes
                     .iter()
                     .map(|n| RedisInstanceDetails {
+                        host: Some(n.addr.to_string()),
                         ssl_port: None,
-                        non_ssl_port: Some(n.port),
+                        non_ssl_port: Some(REDIS_PORT),
                         shard_id: (self.shard_count > 0).then_some(n.shard),
                         is_master: n.is_primary(),
                         is_primary: n.is_primary(),

@@ -1,6 +1,6 @@
 //! `--demo` seeds a fleet once: at least 8 caches in 5 regions and 2
 //! subscriptions, two compatible Premium pairs, and an incompatible cache
-//! for each of the seed's reasons.
+//! for each reason in Azure's passive geo-replication guide.
 
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -3,12 +3,11 @@
 //! `redis-server` processes (no control-plane process).
 //!
 //! One test binary holds every area as a module, so a test's path names its
-//! area, e.g. `proxy::a_pause_holds_new_connections_until_the_switch`.
+//! area, e.g. `failover::twenty_planned_failovers_through_a_moving_address_lose_nothing`.
 
 #[path = "../common/mod.rs"]
 mod common;
 mod support;
 
 mod failover;
-mod proxy;
 mod replication;

@@ -1,13 +1,17 @@
 //! Helpers for the data-plane tests: real `redis-server` nodes in temporary
-//! directories on free ports, killed when the test ends however it ends;
+//! directories, each on its own loopback address (from a block this test
+//! process claims), killed when the test ends however it ends;
 //! linked pairs of them; and (from `common`) bounded polling and a writer
 //! under load.
 
-use std::net::{SocketAddr, TcpListener};
+use std::collections::HashSet;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
+use georep_server::dataplane::addresses::AddressBlock;
 use georep_server::dataplane::node::{Node, NodeConfig, DEFAULT_REDIS_SERVER};
 use georep_server::dataplane::replication::{self, SyncState, SyncWatch};
 use redis::aio::MultiplexedConnection;
@@ -32,12 +36,19 @@ pub fn redis_server() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_REDIS_SERVER))
 }
 
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port")
+/// A loopback address nobody listens on, never handed out twice here.
+pub fn free_addr() -> Ipv4Addr {
+    static BLOCK: Mutex<Option<(AddressBlock, HashSet<Ipv4Addr>)>> = Mutex::new(None);
+    let mut block = BLOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let (block, used) = block.get_or_insert_with(|| {
+        (
+            AddressBlock::claim(None).expect("a block of loopback addresses"),
+            HashSet::new(),
+        )
+    });
+    let addr = block.allocate(used, 1).expect("a free address")[0];
+    used.insert(addr);
+    addr
 }
 
 /// A node for one test; `SIGKILL`ed when dropped.
@@ -57,7 +68,8 @@ impl TestNode {
     pub async fn start_with(replica_of: Option<SocketAddr>) -> TestNode {
         let dir = Arc::new(TempDir::new().expect("temp dir"));
         let config = NodeConfig {
-            port: free_port(),
+            addr: free_addr(),
+            extra_binds: vec![],
             dir: dir.path().join("node"),
             access_keys: [KEY1.into(), KEY2.into()],
             internal_password: INTERNAL.into(),
@@ -74,7 +86,7 @@ impl TestNode {
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.config.addr()
+        self.config.socket()
     }
 
     pub fn node(&self) -> &Node {
@@ -91,7 +103,7 @@ impl TestNode {
         self.take().kill().await.expect("kill -9");
     }
 
-    /// Starts the node again, on the same port and directory.
+    /// Starts the node again, on the same address and directory.
     pub async fn restart(&mut self, replica_of: Option<SocketAddr>) {
         assert!(self.node.is_none(), "kill the node first");
         self.config.replica_of = replica_of;
@@ -115,7 +127,7 @@ impl Drop for TestNode {
     }
 }
 
-/// Connects like `redis-cli -h 127.0.0.1 -p PORT -a KEY`.
+/// Connects like `redis-cli -h ADDR -p 6379 -a KEY`.
 pub async fn app_client(addr: SocketAddr, key: &str) -> redis::RedisResult<MultiplexedConnection> {
     crate::common::connect(addr, key, Duration::from_secs(2)).await
 }

@@ -11,6 +11,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use super::NodeError;
+use crate::store::records::REDIS_PORT;
 
 /// The ACL user the control plane and replication links authenticate as.
 ///
@@ -33,8 +34,12 @@ pub const STDERR_FILE: &str = "redis.stderr";
 /// `Debug` leaves the secrets out, so a config can be logged.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NodeConfig {
-    /// The TCP port, on 127.0.0.1.
-    pub port: u16,
+    /// The node's own loopback address; it listens on port 6379 there,
+    /// replicates from it and announces itself by it.
+    pub addr: Ipv4Addr,
+    /// More addresses to listen on from the start: its cache's, and the
+    /// geo-primary URLs', when this node is the one that serves them.
+    pub extra_binds: Vec<Ipv4Addr>,
     /// The node's own directory: config, log and pid file live here.
     pub dir: PathBuf,
     /// The cache's primary and secondary access keys; both authenticate the `default` user.
@@ -48,7 +53,8 @@ pub struct NodeConfig {
 impl fmt::Debug for NodeConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NodeConfig")
-            .field("port", &self.port)
+            .field("addr", &self.addr)
+            .field("extra_binds", &self.extra_binds)
             .field("dir", &self.dir)
             .field("access_keys", &"<redacted>")
             .field("internal_password", &"<redacted>")
@@ -58,9 +64,9 @@ impl fmt::Debug for NodeConfig {
 }
 
 impl NodeConfig {
-    /// The address the node listens on.
-    pub fn addr(&self) -> SocketAddr {
-        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+    /// The node's own address, where the control plane reaches it.
+    pub fn socket(&self) -> SocketAddr {
+        SocketAddr::from((self.addr, REDIS_PORT))
     }
 
     /// The path of the config file.
@@ -91,20 +97,28 @@ impl NodeConfig {
         };
         line("# Written by georep-server at every start; edits are lost.".into());
         line("# It holds secrets: keep it readable by its owner only.".into());
-        line("bind 127.0.0.1".into());
-        line(format!("port {}", self.port));
+        let binds: Vec<String> = std::iter::once(self.addr)
+            .chain(self.extra_binds.iter().copied())
+            .map(|a| a.to_string())
+            .collect();
+        line(format!("bind {}", binds.join(" ")));
+        line(format!("port {REDIS_PORT}"));
+        // Replicate from, and be known by, the node's own address, so that
+        // `FAILOVER TO`, `INFO` and the metrics name nodes the same way.
+        line(format!("bind-source-addr {}", self.addr));
+        line(format!("replica-announce-ip {}", self.addr));
         line("protected-mode no".into());
         line("daemonize no".into());
         line(format!("dir {dir}"));
         line(format!("logfile {}", file(LOG_FILE)?));
         line(format!("pidfile {}", file(PID_FILE)?));
-        // Persistence is off while geo-replicated (the seed's rule), and the
+        // Persistence is off while geo-replicated (Azure's passive geo-replication guide's rule), and the
         // RDB files a full sync writes are removed once used.
         line("save \"\"".into());
         line("appendonly no".into());
         line("rdb-del-sync-files yes".into());
         // A secondary refuses writes, and refuses everything while its full
-        // sync runs: that is the `MASTERDOWN` the seed describes.
+        // sync runs: that is the `MASTERDOWN` Azure's passive geo-replication guide describes.
         line("replica-read-only yes".into());
         line("replica-serve-stale-data no".into());
         // Stream the snapshot straight to the socket, at once. Redis does not
@@ -112,6 +126,15 @@ impl NodeConfig {
         // estimates it from the primary's snapshot progress.
         line("repl-diskless-sync yes".into());
         line("repl-diskless-sync-delay 0".into());
+        // And load it straight from the socket: a secondary's old data is
+        // being replaced anyway (Azure's passive geo-replication guide says
+        // so), and `swapdb` keeps serving it from memory until the new data
+        // is in, never from disk.
+        line("repl-diskless-load swapdb".into());
+        // While it loads, it answers clients (`LOADING`, the error Azure's
+        // guide says a syncing secondary gives) and the control plane every
+        // 256 kB, not every 2 MB.
+        line("loading-process-events-interval-bytes 262144".into());
         // The primary pings its replicas every second rather than every ten,
         // so `master_last_io_seconds_ago` (the connectivity lag metric) stays
         // near zero on an idle, healthy link.
@@ -214,7 +237,8 @@ mod tests {
 
     fn config() -> NodeConfig {
         NodeConfig {
-            port: 7000,
+            addr: Ipv4Addr::new(127, 3, 0, 7),
+            extra_binds: vec![Ipv4Addr::new(127, 3, 0, 8)],
             dir: PathBuf::from("/tmp/a node"),
             access_keys: ["KEY1+/=".into(), "KEY2".into()],
             internal_password: "internal".into(),
@@ -226,8 +250,11 @@ mod tests {
     fn renders_the_team_conventions() {
         let text = config().render().unwrap();
         for expected in [
-            "bind 127.0.0.1\n",
-            "port 7000\n",
+            "bind 127.3.0.7 127.3.0.8\n",
+            "port 6379\n",
+            "bind-source-addr 127.3.0.7\n",
+            "replica-announce-ip 127.3.0.7\n",
+            "repl-diskless-load swapdb\n",
             "save \"\"\n",
             "appendonly no\n",
             "replica-read-only yes\n",
@@ -250,11 +277,11 @@ mod tests {
     #[test]
     fn a_replica_names_its_primary() {
         let mut config = config();
-        config.replica_of = Some("127.0.0.1:7001".parse().unwrap());
+        config.replica_of = Some("127.3.0.9:6379".parse().unwrap());
         assert!(config
             .render()
             .unwrap()
-            .contains("replicaof 127.0.0.1 7001\n"));
+            .contains("replicaof 127.3.0.9 6379\n"));
     }
 
     #[test]
@@ -262,7 +289,7 @@ mod tests {
         let text = format!("{:?}", config());
         assert!(!text.contains("KEY1"));
         assert!(!text.contains("internal\""));
-        assert!(text.contains("7000"));
+        assert!(text.contains("127.3.0.7"));
     }
 
     #[test]

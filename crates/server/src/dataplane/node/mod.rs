@@ -2,7 +2,7 @@
 //! restart, talking to it, and stopping it.
 //!
 //! Every node follows the same conventions (see [`NodeConfig::render`]): it
-//! listens on 127.0.0.1, keeps no data on disk, refuses writes and stale reads
+//! listens on its own loopback address (port 6379), keeps no data on disk, refuses writes and stale reads
 //! as a replica, lets the cache's two access keys authenticate its `default`
 //! user, and has an internal user, [`INTERNAL_USER`], with a fleet-wide
 //! password. The control plane and replication links authenticate as that
@@ -15,6 +15,7 @@
 
 mod config;
 mod info;
+pub mod listen;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -29,6 +30,8 @@ use thiserror::Error;
 use tokio::process::{Child, Command};
 use tokio::time::{sleep, timeout, Instant};
 use tracing::{debug, info, warn};
+
+use crate::store::records::REDIS_PORT;
 
 pub use config::{NodeConfig, CONFIG_FILE, INTERNAL_USER, LOG_FILE, PID_FILE, STDERR_FILE};
 pub use info::{Info, ReplicaEntry, Role};
@@ -88,38 +91,40 @@ pub enum NodeError {
         source: std::io::Error,
     },
     /// The process ended while starting.
-    #[error("redis-server on port {port} exited while starting ({status}); its log ends with:\n{log_tail}")]
+    #[error(
+        "redis-server at {addr} exited while starting ({status}); its log ends with:\n{log_tail}"
+    )]
     Exited {
-        /// Its port.
-        port: u16,
+        /// Its address.
+        addr: Ipv4Addr,
         /// How it ended.
         status: String,
         /// The last lines of its log and stderr, secrets removed.
         log_tail: String,
     },
-    /// Another process already answers on the port.
-    #[error("port {port} is already served by another redis-server (pid {other_pid:?})")]
-    PortInUse {
-        /// The port.
-        port: u16,
+    /// Another process already listens on the address.
+    #[error("{addr}:6379 is already taken by another process (pid {other_pid:?})")]
+    AddressInUse {
+        /// The node's address.
+        addr: Ipv4Addr,
         /// The other process, if it said.
         other_pid: Option<u32>,
     },
     /// The process did not come up or go down in time.
-    #[error("redis-server on port {port} did not {what} within {waited:?}")]
+    #[error("redis-server at {addr} did not {what} within {waited:?}")]
     Timeout {
-        /// Its port.
-        port: u16,
+        /// Its address.
+        addr: Ipv4Addr,
         /// `start` or `stop`.
         what: &'static str,
         /// How long we waited.
         waited: Duration,
     },
     /// The process to adopt is gone, or is not the node on that port.
-    #[error("cannot adopt pid {pid} on port {port}: {reason}")]
+    #[error("cannot adopt pid {pid} at {addr}: {reason}")]
     NotAdoptable {
-        /// The port.
-        port: u16,
+        /// The node's address.
+        addr: Ipv4Addr,
         /// The pid the store remembered.
         pid: u32,
         /// Why.
@@ -145,10 +150,10 @@ pub enum NodeError {
     },
     /// The node did not confirm in time that it had saved its data and
     /// exited. It was not killed: it may still be running, data and all.
-    #[error("redis-server on port {port} (pid {pid}) did not confirm saving its data within {waited:?} ({attempts} attempt(s)); last: {last}")]
+    #[error("redis-server at {addr} (pid {pid}) did not confirm saving its data within {waited:?} ({attempts} attempt(s)); last: {last}")]
     SaveNotConfirmed {
-        /// Its port.
-        port: u16,
+        /// Its address.
+        addr: Ipv4Addr,
         /// Its process.
         pid: u32,
         /// How long we tried.
@@ -159,10 +164,10 @@ pub enum NodeError {
         last: String,
     },
     /// The process ended without having saved its data.
-    #[error("redis-server on port {port} (pid {pid}) ended without saving its data: {how}")]
+    #[error("redis-server at {addr} (pid {pid}) ended without saving its data: {how}")]
     EndedWithoutSaving {
-        /// Its port.
-        port: u16,
+        /// Its address.
+        addr: Ipv4Addr,
         /// Its process.
         pid: u32,
         /// How it ended, as far as is known.
@@ -230,9 +235,9 @@ impl Node {
                 source,
             })?;
         let pid = child.id().unwrap_or_default();
-        let addr = config.addr();
+        let addr = config.socket();
         debug!(
-            port = config.port,
+            addr = %config.addr,
             pid, "started redis-server, waiting for it to answer"
         );
 
@@ -242,20 +247,27 @@ impl Node {
                 path: redis_server.to_owned(),
                 source,
             })? {
+                let log_tail = log_tail(config);
+                if log_tail.contains("Address already in use") {
+                    return Err(NodeError::AddressInUse {
+                        addr: config.addr,
+                        other_pid: None,
+                    });
+                }
                 return Err(NodeError::Exited {
-                    port: config.port,
+                    addr: config.addr,
                     status: status.to_string(),
-                    log_tail: log_tail(config),
+                    log_tail,
                 });
             }
             match server_pid(addr, &config.internal_password).await {
                 Ok(found) if found == Some(pid) => break,
                 Ok(other_pid) => {
-                    // Someone else answers on our port; ours will fail to bind.
+                    // Someone else answers on our address; ours will fail to bind.
                     let _ = child.start_kill();
                     let _ = child.wait().await;
-                    return Err(NodeError::PortInUse {
-                        port: config.port,
+                    return Err(NodeError::AddressInUse {
+                        addr: config.addr,
                         other_pid,
                     });
                 }
@@ -264,14 +276,14 @@ impl Node {
                     let _ = child.start_kill();
                     let _ = child.wait().await;
                     return Err(NodeError::Timeout {
-                        port: config.port,
+                        addr: config.addr,
                         what: "start",
                         waited: START_TIMEOUT,
                     });
                 }
             }
         }
-        info!(port = config.port, pid, replica_of = ?config.replica_of, "node is up");
+        info!(addr = %config.addr, pid, replica_of = ?config.replica_of, "node is up");
         Ok(Node {
             addr,
             pid,
@@ -283,22 +295,28 @@ impl Node {
 
     /// Takes charge of a node started by an earlier run of the control plane.
     ///
-    /// Succeeds only if the process is alive and the server on `port`
+    /// Succeeds only if the process is alive and the server at `ip`
     /// answers the internal user and reports `pid` as its own.
-    pub async fn adopt(port: u16, pid: u32, internal_password: &str) -> Result<Node, NodeError> {
-        let not = |reason: String| NodeError::NotAdoptable { port, pid, reason };
+    pub async fn adopt(ip: Ipv4Addr, pid: u32, internal_password: &str) -> Result<Node, NodeError> {
+        let not = |reason: String| NodeError::NotAdoptable {
+            addr: ip,
+            pid,
+            reason,
+        };
         if !process_alive(pid) {
             return Err(not("the process is not running".into()));
         }
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let addr = SocketAddr::from((ip, REDIS_PORT));
         match server_pid(addr, internal_password).await {
             Ok(Some(found)) if found == pid => {}
             Ok(found) => {
-                return Err(not(format!("the server on the port reports pid {found:?}")));
+                return Err(not(format!(
+                    "the server at the address reports pid {found:?}"
+                )));
             }
             Err(e) => return Err(not(format!("it does not answer: {e}"))),
         }
-        info!(port, pid, "adopted running node");
+        info!(addr = %ip, pid, "adopted running node");
         Ok(Node {
             addr,
             pid,
@@ -313,9 +331,12 @@ impl Node {
         self.addr
     }
 
-    /// Its port on 127.0.0.1.
-    pub fn port(&self) -> u16 {
-        self.addr.port()
+    /// Its own loopback address.
+    pub fn ip(&self) -> Ipv4Addr {
+        match self.addr.ip() {
+            std::net::IpAddr::V4(ip) => ip,
+            std::net::IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+        }
     }
 
     /// Its process id, for the store.
@@ -371,11 +392,11 @@ impl Node {
                 .await;
         }
         if self.wait_exit(STOP_TIMEOUT).await {
-            info!(port = self.port(), pid = self.pid, "node stopped");
+            info!(addr = %self.ip(), pid = self.pid, "node stopped");
             return Ok(());
         }
         warn!(
-            port = self.port(),
+            addr = %self.ip(),
             pid = self.pid,
             "node ignored SHUTDOWN; killing it"
         );
@@ -386,11 +407,11 @@ impl Node {
     pub async fn kill(mut self) -> Result<(), NodeError> {
         self.kill_now()?;
         if self.wait_exit(STOP_TIMEOUT).await {
-            info!(port = self.port(), pid = self.pid, "node killed");
+            info!(addr = %self.ip(), pid = self.pid, "node killed");
             Ok(())
         } else {
             Err(NodeError::Timeout {
-                port: self.port(),
+                addr: self.ip(),
                 what: "stop",
                 waited: STOP_TIMEOUT,
             })
@@ -437,7 +458,7 @@ impl Node {
             let last = match self.try_save_and_stop(deadline).await {
                 SaveAttempt::Saved => {
                     info!(
-                        port = self.port(),
+                        addr = %self.ip(),
                         pid = self.pid,
                         attempts,
                         took_ms = started.elapsed().as_millis(),
@@ -447,7 +468,7 @@ impl Node {
                 }
                 SaveAttempt::Ended(how) => {
                     return Err(NodeError::EndedWithoutSaving {
-                        port: self.port(),
+                        addr: self.ip(),
                         pid: self.pid,
                         how,
                     });
@@ -457,7 +478,7 @@ impl Node {
             let now = Instant::now();
             if now >= deadline {
                 return Err(NodeError::SaveNotConfirmed {
-                    port: self.port(),
+                    addr: self.ip(),
                     pid: self.pid,
                     waited: now - started,
                     attempts,
@@ -465,7 +486,7 @@ impl Node {
                 });
             }
             warn!(
-                port = self.port(),
+                addr = %self.ip(),
                 pid = self.pid,
                 attempts,
                 reason = %last,

@@ -5,7 +5,7 @@
 //! geo-primary. Each cache's own replicas hang off its shard primaries and
 //! follow along (Redis chains replication), so they need no step here.
 //!
-//! The steps, and what the seed says each must look like:
+//! The steps, and what Azure's passive geo-replication guide says each must look like:
 //! - [`link`]: `REPLICAOF` on the secondary's shards. Their old data is
 //!   replaced by the full sync, and until it finishes they answer
 //!   `MASTERDOWN` (nodes run with `replica-serve-stale-data no`); afterwards
@@ -19,16 +19,8 @@
 //!
 //! Every step connects as the internal user, whose password is passed in.
 //!
-//! The geo-primary endpoint ([`crate::dataplane::proxy::GeoProxy`]) moves with a
-//! failover; the caller runs the two together:
-//!
-//! ```text
-//! proxy.pause();                                   // hold new connections
-//! match planned_failover(&old, &new, pw, timeout).await {
-//!     Ok(report) => proxy.switch_to(new[0]),       // closes connections to the old primary
-//!     Err(e) => proxy.resume(),                    // nothing moved (or it was moved back)
-//! }
-//! ```
+//! The geo-primary addresses move with a failover, once it has swapped the
+//! roles; the fleet does that (`fleet/listeners.rs`).
 
 mod promotion;
 
@@ -245,10 +237,10 @@ impl SyncWatch {
         let observations = join_all(self.primary.iter().zip(&self.secondary).map(
             |(&p, &s)| async move {
                 let (secondary, primary) = futures::join!(
-                    node::info(s, password, &["replication"]),
-                    node::info(p, password, &["replication", "persistence"]),
+                    quick_info(s, password, &["replication", "persistence"]),
+                    node::info(p, password, &["replication", "persistence", "memory"]),
                 );
-                (p, s, secondary.ok(), primary.ok())
+                (p, s, secondary, primary.ok())
             },
         ))
         .await;
@@ -295,8 +287,8 @@ pub async fn sync_state(
         .await)
 }
 
-/// Where one shard's sync stands, from the secondary's `INFO replication`
-/// and the primary's `INFO replication persistence`.
+/// Where one shard's sync stands, from both sides' `INFO replication
+/// persistence`.
 ///
 /// A shard is done when the secondary's link is up *and* the primary lists
 /// it as online: right after a streamed snapshot the primary notices the end
@@ -316,6 +308,18 @@ fn observe_shard(
         bytes_total: 0,
     };
     let Some(info) = secondary_info else {
+        // A secondary loading from the socket answers only between chunks;
+        // the primary still says it is feeding it.
+        let feeding = primary_info
+            .and_then(|p| p.replica(secondary))
+            .is_some_and(|r| !r.is_online());
+        if feeding {
+            shard.phase = SyncPhase::Transferring;
+            if let Some((read, total)) = primary_info.and_then(primary_side_progress) {
+                shard.bytes_read = read;
+                shard.bytes_total = total;
+            }
+        }
         return shard;
     };
     shard.phase = if !info.is_replica_of(primary) {
@@ -332,7 +336,11 @@ fn observe_shard(
         SyncPhase::Connecting
     };
     if shard.phase == SyncPhase::Transferring {
-        shard.bytes_read = info.master_sync_read_bytes();
+        // A socket-to-socket load (`repl-diskless-load`) counts what it has
+        // loaded, not what it has read into a file.
+        shard.bytes_read = info
+            .master_sync_read_bytes()
+            .max(info.get_u64("loading_loaded_bytes").unwrap_or(0));
         shard.bytes_total = match info.master_sync_total_bytes() {
             Some(total) => total,
             None => primary_info
@@ -341,8 +349,40 @@ fn observe_shard(
                     estimate_total(shard.bytes_read, done, total)
                 }),
         };
+        if shard.bytes_read == 0 {
+            // The secondary loads from the socket and counts nothing until it
+            // has loaded a few megabytes (it is deaf in between): count from
+            // the primary's side, its dataset times the share of keys sent.
+            if let Some((read, total)) = primary_info.and_then(primary_side_progress) {
+                shard.bytes_read = read;
+                shard.bytes_total = total;
+            }
+        }
     }
     shard
+}
+
+/// `INFO` from a node that may be busy loading: a short wait, then `None`.
+async fn quick_info(addr: SocketAddr, internal_password: &str, sections: &[&str]) -> Option<Info> {
+    let mut conn =
+        node::connect_with_timeouts(addr, internal_password, QUICK_TIMEOUT, QUICK_TIMEOUT)
+            .await
+            .ok()?;
+    node::info_on(&mut conn, addr, sections).await.ok()
+}
+
+/// How long a sync's look at a secondary waits for it.
+const QUICK_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// How far the primary's snapshot has come, in bytes of its dataset.
+fn primary_side_progress(primary: &Info) -> Option<(u64, u64)> {
+    let (done, keys) = primary.snapshot_keys()?;
+    let total = primary.get_u64("used_memory_dataset")?;
+    if keys == 0 || total == 0 {
+        return None;
+    }
+    let read = u128::from(total) * u128::from(done.min(keys)) / u128::from(keys);
+    Some((u64::try_from(read).unwrap_or(total), total))
 }
 
 /// The size of a streamed snapshot, from the bytes read so far and the share
@@ -398,6 +438,14 @@ pub(crate) async fn request_ack(
     internal_password: &str,
 ) -> Result<(), NodeError> {
     let mut conn = node::connect(node_addr, internal_password).await?;
+    request_ack_on(&mut conn, node_addr).await
+}
+
+/// [`request_ack`] over an existing connection to `node_addr`.
+pub(crate) async fn request_ack_on(
+    conn: &mut MultiplexedConnection,
+    node_addr: SocketAddr,
+) -> Result<(), NodeError> {
     let mut commands = redis::pipe();
     commands.cmd("REPLCONF").arg("GETACK").arg("*").cmd("PING");
     // Skip no reply and read one: the PING's, which comes after GETACK ran.
@@ -407,7 +455,7 @@ pub(crate) async fn request_ack(
     Ok(())
 }
 
-/// `REPLICAOF 127.0.0.1 port`, or `REPLICAOF NO ONE` for `None`.
+/// `REPLICAOF addr port`, or `REPLICAOF NO ONE` for `None`.
 ///
 /// The primary is always named by IP: Redis compares replica addresses as
 /// strings (`FAILOVER TO` needs `127.0.0.1`, never `localhost`).

@@ -8,11 +8,14 @@ use redis::aio::MultiplexedConnection;
 use tokio::time::{sleep, timeout, Instant};
 use tracing::{debug, info, warn};
 
-use super::{check_pairs, replica_of, replica_of_on, ReplicationError};
+use super::{check_pairs, replica_of, replica_of_on, request_ack_on, ReplicationError};
 use crate::dataplane::node::{self, command_error, info_on, Info, Role};
 
-/// How often a failover's progress is read.
+/// How often a failover's progress is read before and after the swap.
 const POLL: Duration = Duration::from_millis(20);
+/// How often, while Redis waits for the replica to catch up, the replica is
+/// nudged to acknowledge and the old primary is asked how far it has come.
+const NUDGE: Duration = Duration::from_millis(1);
 /// Time allowed, beyond the catch-up timeout, for the promotion and the
 /// old primary's partial resync.
 const PROMOTION_GRACE: Duration = Duration::from_secs(10);
@@ -58,7 +61,7 @@ impl PlannedFailoverReport {
 
 /// Swaps primary and secondary with no loss, shard by shard (concurrently).
 ///
-/// For each shard, Redis's `FAILOVER TO 127.0.0.1 <port> TIMEOUT <ms>` on the
+/// For each shard, Redis's `FAILOVER TO <addr> <port> TIMEOUT <ms>` on the
 /// old primary pauses its writes, waits until the replica's offset equals its
 /// own, promotes the replica, and makes itself the new primary's replica by
 /// partial resync. `catch_up` bounds the wait for the offsets to meet; if it
@@ -66,13 +69,13 @@ impl PlannedFailoverReport {
 /// changed.
 ///
 /// Writes held during the pause are answered `READONLY` once the old primary
-/// has stepped down: clients connected through the geo-primary endpoint must
-/// be disconnected so they reconnect to the new primary
-/// ([`crate::dataplane::proxy::GeoProxy::switch_to`] does it).
+/// has stepped down: clients connected through the geo-primary addresses
+/// must be disconnected so they reconnect to the new primary (moving the
+/// addresses does it).
 ///
-/// Writes stay paused until the replica has acknowledged the last offset;
-/// replicas acknowledge once a second, so expect a pause of up to about a
-/// second per shard (shards run concurrently).
+/// Writes stay paused until the replica has acknowledged the last offset.
+/// Replicas acknowledge once a second by themselves; the replica is nudged
+/// every millisecond meanwhile, so the pause is milliseconds.
 ///
 /// If some shards fail over and others do not, the ones that did are failed
 /// back, so the pair is never split between two primaries.
@@ -188,7 +191,7 @@ async fn fail_over_shard(
         .max(1);
     redis::cmd("FAILOVER")
         .arg("TO")
-        .arg("127.0.0.1")
+        .arg(new.ip().to_string())
         .arg(new.port())
         .arg("TIMEOUT")
         .arg(timeout_ms)
@@ -199,7 +202,12 @@ async fn fail_over_shard(
 
     let deadline = Instant::now() + catch_up + PROMOTION_GRACE;
     let old_after = loop {
-        sleep(POLL).await;
+        // Redis's FAILOVER waits for the replica's `REPLCONF ACK`, which a
+        // replica sends once a second, and a paused primary asks for none.
+        // `REPLCONF GETACK` sent to the replica makes it acknowledge at once
+        // (Redis 7.0 `replconfCommand`), so the wait is milliseconds.
+        nudge(&mut new_conn, new).await;
+        sleep(NUDGE).await;
         match info_on(&mut old_conn, old, &["replication", "stats"]).await {
             Ok(info) => match (info.role(), info.failover_state()) {
                 (Some(Role::Replica), Some("no-failover"))
@@ -248,6 +256,14 @@ async fn fail_over_shard(
         partial_resync,
         elapsed,
     })
+}
+
+/// Asks the replica to acknowledge its offset to its primary now.
+async fn nudge(replica: &mut MultiplexedConnection, addr: SocketAddr) {
+    if let Err(error) = request_ack_on(replica, addr).await {
+        // Only a hint: the wait still ends with Redis's own acknowledgement.
+        debug!(%addr, %error, "could not nudge the replica");
+    }
 }
 
 /// Whether `new` follows `old` with its link up, and `old` streams to it

@@ -34,7 +34,7 @@ pub async fn try_connect(port: u16, password: &str) -> redis::RedisResult<Multip
 
 /// A connection through `port` with whichever of `keys` the cache behind it
 /// takes: after a failover a geo-primary endpoint reaches the other cache,
-/// whose keys differ (the seed: "make sure your application can update the
+/// whose keys differ (Azure's passive geo-replication guide: "make sure your application can update the
 /// access key it's using").
 pub async fn connect_with_any(
     port: u16,

@@ -1,0 +1,437 @@
+//! The fleet: every cache's `redis-server` processes, each on its own
+//! loopback address.
+//!
+//! A cache is one primary node per shard plus `replicasPerPrimary` replicas
+//! of it, each on an address the store keeps ([`super::addresses`]). The
+//! fleet starts nodes through [`crate::dataplane::node`] (or adopts the ones
+//! a previous run left running, by the pid the store remembers), wires
+//! replicas to their shard's primary, applies the access keys, keeps each
+//! node's listeners as the store says ([`listeners`]), and runs the
+//! replication steps of a geo-replication link shard by shard ([`geo`]).
+
+mod geo;
+mod listeners;
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures::future::join_all;
+use tokio::sync::Mutex;
+
+use super::addresses::{socket, AddressBlock, AddressError};
+use crate::dataplane::node::{self, Node, NodeConfig, NodeError};
+use crate::dataplane::replication::ReplicationError;
+use crate::store::records::{CacheRecord, NodeSlot};
+use crate::store::{Store, StoreError};
+
+pub use geo::{geo_target, link_nodes, shard_primaries};
+
+/// The file in the data directory holding the internal user's password.
+pub const INTERNAL_PASSWORD_FILE: &str = "internal-password";
+
+/// Where a node writes its data when it saves, inside its directory
+/// (Redis's default `dbfilename`), and loads it from when it starts.
+const DUMP_FILE: &str = "dump.rdb";
+
+/// Where the store keeps the second octet of this server's address block.
+const ADDRESS_BLOCK_KEY: &str = "address-block";
+
+/// How many fresh addresses a node or a listener tries before giving up.
+const BIND_ATTEMPTS: usize = 4;
+
+/// A failure of the data plane.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// A node failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A file operation failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A replication step failed.
+    #[error(transparent)]
+    Replication(#[from] ReplicationError),
+    /// A node refused to listen where it should (the address is taken).
+    #[error("a node could not listen on its addresses: {0}")]
+    Bind(#[source] Box<NodeError>),
+    /// No address could be handed out.
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+type Result<T> = std::result::Result<T, FleetError>;
+
+/// The running nodes.
+pub struct Fleet {
+    store: Arc<Store>,
+    block: AddressBlock,
+    nodes_dir: PathBuf,
+    redis_server: PathBuf,
+    internal_password: String,
+    /// The nodes this run started or adopted, by address.
+    running: Mutex<HashMap<Ipv4Addr, Node>>,
+}
+
+impl Fleet {
+    /// A fleet keeping its nodes' files under `data_dir/nodes`, with the
+    /// fleet-wide internal password kept (owner-readable) in the data dir,
+    /// on the block of addresses it had last time (or a new one).
+    pub fn new(data_dir: &Path, redis_server: &Path, store: Arc<Store>) -> Result<Fleet> {
+        let block = AddressBlock::claim(store.meta_record(ADDRESS_BLOCK_KEY)?)?;
+        store.set_meta_record(ADDRESS_BLOCK_KEY, &block.second_octet())?;
+        let nodes_dir = data_dir.join("nodes");
+        std::fs::create_dir_all(&nodes_dir)?;
+        let path = data_dir.join(INTERNAL_PASSWORD_FILE);
+        let internal_password = match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => text.trim().to_owned(),
+            _ => {
+                let password = crate::secrets::random_hex(32);
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create(true).truncate(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                std::io::Write::write_all(&mut options.open(&path)?, password.as_bytes())?;
+                password
+            }
+        };
+        Ok(Fleet {
+            store,
+            block,
+            nodes_dir,
+            redis_server: redis_server.to_owned(),
+            internal_password,
+            running: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// `n` free addresses of this server's block that nothing holds.
+    pub fn allocate(&self, n: usize) -> Result<Vec<Ipv4Addr>> {
+        Ok(self.block.allocate(&self.store.used_addresses()?, n)?)
+    }
+
+    fn node_dir(&self, addr: Ipv4Addr) -> PathBuf {
+        self.nodes_dir.join(addr.to_string())
+    }
+
+    /// Runs one command on a node as the internal user.
+    async fn command<T: redis::FromRedisValue>(
+        &self,
+        addr: Ipv4Addr,
+        cmd: &redis::Cmd,
+    ) -> Result<T> {
+        let mut connection = node::connect(socket(addr), &self.internal_password).await?;
+        cmd.query_async(&mut connection)
+            .await
+            .map_err(|e| FleetError::Other(format!("node {addr}: {e}")))
+    }
+
+    /// Starts each node, or adopts it if a previous run left it running,
+    /// then wires replicas to their shard's primary, applies the keys and
+    /// sets every node's listeners.
+    ///
+    /// A node whose address turns out to be taken gets a new one (recorded),
+    /// so `nodes` is only where to begin: read them again from the store.
+    pub async fn start(&self, cache: &CacheRecord, nodes: &[NodeSlot]) -> Result<()> {
+        let mut nodes = nodes.to_vec();
+        for i in 0..nodes.len() {
+            let slot = nodes[i];
+            let primary = nodes
+                .iter()
+                .find(|p| p.is_primary() && p.shard == slot.shard && !slot.is_primary())
+                .map(|p| socket(p.addr));
+            nodes[i].addr = self.start_node(cache, slot, primary).await?;
+        }
+        self.configure(cache, &nodes).await
+    }
+
+    /// Ensures the node of `slot` runs: already ours, adopted, or started
+    /// (on a new address if its own is taken). Returns its address.
+    async fn start_node(
+        &self,
+        cache: &CacheRecord,
+        slot: NodeSlot,
+        replica_of: Option<SocketAddr>,
+    ) -> Result<Ipv4Addr> {
+        let mut running = self.running.lock().await;
+        if running.get(&slot.addr).is_some_and(Node::is_alive) {
+            return Ok(slot.addr);
+        }
+        if let Some(pid) = self.store.node_pid(slot.addr)? {
+            match Node::adopt(slot.addr, pid, &self.internal_password).await {
+                Ok(node) => {
+                    running.insert(slot.addr, node);
+                    return Ok(slot.addr);
+                }
+                Err(error) => tracing::info!(addr = %slot.addr, %error, "starting the node again"),
+            }
+        }
+        let mut addr = slot.addr;
+        let mut attempts = 0;
+        let node = loop {
+            let config = NodeConfig {
+                addr,
+                extra_binds: self.extra_binds(&cache.id, &NodeSlot { addr, ..slot })?,
+                dir: self.node_dir(addr),
+                access_keys: [
+                    cache.keys.primary_key.clone(),
+                    cache.keys.secondary_key.clone(),
+                ],
+                internal_password: self.internal_password.clone(),
+                replica_of,
+            };
+            match Node::start(&self.redis_server, &config).await {
+                Ok(node) => break node,
+                Err(NodeError::AddressInUse { addr: taken, .. }) if attempts < BIND_ATTEMPTS => {
+                    attempts += 1;
+                    let fresh = self.allocate(1)?[0];
+                    tracing::warn!(%taken, %fresh, "the node's address is taken; moving it");
+                    self.store.move_node(taken, fresh)?;
+                    let _ = std::fs::remove_dir_all(self.node_dir(taken));
+                    addr = fresh;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
+        self.store.set_node_pid(addr, Some(node.pid()))?;
+        running.insert(addr, node);
+        if replica_of.is_none() {
+            // The node has loaded the dump its last stop (or a reboot, or an
+            // import) left. Nodes keep no data on disk, so that snapshot must
+            // not come back at some later start, after a crash say, in place
+            // of newer data. A replica's dump is replaced by its first full
+            // sync and removed by Redis itself (`rdb-del-sync-files`);
+            // removing it here could race with that sync.
+            self.discard_dump(addr);
+        }
+        Ok(addr)
+    }
+
+    /// Removes the `dump.rdb` in a node's directory, if there is one.
+    fn discard_dump(&self, addr: Ipv4Addr) {
+        let dump = self.node_dir(addr).join(DUMP_FILE);
+        match std::fs::remove_file(&dump) {
+            Ok(()) => tracing::debug!(%addr, "removed the node's loaded dump"),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(%addr, %error, "could not remove the node's loaded dump");
+            }
+        }
+    }
+
+    /// Applies the keys, points each replica at its shard's primary, and
+    /// sets every node's listeners as the store says.
+    async fn configure(&self, cache: &CacheRecord, nodes: &[NodeSlot]) -> Result<()> {
+        self.set_keys(cache, nodes).await?;
+        for slot in nodes.iter().filter(|n| !n.is_primary()) {
+            if let Some(primary) = nodes
+                .iter()
+                .find(|p| p.is_primary() && p.shard == slot.shard)
+            {
+                self.replicaof(slot.addr, Some(primary.addr)).await?;
+            }
+        }
+        self.reconcile_listeners(&[&cache.id]).await
+    }
+
+    /// Makes both access keys (and only they) authenticate as `default` on every node.
+    pub async fn set_keys(&self, cache: &CacheRecord, nodes: &[NodeSlot]) -> Result<()> {
+        let keys = [
+            cache.keys.primary_key.clone(),
+            cache.keys.secondary_key.clone(),
+        ];
+        for slot in nodes {
+            node::set_access_keys(socket(slot.addr), &self.internal_password, &keys).await?;
+        }
+        Ok(())
+    }
+
+    async fn replicaof(&self, addr: Ipv4Addr, primary: Option<Ipv4Addr>) -> Result<()> {
+        let mut cmd = redis::cmd("REPLICAOF");
+        match primary {
+            Some(p) => cmd.arg(p.to_string()).arg(super::addresses::REDIS_PORT),
+            None => cmd.arg("NO").arg("ONE"),
+        };
+        self.command::<String>(addr, &cmd).await.map(|_| ())
+    }
+
+    /// Takes the node at `addr` out of the running set, adopting it first
+    /// if this run never touched it.
+    async fn take(&self, addr: Ipv4Addr) -> Option<Node> {
+        if let Some(node) = self.running.lock().await.remove(&addr) {
+            return Some(node);
+        }
+        let pid = self.store.node_pid(addr).ok()??;
+        Node::adopt(addr, pid, &self.internal_password).await.ok()
+    }
+
+    /// Stops one node and discards its data.
+    async fn stop_node(&self, addr: Ipv4Addr) {
+        let Some(node) = self.take(addr).await else {
+            return;
+        };
+        if let Err(error) = node.stop().await {
+            tracing::warn!(%addr, %error, "could not stop the node");
+        }
+        let _ = self.store.set_node_pid(addr, None);
+    }
+
+    /// Stops one node that will be started again: it saves its data to
+    /// `dump.rdb` in its directory and exits, and its next start loads the
+    /// data back (see [`Node::save_and_stop`]).
+    ///
+    /// A node that cannot confirm its save within [`node::SAVE_STOP_LIMIT`]
+    /// is not killed, which would lose its data: it is left running and
+    /// recorded, so the next start adopts it, data and all, and the error is
+    /// returned. A node that is not running (a lost node, say) has nothing
+    /// to save: that is not an error, and its next start begins empty.
+    async fn save_and_stop_node(&self, addr: Ipv4Addr) -> Result<()> {
+        let Some(mut node) = self.take(addr).await else {
+            // Neither ours nor adoptable: no running process holds data to save.
+            return Ok(());
+        };
+        if !node.is_alive() {
+            tracing::warn!(
+                %addr,
+                pid = node.pid(),
+                "the node was not running, so it had no data to save"
+            );
+            self.store.set_node_pid(addr, None)?;
+            return Ok(());
+        }
+        match node.save_and_stop(node::SAVE_STOP_LIMIT).await {
+            Ok(()) => {
+                self.store.set_node_pid(addr, None)?;
+                Ok(())
+            }
+            Err(error) if node.is_alive() => {
+                tracing::error!(
+                    %addr,
+                    pid = node.pid(),
+                    %error,
+                    "the node did not save its data; it is left running, so the next start adopts it with its data"
+                );
+                self.running.lock().await.insert(addr, node);
+                Err(error.into())
+            }
+            Err(error) => {
+                // It died while being asked: nothing is left to save or to
+                // keep, and whoever stops it to start it again should.
+                tracing::error!(
+                    %addr,
+                    pid = node.pid(),
+                    %error,
+                    "the node ended without saving its data; its next start begins empty"
+                );
+                self.store.set_node_pid(addr, None)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Stops nodes without saving and removes their files.
+    pub async fn stop_nodes(&self, nodes: &[NodeSlot]) {
+        for slot in nodes {
+            self.stop_node(slot.addr).await;
+            let _ = std::fs::remove_dir_all(self.node_dir(slot.addr));
+        }
+    }
+
+    /// Stops every node this run knows, each saving its data first (on a
+    /// graceful shutdown); the next start loads the data back. A node whose
+    /// save can't be confirmed is left running for the next start to adopt.
+    pub async fn shutdown(&self) {
+        let addrs: Vec<Ipv4Addr> = self.running.lock().await.keys().copied().collect();
+        // All at once: each node's deadline then runs on its own, and the
+        // whole stop takes as long as the slowest save, not their sum.
+        let results = join_all(addrs.iter().map(|&addr| self.save_and_stop_node(addr))).await;
+        let kept = results.iter().filter(|result| result.is_err()).count();
+        if kept > 0 {
+            // Each one was logged with its reason.
+            tracing::error!(
+                nodes = addrs.len(),
+                failed = kept,
+                "not every node confirmed saving its data"
+            );
+        }
+    }
+
+    /// Restarts `chosen` nodes of a cache, keeping their data, and rewires the cache.
+    ///
+    /// If a node can't confirm its save it keeps running and the reboot
+    /// fails; the nodes already stopped are started again all the same.
+    pub async fn reboot(
+        &self,
+        cache: &CacheRecord,
+        nodes: &[NodeSlot],
+        chosen: &[NodeSlot],
+    ) -> Result<()> {
+        let mut saved = Ok(());
+        for slot in chosen {
+            saved = self.save_and_stop_node(slot.addr).await;
+            if saved.is_err() {
+                break;
+            }
+        }
+        self.start(cache, nodes).await?;
+        for slot in chosen {
+            let _ = std::fs::remove_file(self.node_dir(slot.addr).join(DUMP_FILE));
+        }
+        saved
+    }
+
+    /// Writes one RDB file per shard into `dir`: `{prefix}.rdb`, or
+    /// `{prefix}-shard{n}.rdb` for a clustered cache.
+    pub async fn export(
+        &self,
+        cache: &CacheRecord,
+        nodes: &[NodeSlot],
+        dir: &Path,
+        prefix: &str,
+    ) -> Result<()> {
+        std::fs::create_dir_all(dir)?;
+        for slot in nodes.iter().filter(|n| n.is_primary()) {
+            self.command::<String>(slot.addr, &redis::cmd("SAVE"))
+                .await?;
+            let dump = self.node_dir(slot.addr).join(DUMP_FILE);
+            let name = if cache.shard_count > 0 {
+                format!("{prefix}-shard{}.rdb", slot.shard)
+            } else {
+                format!("{prefix}.rdb")
+            };
+            std::fs::copy(&dump, dir.join(name))?;
+            // The snapshot was for the export; a restart must not reload it.
+            let _ = std::fs::remove_file(&dump);
+        }
+        Ok(())
+    }
+
+    /// Replaces each shard's data with an RDB file (in shard order) by
+    /// restarting its primary on the file; its replicas then resync.
+    pub async fn import(
+        &self,
+        cache: &CacheRecord,
+        nodes: &[NodeSlot],
+        files: &[PathBuf],
+    ) -> Result<()> {
+        let mut nodes = nodes.to_vec();
+        for slot in nodes.iter_mut().filter(|n| n.is_primary()).zip(files) {
+            let (slot, file) = slot;
+            self.stop_node(slot.addr).await;
+            let dump = self.node_dir(slot.addr).join(DUMP_FILE);
+            std::fs::create_dir_all(self.node_dir(slot.addr))?;
+            std::fs::copy(file, &dump)?;
+            let started = self.start_node(cache, *slot, None).await?;
+            let _ = std::fs::remove_file(self.node_dir(started).join(DUMP_FILE));
+            slot.addr = started;
+        }
+        self.configure(cache, &nodes).await
+    }
+}
