@@ -20,6 +20,16 @@ use crate::store::records::REDIS_PORT;
 /// with the keys, so regenerating a key never breaks replication.
 pub const INTERNAL_USER: &str = "georep";
 
+/// What an access key may run: everything an application needs, and none
+/// of what Azure Cache for Redis disables for its users. `@admin` covers
+/// CONFIG, REPLICAOF and SLAVEOF, FAILOVER, SHUTDOWN, DEBUG, SAVE, BGSAVE,
+/// BGREWRITEAOF, SYNC, PSYNC, REPLCONF, MONITOR, MODULE, CLIENT KILL and
+/// PAUSE, SLOWLOG and LATENCY; ACL (all but WHOAMI), MIGRATE and CLUSTER are
+/// named on their own. So a key can neither read the control plane's
+/// credential (`CONFIG GET masterauth`) nor lock it out (`ACL SETUSER`).
+pub const ACCESS_KEY_COMMANDS: &str =
+    "+@all -@admin -acl +acl|whoami -migrate -cluster -debug -module -config";
+
 /// The config file's name inside the node's directory.
 pub const CONFIG_FILE: &str = "redis.conf";
 /// Redis's own log, inside the node's directory.
@@ -144,7 +154,7 @@ impl NodeConfig {
         line(format!("masteruser {INTERNAL_USER}"));
         line(format!("masterauth {}", self.internal_password));
         line(format!(
-            "user default on >{} >{} ~* &* +@all",
+            "user default on >{} >{} ~* &* {ACCESS_KEY_COMMANDS}",
             self.access_keys[0], self.access_keys[1]
         ));
         line(format!(
@@ -266,7 +276,7 @@ mod tests {
             "logfile \"/tmp/a node/redis.log\"\n",
             "masteruser georep\n",
             "masterauth internal\n",
-            "user default on >KEY1+/= >KEY2 ~* &* +@all\n",
+            "user default on >KEY1+/= >KEY2 ~* &* +@all -@admin -acl +acl|whoami",
             "user georep on >internal ~* &* +@all\n",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
