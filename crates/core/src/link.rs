@@ -49,7 +49,8 @@ pub enum LinkState {
     Unlinking,
     /// The link is gone; both caches stand alone.
     Unlinked,
-    /// Linking failed; only unlinking is possible.
+    /// Linking failed, or the geo-primary lost its data; only unlinking is
+    /// possible (the geo-secondary then stands alone with what it has).
     Failed,
 }
 
@@ -77,6 +78,9 @@ pub enum Event {
     UnlinkRequested,
     /// Both caches stand alone.
     UnlinkFinished,
+    /// The geo-primary lost every node and its data with them: the link
+    /// fails rather than let the geo-secondary follow an empty cache.
+    PrimaryLost,
 }
 
 /// Why a transition was refused.
@@ -206,6 +210,7 @@ impl LinkState {
                 Event::Relinked,
             ) => Ok(Linked),
             (Linked | Failed, Event::UnlinkRequested) => Ok(Unlinking),
+            (Linked, Event::PrimaryLost) => Ok(Failed),
             (Unlinking, Event::UnlinkFinished) => Ok(Unlinked),
             (
                 Linking | Unlinking | FailingOver { .. } | Failed | Unlinked,
@@ -642,5 +647,24 @@ mod tests {
             .and_then(|p| p.apply(Event::UnlinkFinished))
             .unwrap();
         assert!(pair.writable(Member::First) && pair.writable(Member::Second));
+    }
+
+    #[test]
+    fn a_lost_primary_fails_the_link_and_only_unlinking_remains() {
+        assert_eq!(
+            LinkState::Linked.next(Event::PrimaryLost),
+            Ok(LinkState::Failed)
+        );
+        assert!(LinkState::Linking.next(Event::PrimaryLost).is_err());
+        assert_eq!(
+            LinkState::Failed.next(Event::UnlinkRequested),
+            Ok(LinkState::Unlinking)
+        );
+        assert!(LinkState::Failed
+            .next(Event::FailoverRequested {
+                kind: FailoverKind::Forced,
+                same_size: true
+            })
+            .is_err());
     }
 }

@@ -135,6 +135,9 @@ pub enum TimelineKind {
     UnlinkRequested,
     /// The link is gone; both caches stand alone.
     Unlinked,
+    /// A cache's primary node was lost and its replica took over (in-cache
+    /// high availability); the cache's address moved with it.
+    NodeReplaced,
 }
 
 /// One step of a link's timeline.

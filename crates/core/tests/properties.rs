@@ -15,6 +15,7 @@ fn event() -> impl Strategy<Value = Event> {
         Just(Event::Relinked),
         Just(Event::UnlinkRequested),
         Just(Event::UnlinkFinished),
+        Just(Event::PrimaryLost),
     ]
 }
 

@@ -9,7 +9,7 @@ use crate::api::auth::Token;
 use crate::api::{self, canonical_path};
 use crate::config::Config;
 use crate::control::app::{App, SharedApp};
-use crate::control::{recovery, subscriptions};
+use crate::control::{ha, recovery, subscriptions};
 use crate::dataplane::fleet::Fleet;
 use crate::demo;
 use crate::store::Store;
@@ -19,6 +19,12 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> Result<(), Error> {
+    // Every file this server and its nodes write (the store with the keys,
+    // node configs, logs, snapshots, exports) is readable by its owner only.
+    // SAFETY: umask(2) only sets the process's file-mode mask.
+    unsafe {
+        libc::umask(0o077);
+    }
     std::fs::create_dir_all(&config.data_dir)?;
     #[cfg(unix)]
     {
@@ -38,6 +44,7 @@ pub async fn run(config: Config) -> Result<(), Error> {
 
     subscriptions::ensure_default(&app)?;
     recovery::resume(&app).await?;
+    ha::start(app.clone());
     if config.demo {
         demo::seed(&app).await?;
     }
@@ -48,6 +55,7 @@ pub async fn run(config: Config) -> Result<(), Error> {
             token: token.clone(),
             static_dir: config.static_dir.clone(),
             allow_origins: config.allow_origins.clone(),
+            base_url: format!("http://{address}"),
         },
     );
     // Canonicalize ARM paths before routing (see api::normalize).

@@ -207,7 +207,9 @@ impl<S: Send + Sync> FromRequestParts<S> for OperationPath {
     }
 }
 
-/// `http://{host}` of the request, for the absolute URLs of polling headers.
+/// `http://{listen address}` of this server, for the absolute URLs of
+/// polling headers. It comes from the router's configuration, never from
+/// the request's `Host` header.
 #[derive(Debug, Clone)]
 pub struct BaseUrl(pub String);
 
@@ -215,13 +217,11 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let host = parts
-            .headers
-            .get(axum::http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
-            .unwrap_or("127.0.0.1");
-        Ok(BaseUrl(format!("http://{host}")))
+        Ok(parts
+            .extensions
+            .get::<BaseUrl>()
+            .cloned()
+            .unwrap_or_else(|| BaseUrl("http://127.0.0.1".into())))
     }
 }
 

@@ -63,6 +63,10 @@ pub struct Options {
     pub static_dir: Option<PathBuf>,
     /// Browser origins allowed to call the API.
     pub allow_origins: Vec<String>,
+    /// Where the server listens, as `http://addr:port`: the base of every
+    /// URL a response carries (never the request's `Host`, which a client
+    /// chooses).
+    pub base_url: String,
 }
 
 /// The whole HTTP surface.
@@ -144,7 +148,8 @@ pub fn router(app: SharedApp, options: Options) -> Router {
         .layer(middleware::from_fn_with_state(
             options.token,
             authenticate_api,
-        ));
+        ))
+        .layer(axum::Extension(BaseUrl(options.base_url)));
     if !options.allow_origins.is_empty() {
         router = router.layer(cors(&options.allow_origins));
     }

@@ -146,7 +146,7 @@ pub async fn finish_creating(app: SharedApp, record: CacheRecord, op_id: String)
         return;
     };
     record.provisioning_state = match &outcome {
-        Ok(()) => ProvisioningState::Succeeded,
+        Ok(_) => ProvisioningState::Succeeded,
         Err(error) => {
             tracing::error!(cache = %record.id.name, %error, "could not start the cache");
             ProvisioningState::Failed
@@ -383,6 +383,7 @@ pub async fn regenerate_key(
 ) -> Result<AccessKeys, ControlError> {
     let _changes = app.lock_changes().await;
     let mut record = app.cache(id)?;
+    require_settled(app, &record)?;
     match key_type {
         KeyType::Primary => record.keys.primary_key = crate::secrets::new_access_key(),
         KeyType::Secondary => record.keys.secondary_key = crate::secrets::new_access_key(),
@@ -391,6 +392,24 @@ pub async fn regenerate_key(
     let nodes = app.store.nodes(id)?;
     app.fleet.set_keys(&record, &nodes).await?;
     Ok(record.keys)
+}
+
+/// Refuses an operation on a cache that is busy: being created, deleted or
+/// updated, mid-failover or linking. Two operations on one cache are then
+/// never interleaved: the one that holds the change lock runs, and one that
+/// would meet it half-done is answered 409 and changes nothing.
+fn require_settled(app: &SharedApp, record: &CacheRecord) -> Result<(), ControlError> {
+    let state = app.core_view(record)?.provisioning_state;
+    if state.is_running() {
+        return Ok(());
+    }
+    Err(ControlError::conflict(
+        "OperationInProgress",
+        format!(
+            "Cache '{}' is {state}; wait until it is Succeeded.",
+            record.id.name
+        ),
+    ))
 }
 
 /// A file or folder name that stays inside its parent folder.
@@ -474,6 +493,7 @@ pub async fn import(
     let _changes = app.lock_changes().await;
     let record = app.cache(id)?;
     check_change(&app.core_view(&record)?, Change::Import)?;
+    require_settled(app, &record)?;
     if params.files.is_empty() {
         return Err(ControlError::invalid(
             "files",
@@ -539,6 +559,7 @@ pub async fn reboot(
 ) -> Result<String, ControlError> {
     let _changes = app.lock_changes().await;
     let record = app.cache(id)?;
+    require_settled(app, &record)?;
     let nodes = app.store.nodes(id)?;
     let kind = params.reboot_type.as_deref().unwrap_or("AllNodes");
     let mut chosen: Vec<NodeSlot> = nodes
@@ -569,11 +590,12 @@ pub async fn reboot(
         ));
     }
     app.fleet.reboot(&record, &nodes, &chosen).await?;
-    // A rebooted geo-secondary must follow its geo-primary again.
+    // A rebooted geo-secondary must follow its geo-primary again, and a
+    // geo-secondary must follow a geo-primary whose primary node changed
+    // (a rebooted primary node hands over to its replica first).
     if let Some(link) = app.store.link_of(id)? {
-        let primary = app.store.nodes(link.primary())?;
-        let secondary = app.store.nodes(link.secondary())?;
-        app.fleet.replicate(&primary, &secondary).await?;
+        crate::control::links::replicate(app, &link).await?;
+        crate::control::links::watch(app, &link).await;
     }
     Ok(format!(
         "{} node(s) of cache '{}' rebooted.",

@@ -55,6 +55,15 @@ pub async fn watch(app: &SharedApp, link: &LinkRecord) {
     }
 }
 
+/// Points the geo-secondary's shard primaries at the geo-primary's (after
+/// either side's primary node changed, say).
+pub async fn replicate(app: &SharedApp, link: &LinkRecord) -> Result<(), ControlError> {
+    let primary = app.store.nodes(link.primary())?;
+    let secondary = app.store.nodes(link.secondary())?;
+    app.fleet.replicate(&primary, &secondary).await?;
+    Ok(())
+}
+
 /// Gives each cache of `link` its geo-primary address (the first time),
 /// and makes the geo-primary's primary node listen on them, and no other
 /// node: how the geo-primary URLs follow a failover.

@@ -5,7 +5,7 @@
 //! operations cut short are resumed or, when they can't be, marked failed.
 //! Nothing is left orphaned and nothing is started twice.
 
-use georep_core::link::{FailoverPhase, LinkState, Pair};
+use georep_core::link::{Event, FailoverPhase, LinkState, Pair};
 use georep_core::ProvisioningState;
 
 use crate::control::app::SharedApp;
@@ -13,6 +13,7 @@ use crate::control::caches::{finish_creating, finish_deleting};
 use crate::control::failover;
 use crate::control::links::{self, finish_linking, finish_unlinking};
 use crate::control::ops::finish_operation;
+use crate::live::timeline::Step;
 use crate::store::records::LinkRecord;
 use crate::store::records::OperationKind;
 use crate::store::StoreError;
@@ -27,6 +28,20 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
             .map(|op| op.id.clone())
     };
     let mut resumed = Vec::new();
+
+    // Before any node starts: a geo-primary that lost every node would come
+    // back empty, and its geo-secondary would resync from it and lose the
+    // data too. Cut the geo-secondary loose first; the link fails.
+    for link in app.store.links()? {
+        if link.pair.state == LinkState::Linked
+            && app
+                .fleet
+                .lost_everything(&app.store.nodes(link.primary())?)
+                .await
+        {
+            primary_lost(app, link).await?;
+        }
+    }
 
     for cache in app.store.caches(None, None)? {
         let target = cache.id.to_string();
@@ -66,6 +81,33 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
                 Some("The operation was interrupted by a server restart; run it again.".into()),
             );
         }
+    }
+    Ok(())
+}
+
+/// The geo-primary of `link` lost every node: its geo-secondary stops
+/// following it (keeping its data), and the link fails.
+async fn primary_lost(app: &SharedApp, mut link: LinkRecord) -> Result<(), StoreError> {
+    tracing::error!(primary = %link.primary().name, secondary = %link.secondary().name, "the geo-primary lost every node; the geo-secondary keeps its data and the link fails");
+    if let Err(error) = app
+        .fleet
+        .stop_replicating(&app.store.nodes(link.secondary())?)
+        .await
+    {
+        tracing::error!(%error, "could not stop the geo-secondary following the lost geo-primary");
+    }
+    if let Ok(pair) = link.pair.apply(Event::PrimaryLost) {
+        link.pair = pair;
+        links::save(app, &link)?;
+        app.timeline.record(
+            &link.reference(),
+            Step::LinkFailed(format!(
+                "{} lost every node and its data; {} keeps its data and no longer follows it. Unlink to use {} on its own.",
+                link.primary().name,
+                link.secondary().name,
+                link.secondary().name
+            )),
+        );
     }
     Ok(())
 }
@@ -133,6 +175,15 @@ async fn record_swap(app: &SharedApp, link: LinkRecord) -> Result<LinkRecord, St
     else {
         return Ok(link);
     };
+    // Never replay blindly: a FAILOVER the last run sent may still be
+    // running in Redis. Let it decide, then read the roles back.
+    if let Err(error) = app
+        .fleet
+        .failover_settled(&app.store.nodes(link.primary())?)
+        .await
+    {
+        tracing::warn!(%error, "could not read whether a failover is still running");
+    }
     let swapped = app
         .fleet
         .is_primary(&app.store.nodes(link.secondary())?)

@@ -45,6 +45,16 @@ pub enum Step {
     UnlinkRequested,
     /// Both caches stand alone.
     Unlinked,
+    /// A cache's primary node was lost: which cache, and the node that
+    /// took over (`None`: no node had data, and the cache starts empty).
+    NodeReplaced {
+        /// The cache's name.
+        cache: String,
+        /// The lost node's address.
+        old: String,
+        /// The node now primary.
+        new: Option<String>,
+    },
 }
 
 /// The last segment of an ARM id: the cache's name.
@@ -77,6 +87,7 @@ impl Step {
             Step::HealthyAgain => TimelineKind::HealthyAgain,
             Step::UnlinkRequested => TimelineKind::UnlinkRequested,
             Step::Unlinked => TimelineKind::Unlinked,
+            Step::NodeReplaced { .. } => TimelineKind::NodeReplaced,
         }
     }
 
@@ -119,6 +130,12 @@ impl Step {
             Step::Unlinked => {
                 format!("Unlinked: {primary} and {secondary} stand alone, and {secondary} keeps its data.")
             }
+            Step::NodeReplaced { cache, old, new: Some(new) } => format!(
+                "{cache}'s primary node {old} was lost; its replica {new} took over, and {cache}'s address now reaches it. {old} rejoins as a replica."
+            ),
+            Step::NodeReplaced { cache, old, new: None } => format!(
+                "{cache}'s primary node {old} was lost with no replica holding data; {cache} starts again empty."
+            ),
         }
     }
 

@@ -116,6 +116,28 @@ impl Fleet {
         Ok(rejoined.iter().all(|r| *r))
     }
 
+    /// Waits until no node of `nodes` is in the middle of a Redis `FAILOVER`
+    /// (one the last run started before it died may still be running);
+    /// Redis then has decided, and its roles can be read back.
+    pub async fn failover_settled(&self, nodes: &[NodeSlot]) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + FAILOVER_CATCH_UP * 2;
+        for slot in nodes {
+            loop {
+                let info =
+                    node::info(socket(slot.addr), &self.internal_password, &["replication"]).await;
+                match info.as_ref().ok().and_then(|i| i.failover_state()) {
+                    Some(state)
+                        if state != "no-failover" && tokio::time::Instant::now() < deadline =>
+                    {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the first shard primary of `nodes` is a Redis primary now.
     pub async fn is_primary(&self, nodes: &[NodeSlot]) -> Result<bool> {
         let Some(first) = shard_primaries(nodes).first().copied() else {

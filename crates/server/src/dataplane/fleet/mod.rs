@@ -10,6 +10,7 @@
 //! replication steps of a geo-replication link shard by shard ([`geo`]).
 
 mod geo;
+mod ha;
 mod listeners;
 
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ use crate::store::records::{CacheRecord, NodeSlot};
 use crate::store::{Store, StoreError};
 
 pub use geo::{geo_target, link_nodes, shard_primaries};
+pub use ha::NodeReplaced;
 
 /// The file in the data directory holding the internal user's password.
 pub const INTERNAL_PASSWORD_FILE: &str = "internal-password";
@@ -68,6 +70,14 @@ pub enum FleetError {
 }
 
 type Result<T> = std::result::Result<T, FleetError>;
+
+/// What starting a cache's nodes found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Started {
+    /// Every node started afresh, with no snapshot to load: the cache is
+    /// empty (a new cache, or one that lost every node).
+    pub came_back_empty: bool,
+}
 
 /// The running nodes.
 pub struct Fleet {
@@ -139,8 +149,33 @@ impl Fleet {
     ///
     /// A node whose address turns out to be taken gets a new one (recorded),
     /// so `nodes` is only where to begin: read them again from the store.
-    pub async fn start(&self, cache: &CacheRecord, nodes: &[NodeSlot]) -> Result<()> {
-        let mut nodes = nodes.to_vec();
+    ///
+    /// A shard whose primary node is gone while a replica still has the
+    /// data gets that replica as its primary first, and the old node starts
+    /// as its replica: a node that comes back empty never becomes a primary
+    /// others follow while another node has data. The answer says whether
+    /// the whole cache came back empty (every node started afresh with no
+    /// snapshot to load), which a geo-secondary must never be pointed at.
+    pub async fn start(&self, cache: &CacheRecord, given: &[NodeSlot]) -> Result<Started> {
+        let shards: std::collections::BTreeSet<u32> = given.iter().map(|n| n.shard).collect();
+        for shard in shards {
+            let Some(primary) = given.iter().find(|n| n.shard == shard && n.is_primary()) else {
+                continue;
+            };
+            if !self.is_running(primary.addr).await {
+                self.promote_replica(cache, shard).await?;
+            }
+        }
+        // Promotions renumbered the nodes in the store.
+        let mut nodes = self.store.nodes(&cache.id)?;
+        if nodes.is_empty() {
+            nodes = given.to_vec();
+        }
+        let mut kept_data = false;
+        for slot in &nodes {
+            kept_data |= self.is_running(slot.addr).await
+                || self.node_dir(slot.addr).join(DUMP_FILE).is_file();
+        }
         for i in 0..nodes.len() {
             let slot = nodes[i];
             let primary = nodes
@@ -149,7 +184,10 @@ impl Fleet {
                 .map(|p| socket(p.addr));
             nodes[i].addr = self.start_node(cache, slot, primary).await?;
         }
-        self.configure(cache, &nodes).await
+        self.configure(cache, &nodes).await?;
+        Ok(Started {
+            came_back_empty: !kept_data,
+        })
     }
 
     /// Ensures the node of `slot` runs: already ours, adopted, or started

@@ -1,0 +1,231 @@
+//! In-cache high availability: a shard's primary node replaced by its
+//! replica, as Azure does behind a cache's one virtual IP.
+//!
+//! When a shard's primary node is gone, the replica with the most data takes
+//! over: it becomes the shard's primary in the store (the nodes swap their
+//! numbers, the addresses stay with the nodes), the cache's address (and the
+//! geo-primary addresses, if the cache is the geo-primary) move to it, the
+//! other replicas follow it, and the dead node starts again as its replica.
+//!
+//! Geo-replication follows without a full sync where Redis allows: a
+//! geo-secondary's new shard primary replicates the geo-primary straight
+//! away (it never stands alone, so its replication history carries on), and
+//! a geo-primary's new shard primary is what the geo-secondary follows next
+//! (its `master_replid2` lets the geo-secondary resync partially).
+//!
+//! The invariant this keeps: a node that comes back empty is never made a
+//! primary that others follow while another node of its shard has data.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use super::{Fleet, FleetError, Result};
+use crate::dataplane::addresses::socket;
+use crate::dataplane::node::{self, Info, Node, Role};
+use crate::store::records::{CacheRecord, NodeSlot};
+
+use super::geo::shard_primaries;
+
+/// What replacing a shard's primary node did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeReplaced {
+    /// The shard.
+    pub shard: u32,
+    /// The node that was primary and is gone.
+    pub old: Ipv4Addr,
+    /// The node that is primary now; `None` when no node had data to take
+    /// over, and the old one started again empty (a Basic cache, say).
+    pub new: Option<Ipv4Addr>,
+}
+
+impl Fleet {
+    /// Whether the node at `addr` is running: ours and alive, or adoptable.
+    pub async fn is_running(&self, addr: Ipv4Addr) -> bool {
+        {
+            let running = self.running.lock().await;
+            if let Some(node) = running.get(&addr) {
+                return node.is_alive();
+            }
+        }
+        let Ok(Some(pid)) = self.store.node_pid(addr) else {
+            return false;
+        };
+        match Node::adopt(addr, pid, &self.internal_password).await {
+            Ok(node) => {
+                self.running.lock().await.insert(addr, node);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether a cache lost everything: none of its nodes runs, and none
+    /// left a snapshot to load. Starting it gives an empty cache.
+    pub async fn lost_everything(&self, nodes: &[NodeSlot]) -> bool {
+        for slot in nodes {
+            if self.is_running(slot.addr).await
+                || self.node_dir(slot.addr).join(super::DUMP_FILE).is_file()
+            {
+                return false;
+            }
+        }
+        !nodes.is_empty()
+    }
+
+    /// Whether the node at `addr` answers `PING` within `limit`.
+    pub async fn answers(&self, addr: Ipv4Addr, limit: std::time::Duration) -> bool {
+        let ping = async {
+            let mut conn =
+                node::connect_with_timeouts(socket(addr), &self.internal_password, limit, limit)
+                    .await?;
+            redis::cmd("PING")
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(node::command_error(socket(addr), "PING"))
+        };
+        matches!(tokio::time::timeout(limit * 2, ping).await, Ok(Ok(())))
+    }
+
+    /// Kills the node at `addr` (`SIGKILL`), so one that stopped answering
+    /// can't come back as a second primary.
+    pub async fn kill_node(&self, addr: Ipv4Addr) {
+        if let Some(node) = self.take(addr).await {
+            if let Err(error) = node.kill().await {
+                tracing::warn!(%addr, %error, "could not kill the node");
+            }
+        }
+        let _ = self.store.set_node_pid(addr, None);
+    }
+
+    /// Replaces the dead primary node of `shard`: promotes the replica with
+    /// the most data, moves the addresses, re-points the cache's replicas,
+    /// and starts the dead node again as a replica. Geo-replication toward a
+    /// geo-secondary is the caller's to re-point (`replicate`).
+    pub async fn replace_primary(&self, cache: &CacheRecord, shard: u32) -> Result<NodeReplaced> {
+        let nodes = self.store.nodes(&cache.id)?;
+        let old = primary_of(&nodes, shard)?;
+        let replaced = self.promote_replica(cache, shard).await?;
+        self.kill_node(old.addr).await;
+        self.start(cache, &self.store.nodes(&cache.id)?).await?;
+        Ok(replaced)
+    }
+
+    /// Promotes the replica of `shard` with the most data in place of its
+    /// dead primary (steps 1 to 3 of the module's description), if any
+    /// replica has data. Starts nothing.
+    pub(super) async fn promote_replica(
+        &self,
+        cache: &CacheRecord,
+        shard: u32,
+    ) -> Result<NodeReplaced> {
+        let nodes = self.store.nodes(&cache.id)?;
+        let old = primary_of(&nodes, shard)?;
+        let Some((new, _offset)) = self.best_replica(&nodes, shard).await else {
+            // Nobody has data: every node of the shard is empty, so starting
+            // the old one again empty replaces nothing with emptiness.
+            tracing::warn!(cache = %cache.id.name, shard, node = %old.addr, "no replica has data; the primary node starts again empty");
+            return Ok(NodeReplaced {
+                shard,
+                old: old.addr,
+                new: None,
+            });
+        };
+        // 1. The replica takes over: from the geo-primary if the cache is a
+        //    geo-secondary (keeping its replication history), else alone.
+        let upstream = self.geo_upstream(&cache.id, shard)?;
+        self.replicaof_addr(new.addr, upstream).await?;
+        // 2. The store says so: the nodes swap their numbers.
+        let swapped: Vec<NodeSlot> = nodes
+            .iter()
+            .map(|n| match n {
+                n if n.addr == old.addr => NodeSlot {
+                    replica: new.replica,
+                    ..*n
+                },
+                n if n.addr == new.addr => NodeSlot { replica: 0, ..*n },
+                n => *n,
+            })
+            .collect();
+        self.store.set_nodes(&cache.id, &swapped)?;
+        // 3. The addresses follow the new primary; the other replicas too.
+        self.reconcile_listeners(&[&cache.id]).await?;
+        for replica in swapped
+            .iter()
+            .filter(|n| n.shard == shard && !n.is_primary() && n.addr != old.addr)
+        {
+            if self.is_running(replica.addr).await {
+                self.replicaof(replica.addr, Some(new.addr)).await?;
+            }
+        }
+        tracing::warn!(cache = %cache.id.name, shard, old = %old.addr, new = %new.addr, "the shard's primary node was replaced by its replica");
+        Ok(NodeReplaced {
+            shard,
+            old: old.addr,
+            new: Some(new.addr),
+        })
+    }
+
+    /// The node shard `shard` of `cache` replicates while the cache is a
+    /// geo-secondary: the geo-primary's matching shard primary.
+    fn geo_upstream(&self, cache: &georep_core::CacheId, shard: u32) -> Result<Option<SocketAddr>> {
+        let Some(link) = self.store.link_of(cache)? else {
+            return Ok(None);
+        };
+        if link.secondary() != cache {
+            return Ok(None);
+        }
+        let primary = self.store.nodes(link.primary())?;
+        Ok(shard_primaries(&primary).get(shard as usize).copied())
+    }
+
+    /// The running replica of `shard` with the highest replication offset,
+    /// if any has data (an offset above zero).
+    async fn best_replica(&self, nodes: &[NodeSlot], shard: u32) -> Option<(NodeSlot, u64)> {
+        let mut best: Option<(NodeSlot, u64)> = None;
+        for replica in nodes.iter().filter(|n| n.shard == shard && !n.is_primary()) {
+            if !self.is_running(replica.addr).await {
+                continue;
+            }
+            let Ok(info) = node::info(
+                socket(replica.addr),
+                &self.internal_password,
+                &["replication"],
+            )
+            .await
+            else {
+                continue;
+            };
+            let offset = data_offset(&info);
+            if offset > 0 && best.is_none_or(|(_, o)| offset > o) {
+                best = Some((*replica, offset));
+            }
+        }
+        best
+    }
+
+    async fn replicaof_addr(&self, addr: Ipv4Addr, primary: Option<SocketAddr>) -> Result<()> {
+        let mut cmd = redis::cmd("REPLICAOF");
+        match primary {
+            Some(p) => cmd.arg(p.ip().to_string()).arg(p.port()),
+            None => cmd.arg("NO").arg("ONE"),
+        };
+        self.command::<String>(addr, &cmd).await.map(|_| ())
+    }
+}
+
+/// The primary node of `shard`.
+fn primary_of(nodes: &[NodeSlot], shard: u32) -> Result<NodeSlot> {
+    nodes
+        .iter()
+        .find(|n| n.shard == shard && n.is_primary())
+        .copied()
+        .ok_or_else(|| FleetError::Other(format!("shard {shard} has no primary node")))
+}
+
+/// How much of the replication stream a node has applied: its replica
+/// offset, or its own offset once it is a primary.
+fn data_offset(info: &Info) -> u64 {
+    match info.role() {
+        Some(Role::Replica) => info.get_u64("slave_repl_offset").unwrap_or(0),
+        _ => info.master_repl_offset().unwrap_or(0),
+    }
+}
