@@ -172,14 +172,19 @@ impl Arm {
         self.get(&self.cache_path(name, "")).await
     }
 
-    /// The address of a cache's (first) primary node.
+    /// The address of a cache's (first) primary node: its `hostName` and
+    /// `port`.
     pub async fn node_addr(&self, name: &str) -> Result<SocketAddr> {
         let cache = self.cache(name).await?;
+        let host = cache["properties"]["hostName"]
+            .as_str()
+            .with_context(|| format!("cache {name} has no hostName"))?;
         let port = cache["properties"]["port"]
             .as_u64()
-            .and_then(|p| u16::try_from(p).ok())
             .with_context(|| format!("cache {name} has no port"))?;
-        Ok(SocketAddr::from(([127, 0, 0, 1], port)))
+        format!("{host}:{port}")
+            .parse()
+            .with_context(|| format!("cache {name}'s address {host}:{port}"))
     }
 
     /// A cache's primary access key.

@@ -5,8 +5,9 @@
 //!
 //! The writer appends sequence numbers to one list (`RPUSH`), one write a
 //! millisecond, one at a time. It asks each connection which node it
-//! reached (`INFO server`'s `tcp_port`, which a TCP proxy passes through),
-//! so an acknowledgement is known to come from the new primary. A write
+//! reached (`INFO server`'s `run_id`, unique to each `redis-server`
+//! process, whatever address it answers on), so an acknowledgement is
+//! known to come from the new primary. A write
 //! that fails is never retried with the same number: only acknowledged
 //! numbers must survive.
 
@@ -122,13 +123,13 @@ async fn failovers(server: &Arm, pair: &Pair, writer: &Writer, count: usize) -> 
             .await?;
         // Let the steady load run on the settled link first.
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let new_port = server.node_addr(secondary_name).await?.port();
+        let new_primary = run_id_of(server, secondary_name, &pair.keys[secondary]).await?;
         let asked = Instant::now();
         server
             .put_link(secondary_name, primary_name, primary_location)
             .await?;
         let acknowledged = writer
-            .first_ack_after(asked, new_port, FAILOVER_TIMEOUT)
+            .first_ack_after(asked, &new_primary, FAILOVER_TIMEOUT)
             .await
             .with_context(|| {
                 format!(
@@ -171,8 +172,8 @@ fn stored_numbers(connection: &mut Connection) -> Result<HashSet<u64>> {
 struct WriterLog {
     /// Acknowledged sequence numbers.
     acknowledged: Vec<u64>,
-    /// When each acknowledgement came, and from which node port.
-    acks: Vec<(Instant, u16)>,
+    /// When each acknowledgement came, and from which node (its `run_id`).
+    acks: Vec<(Instant, Arc<str>)>,
     /// Writes that got an error or no answer.
     failed: usize,
 }
@@ -195,12 +196,12 @@ impl Writer {
         Writer { log, stop, thread }
     }
 
-    /// When the first write acknowledged by the node on `port` at or after
+    /// When the first write acknowledged by the node `run_id` at or after
     /// `since` came, waiting at most `timeout` for one.
     async fn first_ack_after(
         &self,
         since: Instant,
-        port: u16,
+        run_id: &str,
         timeout: Duration,
     ) -> Option<Instant> {
         let deadline = Instant::now() + timeout;
@@ -211,7 +212,7 @@ impl Writer {
                     .iter()
                     .rev()
                     .take_while(|(at, _)| *at >= since)
-                    .filter(|(_, p)| *p == port)
+                    .filter(|(_, node)| &**node == run_id)
                     .map(|(at, _)| *at)
                     .last();
                 if found.is_some() {
@@ -240,7 +241,7 @@ fn write_until_stopped(
     stop: &AtomicBool,
 ) {
     let mut target = 0;
-    let mut connection: Option<(Connection, u16)> = None;
+    let mut connection: Option<(Connection, Arc<str>)> = None;
     let mut sequence = 0_u64;
     let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) {
@@ -260,10 +261,10 @@ fn write_until_stopped(
                 }
             }
         }
-        let Some((link, port)) = connection.as_mut() else {
+        let Some((link, node)) = connection.as_mut() else {
             continue;
         };
-        let port = *port;
+        let node = node.clone();
         sequence += 1;
         let answer: redis::RedisResult<i64> =
             redis::cmd("RPUSH").arg(LIST).arg(sequence).query(link);
@@ -271,7 +272,7 @@ fn write_until_stopped(
         match answer {
             Ok(_) => {
                 log.acknowledged.push(sequence);
-                log.acks.push((Instant::now(), port));
+                log.acks.push((Instant::now(), node));
             }
             _ => {
                 // READONLY from a demoted primary, or a closed connection:
@@ -285,8 +286,8 @@ fn write_until_stopped(
 }
 
 /// Opens a connection, authenticates with whichever cache's key the node
-/// behind `addr` takes, and learns the node's port.
-fn connect(addr: SocketAddr, keys: &[String; 2]) -> Result<(Connection, u16)> {
+/// behind `addr` takes, and learns which node it reached (its `run_id`).
+fn connect(addr: SocketAddr, keys: &[String; 2]) -> Result<(Connection, Arc<str>)> {
     let mut connection = None;
     for key in keys {
         if let Ok(opened) = connect_blocking(addr, Some(key), IO_TIMEOUT) {
@@ -297,10 +298,26 @@ fn connect(addr: SocketAddr, keys: &[String; 2]) -> Result<(Connection, u16)> {
     let Some(mut connection) = connection else {
         bail!("neither access key opens {addr}");
     };
-    let info: String = redis::cmd("INFO").arg("server").query(&mut connection)?;
-    let port = Info(info)
-        .number("tcp_port")
-        .and_then(|p| u16::try_from(p).ok())
-        .context("INFO server has no tcp_port")?;
-    Ok((connection, port))
+    let node = run_id(&mut connection)?;
+    Ok((connection, node))
+}
+
+/// `INFO server`'s `run_id`: which `redis-server` a connection reached.
+fn run_id(connection: &mut Connection) -> Result<Arc<str>> {
+    let info: String = redis::cmd("INFO").arg("server").query(connection)?;
+    Ok(Info(info)
+        .get("run_id")
+        .context("INFO server has no run_id")?
+        .into())
+}
+
+/// The `run_id` of cache `name`'s primary node, asked directly with `key`.
+async fn run_id_of(server: &Arm, name: &str, key: &str) -> Result<Arc<str>> {
+    let addr = server.node_addr(name).await?;
+    let key = key.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut connection = connect_blocking(addr, Some(&key), IO_TIMEOUT)?;
+        run_id(&mut connection)
+    })
+    .await?
 }

@@ -230,7 +230,8 @@ async fn raw_sync(primary: &BareRedis, dir: &Path) -> Result<Duration> {
 }
 
 /// A bare `redis-server` with the replication settings georep's nodes use
-/// (`node/config.rs`), and no auth; stopped when dropped.
+/// (`crates/server/src/dataplane/node/config.rs`: diskless sync and load,
+/// no delay), and no auth; stopped when dropped.
 struct BareRedis {
     child: Child,
     addr: SocketAddr,
@@ -269,6 +270,10 @@ impl BareRedis {
                 "yes",
                 "--repl-diskless-sync-delay",
                 "0",
+                "--repl-diskless-load",
+                "swapdb",
+                "--loading-process-events-interval-bytes",
+                "262144",
             ])
             .args(["--repl-ping-replica-period", "1"])
             .current_dir(dir)

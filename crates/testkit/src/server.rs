@@ -15,6 +15,7 @@
 use std::ffi::OsString;
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -253,10 +254,11 @@ impl Server {
         process::redis_servers_in(&self.data_dir())
     }
 
-    /// The process serving the node on `port` (each node runs in
-    /// `DATA_DIR/nodes/{port}`), if exactly one does.
-    pub fn node_pid(&self, port: u16) -> Option<u32> {
-        let dir = self.data_dir().join("nodes").join(port.to_string());
+    /// The process serving the node whose own address is `addr` (as a
+    /// cache's `instances[]` list it: `host`, `nonSslPort`; each node runs
+    /// in `DATA_DIR/nodes/{its address}`), if exactly one does.
+    pub fn node_pid(&self, addr: SocketAddr) -> Option<u32> {
+        let dir = self.data_dir().join("nodes").join(addr.ip().to_string());
         match process::redis_servers_in(&dir)[..] {
             [pid] => Some(pid),
             _ => None,

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -32,9 +33,12 @@ async fn starts_serves_survives_a_crash_and_shuts_down_cleanly() {
     let sku = json!({"sku": {"name": "Basic", "family": "C", "capacity": 0}});
     let cache = server.create_cache(&path, "westeurope", sku).await.unwrap();
     assert_eq!(cache["properties"]["provisioningState"], "Succeeded");
-    let port = cache["properties"]["port"].as_u64().unwrap() as u16;
+    let props = &cache["properties"];
+    let addr: SocketAddr = format!("{}:{}", props["hostName"].as_str().unwrap(), props["port"])
+        .parse()
+        .expect("hostName:port is an address");
     let (key, _) = server.keys(&path).await.unwrap();
-    let mut con = connect(([127, 0, 0, 1], port).into(), &key, Duration::from_secs(5))
+    let mut con = connect(addr, &key, Duration::from_secs(5))
         .await
         .expect("the cache's node takes its access key");
     let role = info(&mut con, "replication").await.unwrap();
@@ -61,6 +65,15 @@ async fn starts_serves_survives_a_crash_and_shuts_down_cleanly() {
 
     let nodes = server.node_pids();
     assert_eq!(nodes.len(), 1, "one node for a Basic cache: {nodes:?}");
+    let instance = &props["instances"][0];
+    let node: SocketAddr = format!(
+        "{}:{}",
+        instance["host"].as_str().unwrap(),
+        instance["nonSslPort"]
+    )
+    .parse()
+    .expect("an instance's host:nonSslPort is an address");
+    assert_eq!(server.node_pid(node), Some(nodes[0]), "the node at {node}");
     let token = server.token().to_owned();
     server.kill();
     assert_eq!(
