@@ -1,8 +1,11 @@
 //! The cache resource and its actions, against the real server and real nodes.
 
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
 use crate::support::{
-    assert_arm_error, cache_path_in, eventually_get, get, redis_connection, set, OnGetError,
-    Server, RG, SUB,
+    assert_arm_error, cache_address, cache_path_in, eventually_get, get, info_field, instances,
+    redis_connection, set, try_connect, OnGetError, Server, RG, SUB,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -81,22 +84,29 @@ async fn a_cache_is_created_with_real_nodes_and_both_keys_work() {
     assert_eq!(cache["location"], "westeurope");
     assert_eq!(cache["type"], "Microsoft.Cache/Redis");
     assert_eq!(p["provisioningState"], "Succeeded");
-    assert_eq!(p["hostName"], "127.0.0.1");
+    // The cache's own loopback address, on 6379.
+    let address = cache_address(&server, "orders").await;
     assert!(
         p.get("accessKeys").is_none(),
         "keys only in the create response"
     );
-    let instances = p["instances"].as_array().unwrap();
+    let instances = instances(&server, "orders").await;
     assert_eq!(instances.len(), 2, "a primary and one replica");
-    assert_eq!(instances[0]["isPrimary"], true);
-    assert_eq!(instances[0]["nonSslPort"], p["port"]);
+    assert!(instances[0].is_primary);
+    assert!(!instances[1].is_primary);
+    // Each node has an address of its own, and the cache another.
+    let nodes: BTreeSet<SocketAddr> = instances.iter().map(|i| i.addr).collect();
+    assert_eq!(nodes.len(), 2, "{instances:?}");
+    assert!(
+        !nodes.contains(&address),
+        "{address} is a node's: {instances:?}"
+    );
 
-    // Both access keys authenticate, on every node.
+    // Both access keys authenticate, on every node and on the cache's address.
     let (k1, k2) = server.keys("orders").await;
-    for instance in instances {
-        let port = instance["nonSslPort"].as_u64().unwrap() as u16;
+    for addr in nodes.iter().chain([&address]) {
         for key in [&k1, &k2] {
-            let mut con = redis_connection(port, key).await;
+            let mut con = redis_connection(*addr, key).await;
             let pong: String = redis::cmd("PING").query_async(&mut con).await.unwrap();
             assert_eq!(pong, "PONG");
         }
@@ -104,10 +114,61 @@ async fn a_cache_is_created_with_real_nodes_and_both_keys_work() {
     // The replica follows the primary.
     let mut con = server.redis("orders").await;
     set(&mut con, "k", "v").await.unwrap();
-    let replica_port = instances[1]["nonSslPort"].as_u64().unwrap() as u16;
-    let mut replica = redis_connection(replica_port, &k1).await;
+    let mut replica = redis_connection(instances[1].addr, &k1).await;
     let seen = eventually_get(&mut replica, "k", OnGetError::Retry).await;
     assert_eq!(seen.as_deref(), Some("v"));
+}
+
+#[tokio::test]
+async fn each_cache_answers_on_its_own_host_name_with_its_own_keys() {
+    let server = Server::start();
+    server
+        .create_cache(&Server::cache_path("red"), "westeurope", json!({}))
+        .await;
+    server
+        .create_cache(
+            &Server::cache_path("green"),
+            "eastus",
+            json!({"sku": {"name": "Standard", "family": "C", "capacity": 1}}),
+        )
+        .await;
+    // `hostName`:`port` is a loopback address of the cache's own, on 6379.
+    let red = cache_address(&server, "red").await;
+    let green = cache_address(&server, "green").await;
+    assert_ne!(red.ip(), green.ip(), "two caches share a hostName");
+    let (red_keys, green_keys) = (server.keys("red").await, server.keys("green").await);
+
+    for (name, addr, (primary_key, secondary_key), other) in [
+        ("red", red, &red_keys, &green_keys),
+        ("green", green, &green_keys, &red_keys),
+    ] {
+        // Either of its keys opens it; the other cache's don't.
+        for key in [primary_key, secondary_key] {
+            let mut con = redis_connection(addr, key).await;
+            let pong: String = redis::cmd("PING").query_async(&mut con).await.unwrap();
+            assert_eq!(pong, "PONG");
+        }
+        assert!(
+            try_connect(addr, &other.0).await.is_err(),
+            "{name}'s address took the other cache's key"
+        );
+        // It reaches the cache's primary node, which takes writes.
+        let mut con = redis_connection(addr, primary_key).await;
+        assert_eq!(info_field(&mut con, "replication", "role").await, "master");
+        set(&mut con, "owner", name).await.unwrap();
+    }
+    // Two caches, two data sets.
+    for (name, addr, key) in [("red", red, &red_keys.0), ("green", green, &green_keys.0)] {
+        let mut con = redis_connection(addr, key).await;
+        assert_eq!(get(&mut con, "owner").await.unwrap().as_deref(), Some(name));
+    }
+    // No node address is another's, nor a cache's.
+    let mut all: Vec<SocketAddr> = vec![red, green];
+    for name in ["red", "green"] {
+        all.extend(instances(&server, name).await.iter().map(|i| i.addr));
+    }
+    let distinct: BTreeSet<SocketAddr> = all.iter().copied().collect();
+    assert_eq!(distinct.len(), all.len(), "addresses collide: {all:?}");
 }
 
 #[tokio::test]
@@ -229,8 +290,8 @@ async fn patch_changes_size_tags_and_shape_of_an_unlinked_cache() {
 async fn regenerating_a_key_replaces_it_and_keeps_the_other() {
     let server = Server::start();
     let path = Server::cache_path("keys");
-    let cache = server.create_cache(&path, "westeurope", json!({})).await;
-    let port = cache["properties"]["port"].as_u64().unwrap() as u16;
+    server.create_cache(&path, "westeurope", json!({})).await;
+    let addr = cache_address(&server, "keys").await;
     let (old1, old2) = server.keys("keys").await;
     let response = server
         .post(
@@ -243,11 +304,11 @@ async fn regenerating_a_key_replaces_it_and_keeps_the_other() {
     let new1 = keys["primaryKey"].as_str().unwrap();
     assert_ne!(new1, old1);
     assert_eq!(keys["secondaryKey"], old2.as_str());
-    let mut con = redis_connection(port, new1).await;
+    let mut con = redis_connection(addr, new1).await;
     let _: String = redis::cmd("PING").query_async(&mut con).await.unwrap();
-    let mut con = redis_connection(port, &old2).await;
+    let mut con = redis_connection(addr, &old2).await;
     let _: String = redis::cmd("PING").query_async(&mut con).await.unwrap();
-    let old = redis::Client::open(format!("redis://:{}@127.0.0.1:{port}/", urlencode(&old1)))
+    let old = redis::Client::open(format!("redis://:{}@{addr}/", urlencode(&old1)))
         .unwrap()
         .get_multiplexed_async_connection()
         .await;

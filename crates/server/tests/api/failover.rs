@@ -105,8 +105,7 @@ async fn failover_is_refused_for_different_sizes_and_while_creating() {
     assert_arm_error(refused, StatusCode::CONFLICT, "FailoverSizeMismatch").await;
 
     create_pair(&server, "slow", "slower").await;
-    let mut slow = server.redis("slow").await;
-    slow_down_full_sync(&mut slow, "k", 3000).await;
+    slow_down_full_sync(&server, "slow", "k", 3000).await;
     let linking = server.put_link("slow", "slower").await;
     assert_eq!(linking.status(), StatusCode::CREATED);
     let refused = server.put_link("slower", "slow").await;

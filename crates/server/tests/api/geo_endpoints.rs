@@ -1,11 +1,14 @@
 //! The three addresses of a linked pair (geo-primary, current primary,
 //! current secondary), as real Redis endpoints: named by the link, moved by
-//! a failover, kept across a restart, gone after unlink.
+//! a failover, kept across a restart, gone after unlink; and the
+//! geo-primary URL served by the geo-primary's own `redis-server`.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::support::{
-    cache_port, eventually, fail_over, get, link_of, linked_pair, port, set, try_connect, Server,
+    cache_address, endpoint, eventually, fail_over, get, info_field, link_of, linked_pair,
+    listeners_of, node_pid, primary_node, set, try_connect, Server,
 };
 use redis::aio::MultiplexedConnection;
 use serde_json::Value;
@@ -13,11 +16,11 @@ use serde_json::Value;
 /// Every endpoint of the pair, as both caches' link resources report it.
 struct Endpoints {
     /// `blue`'s geo-primary endpoint (read from `green`'s resource, which describes `blue`).
-    blue_geo: u16,
+    blue_geo: SocketAddr,
     /// `green`'s geo-primary endpoint.
-    green_geo: u16,
-    primary: u16,
-    secondary: u16,
+    green_geo: SocketAddr,
+    primary: SocketAddr,
+    secondary: SocketAddr,
 }
 
 async fn endpoints(server: &Server) -> Endpoints {
@@ -29,28 +32,28 @@ async fn endpoints(server: &Server) -> Endpoints {
         // current geo-primary's own.
         assert_eq!(
             p["geoReplicatedPrimaryHostName"],
-            format!("127.0.0.1:{}", port(p, "geoPrimaryEndpoint")),
+            endpoint(p, "geoPrimaryEndpoint").to_string(),
             "{p}"
         );
         assert_eq!(
             p["primaryHostName"],
-            format!("127.0.0.1:{}", port(p, "currentPrimaryEndpoint")),
+            endpoint(p, "currentPrimaryEndpoint").to_string(),
             "{p}"
         );
     }
     assert_eq!(
-        port(g, "currentPrimaryEndpoint"),
-        port(b, "currentPrimaryEndpoint")
+        endpoint(g, "currentPrimaryEndpoint"),
+        endpoint(b, "currentPrimaryEndpoint")
     );
     assert_eq!(
-        port(g, "currentSecondaryEndpoint"),
-        port(b, "currentSecondaryEndpoint")
+        endpoint(g, "currentSecondaryEndpoint"),
+        endpoint(b, "currentSecondaryEndpoint")
     );
     Endpoints {
-        green_geo: port(g, "geoPrimaryEndpoint"),
-        blue_geo: port(b, "geoPrimaryEndpoint"),
-        primary: port(g, "currentPrimaryEndpoint"),
-        secondary: port(g, "currentSecondaryEndpoint"),
+        green_geo: endpoint(g, "geoPrimaryEndpoint"),
+        blue_geo: endpoint(b, "geoPrimaryEndpoint"),
+        primary: endpoint(g, "currentPrimaryEndpoint"),
+        secondary: endpoint(g, "currentSecondaryEndpoint"),
     }
 }
 
@@ -66,9 +69,17 @@ async fn the_pairs_endpoints_serve_redis_follow_failover_and_go_with_the_link() 
     let (green_key, _) = server.keys("green").await;
 
     let before = endpoints(&server).await;
-    assert_ne!(before.blue_geo, before.green_geo);
-    assert_eq!(before.primary, cache_port(&server, "blue").await);
-    assert_eq!(before.secondary, cache_port(&server, "green").await);
+    // Four addresses of their own: neither geo-primary URL is a cache's.
+    let all = [
+        before.blue_geo.ip(),
+        before.green_geo.ip(),
+        before.primary.ip(),
+        before.secondary.ip(),
+    ];
+    let distinct: std::collections::BTreeSet<_> = all.iter().collect();
+    assert_eq!(distinct.len(), 4, "addresses collide: {all:?}");
+    assert_eq!(before.primary, cache_address(&server, "blue").await);
+    assert_eq!(before.secondary, cache_address(&server, "green").await);
 
     // Each address takes real Redis connections: both geo-primary endpoints
     // and the current primary take writes; the secondary serves reads.
@@ -119,7 +130,7 @@ async fn the_pairs_endpoints_serve_redis_follow_failover_and_go_with_the_link() 
         Some("blue-geo")
     );
 
-    // A restart binds the endpoints again on the same ports.
+    // A restart binds the endpoints again on the same addresses.
     let dir = Arc::clone(&server.dir);
     server.terminate();
     let server = Server::start_with(dir, &[]);
@@ -148,10 +159,10 @@ async fn the_pairs_endpoints_serve_redis_follow_failover_and_go_with_the_link() 
         ping_fails(&mut green_geo).await,
         "the endpoint's connections closed"
     );
-    for port in [before.blue_geo, before.green_geo] {
+    for addr in [before.blue_geo, before.green_geo] {
         assert!(
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
-            "the geo-primary endpoint on {port} still listens"
+            std::net::TcpStream::connect(addr).is_err(),
+            "the geo-primary endpoint {addr} still listens"
         );
     }
     let gone = server
@@ -161,7 +172,7 @@ async fn the_pairs_endpoints_serve_redis_follow_failover_and_go_with_the_link() 
         ))
         .await;
     assert_eq!(gone.status(), reqwest::StatusCode::NOT_FOUND);
-    // The caches themselves still serve on their own ports.
+    // The caches themselves still serve on their own addresses.
     let mut green = try_connect(after.primary, &green_key).await.unwrap();
     set(&mut green, "alone", "yes").await.unwrap();
 }
@@ -176,4 +187,58 @@ async fn ping_fails(con: &mut MultiplexedConnection) -> bool {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     false
+}
+
+/// Asserts that `addr` is served by the `redis-server` of `cache`'s primary
+/// node and by no other process, georep-server least of all.
+async fn assert_served_by_primary_node(server: &Server, addr: SocketAddr, cache: &str) {
+    let node = primary_node(server, cache).await;
+    let pid = node_pid(server, node);
+    let holders = listeners_of(addr);
+    assert_eq!(
+        holders,
+        vec![pid],
+        "{addr} should be served by {cache}'s primary node {node} (pid {pid}) alone"
+    );
+    assert_ne!(Some(pid), server.pid(), "a node is not the control plane");
+    let command = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let command = String::from_utf8_lossy(&command);
+    assert!(
+        command
+            .split(['\0', ' '])
+            .next()
+            .is_some_and(|program| program.ends_with("redis-server")),
+        "{addr} is served by {command:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_geo_primary_url_is_served_by_the_geo_primarys_primary_node() {
+    let server = Server::start();
+    linked_pair(&server, "blue", "green").await;
+    let before = endpoints(&server).await;
+    // Both geo-primary URLs, and blue's address, are blue's primary node's;
+    // green's address is green's primary node's.
+    for addr in [before.blue_geo, before.green_geo, before.primary] {
+        assert_served_by_primary_node(&server, addr, "blue").await;
+    }
+    assert_served_by_primary_node(&server, before.secondary, "green").await;
+
+    // After a planned failover the geo-primary URLs are green's primary
+    // node's; each cache keeps its own address.
+    fail_over(&server, "green", "blue").await;
+    let after = endpoints(&server).await;
+    assert_eq!(
+        (after.blue_geo, after.green_geo),
+        (before.blue_geo, before.green_geo)
+    );
+    for addr in [before.blue_geo, before.green_geo] {
+        assert_served_by_primary_node(&server, addr, "green").await;
+    }
+    assert_served_by_primary_node(&server, cache_address(&server, "blue").await, "blue").await;
+    assert_served_by_primary_node(&server, cache_address(&server, "green").await, "green").await;
+    // And the process behind the URL is the primary.
+    let (green_key, _) = server.keys("green").await;
+    let mut geo = try_connect(before.blue_geo, &green_key).await.unwrap();
+    assert_eq!(info_field(&mut geo, "replication", "role").await, "master");
 }

@@ -1,48 +1,96 @@
-//! Planned failover through the API and the geo-primary endpoint: nothing
-//! acknowledged is lost under load, the roles swap every time, and the old
-//! primary rejoins by partial resync.
+//! Planned failover through the API and the geo-primary URL: nothing
+//! acknowledged is lost under load, every connection through the URL
+//! reaches the primary, the roles swap every time, and the old primary
+//! rejoins by partial resync.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::support::{
-    assert_all_present, cache_port, connect_with_any, fail_over, info_field, link_of, linked_pair,
-    node_ports, port, set, try_connect, writer, OnFailure, Server, Written,
+    assert_all_present, cache_address, connect_with_any, endpoint, fail_over, info_field, link_of,
+    linked_pair, node_addresses, node_pid, primary_node, set, try_connect, writer, OnFailure,
+    Server, Written,
 };
 
 async fn role(server: &Server, cache: &str) -> String {
     let (key, _) = server.keys(cache).await;
-    let mut con = try_connect(cache_port(server, cache).await, &key)
+    let mut con = try_connect(cache_address(server, cache).await, &key)
         .await
         .unwrap();
     info_field(&mut con, "replication", "role").await
 }
 
-#[tokio::test]
-async fn ten_planned_failovers_under_load_lose_no_acknowledged_write() {
+/// Where one connection through the geo-primary URL landed.
+#[derive(Clone, Debug)]
+struct Landing {
+    /// `role` of `INFO replication`: `master` or `slave`.
+    role: String,
+    /// `process_id` of `INFO server`.
+    pid: u32,
+}
+
+/// What [`failovers_under_load`] saw.
+struct Outcome {
+    server: Server,
+    reconnects: usize,
+    landings: Vec<Landing>,
+    /// The processes of east's and west's primary nodes.
+    primary_nodes: Vec<u32>,
+}
+
+/// A linked pair east/west with a writer on east's geo-primary URL, through
+/// `rounds` planned failovers alternating direction. Checks every round's
+/// roles on the way, and that every acknowledged write is on both caches
+/// at the end.
+async fn failovers_under_load(rounds: usize) -> Outcome {
     let server = Server::start();
     linked_pair(&server, "east", "west").await;
-    // East's own geo-primary endpoint; it follows the pair's primary.
-    let endpoint = port(
+    // East's own geo-primary URL; it follows the pair's primary.
+    let geo = endpoint(
         &link_of(&server, "west", "east").await["properties"],
         "geoPrimaryEndpoint",
     );
     let keys = vec![server.keys("east").await.0, server.keys("west").await.0];
     let stop = Arc::new(AtomicBool::new(false));
-    // It writes through the endpoint, connecting again (with whichever key
-    // the cache behind it takes) whenever a write fails.
+    let landings: Arc<Mutex<Vec<Landing>>> = Arc::default();
+    // It writes through the URL, connecting again (with whichever key the
+    // cache behind it takes) whenever a write fails, and notes where each
+    // connection landed.
     let writes = writer(
-        move || {
-            let keys = keys.clone();
-            async move { connect_with_any(endpoint, &keys).await }
+        {
+            let landings = landings.clone();
+            move || {
+                let (keys, landings) = (keys.clone(), landings.clone());
+                async move {
+                    let mut con = connect_with_any(geo, &keys).await?;
+                    let text: String = redis::cmd("INFO")
+                        .arg("replication")
+                        .arg("server")
+                        .query_async(&mut con)
+                        .await?;
+                    let field = |name: &str| {
+                        text.lines()
+                            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                            .unwrap_or_default()
+                            .trim()
+                            .to_owned()
+                    };
+                    let landing = Landing {
+                        role: field("role"),
+                        pid: field("process_id").parse().unwrap_or(0),
+                    };
+                    landings.lock().unwrap().push(landing);
+                    Ok(con)
+                }
+            }
         },
         OnFailure::Reconnect,
         stop.clone(),
     );
 
     let (mut primary, mut secondary) = ("east", "west");
-    for round in 0..10 {
+    for round in 0..rounds {
         // Let some writes through before each failover.
         tokio::time::sleep(Duration::from_millis(100)).await;
         fail_over(&server, secondary, primary).await;
@@ -56,43 +104,109 @@ async fn ten_planned_failovers_under_load_lose_no_acknowledged_write() {
         assert_eq!(properties["lastFailover"]["bytesPossiblyLost"], 0);
         assert_eq!(role(&server, primary).await, "master", "round {round}");
         assert_eq!(role(&server, secondary).await, "slave", "round {round}");
-        // The endpoint stays where it was.
+        // The URL stays where it was.
         assert_eq!(
-            port(
+            endpoint(
                 &link_of(&server, "west", "east").await["properties"],
                 "geoPrimaryEndpoint"
             ),
-            endpoint
+            geo
         );
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.store(true, Ordering::Relaxed);
     let Written { acked, reconnects } = writes.await.unwrap();
-
-    // Ten swaps end where they began.
-    assert_eq!(primary, "east");
     assert!(
-        acked.len() > 10,
+        acked.len() > rounds,
         "only {} writes were acknowledged",
         acked.len()
     );
-    // Every failover closed the writer's connection to the old primary, and
-    // it wrote on through the same endpoint.
-    assert!(reconnects >= 10, "only {reconnects} reconnections");
-    let (key, _) = server.keys("east").await;
-    let mut east = try_connect(cache_port(&server, "east").await, &key)
+
+    // Every acknowledged write is on the primary, and on the secondary
+    // once it has caught up.
+    let (key, _) = server.keys(primary).await;
+    let mut on_primary = try_connect(cache_address(&server, primary).await, &key)
         .await
         .unwrap();
-    assert_all_present(&mut east, &acked, "east").await;
+    assert_all_present(&mut on_primary, &acked, primary).await;
+    let _: i64 = redis::cmd("WAIT")
+        .arg(2)
+        .arg(5000)
+        .query_async(&mut on_primary)
+        .await
+        .unwrap();
+    let (key, _) = server.keys(secondary).await;
+    let mut on_secondary = try_connect(cache_address(&server, secondary).await, &key)
+        .await
+        .unwrap();
+    assert_all_present(&mut on_secondary, &acked, secondary).await;
+
+    let primary_nodes = vec![
+        node_pid(&server, primary_node(&server, "east").await),
+        node_pid(&server, primary_node(&server, "west").await),
+    ];
+    let landings = landings.lock().unwrap().clone();
+    Outcome {
+        server,
+        reconnects,
+        landings,
+        primary_nodes,
+    }
 }
 
-async fn sync_full_of(server: &Server, cache: &str) -> Vec<(u16, u64)> {
+#[tokio::test]
+async fn twenty_planned_failovers_under_load_lose_no_acknowledged_write() {
+    let rounds = 20;
+    let outcome = failovers_under_load(rounds).await;
+    // Every failover closed the writer's connection to the old primary, and
+    // it wrote on through the same URL.
+    assert!(
+        outcome.reconnects >= rounds,
+        "only {} reconnections",
+        outcome.reconnects
+    );
+    assert!(outcome.landings.len() > rounds);
+    // Every connection reached one of the two caches' primary nodes: no
+    // cache replica, and no process but a node (no proxy).
+    for landing in &outcome.landings {
+        assert!(
+            outcome.primary_nodes.contains(&landing.pid),
+            "a connection landed on process {} (primary nodes: {:?})",
+            landing.pid,
+            outcome.primary_nodes
+        );
+    }
+    drop(outcome.server);
+}
+
+/// A connection through the geo-primary URL reaches the geo-primary, never
+/// the geo-secondary, however a failover's steps interleave with it.
+#[tokio::test]
+#[ignore = "server bug: after Redis's FAILOVER swaps the roles, the geo-primary addresses stay \
+            on the old primary (now a replica) until control/failover.rs `promoted` moves them \
+            (links::place_addresses); connections made meanwhile reach a replica"]
+async fn every_connection_through_the_geo_primary_url_lands_on_a_primary() {
+    let outcome = failovers_under_load(20).await;
+    let on_replicas: Vec<&Landing> = outcome
+        .landings
+        .iter()
+        .filter(|l| l.role != "master")
+        .collect();
+    assert!(
+        on_replicas.is_empty(),
+        "{} of {} connections through the geo-primary URL reached a replica",
+        on_replicas.len(),
+        outcome.landings.len()
+    );
+}
+
+async fn sync_full_of(server: &Server, cache: &str) -> Vec<(std::net::SocketAddr, u64)> {
     let (key, _) = server.keys(cache).await;
     let mut counts = Vec::new();
-    for port in node_ports(server, cache).await {
-        let mut con = try_connect(port, &key).await.unwrap();
+    for addr in node_addresses(server, cache).await {
+        let mut con = try_connect(addr, &key).await.unwrap();
         let count = info_field(&mut con, "stats", "sync_full").await;
-        counts.push((port, count.parse().unwrap()));
+        counts.push((addr, count.parse().unwrap()));
     }
     counts
 }
@@ -102,7 +216,7 @@ async fn a_planned_failover_resyncs_partially() {
     let server = Server::start();
     linked_pair(&server, "north", "south").await;
     let (key, _) = server.keys("north").await;
-    let mut north = try_connect(cache_port(&server, "north").await, &key)
+    let mut north = try_connect(cache_address(&server, "north").await, &key)
         .await
         .unwrap();
     for i in 0..500 {

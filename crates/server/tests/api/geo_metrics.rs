@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use crate::support::{
-    assert_arm_error, cache_port, eventually, get, kill_node, link_of, linked_pair,
-    linked_server_id, metrics, points, port, request_failover, set, timeline_kinds, try_connect,
-    Server, MONITOR_API,
+    assert_arm_error, cache_address, endpoint, eventually, get, kill_node, link_of, linked_pair,
+    linked_server_id, metrics, points, primary_node, request_failover, set, timeline_kinds,
+    try_connect, Server, MONITOR_API,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -79,8 +79,8 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
     linked_pair(&server, "main", "backup").await;
     let (main_key, _) = server.keys("main").await;
     let (backup_key, _) = server.keys("backup").await;
-    let main_port = cache_port(&server, "main").await;
-    let mut main = try_connect(main_port, &main_key).await.unwrap();
+    let main_addr = cache_address(&server, "main").await;
+    let mut main = try_connect(main_addr, &main_key).await.unwrap();
     for i in 0..200 {
         set(&mut main, &format!("before:{i}"), "v").await.unwrap();
     }
@@ -95,7 +95,7 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
     })
     .await;
 
-    kill_node(&server, main_port);
+    kill_node(&server, primary_node(&server, "main").await);
     // Whole seconds that began after the kill hold only samples taken after it.
     let after_kill = next_whole_second();
 
@@ -134,7 +134,7 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
     .await;
 
     // A forced failover makes the secondary writable through the geo-primary endpoint.
-    let endpoint = port(
+    let geo = endpoint(
         &link_of(&server, "backup", "main").await["properties"],
         "geoPrimaryEndpoint",
     );
@@ -163,7 +163,7 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
     let link = link_of(&server, "main", "backup").await;
     assert_eq!(link["properties"]["provisioningState"], "Creating");
     assert_eq!(link["properties"]["lastFailover"], failover);
-    let mut through_endpoint = try_connect(endpoint, &backup_key).await.unwrap();
+    let mut through_endpoint = try_connect(geo, &backup_key).await.unwrap();
     set(&mut through_endpoint, "after", "forced")
         .await
         .expect("the promoted secondary takes writes through the geo-primary endpoint");
@@ -191,7 +191,7 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
     assert_eq!(done["status"], "Succeeded", "{done}");
     assert_healthy_from_now(&server, "main", "healthy samples again").await;
     // Each cache keeps its own keys.
-    let mut main = try_connect(main_port, &main_key).await.unwrap();
+    let mut main = try_connect(main_addr, &main_key).await.unwrap();
     assert_eq!(
         get(&mut main, "after").await.unwrap().as_deref(),
         Some("forced"),
@@ -321,8 +321,7 @@ async fn a_forced_failover_completes_when_a_restart_brings_the_node_back() {
     let mut server = Server::start();
     linked_pair(&server, "first", "second").await;
     let (second_key, _) = server.keys("second").await;
-    let first_port = cache_port(&server, "first").await;
-    kill_node(&server, first_port);
+    kill_node(&server, primary_node(&server, "first").await);
     let response = request_failover(&server, "second", "first", "forced").await;
     assert_eq!(response.status(), StatusCode::CREATED);
     eventually("the promotion", WAIT, || async {
@@ -349,7 +348,7 @@ async fn a_forced_failover_completes_when_a_restart_brings_the_node_back() {
     assert_eq!(link["properties"]["serverRole"], "Primary");
     assert_eq!(link["properties"]["lastFailover"]["kind"], "Forced");
     assert_healthy_from_now(&server, "first", "healthy samples after the restart").await;
-    let endpoint = port(&link["properties"], "geoPrimaryEndpoint");
-    let mut through = try_connect(endpoint, &second_key).await.unwrap();
+    let geo = endpoint(&link["properties"], "geoPrimaryEndpoint");
+    let mut through = try_connect(geo, &second_key).await.unwrap();
     set(&mut through, "k", "v").await.unwrap();
 }

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use crate::support::{
-    assert_arm_error, cache_port, create_pair, eventually, fail_over, kill_node, link_of,
-    linked_pair, linked_pair_of_different_sizes, request_failover, set_rdb_key_save_delay,
-    slow_down_full_sync, try_connect, Server,
+    assert_arm_error, create_pair, eventually, fail_over, kill_node, link_of, linked_pair,
+    linked_pair_of_different_sizes, primary_node, request_failover, set_rdb_key_save_delay,
+    slow_down_full_sync, Server,
 };
 use reqwest::StatusCode;
 
@@ -39,11 +39,7 @@ async fn failover_while_creating_is_refused() {
     let server = Server::start();
     create_pair(&server, "slow", "slower").await;
     // A snapshot that takes a while to write keeps the link Creating.
-    let (key, _) = server.keys("slow").await;
-    let mut slow = try_connect(cache_port(&server, "slow").await, &key)
-        .await
-        .unwrap();
-    slow_down_full_sync(&mut slow, "k", 3000).await;
+    let mut slow = slow_down_full_sync(&server, "slow", "k", 3000).await;
 
     let linking = server.put_link("slow", "slower").await;
     assert_eq!(linking.status(), StatusCode::CREATED);
@@ -70,7 +66,7 @@ async fn failover_and_unlink_are_refused_while_a_failover_runs() {
     linked_pair(&server, "one", "two").await;
     // With the primary's node gone, a forced failover promotes "two" and
     // then waits (Creating) for "one" to come back.
-    kill_node(&server, cache_port(&server, "one").await);
+    kill_node(&server, primary_node(&server, "one").await);
     let forced = request_failover(&server, "two", "one", "forced").await;
     assert_eq!(forced.status(), StatusCode::CREATED);
     eventually("the promotion", Duration::from_secs(60), || async {

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use crate::support::{
-    assert_arm_error, cache_path_in, eventually_get, get, link_body, set, slow_down_full_sync,
-    OnGetError, Server, OTHER_SUB, RG, SUB,
+    assert_arm_error, cache_address, cache_path_in, endpoint, eventually_get, get, link_body, set,
+    slow_down_full_sync, OnGetError, Server, OTHER_SUB, RG, SUB,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -30,12 +30,14 @@ async fn link_replicates_makes_the_secondary_read_only_and_unlink_keeps_its_data
     assert_eq!(p["provisioningState"], "Succeeded");
     assert_eq!(p["serverRole"], "Secondary");
     assert_eq!(p["linkedRedisCacheLocation"], "northeurope");
-    assert!(p["geoReplicatedPrimaryHostName"]
-        .as_str()
-        .is_some_and(|h| h.starts_with("127.0.0.1:")));
-    assert!(p["primaryHostName"]
-        .as_str()
-        .is_some_and(|h| h.starts_with("127.0.0.1:")));
+    // ARM's host names: the link's geo-primary URL and the current
+    // primary's own address, each a loopback address of its own on 6379.
+    let geo = endpoint(p, "geoPrimaryEndpoint");
+    let primary = endpoint(p, "currentPrimaryEndpoint");
+    assert_eq!(p["geoReplicatedPrimaryHostName"], geo.to_string(), "{p}");
+    assert_eq!(p["primaryHostName"], primary.to_string(), "{p}");
+    assert_eq!(primary, cache_address(&server, "primary-a").await);
+    assert_ne!(geo.ip(), primary.ip());
     assert!(
         p.get("syncProgress").is_none(),
         "progress only while Creating"
@@ -113,7 +115,7 @@ async fn the_secondary_answers_masterdown_while_the_full_sync_runs() {
     server.create_cache(&b, "eastus", json!({})).await;
     let mut pa = server.redis("big").await;
     // 3000 keys, each taking 1 ms to snapshot: the full sync lasts ~3 s.
-    slow_down_full_sync(&mut pa, "key:", 3000).await;
+    slow_down_full_sync(&server, "big", "key:", 3000).await;
 
     let response = server.put_link("big", "follower").await;
     assert_eq!(response.status(), StatusCode::CREATED);

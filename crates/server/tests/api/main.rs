@@ -9,6 +9,7 @@
 mod common;
 mod support;
 
+mod addresses;
 mod bad_input;
 mod caches;
 mod demo;

@@ -90,8 +90,7 @@ async fn a_link_syncing_when_the_server_died_finishes_after_the_restart() {
     server
         .create_cache(&Server::cache_path("catching-up"), "eastus", json!({}))
         .await;
-    let mut pa = server.redis("slow").await;
-    slow_down_full_sync(&mut pa, "k", 2000).await;
+    slow_down_full_sync(&server, "slow", "k", 2000).await;
     let response = server.put_link("slow", "catching-up").await;
     assert_eq!(response.status(), StatusCode::CREATED);
     server.kill_server_only();

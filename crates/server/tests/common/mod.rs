@@ -22,13 +22,36 @@ pub async fn connect(
     password: &str,
     connect_timeout: Duration,
 ) -> redis::RedisResult<MultiplexedConnection> {
+    connect_with(
+        addr,
+        RedisConnectionInfo::default(),
+        password,
+        connect_timeout,
+    )
+    .await
+}
+
+/// Connects to `addr` as `user` with `password`, like
+/// `redis-cli --user USER --pass PASSWORD`.
+pub async fn connect_as(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    connect_timeout: Duration,
+) -> redis::RedisResult<MultiplexedConnection> {
+    let settings = RedisConnectionInfo::default().set_username(user);
+    connect_with(addr, settings, password, connect_timeout).await
+}
+
+async fn connect_with(
+    addr: SocketAddr,
+    settings: RedisConnectionInfo,
+    password: &str,
+    connect_timeout: Duration,
+) -> redis::RedisResult<MultiplexedConnection> {
     let info = ConnectionAddr::Tcp(addr.ip().to_string(), addr.port())
         .into_connection_info()?
-        .set_redis_settings(
-            RedisConnectionInfo::default()
-                .set_password(password)
-                .set_skip_set_lib_name(),
-        );
+        .set_redis_settings(settings.set_password(password).set_skip_set_lib_name());
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(connect_timeout))
         .set_response_timeout(Some(Duration::from_secs(10)));

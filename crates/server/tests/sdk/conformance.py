@@ -4,6 +4,7 @@ Run by tests/api_sdk.rs with the server's URL, token and two compatible
 caches in the environment. Exits non-zero on the first failure.
 """
 
+import ipaddress
 import os
 import sys
 import time
@@ -66,7 +67,10 @@ def main():
 
     cache = client.redis.get(GROUP, PRIMARY)
     check(cache.provisioning_state == "Succeeded", f"get: {cache.name} is {cache.provisioning_state}")
-    check(cache.host_name == "127.0.0.1" and cache.port > 0, f"get: {cache.host_name}:{cache.port}")
+    check(ipaddress.ip_address(cache.host_name).is_loopback and cache.port == 6379,
+          f"get: {cache.host_name}:{cache.port} is a loopback address on 6379")
+    other = client.redis.get(GROUP, SECONDARY)
+    check(other.host_name != cache.host_name, f"each cache has its own address: {other.host_name}")
     check(len(cache.instances) == 2, "get: the primary and its replica are listed as instances")
 
     keys = client.redis.list_keys(GROUP, PRIMARY)

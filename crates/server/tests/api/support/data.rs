@@ -1,48 +1,66 @@
-//! The data plane as the API tests see it: Redis connections to a cache's
-//! nodes or a link's endpoints, `SET`/`GET`, waiting for a write to arrive,
-//! `INFO` fields, a full sync made slow, and (from `common`) bounded
-//! polling and a writer under load.
+//! The data plane as the API tests see it: the addresses the API names,
+//! Redis connections to them (a cache's address, its nodes', a link's
+//! endpoints), `SET`/`GET`, waiting for a write to arrive, `INFO` fields, a
+//! full sync made slow, and (from `common`) bounded polling and a writer
+//! under load.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
+
+use super::{primary_node, Server};
 
 pub use crate::common::{
     assert_all_present, eventually, set_rdb_key_save_delay, writer, OnFailure, Written,
 };
 
-/// 127.0.0.1:`port`.
-fn local(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
+/// The port every node, cache and geo-primary address serves Redis on.
+pub const REDIS_PORT: u16 = 6379;
+
+/// `host`:`port` as the API gave them (`what` names where), checked to be
+/// what the server hands out: an IPv4 loopback address (127.0.0.0/8) on
+/// [`REDIS_PORT`].
+pub fn loopback(host: &serde_json::Value, port: &serde_json::Value, what: &str) -> SocketAddr {
+    let host = host
+        .as_str()
+        .unwrap_or_else(|| panic!("{what} has no host: {host}"));
+    let ip: Ipv4Addr = host
+        .parse()
+        .unwrap_or_else(|_| panic!("{what}: {host} is not an IPv4 address"));
+    assert!(ip.is_loopback(), "{what}: {ip} is not in 127.0.0.0/8");
+    assert_eq!(port.as_u64(), Some(u64::from(REDIS_PORT)), "{what}'s port");
+    SocketAddr::from((ip, REDIS_PORT))
 }
 
-/// A Redis connection to 127.0.0.1:`port` as `default` with `password`.
-pub async fn redis_connection(port: u16, password: &str) -> MultiplexedConnection {
-    crate::common::connect(local(port), password, Duration::from_secs(2))
+/// A Redis connection to `addr` as `default` with `password`.
+pub async fn redis_connection(addr: SocketAddr, password: &str) -> MultiplexedConnection {
+    crate::common::connect(addr, password, Duration::from_secs(2))
         .await
-        .expect("redis connection")
+        .unwrap_or_else(|e| panic!("redis connection to {addr}: {e}"))
 }
 
-/// A Redis connection to 127.0.0.1:`port` as `default` with `password`, or
-/// why not (a wrong key, a closed port). It waits longer to connect than
-/// [`redis_connection`]: a geo-primary endpoint holds new connections while
-/// a failover runs.
-pub async fn try_connect(port: u16, password: &str) -> redis::RedisResult<MultiplexedConnection> {
-    crate::common::connect(local(port), password, Duration::from_secs(5)).await
+/// A Redis connection to `addr` as `default` with `password`, or why not (a
+/// wrong key, nothing listening). It waits longer to connect than
+/// [`redis_connection`].
+pub async fn try_connect(
+    addr: SocketAddr,
+    password: &str,
+) -> redis::RedisResult<MultiplexedConnection> {
+    crate::common::connect(addr, password, Duration::from_secs(5)).await
 }
 
-/// A connection through `port` with whichever of `keys` the cache behind it
-/// takes: after a failover a geo-primary endpoint reaches the other cache,
-/// whose keys differ (Azure's passive geo-replication guide: "make sure your application can update the
-/// access key it's using").
+/// A connection to `addr` with whichever of `keys` the cache behind it
+/// takes: after a failover a geo-primary address reaches the other cache,
+/// whose keys differ (Azure's passive geo-replication guide: "make sure
+/// your application can update the access key it's using").
 pub async fn connect_with_any(
-    port: u16,
+    addr: SocketAddr,
     keys: &[String],
 ) -> redis::RedisResult<MultiplexedConnection> {
     let mut last = None;
     for key in keys {
-        match try_connect(port, key).await {
+        match try_connect(addr, key).await {
             Ok(connection) => return Ok(connection),
             Err(error) => last = Some(error),
         }
@@ -108,13 +126,24 @@ pub async fn info_field(con: &mut MultiplexedConnection, section: &str, field: &
         .to_owned()
 }
 
-/// Writes `count` keys `{prefix}{i}` = `i` and makes the node spend 1 ms on
-/// each when it snapshots them, so a full sync from it lasts about `count` ms.
-pub async fn slow_down_full_sync(con: &mut MultiplexedConnection, prefix: &str, count: usize) {
+/// Writes `count` keys `{prefix}{i}` = `i` into `cache` (with its access
+/// key) and makes its primary node spend 1 ms on each when it snapshots
+/// them, so a full sync from it lasts about `count` ms. An access key may
+/// not run `CONFIG`, so the delay is set as the operator (see
+/// [`Server::operator`]); returns that connection, to set it back.
+pub async fn slow_down_full_sync(
+    server: &Server,
+    cache: &str,
+    prefix: &str,
+    count: usize,
+) -> MultiplexedConnection {
+    let mut con = server.redis(cache).await;
     let mut mset = redis::cmd("MSET");
     for i in 0..count {
         mset.arg(format!("{prefix}{i}")).arg(i);
     }
-    let _: () = mset.query_async(con).await.unwrap();
-    set_rdb_key_save_delay(con, 1000).await;
+    let _: () = mset.query_async(&mut con).await.unwrap();
+    let mut operator = server.operator(primary_node(server, cache).await).await;
+    set_rdb_key_save_delay(&mut operator, 1000).await;
+    operator
 }

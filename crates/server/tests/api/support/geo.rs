@@ -1,11 +1,14 @@
 //! Linked pairs through the API: creating and linking them, the failover
-//! request, the link's resources and endpoints, a cache's node ports and
-//! processes, and the metrics and timeline extensions.
+//! request, the link's resources and endpoints, a cache's address, its
+//! nodes' addresses and processes, who listens on an address, and the
+//! metrics and timeline extensions.
+
+use std::net::{Ipv4Addr, SocketAddr};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::{cache_path_in, link_body, Server, API, RG, SUB};
+use super::{cache_path_in, link_body, loopback, Server, API, RG, SUB};
 
 /// The Azure Monitor api-version the metrics tests speak.
 pub const MONITOR_API: &str = "2023-10-01";
@@ -90,48 +93,125 @@ pub async fn fail_over(server: &Server, on: &str, peer: &str) {
     assert_eq!(op["status"], "Succeeded", "failover to {on}: {op}");
 }
 
-/// The port of an `{"host", "port"}` endpoint in a link's properties.
-pub fn port(properties: &Value, field: &str) -> u16 {
+/// The address of an `{"host", "port"}` endpoint in a link's properties.
+pub fn endpoint(properties: &Value, field: &str) -> SocketAddr {
     let endpoint = &properties[field];
-    assert_eq!(endpoint["host"], "127.0.0.1", "{field}: {properties}");
-    endpoint["port"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{field} has no port: {properties}")) as u16
+    loopback(&endpoint["host"], &endpoint["port"], field)
 }
 
-/// A cache's direct port (its first shard's primary node).
-pub async fn cache_port(server: &Server, name: &str) -> u16 {
+/// A cache's address: its `hostName` and `port`, which its (first shard's)
+/// primary node serves.
+pub async fn cache_address(server: &Server, name: &str) -> SocketAddr {
     let cache = server.get_json(&Server::cache_path(name)).await;
-    cache["properties"]["port"].as_u64().unwrap() as u16
+    let p = &cache["properties"];
+    loopback(&p["hostName"], &p["port"], &format!("{name}'s hostName"))
 }
 
-/// Every node port of a cache.
-pub async fn node_ports(server: &Server, name: &str) -> Vec<u16> {
+/// One node of a cache as `instances[]` lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instance {
+    /// Its own address: `host` and `nonSslPort`.
+    pub addr: SocketAddr,
+    /// Its shard (0 when not clustered).
+    pub shard: u64,
+    /// Whether it is its shard's primary within the cache.
+    pub is_primary: bool,
+}
+
+/// Every node of a cache, as `instances[]` lists them.
+pub async fn instances(server: &Server, name: &str) -> Vec<Instance> {
     let cache = server.get_json(&Server::cache_path(name)).await;
     cache["properties"]["instances"]
         .as_array()
-        .unwrap()
+        .unwrap_or_else(|| panic!("{name} has no instances: {cache}"))
         .iter()
-        .map(|i| i["nonSslPort"].as_u64().unwrap() as u16)
+        .map(|i| Instance {
+            addr: loopback(&i["host"], &i["nonSslPort"], &format!("a node of {name}")),
+            shard: i["shardId"].as_u64().unwrap_or(0),
+            is_primary: i["isPrimary"] == true,
+        })
         .collect()
 }
 
-/// The process serving a node port (nodes run in `DATA_DIR/nodes/{port}`).
-pub fn node_pid(server: &Server, port: u16) -> u32 {
-    let pids = super::processes_under(&server.data_dir().join("nodes").join(port.to_string()));
-    assert_eq!(pids.len(), 1, "one process serves node {port}: {pids:?}");
+/// Every node address of a cache.
+pub async fn node_addresses(server: &Server, name: &str) -> Vec<SocketAddr> {
+    instances(server, name)
+        .await
+        .into_iter()
+        .map(|i| i.addr)
+        .collect()
+}
+
+/// The address of a cache's first shard's primary node: the node that
+/// serves the cache's address (and, while the cache is a geo-primary, the
+/// link's geo-primary URLs).
+pub async fn primary_node(server: &Server, name: &str) -> SocketAddr {
+    instances(server, name)
+        .await
+        .into_iter()
+        .find(|i| i.is_primary && i.shard == 0)
+        .unwrap_or_else(|| panic!("{name} has no primary node"))
+        .addr
+}
+
+/// The process serving the node at `addr` (nodes run in `DATA_DIR/nodes/{address}`).
+pub fn node_pid(server: &Server, addr: SocketAddr) -> u32 {
+    let dir = server.data_dir().join("nodes").join(addr.ip().to_string());
+    let pids = super::processes_under(&dir);
+    assert_eq!(pids.len(), 1, "one process serves node {addr}: {pids:?}");
     pids[0]
 }
 
-/// `kill -9` of the node on `port`.
-pub fn kill_node(server: &Server, port: u16) {
-    let pid = node_pid(server, port);
+/// `kill -9` of the node at `addr`.
+pub fn kill_node(server: &Server, addr: SocketAddr) {
+    let pid = node_pid(server, addr);
     let status = std::process::Command::new("kill")
         .arg("-9")
         .arg(pid.to_string())
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// The processes holding a socket that listens on `addr` (TCP, IPv4), read
+/// from `/proc/net/tcp` and each process's `/proc/{pid}/fd`.
+pub fn listeners_of(addr: SocketAddr) -> Vec<u32> {
+    let SocketAddr::V4(addr) = addr else {
+        panic!("{addr} is not IPv4");
+    };
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (local, state, inode) = (fields.get(1)?, fields.get(3)?, fields.get(9)?);
+            let (ip, port) = local.split_once(':')?;
+            // The kernel prints the address as the native-endian number of
+            // its network-order bytes, the port as a plain number.
+            let ip = Ipv4Addr::from(u32::from_str_radix(ip, 16).ok()?.to_ne_bytes());
+            let port = u16::from_str_radix(port, 16).ok()?;
+            // 0A: LISTEN.
+            (*state == "0A" && ip == *addr.ip() && port == addr.port())
+                .then(|| format!("socket:[{inode}]"))
+        })
+        .collect();
+    if inodes.is_empty() {
+        return vec![];
+    }
+    let mut holders: Vec<u32> = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let fds = std::fs::read_dir(entry.path().join("fd")).ok()?;
+            fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                .any(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str()))
+                .then_some(pid)
+        })
+        .collect();
+    holders.sort_unstable();
+    holders
 }
 
 /// `GET {cache}/providers/Microsoft.Insights/metrics?{query}`.

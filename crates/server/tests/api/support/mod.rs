@@ -124,6 +124,11 @@ impl Server {
         }
     }
 
+    /// The server process's id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The ids of the processes running in the data directory (the nodes).
     pub fn node_pids(&self) -> Vec<u32> {
         processes_under(&self.data_dir())
@@ -286,11 +291,27 @@ impl Server {
         )
     }
 
-    /// A Redis connection to a cache's first primary, with its primary key.
+    /// A Redis connection to a cache's address (its first primary), with
+    /// its primary key.
     pub async fn redis(&self, name: &str) -> redis::aio::MultiplexedConnection {
-        let port = cache_port(self, name).await;
+        let addr = cache_address(self, name).await;
         let (key, _) = self.keys(name).await;
-        redis_connection(port, &key).await
+        redis_connection(addr, &key).await
+    }
+}
+
+impl Server {
+    /// A connection to the node at `addr` as the control plane's own user,
+    /// with the password the server keeps in its data directory: what an
+    /// operator of this machine can do, and an application (an access key)
+    /// can't. Only for what the API has no way to do, such as making a full
+    /// sync slow.
+    pub async fn operator(&self, addr: std::net::SocketAddr) -> redis::aio::MultiplexedConnection {
+        let password = std::fs::read_to_string(self.data_dir().join("internal-password"))
+            .expect("the internal password file");
+        crate::common::connect_as(addr, "georep", password.trim(), Duration::from_secs(2))
+            .await
+            .unwrap_or_else(|e| panic!("operator connection to {addr}: {e}"))
     }
 }
 
