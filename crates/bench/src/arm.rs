@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use georep_testkit::api::{link_body, API_VERSION};
+use georep_testkit::api::{link_body, success_json, API_VERSION};
 use georep_testkit::wait::{self, Poll};
 use georep_testkit::Server;
 use reqwest::{Method, StatusCode};
@@ -218,7 +218,10 @@ impl Arm {
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        self.server.call(Method::GET, &path, None).await.map(Some)
+        success_json(response)
+            .await
+            .with_context(|| format!("GET {path}"))
+            .map(Some)
     }
 
     /// Polls the link every `every` until its `provisioningState` is

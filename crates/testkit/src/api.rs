@@ -137,20 +137,7 @@ impl Api {
             .send(method, path, body)
             .await
             .with_context(|| shown.clone())?;
-        let status = response.status();
-        let text = response.text().await.with_context(|| shown.clone())?;
-        let body = if text.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text)
-                .with_context(|| format!("{shown} answered {status} with non-JSON: {text}"))?
-        };
-        if !status.is_success() {
-            let code = body["error"]["code"].as_str().unwrap_or("?");
-            let message = body["error"]["message"].as_str().unwrap_or("");
-            bail!("{shown}: HTTP {status} {code}: {message}");
-        }
-        Ok(body)
+        success_json(response).await.with_context(|| shown)
     }
 
     /// Follows the long-running operation `response` started (its
@@ -279,6 +266,26 @@ impl Api {
         let info = redis_client::host_connection_info(host, port, Some(&key))?;
         Ok(redis_client::connect_info(info, Duration::from_secs(5)).await?)
     }
+}
+
+/// A response's JSON body (`null` when empty) if its status is 2xx;
+/// otherwise an error with the status and the ARM error's code and
+/// message.
+pub async fn success_json(response: Response) -> Result<Value> {
+    let status = response.status();
+    let text = response.text().await?;
+    let body = if text.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text)
+            .with_context(|| format!("answered {status} with non-JSON: {text}"))?
+    };
+    if !status.is_success() {
+        let code = body["error"]["code"].as_str().unwrap_or("?");
+        let message = body["error"]["message"].as_str().unwrap_or("");
+        bail!("HTTP {status} {code}: {message}");
+    }
+    Ok(body)
 }
 
 /// The ARM path of cache `name` in subscription `subscription` and
