@@ -195,6 +195,7 @@ impl Fleet {
                 continue;
             };
             let offset = data_offset(&info);
+            tracing::debug!(replica = %replica.addr, offset, "a replica that could take over");
             if offset > 0 && best.is_none_or(|(_, o)| offset > o) {
                 best = Some((*replica, offset));
             }
@@ -221,11 +222,13 @@ fn primary_of(nodes: &[NodeSlot], shard: u32) -> Result<NodeSlot> {
         .ok_or_else(|| FleetError::Other(format!("shard {shard} has no primary node")))
 }
 
-/// How much of the replication stream a node has applied: its replica
-/// offset, or its own offset once it is a primary.
+/// How much of the replication stream a node has applied. A replica whose
+/// primary is gone reports `slave_repl_offset:0`, but its own
+/// `master_repl_offset` still counts what it received.
 fn data_offset(info: &Info) -> u64 {
-    match info.role() {
+    let replica = match info.role() {
         Some(Role::Replica) => info.get_u64("slave_repl_offset").unwrap_or(0),
-        _ => info.master_repl_offset().unwrap_or(0),
-    }
+        _ => 0,
+    };
+    replica.max(info.master_repl_offset().unwrap_or(0))
 }

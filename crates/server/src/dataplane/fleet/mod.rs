@@ -162,7 +162,11 @@ impl Fleet {
             let Some(primary) = given.iter().find(|n| n.shard == shard && n.is_primary()) else {
                 continue;
             };
-            if !self.is_running(primary.addr).await {
+            let mut replica_running = false;
+            for replica in given.iter().filter(|n| n.shard == shard && !n.is_primary()) {
+                replica_running |= self.is_running(replica.addr).await;
+            }
+            if replica_running && !self.is_running(primary.addr).await {
                 self.promote_replica(cache, shard).await?;
             }
         }

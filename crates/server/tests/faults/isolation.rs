@@ -1,0 +1,124 @@
+//! Operations that would meet a busy cache half-done are refused, response
+//! URLs come from the server's own address, and secrets stay the owner's.
+
+use std::os::unix::fs::PermissionsExt;
+
+use georep_testkit::api::{assert_arm_error, cache_path};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cache_being_created_or_deleted_refuses_keys_and_reboots() {
+    let server = server();
+    let path = cache_path(&subscription(&server).await, RG, "busy");
+    let body = json!({"location": "westeurope", "properties": {
+        "sku": {"name": "Premium", "family": "P", "capacity": 1}}});
+    let created = server.api().put(&path, body).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    // At once, while it is Creating:
+    let response = server
+        .api()
+        .post(
+            &format!("{path}/regenerateKey"),
+            Some(json!({"keyType": "Primary"})),
+        )
+        .await;
+    if response.status() != StatusCode::OK {
+        assert_arm_error(response, StatusCode::CONFLICT, "OperationInProgress").await;
+    }
+    server
+        .api()
+        .wait_succeeded(&created)
+        .await
+        .expect("created");
+    // The key listKeys names is the one the nodes take.
+    let key = key(&server, &path).await;
+    assert_eq!(role(address(&server, &path).await, &key).await, "master");
+
+    let deleted = server.api().delete(&path).await;
+    assert_eq!(deleted.status(), StatusCode::ACCEPTED);
+    let response = server
+        .api()
+        .post(
+            &format!("{path}/forceReboot"),
+            Some(json!({"rebootType": "AllNodes"})),
+        )
+        .await;
+    assert!(
+        response.status() == StatusCode::CONFLICT || response.status() == StatusCode::NOT_FOUND,
+        "{}",
+        response.status()
+    );
+    server
+        .api()
+        .wait_operation(&deleted)
+        .await
+        .expect("deleted");
+    // Nothing of the cache is left running.
+    assert!(server.node_pids().is_empty(), "{:?}", server.node_pids());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn response_urls_never_come_from_the_host_header() {
+    let server = server();
+    let path = cache_path(&subscription(&server).await, RG, "hosted");
+    let body = json!({"location": "westeurope", "properties": {
+        "sku": {"name": "Basic", "family": "C", "capacity": 0}}});
+    let response = server
+        .api()
+        .http()
+        .put(server.api().url(&path))
+        .bearer_auth(server.token())
+        .header("Host", "attacker.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    for header in ["location", "azure-asyncoperation"] {
+        let value = response.headers()[header].to_str().unwrap().to_owned();
+        assert!(value.starts_with(server.base()), "{header}: {value}");
+        assert!(!value.contains("attacker"), "{header}: {value}");
+    }
+    server
+        .api()
+        .wait_succeeded(&response)
+        .await
+        .expect("created");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_holding_secrets_are_the_owners_only() {
+    let server = server();
+    let path = premium(&server, "secret", "westeurope").await;
+    let _ = key(&server, &path).await;
+    let data = server.data_dir();
+    let mut checked = 0;
+    for entry in walk(&data) {
+        let mode = std::fs::metadata(&entry).unwrap().permissions().mode() & 0o777;
+        if entry.is_file() {
+            assert_eq!(mode & 0o077, 0, "{} is {mode:o}", entry.display());
+            checked += 1;
+        }
+    }
+    // The store, the token, and each node's config and log at least.
+    assert!(
+        checked >= 6,
+        "only {checked} files under {}",
+        data.display()
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+        found.push(path);
+    }
+    found
+}

@@ -1,0 +1,16 @@
+//! Faults survived, nothing lost: the real server, real `redis-server`
+//! nodes and `kill -9`, through the one test kit (`georep-testkit`).
+//!
+//! - [`ha`]: a cache's primary node dies (under a writer) and its replica
+//!   takes over; `forceReboot` of a primary node hands over first; a node
+//!   lost while the control plane is down comes back as a replica.
+//! - [`invariant`]: no automatic action replaces data with emptiness: a
+//!   geo-primary that lost every node fails its link, and the geo-secondary
+//!   keeps its data.
+//! - [`isolation`]: busy caches refuse operations with 409, response URLs
+//!   never come from `Host`, and files holding secrets are the owner's only.
+
+mod ha;
+mod invariant;
+mod isolation;
+mod support;
