@@ -10,8 +10,9 @@ use futures::future::join_all;
 use serde_json::json;
 
 use crate::support::{
-    cache_address, connect_with_any, endpoint, fail_over, info_field, instances, link_of,
-    linked_pair, listeners_of, node_pid, primary_node, redis_connection, Server,
+    cache_address, connect_with_any, endpoint, eventually, fail_over, get, info_field, instances,
+    kill_node, link_of, linked_pair, listeners_of, node_pid, primary_node, redis_connection, set,
+    Server,
 };
 
 /// Every address the API names for `caches`: each cache's and each node's.
@@ -178,4 +179,51 @@ async fn after_a_restart_every_address_is_served_by_the_node_the_api_says() {
     let again = Server::start_with(server.dir.clone(), &[]);
     let after_stop = assert_addresses_served_as_the_api_says(&again).await;
     assert_eq!(after_stop, before, "the addresses moved across the restart");
+}
+
+#[tokio::test]
+async fn when_a_primary_node_dies_the_cache_address_follows_its_replica() {
+    let server = Server::start();
+    server
+        .create_cache(&Server::cache_path("ha"), "westeurope", json!({}))
+        .await;
+    let addr = cache_address(&server, "ha").await;
+    let old = primary_node(&server, "ha").await;
+    let (key, _) = server.keys("ha").await;
+    let mut con = redis_connection(addr, &key).await;
+    set(&mut con, "kept", "yes").await.unwrap();
+    let _: i64 = redis::cmd("WAIT")
+        .arg(1)
+        .arg(5000)
+        .query_async(&mut con)
+        .await
+        .unwrap();
+
+    kill_node(&server, old);
+    // The replica takes over: the API names it the primary, and the
+    // cache's address (unchanged) reaches it.
+    let new = eventually(
+        "the replica to take over",
+        std::time::Duration::from_secs(30),
+        || async {
+            let new = primary_node(&server, "ha").await;
+            (new != old).then_some(new)
+        },
+    )
+    .await;
+    assert_eq!(cache_address(&server, "ha").await, addr);
+    let pid = node_pid(&server, new);
+    let mut con = eventually(
+        "the cache's address to reach the new primary",
+        std::time::Duration::from_secs(30),
+        || async {
+            let mut con = crate::support::try_connect(addr, &key).await.ok()?;
+            (process_behind(&mut con).await == pid).then_some(con)
+        },
+    )
+    .await;
+    assert_eq!(listeners_of(addr), vec![pid]);
+    assert_eq!(info_field(&mut con, "replication", "role").await, "master");
+    assert_eq!(get(&mut con, "kept").await.unwrap().as_deref(), Some("yes"));
+    set(&mut con, "after", "takeover").await.unwrap();
 }

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::support::{
-    assert_all_present, cache_address, connect_with_any, endpoint, fail_over, info_field, link_of,
-    linked_pair, node_addresses, node_pid, primary_node, set, try_connect, writer, OnFailure,
-    Server, Written,
+    assert_all_present, cache_address, connect_with_any, endpoint, fail_over, info_field,
+    kill_every_node, link_of, linked_pair, node_addresses, node_pid, primary_node, set,
+    try_connect, writer, OnFailure, Server, Written,
 };
 
 async fn role(server: &Server, cache: &str) -> String {
@@ -243,4 +243,63 @@ async fn a_planned_failover_resyncs_partially() {
         sync_full_of(&server, "south").await,
     );
     assert_eq!(back, before, "a node served a full sync");
+}
+
+/// No automatic action replaces data with emptiness: when every node of the
+/// geo-primary dies, the geo-secondary keeps what it had (for a forced
+/// failover to take over with).
+#[tokio::test]
+#[ignore = "server bug: the in-cache watchdog (control/ha.rs `replace` -> fleet/ha.rs \
+            `replace_primary`) finds no replica with data, starts the geo-primary's nodes \
+            again empty, and the geo-secondary full-syncs from them: its data is gone"]
+async fn losing_every_node_of_the_geo_primary_keeps_the_geo_secondarys_data() {
+    let server = Server::start();
+    linked_pair(&server, "main", "backup").await;
+    let mut main = server.redis("main").await;
+    for i in 0..200 {
+        set(&mut main, &format!("before:{i}"), "v").await.unwrap();
+    }
+    // Both of main's replicas (its own and backup) have every write.
+    let replicas: i64 = redis::cmd("WAIT")
+        .arg(2)
+        .arg(5000)
+        .query_async(&mut main)
+        .await
+        .unwrap();
+    assert_eq!(replicas, 2);
+    let backup_addr = cache_address(&server, "backup").await;
+    let (backup_key, _) = server.keys("backup").await;
+    // The keys the geo-secondary holds, or None while it holds them back
+    // (MASTERDOWN: its link is down and it serves no stale data).
+    let held = || async {
+        let mut con = try_connect(backup_addr, &backup_key).await.unwrap();
+        match redis::cmd("DBSIZE").query_async::<i64>(&mut con).await {
+            Ok(n) => Some(n),
+            Err(e) if e.code() == Some("MASTERDOWN") => None,
+            Err(e) => panic!("DBSIZE on the geo-secondary: {e}"),
+        }
+    };
+    assert_eq!(held().await, Some(200));
+
+    kill_every_node(&server, "main").await;
+    // Whatever the server does about main (it may start its nodes again),
+    // backup keeps its data while nobody asked for anything. Watch it until
+    // main's address answers again (or ten seconds), and five seconds after.
+    let (key, _) = server.keys("main").await;
+    let main_addr = cache_address(&server, "main").await;
+    for _ in 0..100 {
+        if try_connect(main_addr, &key).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for _ in 0..50 {
+        if let Some(n) = held().await {
+            assert_eq!(
+                n, 200,
+                "the geo-secondary lost its data after the geo-primary lost every node"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

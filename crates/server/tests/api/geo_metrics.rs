@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use crate::support::{
-    assert_arm_error, cache_address, endpoint, eventually, get, kill_node, link_of, linked_pair,
-    linked_server_id, metrics, points, primary_node, request_failover, set, timeline_kinds,
+    assert_arm_error, cache_address, endpoint, eventually, freeze_every_node, get, kill_every_node,
+    link_of, linked_pair, linked_server_id, metrics, points, request_failover, set, timeline_kinds,
     try_connect, Server, MONITOR_API,
 };
 use reqwest::StatusCode;
@@ -74,6 +74,10 @@ async fn assert_healthy_from_now(server: &Server, cache: &str, what: &str) {
 }
 
 #[tokio::test]
+#[ignore = "server bug: when every node of a geo-primary dies, the in-cache watchdog \
+            (control/ha.rs `replace` -> fleet/ha.rs `replace_primary`) starts the primary \
+            again empty and the geo-secondary full-syncs the emptiness; see \
+            geo_failover::losing_every_node_of_the_geo_primary_keeps_the_geo_secondarys_data"]
 async fn metrics_follow_node_loss_forced_failover_and_recovery() {
     let server = Server::start();
     linked_pair(&server, "main", "backup").await;
@@ -95,7 +99,8 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
     })
     .await;
 
-    kill_node(&server, primary_node(&server, "main").await);
+    // The whole geo-primary is lost (one node would be replaced by its replica).
+    kill_every_node(&server, "main").await;
     // Whole seconds that began after the kill hold only samples taken after it.
     let after_kill = next_whole_second();
 
@@ -321,9 +326,12 @@ async fn a_forced_failover_completes_when_a_restart_brings_the_node_back() {
     let mut server = Server::start();
     linked_pair(&server, "first", "second").await;
     let (second_key, _) = server.keys("second").await;
-    kill_node(&server, primary_node(&server, "first").await);
+    // Every node of the primary is lost (frozen before the request, killed
+    // after: see `freeze_every_node`).
+    freeze_every_node(&server, "first").await;
     let response = request_failover(&server, "second", "first", "forced").await;
     assert_eq!(response.status(), StatusCode::CREATED);
+    kill_every_node(&server, "first").await;
     eventually("the promotion", WAIT, || async {
         let link = link_of(&server, "first", "second").await;
         (link["properties"]["serverRole"] == "Primary").then_some(())

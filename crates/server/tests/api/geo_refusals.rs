@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use crate::support::{
-    assert_arm_error, create_pair, eventually, fail_over, kill_node, link_of, linked_pair,
-    linked_pair_of_different_sizes, primary_node, request_failover, set_rdb_key_save_delay,
+    assert_arm_error, create_pair, eventually, fail_over, freeze_every_node, kill_every_node,
+    link_of, linked_pair, linked_pair_of_different_sizes, request_failover, set_rdb_key_save_delay,
     slow_down_full_sync, Server,
 };
 use reqwest::StatusCode;
@@ -64,11 +64,13 @@ async fn failover_while_creating_is_refused() {
 async fn failover_and_unlink_are_refused_while_a_failover_runs() {
     let server = Server::start();
     linked_pair(&server, "one", "two").await;
-    // With the primary's node gone, a forced failover promotes "two" and
-    // then waits (Creating) for "one" to come back.
-    kill_node(&server, primary_node(&server, "one").await);
+    // With every node of the primary gone, a forced failover promotes "two"
+    // and then waits (Creating) for "one" to come back. (Frozen before the
+    // request, killed after: see `freeze_every_node`.)
+    freeze_every_node(&server, "one").await;
     let forced = request_failover(&server, "two", "one", "forced").await;
     assert_eq!(forced.status(), StatusCode::CREATED);
+    kill_every_node(&server, "one").await;
     eventually("the promotion", Duration::from_secs(60), || async {
         let link = link_of(&server, "one", "two").await;
         (link["properties"]["provisioningState"] == "Creating"

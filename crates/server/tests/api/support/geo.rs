@@ -173,6 +173,34 @@ pub fn kill_node(server: &Server, addr: SocketAddr) {
     assert!(status.success());
 }
 
+/// Sends `signal` (`KILL`, `STOP`, `CONT`) to every node of `cache`.
+pub async fn signal_every_node(server: &Server, cache: &str, signal: &str) {
+    for addr in node_addresses(server, cache).await {
+        let pid = node_pid(server, addr);
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+}
+
+/// `kill -9` of every node of `cache`: the whole cache is lost (with one
+/// node gone, its replica would take over).
+pub async fn kill_every_node(server: &Server, cache: &str) {
+    signal_every_node(server, cache, "KILL").await;
+}
+
+/// `kill -STOP` of every node of `cache`: the cache stops answering at
+/// once, but the in-cache watchdog only gives up on its primary after two
+/// missed probes, a second or more later. So a request made right after
+/// acts on a cache that is gone as far as anyone can tell, before the
+/// watchdog replaces anything; [`kill_every_node`] can follow.
+pub async fn freeze_every_node(server: &Server, cache: &str) {
+    signal_every_node(server, cache, "STOP").await;
+}
+
 /// The processes holding a socket that listens on `addr` (TCP, IPv4), read
 /// from `/proc/net/tcp` and each process's `/proc/{pid}/fd`.
 pub fn listeners_of(addr: SocketAddr) -> Vec<u32> {
