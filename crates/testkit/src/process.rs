@@ -75,6 +75,17 @@ pub fn redis_servers_in(dir: &Path) -> Vec<u32> {
     })
 }
 
+/// `pid` and its command line, e.g. `1234 (redis-server 127.1.0.2:6379)`.
+pub fn describe(pid: u32) -> String {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let words: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .filter(|w| !w.is_empty())
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect();
+    format!("{pid} ({})", words.join(" "))
+}
+
 /// The pids of the processes whose command line contains `needle`.
 pub fn with_argument_containing(needle: &str) -> Vec<u32> {
     pids_where(|proc_dir| {

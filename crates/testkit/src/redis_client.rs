@@ -166,16 +166,12 @@ impl RedisClient {
         self.connection().get(key).await
     }
 
-    /// `ROLE`'s first element: `master` or `slave`.
+    /// The node's replication role, `master` or `slave`, from `INFO
+    /// replication` (`ROLE` is an admin command, which access keys may not
+    /// run).
     pub async fn role(&self) -> RedisResult<String> {
-        let role: Vec<redis::Value> = redis::cmd("ROLE")
-            .query_async(&mut self.connection())
-            .await?;
-        match role.first() {
-            Some(redis::Value::BulkString(bytes)) => Ok(String::from_utf8_lossy(bytes).into()),
-            Some(redis::Value::SimpleString(s)) => Ok(s.clone()),
-            other => Ok(format!("{other:?}")),
-        }
+        let info = self.info("replication").await?;
+        Ok(info.get("role").unwrap_or("unknown").to_owned())
     }
 
     /// `INFO section`, parsed.

@@ -34,6 +34,9 @@ const LISTENING: &str = "georep-server listening on ";
 const LOGIN: &str = "Open the console: ";
 /// The file in the data directory that holds the API token.
 const TOKEN_FILE: &str = "api-token";
+/// How long [`Server::shutdown`] lets processes in the data directory
+/// finish exiting after the server has.
+pub const LEFT_GRACE: Duration = Duration::from_secs(5);
 
 /// How to start a server; [`Server::builder`] makes one.
 #[derive(Debug, Clone)]
@@ -301,11 +304,28 @@ impl Server {
         self.launch()
     }
 
+    /// The processes still running in the data directory once those that
+    /// are only finishing have had [`LEFT_GRACE`] to exit: a node's fork
+    /// (e.g. `redis-rdb-to-slaves`, which starts with its node's command
+    /// line) can outlive its node by a moment.
+    fn processes_left(&self) -> Vec<u32> {
+        let deadline = Instant::now() + LEFT_GRACE;
+        loop {
+            let left = process::working_in(&self.data_dir());
+            if left.is_empty() || Instant::now() >= deadline {
+                return left;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Stops the server gracefully and fails unless it exited cleanly and
-    /// left no node running; kills whatever is left either way.
+    /// left no process running in its data directory (after
+    /// [`LEFT_GRACE`]); kills whatever is left either way.
     pub fn shutdown(mut self) -> Result<()> {
         let status = self.terminate();
-        let left = process::working_in(&self.data_dir());
+        let left = self.processes_left();
+        let described: Vec<String> = left.iter().map(|&pid| process::describe(pid)).collect();
         self.kill_nodes();
         if !status.is_some_and(|s| s.success()) {
             bail!(
@@ -314,7 +334,11 @@ impl Server {
             );
         }
         if !left.is_empty() {
-            bail!("georep-server left processes running in its data directory: pids {left:?}");
+            bail!(
+                "georep-server left processes running in its data directory: {}; its log:\n{}",
+                described.join("; "),
+                self.log_tail()
+            );
         }
         Ok(())
     }
