@@ -119,7 +119,7 @@ impl Health {
     /// `GeoReplicationHealthy` sample (1 up, 0 down).
     pub fn of(state: LinkState, healthy_metric: Option<f64>) -> Self {
         match state {
-            LinkState::Failed => Health::Unhealthy,
+            LinkState::Failed | LinkState::PrimaryLost => Health::Unhealthy,
             s if s.is_busy() => Health::Busy,
             _ if healthy_metric.is_some_and(|v| v < 0.5) => Health::Unhealthy,
             _ => Health::Healthy,

@@ -49,9 +49,12 @@ pub enum LinkState {
     Unlinking,
     /// The link is gone; both caches stand alone.
     Unlinked,
-    /// Linking failed, or the geo-primary lost its data; only unlinking is
-    /// possible (the geo-secondary then stands alone with what it has).
+    /// Linking failed; only unlinking is possible.
     Failed,
+    /// The geo-primary lost every node and its data: the geo-secondary no
+    /// longer follows it and keeps what it has. ARM reports `Failed`; a
+    /// forced failover to the geo-secondary, or unlinking, is possible.
+    PrimaryLost,
 }
 
 /// Something that happens to a link: a request or an observed fact.
@@ -126,7 +129,7 @@ impl Refusal {
 
 impl LinkState {
     /// Every state, planned failovers before forced.
-    pub const ALL: [LinkState; 9] = [
+    pub const ALL: [LinkState; 10] = [
         LinkState::Linking,
         LinkState::Linked,
         LinkState::FailingOver {
@@ -148,6 +151,7 @@ impl LinkState {
         LinkState::Unlinking,
         LinkState::Unlinked,
         LinkState::Failed,
+        LinkState::PrimaryLost,
     ];
 
     /// The state whose ARM mapping gives these two provisioning states: the
@@ -210,10 +214,28 @@ impl LinkState {
                 Event::Relinked,
             ) => Ok(Linked),
             (Linked | Failed, Event::UnlinkRequested) => Ok(Unlinking),
-            (Linked, Event::PrimaryLost) => Ok(Failed),
+            (Linked, Event::PrimaryLost) => Ok(PrimaryLost),
+            (PrimaryLost, Event::UnlinkRequested) => Ok(Unlinking),
+            // Only a forced failover: there is no primary to wait for.
+            (
+                PrimaryLost,
+                Event::FailoverRequested {
+                    kind: FailoverKind::Forced,
+                    same_size: true,
+                },
+            ) => Ok(FailingOver {
+                kind: FailoverKind::Forced,
+                phase: Deleting,
+            }),
+            (
+                PrimaryLost,
+                Event::FailoverRequested {
+                    same_size: false, ..
+                },
+            ) => Err(Refusal::SizeMismatch),
             (Unlinking, Event::UnlinkFinished) => Ok(Unlinked),
             (
-                Linking | Unlinking | FailingOver { .. } | Failed | Unlinked,
+                Linking | Unlinking | FailingOver { .. } | Failed | Unlinked | PrimaryLost,
                 Event::FailoverRequested { .. },
             ) => Err(self.refuse_request(true)),
             (Linking | Unlinking | FailingOver { .. } | Unlinked, Event::UnlinkRequested) => {
@@ -262,7 +284,7 @@ impl LinkState {
                 ..
             } => ProvisioningState::Creating,
             LinkState::Unlinking => ProvisioningState::Deleting,
-            LinkState::Failed => ProvisioningState::Failed,
+            LinkState::Failed | LinkState::PrimaryLost => ProvisioningState::Failed,
             LinkState::Unlinked => return None,
         })
     }
@@ -276,6 +298,8 @@ impl LinkState {
             LinkState::Linked | LinkState::Failed | LinkState::Unlinked => {
                 ProvisioningState::Succeeded
             }
+            // The pair as a whole has failed: the geo-primary has no data.
+            LinkState::PrimaryLost => ProvisioningState::Failed,
         }
     }
 
@@ -650,21 +674,30 @@ mod tests {
     }
 
     #[test]
-    fn a_lost_primary_fails_the_link_and_only_unlinking_remains() {
+    fn a_lost_primary_fails_the_link_and_allows_only_a_forced_failover_or_unlinking() {
+        let lost = LinkState::Linked.next(Event::PrimaryLost).unwrap();
+        assert_eq!(lost, LinkState::PrimaryLost);
         assert_eq!(
-            LinkState::Linked.next(Event::PrimaryLost),
-            Ok(LinkState::Failed)
+            lost.link_provisioning_state(),
+            Some(ProvisioningState::Failed)
         );
         assert!(LinkState::Linking.next(Event::PrimaryLost).is_err());
-        assert_eq!(
-            LinkState::Failed.next(Event::UnlinkRequested),
-            Ok(LinkState::Unlinking)
-        );
-        assert!(LinkState::Failed
-            .next(Event::FailoverRequested {
-                kind: FailoverKind::Forced,
-                same_size: true
-            })
-            .is_err());
+        assert_eq!(lost.next(Event::UnlinkRequested), Ok(LinkState::Unlinking));
+        let forced = |same_size| Event::FailoverRequested {
+            kind: FailoverKind::Forced,
+            same_size,
+        };
+        assert!(matches!(
+            lost.next(forced(true)),
+            Ok(LinkState::FailingOver { .. })
+        ));
+        assert_eq!(lost.next(forced(false)), Err(Refusal::SizeMismatch));
+        let planned = Event::FailoverRequested {
+            kind: FailoverKind::Planned,
+            same_size: true,
+        };
+        assert!(lost.next(planned).is_err());
+        // A link that failed to link never fails over: its secondary may be empty.
+        assert!(LinkState::Failed.next(forced(true)).is_err());
     }
 }

@@ -79,6 +79,9 @@ pub async fn run(config: Config) -> Result<(), Error> {
         .await?;
 
     tracing::info!("stopping the nodes");
+    app.shutting_down();
+    // Whatever the watchdog is doing finishes first (it holds the lock).
+    drop(app.lock_changes().await);
     app.fleet.shutdown().await;
     Ok(())
 }

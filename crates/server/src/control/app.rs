@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use georep_core::arm::{RedisResource, ResourceRef};
+use georep_core::arm::{RedisResource, ResourceRef, SyncProgress};
 use georep_core::model::LinkEnd;
 use georep_core::{Cache, CacheId, ProvisioningState};
 use tokio::sync::{Mutex, MutexGuard};
@@ -36,6 +36,11 @@ pub struct App {
     pub events: Events,
     /// The event streams' single-use tickets.
     pub tickets: Tickets,
+    /// Each running full sync's last progress, by link key, as its driver
+    /// saw it: what GETs report, so they never wait on Redis.
+    sync_progress: std::sync::Mutex<std::collections::HashMap<String, SyncProgress>>,
+    /// Set once the server begins to stop its nodes on purpose.
+    shutting_down: std::sync::atomic::AtomicBool,
     /// Serializes every check-then-change, so two requests can't both pass
     /// a rule that only one of them may (such as linking the same cache twice).
     changes: Mutex<()>,
@@ -63,6 +68,8 @@ impl App {
             timeline,
             events,
             tickets: Tickets::new(),
+            sync_progress: Default::default(),
+            shutting_down: Default::default(),
             changes: Mutex::new(()),
         }
     }
@@ -73,6 +80,34 @@ impl App {
             &self.store.nodes(link.primary())?,
             &self.store.nodes(link.secondary())?,
         ))
+    }
+
+    /// Says the server is stopping: automatic actions stand down.
+    pub fn shutting_down(&self) {
+        self.shutting_down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the server is stopping.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The last progress of the link's running full sync, if it reported any.
+    pub fn sync_progress(&self, link_key: &str) -> Option<SyncProgress> {
+        self.sync_progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(link_key)
+            .copied()
+    }
+
+    /// Keeps the link's latest full-sync progress.
+    pub fn set_sync_progress(&self, link_key: &str, progress: SyncProgress) {
+        self.sync_progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(link_key.to_owned(), progress);
     }
 
     /// Takes the change lock; hold it from the first check to the last write.

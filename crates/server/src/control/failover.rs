@@ -114,6 +114,11 @@ async fn swap(
     let new = app.store.nodes(before.secondary())?;
     match kind {
         FailoverKind::Planned => {
+            // The geo-primary URLs leave the old primary first, so no client
+            // reconnects to a node that is stepping down; they come back on
+            // the new primary once the swap is recorded, or on the old one
+            // if it did not happen (`aborted`).
+            app.fleet.withdraw_geo_addresses(before.primary()).await?;
             let report = app.fleet.planned_failover(&old, &new).await?;
             tracing::info!(
                 partial_resync = report.all_partial(),
@@ -189,6 +194,8 @@ async fn aborted(app: &SharedApp, before: &LinkRecord, why: String) {
     else {
         return;
     };
+    // The geo-primary URLs go back to the primary, which kept its role.
+    links::place_addresses(app, &link).await;
     app.timeline
         .record(&link.reference(), Step::FailoverAborted(why.clone()));
     app.monitor.settled(&link.key(), None);

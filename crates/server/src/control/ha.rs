@@ -29,15 +29,20 @@ const PROBE_LIMIT: Duration = Duration::from_millis(800);
 /// Probes in a row without an answer that make a node dead.
 const STRIKES: u32 = 2;
 
-/// Starts the watchdog; it runs for as long as the server does.
+/// Starts the watchdog; it runs until the server begins to shut down
+/// ([`crate::control::App::shutting_down`]): nodes stopped on purpose are
+/// not lost nodes.
 pub fn start(app: SharedApp) {
     tokio::spawn(async move {
         let mut strikes: HashMap<Ipv4Addr, u32> = HashMap::new();
         let mut round: u32 = 0;
         loop {
             tokio::time::sleep(LOOK).await;
+            if app.is_shutting_down() {
+                return;
+            }
             round = round.wrapping_add(1);
-            let probe = round % PROBE_EVERY == 0;
+            let probe = round.is_multiple_of(PROBE_EVERY);
             if let Err(error) = look(&app, probe, &mut strikes).await {
                 tracing::warn!(%error, "the watchdog could not look at the caches");
             }
@@ -94,6 +99,9 @@ fn busy(app: &SharedApp, cache: &CacheRecord) -> Result<bool, crate::store::Stor
 /// Replaces the dead primary node `old` of `shard`, under the change lock.
 async fn replace(app: &SharedApp, cache: &CacheRecord, shard: u32, old: Ipv4Addr) {
     let _changes = app.lock_changes().await;
+    if app.is_shutting_down() {
+        return;
+    }
     // Look again now that nothing else runs: a request may have rebooted or
     // deleted the cache meanwhile.
     let Ok(Some(cache)) = app.store.cache(&cache.id) else {
@@ -110,6 +118,21 @@ async fn replace(app: &SharedApp, cache: &CacheRecord, shard: u32, old: Ipv4Addr
         return;
     }
     tracing::warn!(cache = %cache.id.name, shard, node = %old, "the cache's primary node is gone; replacing it");
+    if !app
+        .fleet
+        .can_take_over(&cache, shard)
+        .await
+        .unwrap_or(false)
+    {
+        // Nothing to take over with: the node will start again empty, so a
+        // geo-secondary must stop following it first, or it would resync
+        // from an empty cache and lose the data it still has.
+        if let Ok(Some(link)) = app.store.link_of(&cache.id) {
+            if link.primary() == &cache.id {
+                links::primary_lost(app, link).await;
+            }
+        }
+    }
     let replaced = match app.fleet.replace_primary(&cache, shard).await {
         Ok(replaced) => replaced,
         Err(error) => {

@@ -55,6 +55,35 @@ pub async fn watch(app: &SharedApp, link: &LinkRecord) {
     }
 }
 
+/// The geo-primary of `link` lost every node: its geo-secondary stops
+/// following it (keeping its data), and the link fails.
+pub async fn primary_lost(app: &SharedApp, mut link: LinkRecord) {
+    tracing::error!(primary = %link.primary().name, secondary = %link.secondary().name, "the geo-primary lost every node; the geo-secondary keeps its data and the link fails");
+    let stopped = match app.store.nodes(link.secondary()) {
+        Ok(nodes) => app.fleet.stop_replicating(&nodes).await,
+        Err(error) => Err(error.into()),
+    };
+    if let Err(error) = stopped {
+        tracing::error!(%error, "could not stop the geo-secondary following the lost geo-primary");
+    }
+    if let Ok(pair) = link.pair.apply(Event::PrimaryLost) {
+        link.pair = pair;
+        if let Err(error) = save(app, &link) {
+            tracing::error!(%error, "could not record the failed link");
+        }
+        app.monitor.settled(&link.key(), Some(false));
+        app.timeline.record(
+            &link.reference(),
+            Step::LinkFailed(format!(
+                "{} lost every node and its data; {} keeps its data and no longer follows it. Fail over (forced) to {} to make it the geo-primary, or unlink.",
+                link.primary().name,
+                link.secondary().name,
+                link.secondary().name
+            )),
+        );
+    }
+}
+
 /// Points the geo-secondary's shard primaries at the geo-primary's (after
 /// either side's primary node changed, say).
 pub async fn replicate(app: &SharedApp, link: &LinkRecord) -> Result<(), ControlError> {
@@ -261,6 +290,7 @@ pub async fn finish_linking(app: SharedApp, link: LinkRecord) {
 /// Announces a running full sync's progress on the live stream when it moves.
 pub struct Progress<'a> {
     app: &'a SharedApp,
+    key: String,
     link: LinkRef,
     last: Option<SyncProgress>,
 }
@@ -270,17 +300,20 @@ impl<'a> Progress<'a> {
     pub fn new(app: &'a SharedApp, link: &LinkRecord) -> Progress<'a> {
         Progress {
             app,
+            key: link.key(),
             link: link.reference(),
             last: None,
         }
     }
 
-    /// Announces `progress` unless it is what was announced last.
+    /// Keeps `progress` for the API, and announces it unless it is what
+    /// was announced last.
     pub fn report(&mut self, progress: SyncProgress) {
         if self.last == Some(progress) {
             return;
         }
         self.last = Some(progress);
+        self.app.set_sync_progress(&self.key, progress);
         self.app
             .events
             .publish(LiveEvent::SyncProgress(SyncProgressEvent {
@@ -372,10 +405,8 @@ pub async fn percent_complete(app: &SharedApp, link_id: &str) -> Option<f64> {
     if link.pair.state != LinkState::Linking {
         return None;
     }
-    let primary = app.store.nodes(link.primary()).ok()?;
-    let secondary = app.store.nodes(link.secondary()).ok()?;
-    let state = app.fleet.sync_state(&primary, &secondary).await.ok()?;
-    Some((state.progress.fraction() * 100.0).round())
+    let progress = app.sync_progress(&link.key())?;
+    Some((progress.fraction() * 100.0).round())
 }
 
 /// The link as `owner` sees it: a linked-server resource naming the peer.
@@ -397,16 +428,12 @@ pub async fn view(
     let primary_endpoint = endpoint(link.primary(), AddressRole::Cache)?;
     // The resource describes the linked cache: its geo-primary URL.
     let geo_primary = endpoint(peer_id, AddressRole::GeoPrimary)?;
+    // What the sync's driver saw last: a GET never waits on Redis.
     let sync_progress = match link.pair.state {
-        LinkState::Linking => {
-            let primary = app.store.nodes(link.primary())?;
-            let secondary = app.store.nodes(link.secondary())?;
-            app.fleet
-                .sync_state(&primary, &secondary)
-                .await
-                .ok()
-                .map(|s| s.progress)
-        }
+        LinkState::Linking => Some(app.sync_progress(&link.key()).unwrap_or(SyncProgress {
+            bytes_read: 0,
+            bytes_total: 0,
+        })),
         _ => None,
     };
     Ok(LinkedServerResource {

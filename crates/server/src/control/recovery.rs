@@ -5,7 +5,7 @@
 //! operations cut short are resumed or, when they can't be, marked failed.
 //! Nothing is left orphaned and nothing is started twice.
 
-use georep_core::link::{Event, FailoverPhase, LinkState, Pair};
+use georep_core::link::{FailoverPhase, LinkState, Pair};
 use georep_core::ProvisioningState;
 
 use crate::control::app::SharedApp;
@@ -13,7 +13,6 @@ use crate::control::caches::{finish_creating, finish_deleting};
 use crate::control::failover;
 use crate::control::links::{self, finish_linking, finish_unlinking};
 use crate::control::ops::finish_operation;
-use crate::live::timeline::Step;
 use crate::store::records::LinkRecord;
 use crate::store::records::OperationKind;
 use crate::store::StoreError;
@@ -39,7 +38,7 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
                 .lost_everything(&app.store.nodes(link.primary())?)
                 .await
         {
-            primary_lost(app, link).await?;
+            links::primary_lost(app, link).await;
         }
     }
 
@@ -85,33 +84,6 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The geo-primary of `link` lost every node: its geo-secondary stops
-/// following it (keeping its data), and the link fails.
-async fn primary_lost(app: &SharedApp, mut link: LinkRecord) -> Result<(), StoreError> {
-    tracing::error!(primary = %link.primary().name, secondary = %link.secondary().name, "the geo-primary lost every node; the geo-secondary keeps its data and the link fails");
-    if let Err(error) = app
-        .fleet
-        .stop_replicating(&app.store.nodes(link.secondary())?)
-        .await
-    {
-        tracing::error!(%error, "could not stop the geo-secondary following the lost geo-primary");
-    }
-    if let Ok(pair) = link.pair.apply(Event::PrimaryLost) {
-        link.pair = pair;
-        links::save(app, &link)?;
-        app.timeline.record(
-            &link.reference(),
-            Step::LinkFailed(format!(
-                "{} lost every node and its data; {} keeps its data and no longer follows it. Unlink to use {} on its own.",
-                link.primary().name,
-                link.secondary().name,
-                link.secondary().name
-            )),
-        );
-    }
-    Ok(())
-}
-
 /// Puts one link back: its geo-primary addresses on the geo-primary's node,
 /// its metrics, and its replication or the operation it was in.
 async fn restore_link(app: &SharedApp, link: LinkRecord) -> Result<(), StoreError> {
@@ -127,7 +99,9 @@ async fn restore_link(app: &SharedApp, link: LinkRecord) -> Result<(), StoreErro
             tracing::info!(secondary = %link.secondary().name, "resuming an unlink");
             tokio::spawn(finish_unlinking(app.clone(), link));
         }
-        LinkState::Failed | LinkState::Unlinked => {}
+        // A lost geo-primary's secondary stands alone until a forced
+        // failover or an unlink says what next.
+        LinkState::Failed | LinkState::PrimaryLost | LinkState::Unlinked => {}
         LinkState::FailingOver {
             kind,
             phase: FailoverPhase::Creating,

@@ -182,9 +182,6 @@ async fn twenty_planned_failovers_under_load_lose_no_acknowledged_write() {
 /// A connection through the geo-primary URL reaches the geo-primary, never
 /// the geo-secondary, however a failover's steps interleave with it.
 #[tokio::test]
-#[ignore = "server bug: after Redis's FAILOVER swaps the roles, the geo-primary addresses stay \
-            on the old primary (now a replica) until control/failover.rs `promoted` moves them \
-            (links::place_addresses); connections made meanwhile reach a replica"]
 async fn every_connection_through_the_geo_primary_url_lands_on_a_primary() {
     let outcome = failovers_under_load(20).await;
     let on_replicas: Vec<&Landing> = outcome
@@ -249,9 +246,6 @@ async fn a_planned_failover_resyncs_partially() {
 /// geo-primary dies, the geo-secondary keeps what it had (for a forced
 /// failover to take over with).
 #[tokio::test]
-#[ignore = "server bug: the in-cache watchdog (control/ha.rs `replace` -> fleet/ha.rs \
-            `replace_primary`) finds no replica with data, starts the geo-primary's nodes \
-            again empty, and the geo-secondary full-syncs from them: its data is gone"]
 async fn losing_every_node_of_the_geo_primary_keeps_the_geo_secondarys_data() {
     let server = Server::start();
     linked_pair(&server, "main", "backup").await;

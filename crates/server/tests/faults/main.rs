@@ -9,8 +9,11 @@
 //!   keeps its data.
 //! - [`isolation`]: busy caches refuse operations with 409, response URLs
 //!   never come from `Host`, and files holding secrets are the owner's only.
+//! - [`sweep`]: the control plane killed at evenly spaced points of an
+//!   operation converges from what Redis says, and loses nothing.
 
 mod ha;
 mod invariant;
 mod isolation;
 mod support;
+mod sweep;

@@ -177,6 +177,12 @@ impl Fleet {
         Ok(shard_primaries(&primary).get(shard as usize).copied())
     }
 
+    /// Whether a running replica of `shard` holds data to take over with.
+    pub async fn can_take_over(&self, cache: &CacheRecord, shard: u32) -> Result<bool> {
+        let nodes = self.store.nodes(&cache.id)?;
+        Ok(self.best_replica(&nodes, shard).await.is_some())
+    }
+
     /// The running replica of `shard` with the highest replication offset,
     /// if any has data (an offset above zero).
     async fn best_replica(&self, nodes: &[NodeSlot], shard: u32) -> Option<(NodeSlot, u64)> {

@@ -54,6 +54,34 @@ impl Fleet {
         Ok(binds)
     }
 
+    /// Takes `cache`'s link's geo-primary addresses off every node of
+    /// `cache` and disconnects their clients, before a planned failover
+    /// hands the roles over: no client reaches a node that is stepping down.
+    /// The next [`Fleet::reconcile_listeners`] puts them where the store says.
+    pub async fn withdraw_geo_addresses(&self, cache: &CacheId) -> Result<()> {
+        let Some(link) = self.store.link_of(cache)? else {
+            return Ok(());
+        };
+        let mut geo = BTreeSet::new();
+        for member in link.caches() {
+            geo.extend(self.store.address(member, AddressRole::GeoPrimary)?);
+        }
+        for slot in self.store.nodes(cache)? {
+            let Ok(actual) = self.binds(slot.addr).await else {
+                continue;
+            };
+            if actual.is_disjoint(&geo) {
+                continue;
+            }
+            let kept: BTreeSet<Ipv4Addr> = actual.difference(&geo).copied().collect();
+            self.set_binds(slot.addr, &kept).await?;
+            for dropped in actual.intersection(&geo) {
+                self.disconnect_clients(slot.addr, *dropped).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The cache's address for `role`, handing out a new one the first time.
     pub fn assign_address(&self, cache: &CacheId, role: AddressRole) -> Result<Ipv4Addr> {
         if let Some(addr) = self.store.address(cache, role)? {

@@ -25,10 +25,11 @@ pub const INTERNAL_USER: &str = "georep";
 /// CONFIG, REPLICAOF and SLAVEOF, FAILOVER, SHUTDOWN, DEBUG, SAVE, BGSAVE,
 /// BGREWRITEAOF, SYNC, PSYNC, REPLCONF, MONITOR, MODULE, CLIENT KILL and
 /// PAUSE, SLOWLOG and LATENCY; ACL (all but WHOAMI), MIGRATE and CLUSTER are
-/// named on their own. So a key can neither read the control plane's
+/// named on their own; ROLE, which clients use to find a primary, stays.
+/// So a key can neither read the control plane's
 /// credential (`CONFIG GET masterauth`) nor lock it out (`ACL SETUSER`).
 pub const ACCESS_KEY_COMMANDS: &str =
-    "+@all -@admin -acl +acl|whoami -migrate -cluster -debug -module -config";
+    "+@all -@admin +role -acl +acl|whoami -migrate -cluster -debug -module -config";
 
 /// The config file's name inside the node's directory.
 pub const CONFIG_FILE: &str = "redis.conf";
@@ -276,7 +277,7 @@ mod tests {
             "logfile \"/tmp/a node/redis.log\"\n",
             "masteruser georep\n",
             "masterauth internal\n",
-            "user default on >KEY1+/= >KEY2 ~* &* +@all -@admin -acl +acl|whoami",
+            "user default on >KEY1+/= >KEY2 ~* &* +@all -@admin +role -acl +acl|whoami",
             "user georep on >internal ~* &* +@all\n",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");

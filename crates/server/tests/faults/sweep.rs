@@ -1,0 +1,194 @@
+//! Crash safety, swept: the control plane is killed (`kill -9`) at evenly
+//! spaced points over the first 500 ms of an operation, started again, and
+//! must converge from what it reads back from Redis, never by replaying a
+//! command blindly. After each restart: every node's role matches the API,
+//! the geo-primary URL reaches a primary, and at the end every acknowledged
+//! write is present and no `redis-server` runs that the API doesn't list.
+
+use std::time::Duration;
+
+use georep_testkit::api::link_body;
+use georep_testkit::load::assert_all_present;
+use georep_testkit::redis_client::connect;
+use georep_testkit::wait::eventually;
+use georep_testkit::Server;
+use serde_json::Value;
+
+use crate::support::*;
+
+/// Kill points per operation, spread over its first 500 ms.
+const POINTS: u64 = 10;
+const SPREAD_MS: u64 = 500;
+
+/// The link as the first cache sees it, once it is `Succeeded` again.
+async fn settled(server: &Server, first: &str, second_name: &str) -> Value {
+    eventually("the link settles", Duration::from_secs(90), || async {
+        let response = server
+            .api()
+            .get(&format!("{first}/linkedServers/{second_name}"))
+            .await;
+        assert!(
+            !response.status().is_server_error(),
+            "{}",
+            response.status()
+        );
+        let link: Value = response.json().await.ok()?;
+        (link["properties"]["provisioningState"] == "Succeeded").then_some(link)
+    })
+    .await
+}
+
+/// The role of the *other* cache of `path`'s link, as `path` sees it.
+async fn linked_role(server: &Server, path: &str) -> String {
+    let cache = server.api().get_json(path).await;
+    let id = cache["properties"]["linkedServers"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let peer = id.rsplit('/').next().unwrap_or_default().to_owned();
+    let link = server
+        .api()
+        .get_json(&format!("{path}/linkedServers/{peer}"))
+        .await;
+    link["properties"]["serverRole"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// After a restart: roles as the API says, and the geo URL on a primary.
+async fn assert_converged(server: &Server, caches: [(&str, &str); 2], geo: std::net::SocketAddr) {
+    for (path, key) in caches {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let mut seen = Vec::new();
+            for (addr, primary) in instances(server, path).await {
+                let role = match connect(addr, key, Duration::from_secs(1)).await {
+                    Ok(mut con) => georep_testkit::redis_client::info(&mut con, "replication")
+                        .await
+                        .ok()
+                        .and_then(|i| i.get("role").map(str::to_owned)),
+                    Err(_) => None,
+                };
+                seen.push((addr, primary, role));
+            }
+            // The geo-secondary's shard primary is itself a replica (of the
+            // geo-primary): every node of it reports `slave`.
+            let geo_secondary = server.api().get_json(path).await["properties"]["linkedServers"]
+                .as_array()
+                .is_some_and(|l| !l.is_empty())
+                && linked_role(server, path).await == "Primary";
+            let agree = seen.iter().all(|(_, primary, role)| {
+                let expected = if *primary && !geo_secondary {
+                    "master"
+                } else {
+                    "slave"
+                };
+                role.as_deref() == Some(expected)
+            });
+            if agree {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the roles of {path} never matched the API: {seen:?}; the server's log:\n{}",
+                server.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let keys = [caches[0].1, caches[1].1];
+    eventually(
+        "the geo-primary URL reaches a primary",
+        Duration::from_secs(60),
+        || async {
+            for key in keys {
+                if let Ok(mut con) = connect(geo, key, Duration::from_secs(1)).await {
+                    let info = georep_testkit::redis_client::info(&mut con, "replication")
+                        .await
+                        .ok()?;
+                    return (info.get("role") == Some("master")).then_some(());
+                }
+            }
+            None
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn planned_failovers_killed_at_every_point_converge_and_lose_nothing() {
+    let mut server = server();
+    let a = premium(&server, "sweep-a", "westeurope").await;
+    let b = premium(&server, "sweep-b", "northeurope").await;
+    link(&server, &a, &b).await;
+    let (key_a, key_b) = (key(&server, &a).await, key(&server, &b).await);
+    let link = linked_server(&server, &a, "sweep-b").await;
+    let geo = endpoint(&link["properties"]["geoPrimaryEndpoint"]);
+
+    // A writer through the geo-primary URL for the whole sweep, with either key.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let keys = [key_a.clone(), key_b.clone()];
+    let writes = georep_testkit::load::writer(
+        move || {
+            let keys = keys.clone();
+            async move {
+                let mut last = None;
+                for key in &keys {
+                    match connect(geo, key, Duration::from_millis(500)).await {
+                        Ok(con) => return Ok(con),
+                        Err(e) => last = Some(e),
+                    }
+                }
+                Err(last.expect("two keys"))
+            }
+        },
+        georep_testkit::load::OnFailure::Reconnect,
+        stop.clone(),
+    );
+
+    let caches = [(a.as_str(), key_a.as_str()), (b.as_str(), key_b.as_str())];
+    let names = ["sweep-a", "sweep-b"];
+    for point in 0..POINTS {
+        // Who is the geo-secondary now: the failover is the link made on it.
+        let link = settled(&server, &a, "sweep-b").await;
+        let b_is_primary = link["properties"]["serverRole"] == "Primary";
+        let (on, other) = if b_is_primary { (0, 1) } else { (1, 0) };
+        let secondary = server.api().get_json(caches[other].0).await;
+        let body = link_body(
+            secondary["id"].as_str().unwrap(),
+            secondary["location"].as_str().unwrap(),
+        );
+        let response = server
+            .api()
+            .put(
+                &format!("{}/linkedServers/{}", caches[on].0, names[other]),
+                body,
+            )
+            .await;
+        assert_eq!(response.status(), 201, "failover {point}");
+        tokio::time::sleep(Duration::from_millis(point * SPREAD_MS / POINTS)).await;
+        server.kill();
+        server.restart().expect("the server starts again");
+        settled(&server, &a, "sweep-b").await;
+        assert_converged(&server, caches, geo).await;
+    }
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writes.await.expect("the writer ends");
+    assert!(!written.acked.is_empty(), "nothing was written");
+    // Every acknowledged write is on the final geo-primary.
+    let link = settled(&server, &a, "sweep-b").await;
+    let (primary, key) = if link["properties"]["serverRole"] == "Primary" {
+        (b.as_str(), key_b.as_str())
+    } else {
+        (a.as_str(), key_a.as_str())
+    };
+    let mut con = connect(address(&server, primary).await, key, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_all_present(&mut con, &written.acked, "the final geo-primary").await;
+    // No node runs that the API doesn't list, and none twice.
+    let listed = instances(&server, &a).await.len() + instances(&server, &b).await.len();
+    assert_eq!(server.node_pids().len(), listed, "{:?}", server.node_pids());
+}
