@@ -6,23 +6,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::CacheId;
 
-/// A pricing tier.
+/// A pricing tier. ARM compares names without regard to case, and the az
+/// CLI sends them as typed (`premium`), so every casing is accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SkuName {
     /// Single node, no SLA.
+    #[serde(alias = "basic", alias = "BASIC")]
     Basic,
     /// Primary and replica.
+    #[serde(alias = "standard", alias = "STANDARD")]
     Standard,
     /// Clustering, persistence, VNet and geo-replication.
+    #[serde(alias = "premium", alias = "PREMIUM")]
     Premium,
 }
 
-/// A SKU family: `C` for Basic and Standard, `P` for Premium.
+/// A SKU family: `C` for Basic and Standard, `P` for Premium. `az redis
+/// create` sends it lower-case (`"family": "p"`), which is accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SkuFamily {
     /// Basic and Standard sizes C0 to C6.
+    #[serde(alias = "c")]
     C,
     /// Premium sizes P1 to P5.
+    #[serde(alias = "p")]
     P,
 }
 
@@ -350,5 +357,15 @@ mod tests {
         let mut cache = fixtures::premium("a");
         cache.redis_version = "6.0.14".into();
         assert_eq!(cache.redis_major_version(), "6");
+    }
+
+    #[test]
+    fn sku_names_and_families_are_read_in_any_case_the_az_cli_sends() {
+        let sku: Sku =
+            serde_json::from_str(r#"{"name": "premium", "family": "p", "capacity": 1}"#).unwrap();
+        assert_eq!(sku, Sku::premium(1));
+        let sku: Sku =
+            serde_json::from_str(r#"{"name": "Standard", "family": "c", "capacity": 1}"#).unwrap();
+        assert_eq!(sku, Sku::standard(1));
     }
 }
