@@ -538,6 +538,9 @@ pub async fn import(
     app.store.put_operation(&op)?;
     let (app2, op_id) = (app.clone(), op.id.clone());
     tokio::spawn(async move {
+        // The primary nodes stop on purpose: nothing else (the in-cache
+        // watchdog above all) may take them for lost meanwhile.
+        let _changes = app2.lock_changes().await;
         let outcome = match app2.store.nodes(&record.id) {
             Ok(nodes) => app2
                 .fleet

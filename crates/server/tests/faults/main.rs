@@ -9,8 +9,9 @@
 //!   keeps its data.
 //! - [`isolation`]: busy caches refuse operations with 409, response URLs
 //!   never come from `Host`, and files holding secrets are the owner's only.
-//! - [`sweep`]: the control plane killed at evenly spaced points of an
-//!   operation converges from what Redis says, and loses nothing.
+//! - [`sweep`]: the control plane killed at ten evenly spaced points of the
+//!   first 500 ms of a planned failover, a link and an unlink converges from
+//!   what Redis says, and loses nothing.
 
 mod ha;
 mod invariant;

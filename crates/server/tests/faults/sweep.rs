@@ -192,3 +192,105 @@ async fn planned_failovers_killed_at_every_point_converge_and_lose_nothing() {
     let listed = instances(&server, &a).await.len() + instances(&server, &b).await.len();
     assert_eq!(server.node_pids().len(), listed, "{:?}", server.node_pids());
 }
+
+/// Waits until the API and Redis agree on an unlinked pair: no link on
+/// either cache, and every node's role as the API says.
+async fn settled_apart(server: &Server, caches: [(&str, &str); 2]) {
+    for (path, key) in caches {
+        eventually(
+            "the cache stands alone",
+            Duration::from_secs(90),
+            || async {
+                let cache = server.api().get_json(path).await;
+                let linked = cache["properties"]["linkedServers"]
+                    .as_array()
+                    .is_some_and(|l| !l.is_empty());
+                (!linked && cache["properties"]["provisioningState"] == "Succeeded").then_some(())
+            },
+        )
+        .await;
+        eventually(
+            "its roles match the API",
+            Duration::from_secs(60),
+            || async {
+                for (addr, primary) in instances(server, path).await {
+                    let mut con = connect(addr, key, Duration::from_secs(1)).await.ok()?;
+                    let info = georep_testkit::redis_client::info(&mut con, "replication")
+                        .await
+                        .ok()?;
+                    let expected = if primary { "master" } else { "slave" };
+                    if info.get("role") != Some(expected) {
+                        return None;
+                    }
+                }
+                Some(())
+            },
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn links_and_unlinks_killed_at_every_point_converge_and_keep_the_data() {
+    let mut server = server();
+    let a = premium(&server, "sweep-link-a", "westeurope").await;
+    let b = premium(&server, "sweep-link-b", "northeurope").await;
+    let (key_a, key_b) = (key(&server, &a).await, key(&server, &b).await);
+    fill(address(&server, &a).await, &key_a, 2_000).await;
+    let caches = [(a.as_str(), key_a.as_str()), (b.as_str(), key_b.as_str())];
+    let secondary = server.api().get_json(&b).await;
+    let body = link_body(
+        secondary["id"].as_str().unwrap(),
+        secondary["location"].as_str().unwrap(),
+    );
+
+    for point in 0..POINTS {
+        let pause = Duration::from_millis(point * SPREAD_MS / POINTS);
+        // Link, and kill the control plane somewhere in its first 500 ms.
+        let response = server
+            .api()
+            .put(&format!("{a}/linkedServers/sweep-link-b"), body.clone())
+            .await;
+        assert_eq!(response.status(), 201, "link {point}");
+        tokio::time::sleep(pause).await;
+        server.kill();
+        server.restart().expect("the server starts again");
+        settled(&server, &a, "sweep-link-b").await;
+        let geo = endpoint(
+            &linked_server(&server, &a, "sweep-link-b").await["properties"]["geoPrimaryEndpoint"],
+        );
+        assert_converged(&server, caches, geo).await;
+        // The geo-secondary has the geo-primary's data, the primary kept it.
+        let b_addr = address(&server, &b).await;
+        eventually(
+            "the secondary has the data",
+            Duration::from_secs(60),
+            || async { (dbsize(b_addr, &key_b).await >= Some(2_000)).then_some(()) },
+        )
+        .await;
+
+        // Unlink, and kill it the same way.
+        let response = server
+            .api()
+            .delete(&format!("{a}/linkedServers/sweep-link-b"))
+            .await;
+        assert!(
+            response.status().is_success(),
+            "unlink {point}: {}",
+            response.status()
+        );
+        tokio::time::sleep(pause).await;
+        server.kill();
+        server.restart().expect("the server starts again");
+        settled_apart(&server, caches).await;
+        // Unlinked, both keep their data, and the former secondary takes writes.
+        assert_eq!(
+            dbsize(address(&server, &a).await, &key_a).await,
+            Some(2_000)
+        );
+        assert!(dbsize(address(&server, &b).await, &key_b).await >= Some(2_000));
+    }
+    // No node runs that the API doesn't list, and none twice.
+    let listed = instances(&server, &a).await.len() + instances(&server, &b).await.len();
+    assert_eq!(server.node_pids().len(), listed, "{:?}", server.node_pids());
+}
