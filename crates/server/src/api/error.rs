@@ -97,9 +97,11 @@ impl ApiError {
                 | ControlError::Restricted(_)
                 | ControlError::RestrictedMany { .. }
                 | ControlError::Refused(_) => StatusCode::CONFLICT,
-                ControlError::Fleet(_) | ControlError::Store(_) => {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
+                // A node that did not answer (it is restarting, or being
+                // replaced by its replica) is the cache's state, not a fault
+                // of the request or of ours: try again.
+                ControlError::Fleet(_) => StatusCode::CONFLICT,
+                ControlError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -127,7 +129,8 @@ impl ApiError {
                 ControlError::Restricted(restriction) => restriction.code(),
                 ControlError::RestrictedMany { .. } => "LinkedCacheBlocksResourceGroupDelete",
                 ControlError::Refused(refusal) => refusal.code(),
-                ControlError::Fleet(_) | ControlError::Store(_) => "InternalServerError",
+                ControlError::Fleet(_) => "CacheNodeUnavailable",
+                ControlError::Store(_) => "InternalServerError",
             },
             ApiError::Internal(_) => "InternalServerError",
         };
@@ -170,7 +173,7 @@ fn chain(error: &dyn std::error::Error) -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        if status.is_server_error() || matches!(self, ApiError::Control(ControlError::Fleet(_))) {
             tracing::error!(error = %chain(&self), "request failed");
         } else {
             tracing::debug!(%status, error = %self, "request refused");

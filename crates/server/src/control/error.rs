@@ -91,11 +91,6 @@ impl ControlError {
             name: name.to_owned(),
         }
     }
-
-    /// Whether this is our failure rather than the request's.
-    pub fn is_internal(&self) -> bool {
-        matches!(self, ControlError::Fleet(_) | ControlError::Store(_))
-    }
 }
 
 /// The result of a control-plane operation.
