@@ -38,24 +38,9 @@ async fn new_primary(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_primary_node_is_replaced_by_its_replica_under_load() {
     let server = server();
-    let path = premium(&server, "ha-kill", "westeurope").await;
-    let key = key(&server, &path).await;
-    let cache = address(&server, &path).await;
-    fill(cache, &key, 1_000).await;
-    let (old, _) = instances(&server, &path)
-        .await
-        .into_iter()
-        .find(|(_, primary)| *primary)
-        .unwrap();
-    // What the replica has is what must survive: let it have the keys.
-    for (addr, _) in instances(&server, &path).await {
-        eventually(
-            "the replica has the data",
-            Duration::from_secs(30),
-            || async { (dbsize(addr, &key).await == Some(1_000)).then_some(()) },
-        )
-        .await;
-    }
+    // What the replica has is what must survive: it has every key.
+    let (path, key, cache) = loaded_premium(&server, "ha-kill", "westeurope", 1_000).await;
+    let old = primary_node(&server, &path).await;
 
     let (stop, writes) = start_writer(cache, key.clone());
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -116,38 +101,16 @@ async fn force_reboot_of_the_primary_node_loses_nothing() {
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(dbsize(cache, &key).await, Some(2_000));
-    for (addr, _) in instances(&server, &path).await {
-        eventually(
-            "every node holds the data",
-            Duration::from_secs(30),
-            || async { (dbsize(addr, &key).await == Some(2_000)).then_some(()) },
-        )
-        .await;
-    }
+    every_node_holds(&server, &path, &key, 2_000).await;
     assert_roles_match(&server, &path, &key).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_lost_while_the_server_is_down_comes_back_as_a_replica() {
     let mut server = server();
-    let path = premium(&server, "ha-restart", "westeurope").await;
-    let key = key(&server, &path).await;
-    let cache = address(&server, &path).await;
-    fill(cache, &key, 2_000).await;
-    let (old, _) = instances(&server, &path)
-        .await
-        .into_iter()
-        .find(|(_, primary)| *primary)
-        .unwrap();
     // The replica has every key before anything dies.
-    for (addr, _) in instances(&server, &path).await {
-        eventually(
-            "the replica has the data",
-            Duration::from_secs(30),
-            || async { (dbsize(addr, &key).await == Some(2_000)).then_some(()) },
-        )
-        .await;
-    }
+    let (path, key, cache) = loaded_premium(&server, "ha-restart", "westeurope", 2_000).await;
+    let old = primary_node(&server, &path).await;
 
     server.kill();
     process::kill(server.node_pid(old).expect("the primary node's process"));
@@ -158,14 +121,7 @@ async fn a_node_lost_while_the_server_is_down_comes_back_as_a_replica() {
         Some(2_000),
         "the restart kept every key"
     );
-    for (addr, _) in instances(&server, &path).await {
-        eventually(
-            "every node holds the data",
-            Duration::from_secs(30),
-            || async { (dbsize(addr, &key).await == Some(2_000)).then_some(()) },
-        )
-        .await;
-    }
+    every_node_holds(&server, &path, &key, 2_000).await;
     assert_roles_match(&server, &path, &key).await;
     let primary = new_primary(&server, &path, old).await;
     assert_eq!(role(primary, &key).await, "master");
@@ -182,19 +138,8 @@ async fn the_geo_primary_url_follows_a_replaced_primary_node_and_the_secondary_f
     let key = key(&server, &primary).await;
     let secondary_key = crate::support::key(&server, &secondary).await;
     fill(geo, &key, 1_000).await;
-    for (addr, _) in instances(&server, &primary).await {
-        eventually(
-            "the replica has the data",
-            Duration::from_secs(30),
-            || async { (dbsize(addr, &key).await == Some(1_000)).then_some(()) },
-        )
-        .await;
-    }
-    let (old, _) = instances(&server, &primary)
-        .await
-        .into_iter()
-        .find(|(_, primary)| *primary)
-        .unwrap();
+    every_node_holds(&server, &primary, &key, 1_000).await;
+    let old = primary_node(&server, &primary).await;
 
     let (stop, writes) = start_writer(geo, key.clone());
     tokio::time::sleep(Duration::from_millis(300)).await;

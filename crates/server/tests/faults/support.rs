@@ -171,3 +171,42 @@ pub async fn stop_writer(
     stop.store(true, Ordering::Relaxed);
     handle.await.expect("the writer ends")
 }
+
+/// Waits until every node of the cache at `path` holds `keys` keys (a
+/// replica has caught up, or a restarted node has resynced).
+pub async fn every_node_holds(server: &Server, path: &str, key: &str, keys: u64) {
+    for (addr, _) in instances(server, path).await {
+        georep_testkit::wait::eventually(
+            &format!("{addr} holds {keys} keys"),
+            Duration::from_secs(30),
+            || async { (dbsize(addr, key).await == Some(keys)).then_some(()) },
+        )
+        .await;
+    }
+}
+
+/// The cache's primary node now, as the API names it.
+pub async fn primary_node(server: &Server, path: &str) -> SocketAddr {
+    instances(server, path)
+        .await
+        .into_iter()
+        .find(|(_, primary)| *primary)
+        .map(|(addr, _)| addr)
+        .unwrap_or_else(|| panic!("{path} has no primary node"))
+}
+
+/// A Premium cache with `keys` keys that every node holds: its path, its
+/// primary access key and its address.
+pub async fn loaded_premium(
+    server: &Server,
+    name: &str,
+    location: &str,
+    keys: usize,
+) -> (String, String, SocketAddr) {
+    let path = premium(server, name, location).await;
+    let key = key(server, &path).await;
+    let cache = address(server, &path).await;
+    fill(cache, &key, keys).await;
+    every_node_holds(server, &path, &key, keys as u64).await;
+    (path, key, cache)
+}
