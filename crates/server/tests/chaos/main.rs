@@ -35,17 +35,23 @@ use ledger::{connect_with_any, missing_on, set_bytes, Target, Writer};
 use world::{node_info, World};
 
 /// Events per run (at most), and the fewest a run must get through.
-const EVENTS: usize = 24;
+const EVENTS: usize = 50;
 const MIN_EVENTS: usize = 20;
 /// No new event starts after this much chaos.
 const CHAOS_TIME: Duration = Duration::from_secs(150);
 /// How long before a forced failover or a primary node's death a write may
 /// have been acknowledged and still not have reached the node that takes
-/// over (replication is asynchronous; on loopback it lags by
-/// milliseconds, this is generous).
-const LOSS_LEAD: Duration = Duration::from_secs(2);
+/// over. Replication is asynchronous: on loopback it lags by milliseconds,
+/// but a replica that has just finished a full sync was seen a few hundred
+/// milliseconds behind.
+const LOSS_LEAD: Duration = Duration::from_millis(1500);
 /// How long writes may take to resume through the geo-primary URL.
 const RESUME: Duration = Duration::from_secs(60);
+/// How long the writer writes undisturbed between two events, in ms (drawn).
+const QUIET_MS: std::ops::Range<u64> = 0..2000;
+/// How long after a node was seen dead its last acknowledgements may still
+/// arrive (they were in the socket's buffer).
+const IN_FLIGHT: Duration = Duration::from_millis(500);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Event {
@@ -109,19 +115,31 @@ enum Loss {
     PrimaryKilled { replica_behind: bool },
 }
 
+/// What an event may have cost, and until when: writes acknowledged from
+/// [`LOSS_LEAD`] before it started until `until` may be missing.
+#[derive(Clone, Copy, Debug)]
+struct Risk {
+    loss: Loss,
+    until: Instant,
+}
+
 /// One event as it happened.
 #[derive(Debug)]
 struct Happened {
     event: Event,
     started: Instant,
-    ended: Instant,
-    loss: Option<Loss>,
+    risk: Option<Risk>,
 }
 
 impl Happened {
+    fn loss(&self) -> Option<Loss> {
+        self.risk.map(|r| r.loss)
+    }
+
     /// Whether a write acknowledged at `at` lies in this event's loss window.
     fn may_have_lost(&self, at: Instant) -> bool {
-        self.loss.is_some() && at + LOSS_LEAD >= self.started && at <= self.ended
+        self.risk
+            .is_some_and(|r| at + LOSS_LEAD >= self.started && at <= r.until)
     }
 }
 
@@ -137,8 +155,22 @@ fn seed() -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_survived_nothing_lost() {
+    chaos(Victims::PrimaryNodes).await;
+}
+
+/// The same with replica nodes killed too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "server bug: a replica node killed while the server runs is never started again \
+            (control/ha.rs's watchdog looks only at shard primaries; only a restart or a \
+            forceReboot brings it back), so the cache never converges and has no replica for \
+            the next primary-node loss; e.g. GEOREP_CHAOS_SEED=1"]
+async fn faults_survived_nothing_lost_replicas_killed_too() {
+    chaos(Victims::AnyNode).await;
+}
+
+async fn chaos(victims: Victims) {
     let seed = seed();
-    eprintln!("chaos: seed {seed} (replay with GEOREP_CHAOS_SEED={seed})");
+    eprintln!("chaos: seed {seed} (replay with GEOREP_CHAOS_SEED={seed}), killing {victims:?}");
     let mut rng = StdRng::seed_from_u64(seed);
 
     let mut world = World::start().await;
@@ -163,23 +195,22 @@ async fn faults_survived_nothing_lost() {
             world.primary().name,
             writer.last_acked()
         );
-        let loss = run(&mut world, event).await;
+        let risk = run(&mut world, event, victims).await;
         let converged = world.converge(&format!("{event:?}")).await;
         *target.lock().unwrap() = converged.geo;
         if world.linked {
             resumed(&writer, &world).await;
         }
-        let ended = Instant::now();
-        if let Some(loss) = loss {
-            eprintln!("chaos:   {loss:?}");
+        if let Some(risk) = risk {
+            eprintln!("chaos:   {:?}", risk.loss);
         }
         happened.push(Happened {
             event,
             started,
-            ended,
-            loss,
+            risk,
         });
         last = Some(event);
+        tokio::time::sleep(Duration::from_millis(rng.random_range(QUIET_MS))).await;
     }
     if !world.linked {
         eprintln!("chaos: relinking at the end");
@@ -209,6 +240,24 @@ async fn faults_survived_nothing_lost() {
         .iter()
         .filter(|(_, at)| happened.iter().any(|h| h.may_have_lost(*at)))
         .count();
+    for (i, h) in happened
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.risk.is_some())
+    {
+        let in_window = |n: &u64| h.may_have_lost(acked_at[n]);
+        let at_risk = written
+            .acked
+            .iter()
+            .filter(|(_, at)| h.may_have_lost(*at))
+            .count();
+        eprintln!(
+            "chaos: event {} {:?}: {at_risk} writes at risk, {} missing",
+            i + 1,
+            h.loss().unwrap(),
+            missing.iter().filter(|n| in_window(n)).count()
+        );
+    }
     let mut lost_in_forced = Vec::new();
     let mut lost_to_kills = Vec::new();
     let mut unreported = Vec::new();
@@ -217,7 +266,7 @@ async fn faults_survived_nothing_lost() {
         let windows: Vec<&Happened> = happened.iter().filter(|h| h.may_have_lost(at)).collect();
         if windows
             .iter()
-            .any(|h| matches!(h.loss, Some(Loss::Forced { .. })))
+            .any(|h| matches!(h.loss(), Some(Loss::Forced { .. })))
         {
             lost_in_forced.push(*n);
         } else if !windows.is_empty() {
@@ -228,7 +277,7 @@ async fn faults_survived_nothing_lost() {
     }
     let reported: u64 = happened
         .iter()
-        .filter_map(|h| match h.loss {
+        .filter_map(|h| match h.loss() {
             Some(Loss::Forced {
                 bytes_possibly_lost,
             }) => Some(bytes_possibly_lost),
@@ -242,7 +291,7 @@ async fn faults_survived_nothing_lost() {
         .count();
     let kills = happened
         .iter()
-        .filter(|h| matches!(h.loss, Some(Loss::PrimaryKilled { .. })))
+        .filter(|h| matches!(h.loss(), Some(Loss::PrimaryKilled { .. })))
         .count();
     eprintln!(
         "chaos: seed {seed}: {} events ({forced} forced failovers, {kills} geo-primary primary-node kills), \
@@ -296,28 +345,38 @@ async fn faults_survived_nothing_lost() {
 
 /// Runs one event, up to where it is done as far as the API says (the
 /// operation succeeded, the request was answered, the process is dead);
-/// what it may have cost.
-async fn run(world: &mut World, event: Event) -> Option<Loss> {
+/// what it may have cost, and until when.
+async fn run(world: &mut World, event: Event, victims: Victims) -> Option<Risk> {
     match event {
         Event::KillNode { cache, node } => {
             let (instances, _, _) = world.instances(cache).await;
-            let victim = instances[node % instances.len()];
+            let victim = match victims {
+                Victims::AnyNode => instances[node % instances.len()],
+                Victims::PrimaryNodes => *instances
+                    .iter()
+                    .find(|i| i.is_primary)
+                    .expect("a primary node"),
+            };
             let pid = world
                 .server
                 .node_pid(victim.addr)
                 .expect("the node's process");
             // Killing the geo-primary's primary node loses what its replica
-            // had not received yet; note whether it was behind.
+            // had not received yet; note whether it was behind (a look just
+            // before the kill: it may still receive more).
             let loss = if cache == world.primary && victim.is_primary {
-                let info = node_info(victim.addr, &world.primary().key).await.ok();
-                let offset = info.as_ref().and_then(|i| i.number("master_repl_offset"));
-                let replica = info.as_ref().and_then(|i| {
-                    i.get("slave0")?
-                        .split(',')
-                        .find_map(|f| f.strip_prefix("offset="))?
-                        .parse::<u64>()
+                let key = &world.primary().key;
+                let offset = node_info(victim.addr, key)
+                    .await
+                    .ok()
+                    .and_then(|i| i.number("master_repl_offset"));
+                let mut replica = None;
+                for i in instances.iter().filter(|i| !i.is_primary) {
+                    replica = node_info(i.addr, key)
+                        .await
                         .ok()
-                });
+                        .and_then(|i| i.number("slave_repl_offset"));
+                }
                 eprintln!(
                     "chaos:   killing the geo-primary's primary node {} (offset {offset:?}, its replica at {replica:?})",
                     victim.addr
@@ -337,7 +396,12 @@ async fn run(world: &mut World, event: Event) -> Option<Loss> {
                 (world.server.node_pid(victim.addr) != Some(pid)).then_some(())
             })
             .await;
-            loss
+            // Once it is dead it acknowledges nothing more: later
+            // acknowledgements come from the replica that took over.
+            loss.map(|loss| Risk {
+                loss,
+                until: Instant::now() + IN_FLIGHT,
+            })
         }
         Event::CrashServer => {
             world.crash_and_restart();
@@ -346,8 +410,14 @@ async fn run(world: &mut World, event: Event) -> Option<Loss> {
         Event::Failover { forced } => {
             let last = world.fail_over(forced).await;
             eprintln!("chaos:   lastFailover {last}");
-            forced.then(|| Loss::Forced {
-                bytes_possibly_lost: bytes_possibly_lost(&last),
+            // The old primary's writes were paused before the promotion,
+            // and its clients disconnected when the addresses moved: what
+            // is acknowledged after the operation came from the new one.
+            forced.then(|| Risk {
+                loss: Loss::Forced {
+                    bytes_possibly_lost: bytes_possibly_lost(&last),
+                },
+                until: Instant::now(),
             })
         }
         Event::Reboot { cache, all } => {

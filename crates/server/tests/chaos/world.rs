@@ -325,7 +325,7 @@ impl World {
         // The primary node of each cache (by index in `caches`).
         let mut primary_nodes: [Option<(SocketAddr, u32)>; 2] = [None, None];
         let mut listed = Vec::new();
-        for cache in 0..2 {
+        for (cache, primary_node) in primary_nodes.iter_mut().enumerate() {
             let (instances, address, state) = self.instances(cache).await;
             if state != "Succeeded" {
                 return Err(format!("{} is {state}", self.caches[cache].name));
@@ -342,7 +342,7 @@ impl World {
                     return Err(format!("process {pid} listed twice"));
                 }
                 if i.is_primary {
-                    primary_nodes[cache] = Some((i.addr, pid));
+                    *primary_node = Some((i.addr, pid));
                 }
             }
             listed.push((cache, instances, address));
