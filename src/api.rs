@@ -14,6 +14,7 @@ use georep_core::arm::{
     MetricsResponse, RedisResource, RedisUpdateParameters, Subscription,
 };
 use georep_core::link::FailoverKind;
+use georep_core::live::TimelineEntry;
 use georep_core::metrics::GeoMetric;
 use georep_core::model::{Cache, FirewallRule, ServerRole};
 use georep_core::CacheId;
@@ -259,6 +260,16 @@ impl Api {
     pub async fn events_ticket(&self) -> Result<EventsTicket, ApiError> {
         self.post("/x-georep/events/ticket", &serde_json::json!({}))
             .await
+    }
+
+    /// `GET /x-georep/timeline?link={linkedServerId}`: a link's steps,
+    /// oldest first, named from either side.
+    pub async fn timeline(&self, linked_server_id: &str) -> Result<Vec<TimelineEntry>, ApiError> {
+        let url = format!(
+            "/x-georep/timeline?link={}",
+            String::from(js_sys::encode_uri_component(linked_server_id))
+        );
+        self.get_all(&url).await
     }
 
     /// `POST {cache}/export`: one RDB file per shard into `container`.

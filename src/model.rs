@@ -52,12 +52,50 @@ impl CacheEntry {
         })
     }
 
-    /// The cache's own `host:port`: the TLS port when it has one, else the
-    /// plain one (the local backend serves plain Redis).
+    /// The cache's own address, `hostName:port`: the TLS port when it has
+    /// one, else the plain one (the local backend serves plain Redis on
+    /// 6379, each cache on an address of its own).
     pub fn address(&self) -> String {
+        format!("{}:{}", self.host(), self.port())
+    }
+
+    /// The cache's host name: its own address.
+    pub fn host(&self) -> &str {
+        &self.resource.properties.host_name
+    }
+
+    /// The port clients use: TLS when the cache has it, else plain.
+    pub fn port(&self) -> u16 {
         let p = &self.resource.properties;
-        let port = if p.ssl_port != 0 { p.ssl_port } else { p.port };
-        format!("{}:{port}", p.host_name)
+        if p.ssl_port != 0 {
+            p.ssl_port
+        } else {
+            p.port
+        }
+    }
+
+    /// The cache's nodes as `instances[]` lists them, shard by shard, each
+    /// shard's primary first.
+    pub fn nodes(&self) -> Vec<Node> {
+        let port = self.port();
+        let mut nodes: Vec<Node> = self
+            .resource
+            .properties
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Node {
+                address: n.host.as_ref().map(|host| {
+                    let port = n.non_ssl_port.or(n.ssl_port).unwrap_or(port);
+                    format!("{host}:{port}")
+                }),
+                shard: n.shard_id.unwrap_or(0),
+                primary: n.is_primary || n.is_master,
+                index: i,
+            })
+            .collect();
+        nodes.sort_by_key(|n| (n.shard, !n.primary, n.index));
+        nodes
     }
 
     /// The cache's id.
@@ -83,6 +121,19 @@ impl CacheEntry {
             self.cache.provisioning_state,
         ))
     }
+}
+
+/// One node of a cache: a `redis-server` on an address of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// `host:port`, when the server names the node's address.
+    pub address: Option<String>,
+    /// The shard it belongs to (0 when not clustered).
+    pub shard: u32,
+    /// Whether it is its shard's primary now.
+    pub primary: bool,
+    /// Its place in `instances[]`.
+    pub index: usize,
 }
 
 /// How a link is doing, for colours and badges.
@@ -160,7 +211,8 @@ pub fn pair_key(a: &CacheId, b: &CacheId) -> String {
     ids.join("|")
 }
 
-/// The addresses the seed's portal shows for a linked pair.
+/// The three addresses of Azure's passive geo-replication guide for a
+/// linked pair.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
     /// Each cache's geo-primary URL, which always reaches the current

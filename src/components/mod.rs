@@ -2,6 +2,7 @@
 //! are styled by `styles/components/`.
 
 pub mod card;
+pub mod copy_button;
 pub mod dialog;
 pub mod guarded_button;
 pub mod notice;

@@ -2,26 +2,15 @@
 //! geo-primary and the current geo-secondary, each with a copy button.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::components::card::Card;
+use crate::components::copy_button::CopyButton;
 use crate::model::{Endpoints, LinkView};
 use crate::state::use_app;
 
-/// Copies `text` to the clipboard.
-async fn copy(text: String) -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
-    };
-    let promise = window.navigator().clipboard().write_text(&text);
-    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
-}
-
 #[component]
 fn EndpointRow(label: String, value: Option<String>, hint: &'static str) -> impl IntoView {
-    let copied = RwSignal::new(false);
     let text = value.clone().unwrap_or_else(|| "—".to_owned());
-    let copy_value = value.clone();
     view! {
         <div class="endpoint">
             <dt>
@@ -30,21 +19,7 @@ fn EndpointRow(label: String, value: Option<String>, hint: &'static str) -> impl
             </dt>
             <dd>
                 <code class="endpoint-value">{text}</code>
-                <button
-                    type="button"
-                    class="btn btn-small"
-                    disabled=value.is_none()
-                    aria-label=format!("Copy {label}")
-                    on:click=move |_| {
-                        if let Some(v) = copy_value.clone() {
-                            spawn_local(async move {
-                                copied.set(copy(v).await);
-                            });
-                        }
-                    }
-                >
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
-                </button>
+                <CopyButton value=Signal::stored(value) label=label.clone()/>
             </dd>
         </div>
     }

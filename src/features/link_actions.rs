@@ -29,10 +29,12 @@ pub fn LinkActions(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
     let same = Signal::derive(move || link.with(|l| pair_same_size(app, l)));
     let failover_open = RwSignal::new(false);
     let unlink_open = RwSignal::new(false);
+    // Enabled when either kind may start (after the geo-primary's loss,
+    // only a forced one may); else the planned one's refusal says why.
     let failover_refused = Signal::derive(move || {
-        let state = state.get();
-        // While the dialog follows a running failover, keep the button calm.
-        failover_refusal(state, FailoverKind::Planned, same.get())
+        let (state, same) = (state.get(), same.get());
+        failover_refusal(state, FailoverKind::Planned, same)
+            .filter(|_| failover_refusal(state, FailoverKind::Forced, same).is_some())
     });
     let unlink_refused = Signal::derive(move || unlink_refusal(state.get()));
     view! {
@@ -47,7 +49,14 @@ pub fn LinkActions(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
                 refusal=unlink_refused
                 on_click=Callback::new(move |()| unlink_open.set(true))
             />
-            <FailoverDialog link=link open=failover_open/>
+            <FailoverDialog
+                link=link
+                open=failover_open
+                on_unlink=Callback::new(move |()| {
+                    failover_open.set(false);
+                    unlink_open.set(true);
+                })
+            />
             <UnlinkDialog link=link open=unlink_open/>
         </div>
     }
@@ -69,13 +78,22 @@ pub fn UnlinkDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>) 
         <Dialog open=open title="Unlink caches">
             {move || {
                 let l = link.get();
+                let lost = app.link_state(&l) == LinkState::PrimaryLost;
+                let first = if lost {
+                    format!(
+                        "{} lost every node and its data; {} kept its data.",
+                        l.primary.name, l.secondary.name
+                    )
+                } else {
+                    "Both caches stay available while unlinking.".to_owned()
+                };
                 view! {
                     <p>
                         "Stop geo-replication between " <strong>{l.primary.name.clone()}</strong>
                         " and " <strong>{l.secondary.name.clone()}</strong> "?"
                     </p>
                     <ul class="plain-list">
-                        <li>"Both caches stay available while unlinking."</li>
+                        <li>{first}</li>
                         <li>
                             "Afterwards " {l.secondary.name.clone()}
                             " accepts reads and writes, and keeps the data replicated so far."

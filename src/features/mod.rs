@@ -10,4 +10,7 @@ pub mod health;
 pub mod link_actions;
 pub mod link_wizard;
 pub mod live;
+pub mod nodes;
+pub mod primary_lost;
 pub mod region_map;
+pub mod timeline;

@@ -1,6 +1,8 @@
 //! `/caches/:sub/:rg/:name/geo-replication`: a cache's Geo-replication
 //! page: "Add cache replication link", the link with its live status,
-//! Failover and Unlink, the endpoints and the health.
+//! Failover and Unlink (and, when the geo-primary lost every node, what
+//! that means and what is left to do), the endpoints, the health and the
+//! link's timeline.
 
 use georep_core::link::LinkState;
 use georep_core::regions;
@@ -16,6 +18,8 @@ use crate::features::endpoints::EndpointsPanel;
 use crate::features::health::HealthPanel;
 use crate::features::link_actions::LinkActions;
 use crate::features::link_wizard::add_link_refusal;
+use crate::features::primary_lost::PrimaryLostNotice;
+use crate::features::timeline::TimelinePanel;
 use crate::model::{format_time, CacheEntry, LinkView};
 use crate::routes::{add_link_href, overview_href};
 use crate::state::use_app;
@@ -95,7 +99,13 @@ pub fn GeoReplication(entry: Memo<CacheEntry>) -> impl IntoView {
                 let link = sticky(link);
                 let primary = Signal::derive(move || link.with(|l| l.primary.clone()));
                 let secondary = Signal::derive(move || link.with(|l| l.secondary.clone()));
+                let lost = Memo::new(move |_| {
+                    link.with(|l| app.link_state(l)) == LinkState::PrimaryLost
+                });
                 view! {
+                    <Show when=move || lost.get()>
+                        <PrimaryLostNotice link=link/>
+                    </Show>
                     <Card title="Linked cache" heading_id="linked-heading">
                         <Table columns=&COLUMNS class="links-table">
                             <LinkRow entry=entry link=link/>
@@ -125,6 +135,7 @@ pub fn GeoReplication(entry: Memo<CacheEntry>) -> impl IntoView {
                     </Card>
                     <EndpointsPanel link=link/>
                     <HealthPanel primary=primary secondary=secondary/>
+                    <TimelinePanel link=link/>
                 }
                     .into_any()
             } else {

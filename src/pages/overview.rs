@@ -1,6 +1,7 @@
 //! `/caches/:sub/:rg/:name`: a cache's Overview: essentials, its
-//! geo-replication status and role, and the commands a link restricts
-//! (scale, delete, import), disabled with the reason from `georep-core`.
+//! geo-replication status and role, its address and nodes, and the commands
+//! a link restricts (scale, delete, import), disabled with the reason from
+//! `georep-core`.
 
 use georep_core::link::LinkState;
 use georep_core::model::ServerRole;
@@ -15,16 +16,17 @@ use crate::components::status::{LinkBadge, SyncProgressBar};
 use crate::features::cache_commands::{
     refusal, DeleteDialog, ExportDialog, ImportDialog, ScaleDialog,
 };
+use crate::features::nodes::NodesPanel;
+use crate::features::primary_lost::primary_lost_summary;
 use crate::model::CacheEntry;
 use crate::routes::{geo_href, overview_href};
 use crate::state::use_app;
 
-/// The cache's ports, as the portal lists them.
-fn ports(p: &georep_core::arm::RedisProperties) -> String {
-    match (p.ssl_port, p.enable_non_ssl_port || p.ssl_port == 0) {
-        (0, _) => format!("{} (non-TLS)", p.port),
-        (tls, true) => format!("{tls} (TLS), {} (non-TLS)", p.port),
-        (tls, false) => format!("{tls} (TLS)"),
+/// The cache's TLS, as the portal would say it.
+fn tls(p: &georep_core::arm::RedisProperties) -> String {
+    match p.ssl_port {
+        0 => "Not offered locally".to_owned(),
+        port => format!("Port {port}"),
     }
 }
 
@@ -48,8 +50,7 @@ fn Essentials(entry: Memo<CacheEntry>) -> impl IntoView {
                 {row("Location", regions::display_name(&c.location))}
                 {row("Pricing tier", c.sku.to_string())}
                 {row("Redis version", c.redis_version.clone())}
-                {row("Host name", p.host_name.clone())}
-                {row("Ports", ports(p))}
+                {row("TLS", tls(p))}
                 {row("Shards", if c.is_clustered() { c.shard_count.to_string() } else { "Not clustered".to_owned() })}
                 {row("Replicas per primary", c.replicas_per_primary.to_string())}
                 {row("Subscription", c.id.subscription.clone())}
@@ -99,6 +100,15 @@ fn GeoStatus(entry: Memo<CacheEntry>) -> impl IntoView {
                     </dl>
                     <Show when=move || state.get() == LinkState::Linking>
                         <SyncProgressBar progress=progress/>
+                    </Show>
+                    <Show when=move || state.get() == LinkState::PrimaryLost>
+                        <p class="primary-lost-note" role="status">
+                            {move || link.with(|l| l.as_ref().map(primary_lost_summary))}
+                            " "
+                            <a href=move || geo_href(&entry.with(|e| e.id().clone()))>
+                                "Fail over (forced) or unlink on the Geo-replication page."
+                            </a>
+                        </p>
                     </Show>
                 }
                 .into_any()
@@ -159,9 +169,12 @@ pub fn Overview(entry: Memo<CacheEntry>) -> impl IntoView {
             <Card title="Essentials" heading_id="essentials-heading">
                 <div class="card-body"><Essentials entry=entry/></div>
             </Card>
-            <Card title="Geo-replication" heading_id="geo-status-heading">
-                <div class="card-body"><GeoStatus entry=entry/></div>
-            </Card>
+            <div class="column-stack">
+                <Card title="Geo-replication" heading_id="geo-status-heading">
+                    <div class="card-body"><GeoStatus entry=entry/></div>
+                </Card>
+                <NodesPanel entry=entry/>
+            </div>
         </div>
         <ScaleDialog entry=entry open=scale_open/>
         <DeleteDialog entry=entry open=delete_open/>

@@ -1,4 +1,5 @@
-//! `/walkthrough`: a guided tour of the seed's steps — link, write through
+//! `/walkthrough`: a guided tour of the steps of Azure's passive
+//! geo-replication guide — link, write through
 //! the geo-primary URL, fail over, unlink — that ticks itself off from what
 //! the fleet shows.
 
@@ -65,7 +66,7 @@ pub fn WalkthroughPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Walkthrough"</h1>
                 <p class="page-subtitle">
-                    "The seed's portal steps, against real Redis: link, write through the geo-primary URL, fail over, unlink"
+                    "The steps of Azure's passive geo-replication guide, against real Redis: link, write through the geo-primary URL, fail over, unlink"
                 </p>
             </header>
             <ol class="tour card">
@@ -86,13 +87,13 @@ pub fn WalkthroughPage() -> impl IntoView {
                 <Step number=3 title="Write through the geo-primary URL" done=never>
                     <p>
                         "Copy a geo-primary URL from the Endpoints panel and write with any Redis client, e.g. "
-                        <code>"redis-cli -h HOST -p PORT -a KEY set greeting hello"</code>
-                        ". A write to the geo-secondary's own address answers READONLY."
+                        <code>"redis-cli -h ADDRESS -p 6379 -a KEY set greeting hello"</code>
+                        " (every address here is on port 6379). A write to the geo-secondary's own address answers READONLY."
                     </p>
                 </Step>
                 <Step number=4 title="Fail over" done=failed_over>
                     <p>
-                        "Select Failover, check the settings list and the data sync offset (fewer than 14 bytes is ready), choose Planned, and watch Deleting, then Creating, then the roles swap. The geo-primary URL keeps working."
+                        "Select Failover, check the settings list and the data sync offset (fewer than 14 bytes is ready), choose Planned, and watch Deleting, then Creating, then the roles swap: well under a second here. The geo-primary URL keeps working."
                     </p>
                 </Step>
                 <Step number=5 title="Unlink" done=never>

@@ -22,8 +22,38 @@ pub fn cache_id(sub: &str, name: &str) -> String {
     format!("/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Cache/Redis/{name}")
 }
 
+/// A loopback address for `name` and `role` (0: the cache's own, 1 and up:
+/// its nodes), as the server gives each cache and node one of its own.
+pub fn address_of(name: &str, role: u8) -> String {
+    let n = name
+        .bytes()
+        .fold(0u8, |acc, b| acc.wrapping_mul(31).wrapping_add(b))
+        % 50;
+    format!("127.83.{n}.{}", role + 1)
+}
+
+/// `instances[]` as the server lists them: one node per `(shard, primary)`,
+/// each on its own address, port 6379.
+pub fn instances(name: &str, nodes: &[(u32, bool)]) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, (shard, primary))| {
+            json!({
+                "host": address_of(name, i as u8 + 1),
+                "nonSslPort": 6379,
+                "shardId": shard,
+                "isMaster": primary,
+                "isPrimary": primary
+            })
+        })
+        .collect();
+    serde_json::Value::Array(list)
+}
+
 /// A running, unlinked Premium cache, bent by `tweak` (a JSON merge into
-/// `properties`, plus `location`/`subscription` at the top level).
+/// `properties`, plus `location`/`subscription` at the top level). Its
+/// address is its own on port 6379, with a primary node and a replica.
 pub fn resource(name: &str, location: &str, tweak: serde_json::Value) -> RedisResource {
     let sub = tweak
         .get("subscription")
@@ -34,15 +64,15 @@ pub fn resource(name: &str, location: &str, tweak: serde_json::Value) -> RedisRe
         "sku": {"name": "Premium", "family": "P", "capacity": 1},
         "redisVersion": "6.0",
         "provisioningState": "Succeeded",
-        "hostName": "127.0.0.1",
-        "port": 7000,
+        "hostName": address_of(name, 0),
+        "port": 6379,
         "sslPort": 0,
         "enableNonSslPort": true,
         "minimumTlsVersion": "1.2",
         "replicasPerMaster": 1,
         "redisConfiguration": {},
         "linkedServers": [],
-        "instances": []
+        "instances": instances(name, &[(0, true), (0, false)])
     });
     if let Some(extra) = tweak.get("properties").and_then(|p| p.as_object()) {
         for (k, v) in extra {
@@ -68,6 +98,11 @@ pub fn linked(
     peer_role: &str,
     state: &str,
 ) -> LinkedServerResource {
+    let (primary, secondary) = if peer_role == "Secondary" {
+        (owner, peer)
+    } else {
+        (peer, owner)
+    };
     serde_json::from_value(json!({
         "id": format!("{}/linkedServers/{peer}", cache_id(SUB, owner)),
         "name": peer,
@@ -77,9 +112,9 @@ pub fn linked(
             "linkedRedisCacheLocation": peer_location,
             "serverRole": peer_role,
             "provisioningState": state,
-            "currentPrimaryEndpoint": {"host": "127.0.0.1", "port": 7001},
-            "currentSecondaryEndpoint": {"host": "127.0.0.1", "port": 7002},
-            "geoPrimaryEndpoint": {"host": "127.0.0.1", "port": 7100}
+            "currentPrimaryEndpoint": {"host": address_of(primary, 0), "port": 6379},
+            "currentSecondaryEndpoint": {"host": address_of(secondary, 0), "port": 6379},
+            "geoPrimaryEndpoint": {"host": address_of(peer, 9), "port": 6379}
         }
     }))
     .expect("fixture link")

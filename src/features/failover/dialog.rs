@@ -1,7 +1,9 @@
 //! The failover dialog: what will happen, the checklist, the live offset,
-//! planned or forced, then the live steps and how it ended.
+//! planned or forced (each refused as `georep-core`'s state machine says),
+//! then the live steps and how it ended. When the geo-primary lost every
+//! node, it says so and offers the forced failover or unlinking.
 
-use georep_core::link::FailoverKind;
+use georep_core::link::{FailoverKind, LinkState};
 use georep_core::CacheId;
 use leptos::prelude::*;
 
@@ -12,6 +14,8 @@ use super::{failover_refusal, pair_same_size};
 use crate::actions::{use_mutation, Mutation, Report};
 use crate::components::dialog::{Dialog, DialogActions};
 use crate::components::guarded_button::GuardedButton;
+use crate::features::link_actions::unlink_refusal;
+use crate::features::primary_lost::{forced_failover_text, primary_lost_summary};
 use crate::model::{format_bytes, LinkView};
 use crate::state::use_app;
 
@@ -33,43 +37,82 @@ fn loss_text(link: &LinkView) -> String {
         .unwrap_or_default()
 }
 
-/// The choice between a planned and a forced failover.
+/// One kind's radio button, disabled with the state machine's refusal
+/// when the link can't fail over that way now (but can the other way).
 #[component]
-fn KindChoice(kind: RwSignal<FailoverKind>) -> impl IntoView {
+fn KindOption(
+    kind: RwSignal<FailoverKind>,
+    this: FailoverKind,
+    #[prop(into)] refused: Signal<Option<String>>,
+    name: &'static str,
+    what: &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="radio" class:refused=move || refused.with(Option::is_some)>
+            <input
+                type="radio"
+                name="failover-kind"
+                value=name
+                prop:checked=move || kind.get() == this
+                prop:disabled=move || refused.with(Option::is_some)
+                on:change=move |_| kind.set(this)
+            />
+            <span>
+                <strong>{name}</strong>
+                {what}
+                {move || {
+                    refused
+                        .get()
+                        .map(|why| view! { <span class="choice-refused">{why}</span> })
+                }}
+            </span>
+        </label>
+    }
+}
+
+/// The choice between a planned and a forced failover; a kind is refused
+/// only when the other one isn't (else the Fail over button says why).
+#[component]
+fn KindChoice(
+    kind: RwSignal<FailoverKind>,
+    #[prop(into)] planned_refused: Signal<Option<String>>,
+    #[prop(into)] forced_refused: Signal<Option<String>>,
+) -> impl IntoView {
+    let both =
+        move || planned_refused.with(Option::is_some) && forced_refused.with(Option::is_some);
+    let planned = Signal::derive(move || planned_refused.get().filter(|_| !both()));
+    let forced = Signal::derive(move || forced_refused.get().filter(|_| !both()));
     view! {
         <fieldset class="choice">
             <legend>"Kind of failover"</legend>
-            <label class="radio">
-                <input
-                    type="radio"
-                    name="failover-kind"
-                    prop:checked=move || kind.get() == FailoverKind::Planned
-                    on:change=move |_| kind.set(FailoverKind::Planned)
-                />
-                <span>
-                    <strong>"Planned"</strong>
-                    " — pauses writes, waits until the secondary has every byte, then swaps. No data is lost."
-                </span>
-            </label>
-            <label class="radio">
-                <input
-                    type="radio"
-                    name="failover-kind"
-                    prop:checked=move || kind.get() == FailoverKind::Forced
-                    on:change=move |_| kind.set(FailoverKind::Forced)
-                />
-                <span>
-                    <strong>"Forced"</strong>
-                    " — promotes the secondary at once, for when the primary is down. Writes not yet replicated are lost."
-                </span>
-            </label>
+            <KindOption
+                kind=kind
+                this=FailoverKind::Planned
+                refused=planned
+                name="Planned"
+                what=" — pauses writes, waits until the secondary has every byte, then swaps. No data is lost."
+            />
+            <KindOption
+                kind=kind
+                this=FailoverKind::Forced
+                refused=forced
+                name="Forced"
+                what=" — promotes the secondary at once, for when the primary is down. Writes not yet replicated are lost."
+            />
         </fieldset>
     }
 }
 
 /// The failover dialog of `link`, shown while `open`.
 #[component]
-pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>) -> impl IntoView {
+pub fn FailoverDialog(
+    #[prop(into)] link: Signal<LinkView>,
+    open: RwSignal<bool>,
+    /// Offered beside the failover when the geo-primary is lost: closes
+    /// this dialog and opens the unlink confirmation.
+    #[prop(optional)]
+    on_unlink: Option<Callback<()>>,
+) -> impl IntoView {
     let app = use_app();
     let kind = RwSignal::new(FailoverKind::Planned);
     // The primary when the user started the failover; `None` before.
@@ -87,10 +130,28 @@ pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>
         }
         link.with(|l| failover_refusal(app.link_state(l), kind.get(), pair_same_size(app, l)))
     });
+    let same = Signal::derive(move || link.with(|l| pair_same_size(app, l)));
+    let kind_refused = move |k: FailoverKind| {
+        Signal::derive(move || {
+            started_from.with(Option::is_none).then_some(())?;
+            failover_refusal(state.get(), k, same.get())
+        })
+    };
+    let planned_refused = kind_refused(FailoverKind::Planned);
+    let forced_refused = kind_refused(FailoverKind::Forced);
+    // The geo-primary lost every node (and the failover hasn't started).
+    let lost = Signal::derive(move || {
+        started_from.with(Option::is_none) && state.get() == LinkState::PrimaryLost
+    });
     Effect::new(move |_| {
         if !open.get() {
             started_from.set(None);
             refused.set(None);
+        } else if planned_refused.with_untracked(Option::is_some)
+            && forced_refused.with_untracked(Option::is_none)
+        {
+            // Only a forced failover is possible (the geo-primary is lost).
+            kind.set(FailoverKind::Forced);
         }
     });
     // A refusal ends the attempt and says why, in the dialog.
@@ -119,11 +180,18 @@ pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>
                 let l = link.get();
                 match started_from.get() {
                     // Before: what will happen.
+                    None if lost.get() => view! {
+                        <div class="failover-lost" role="alert">
+                            <p><strong>{primary_lost_summary(&l)}</strong></p>
+                            <p>{forced_failover_text(&l)}</p>
+                        </div>
+                    }
+                        .into_any(),
                     None => view! {
                         <p>
                             "Promote " <strong>{l.secondary.name.clone()}</strong>
                             " to geo-primary. " <strong>{l.primary.name.clone()}</strong>
-                            " becomes its geo-secondary, and the geo-primary URLs move to the new primary. It takes a few minutes."
+                            " becomes its geo-secondary, and the geo-primary URLs move to the new primary. A planned failover takes well under a second here; writes pause meanwhile."
                         </p>
                     }
                         .into_any(),
@@ -146,8 +214,21 @@ pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>
             <Show when=move || !running()>
                 <h3>"Settings to check"</h3>
                 <Checklist link=link/>
-                <OffsetGauge primary=primary secondary=secondary/>
-                <KindChoice kind=kind/>
+                <Show
+                    when=move || !lost.get()
+                    fallback=|| view! {
+                        <p class="muted">
+                            "No data sync offset to wait for: the geo-primary has no data left to replicate."
+                        </p>
+                    }
+                >
+                    <OffsetGauge primary=primary secondary=secondary/>
+                </Show>
+                <KindChoice
+                    kind=kind
+                    planned_refused=planned_refused
+                    forced_refused=forced_refused
+                />
             </Show>
             <Show when=running>
                 <FailoverSteps state=state swapped=swapped/>
@@ -164,6 +245,18 @@ pub fn FailoverDialog(#[prop(into)] link: Signal<LinkView>, open: RwSignal<bool>
                     })
             }}
             <DialogActions open=open dismiss=dismiss>
+                {on_unlink.map(|unlink| {
+                    let unlink_refused = Signal::derive(move || unlink_refusal(state.get()));
+                    view! {
+                        <Show when=move || lost.get()>
+                            <GuardedButton
+                                label="Unlink caches"
+                                refusal=unlink_refused
+                                on_click=unlink
+                            />
+                        </Show>
+                    }
+                })}
                 <Show when=move || !running()>
                     <GuardedButton
                         label="Fail over"

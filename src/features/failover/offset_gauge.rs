@@ -1,4 +1,5 @@
-//! The live data sync offset, with the seed's "fewer than 14 bytes" rule.
+//! The live data sync offset, with the "fewer than 14 bytes" rule of
+//! Azure's passive geo-replication guide.
 
 use georep_core::failover::{offset_is_safe, SAFE_OFFSET_BYTES};
 use georep_core::metrics::GeoMetric;

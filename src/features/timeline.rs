@@ -1,0 +1,151 @@
+//! A link's timeline (`/x-georep/timeline`): each step the server recorded,
+//! newest first, in the server's own words. Refetched whenever the event
+//! stream reports a change (a timeline step among them), and every 15 s
+//! in case the stream is down.
+
+use georep_core::live::{TimelineEntry, TimelineKind};
+use leptos::prelude::*;
+
+use super::live::ticker::use_ticker;
+use crate::components::card::Card;
+use crate::model::{format_time, LinkView};
+use crate::state::use_app;
+
+/// How many steps show before "Show all".
+const SHOWN: usize = 8;
+/// The fallback refetch period.
+const REFETCH_MS: u32 = 15_000;
+
+/// A kind of step for people.
+pub fn kind_label(kind: TimelineKind) -> &'static str {
+    match kind {
+        TimelineKind::LinkRequested => "Link requested",
+        TimelineKind::FullSyncStarted => "Full sync started",
+        TimelineKind::FullSyncFinished => "Full sync finished",
+        TimelineKind::Linked => "Linked",
+        TimelineKind::LinkFailed => "Link failed",
+        TimelineKind::FailoverRequested => "Failover requested",
+        TimelineKind::Promoted => "Promoted",
+        TimelineKind::FailoverAborted => "Failover aborted",
+        TimelineKind::FailoverCompleted => "Failover completed",
+        TimelineKind::Unhealthy => "Unhealthy",
+        TimelineKind::HealthyAgain => "Healthy again",
+        TimelineKind::UnlinkRequested => "Unlink requested",
+        TimelineKind::Unlinked => "Unlinked",
+        TimelineKind::NodeReplaced => "Node replaced",
+    }
+}
+
+/// The tone of a step: `attention` for what went wrong or was replaced,
+/// `ok` for what settled, else `neutral`.
+pub fn kind_tone(kind: TimelineKind) -> &'static str {
+    match kind {
+        TimelineKind::LinkFailed
+        | TimelineKind::Unhealthy
+        | TimelineKind::FailoverAborted
+        | TimelineKind::NodeReplaced => "attention",
+        TimelineKind::Linked
+        | TimelineKind::FailoverCompleted
+        | TimelineKind::HealthyAgain
+        | TimelineKind::Unlinked => "ok",
+        TimelineKind::LinkRequested
+        | TimelineKind::FullSyncStarted
+        | TimelineKind::FullSyncFinished
+        | TimelineKind::FailoverRequested
+        | TimelineKind::Promoted
+        | TimelineKind::UnlinkRequested => "neutral",
+    }
+}
+
+/// The wire name of a kind, for `data-kind`.
+fn kind_name(kind: TimelineKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Whether some steps are hidden.
+fn more(all: bool, total: usize) -> bool {
+    !all && total > SHOWN
+}
+
+/// Steps as a list, newest first; the newest [`SHOWN`] until "Show all".
+#[component]
+pub fn TimelineList(#[prop(into)] entries: Signal<Vec<TimelineEntry>>) -> impl IntoView {
+    let all = RwSignal::new(false);
+    let total = move || entries.with(Vec::len);
+    let shown = move || {
+        let mut newest: Vec<TimelineEntry> = entries.get();
+        newest.sort_by_key(|e| std::cmp::Reverse(e.id));
+        if !all.get() {
+            newest.truncate(SHOWN);
+        }
+        newest
+    };
+    view! {
+        <ol class="timeline">
+            <For each=shown key=|e| e.id let(entry)>
+                <li
+                    class=format!("timeline-entry tone-{}", kind_tone(entry.kind))
+                    data-kind=kind_name(entry.kind)
+                >
+                    <span class="timeline-kind">{kind_label(entry.kind)}</span>
+                    <time class="timeline-time" datetime=entry.time.clone()>
+                        {format_time(&entry.time)}
+                    </time>
+                    <p class="timeline-message">{entry.message.clone()}</p>
+                </li>
+            </For>
+        </ol>
+        <Show when=move || total() == 0>
+            <p class="muted">"No steps recorded yet."</p>
+        </Show>
+        <Show when=move || more(all.get(), total())>
+            <button type="button" class="btn btn-small" on:click=move |_| all.set(true)>
+                {move || format!("Show all {} steps", total())}
+            </button>
+        </Show>
+    }
+}
+
+/// The timeline card of a link.
+#[component]
+pub fn TimelinePanel(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
+    let app = use_app();
+    let tick = use_ticker(REFETCH_MS);
+    let id = Memo::new(move |_| {
+        link.with(|l| format!("{}/linkedServers/{}", l.primary, l.secondary.name))
+    });
+    let fetched = LocalResource::new(move || {
+        app.epoch.track();
+        tick.track();
+        let id = id.get();
+        async move { app.api().timeline(&id).await }
+    });
+    // The last good answer stays on screen while a refetch runs or fails.
+    let entries = RwSignal::new(Vec::<TimelineEntry>::new());
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| match fetched.get() {
+        Some(Ok(list)) => {
+            error.set(None);
+            if entries.with_untracked(|e| *e != list) {
+                entries.set(list);
+            }
+        }
+        Some(Err(e)) => error.set(Some(e.to_string())),
+        None => {}
+    });
+    view! {
+        <Card
+            title="Timeline"
+            heading_id="timeline-heading"
+            note=Signal::stored("Newest first, live".to_owned())
+        >
+            <div class="card-body">
+                {move || error.get().map(|e| view! { <p class="muted">{e}</p> })}
+                <TimelineList entries=entries/>
+            </div>
+        </Card>
+    }
+}
