@@ -6,8 +6,9 @@ use georep_core::{candidates, CacheId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::ApiError;
+use super::{ApiError, ArmJson};
 use crate::control::app::SharedApp;
+use crate::dataplane::verify::Verification;
 
 /// The query of `GET /x-georep/candidates`.
 #[derive(Deserialize)]
@@ -89,4 +90,43 @@ pub async fn list_candidates(
         )
     })?;
     Ok(Json(judge(&app, &primary).await?))
+}
+
+/// The body of `POST /x-georep/verify`.
+#[derive(Deserialize)]
+pub struct VerifyRequest {
+    /// The link's linked-server id, from either side.
+    link: String,
+}
+
+/// The answer of `POST /x-georep/verify`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyResponse {
+    link: String,
+    consistent: bool,
+    keys_primary: u64,
+    keys_secondary: u64,
+    sampled: bool,
+    compared: u64,
+    mismatches: Vec<String>,
+}
+
+/// `POST /x-georep/verify {"link": …}`: whether the geo-secondary holds the
+/// geo-primary's data, compared at one replication offset without pausing
+/// writes.
+pub async fn verify(
+    State(app): State<SharedApp>,
+    ArmJson(request): ArmJson<VerifyRequest>,
+) -> Result<Json<VerifyResponse>, ApiError> {
+    let found: Verification = crate::control::verify::verify(&app, &request.link).await?;
+    Ok(Json(VerifyResponse {
+        link: request.link,
+        consistent: found.consistent,
+        keys_primary: found.keys_primary,
+        keys_secondary: found.keys_secondary,
+        sampled: found.sampled,
+        compared: found.compared,
+        mismatches: found.mismatches,
+    }))
 }

@@ -135,6 +135,7 @@ pub fn router(app: SharedApp, options: Options) -> Router {
         .route(events::EVENTS_PATH, get(events::stream))
         .route("/x-georep/events/ticket", post(events::ticket))
         .route("/x-georep/timeline", get(timeline::list))
+        .route("/x-georep/verify", post(extensions::verify))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app);
 

@@ -1,6 +1,7 @@
 //! In-cache high availability, as on Azure's Standard and Premium caches:
 //! when a cache's primary node dies (its process exits, or it stops
-//! answering for two probes in a row), its replica takes over.
+//! answering for two probes in a row), its replica takes over; a replica
+//! node that dies is started again and resyncs from its primary.
 //!
 //! The watchdog looks at every running cache's shard primaries. A dead one
 //! is replaced under the change lock, so no request interleaves with it:
@@ -60,12 +61,15 @@ async fn look(
         if cache.provisioning_state != ProvisioningState::Succeeded || busy(app, &cache)? {
             continue;
         }
-        for primary in app
-            .store
-            .nodes(&cache.id)?
-            .iter()
-            .filter(|n| n.is_primary())
-        {
+        let nodes = app.store.nodes(&cache.id)?;
+        let mut replica_lost = false;
+        for replica in nodes.iter().filter(|n| !n.is_primary()) {
+            replica_lost |= !app.fleet.is_running(replica.addr).await;
+        }
+        if replica_lost {
+            restart_replicas(app, &cache).await;
+        }
+        for primary in nodes.iter().filter(|n| n.is_primary()) {
             let mut dead = !app.fleet.is_running(primary.addr).await;
             // A cache with a replica is also asked to answer: a hung node is
             // as gone as a dead one. A Basic cache has nothing to fail over to.
@@ -85,6 +89,28 @@ async fn look(
         }
     }
     Ok(())
+}
+
+/// Starts the cache's lost replica nodes again, as replicas of their
+/// shard's primary (they resync from it), under the change lock.
+async fn restart_replicas(app: &SharedApp, cache: &CacheRecord) {
+    let _changes = app.lock_changes().await;
+    if app.is_shutting_down() {
+        return;
+    }
+    let Ok(Some(cache)) = app.store.cache(&cache.id) else {
+        return;
+    };
+    if cache.provisioning_state != ProvisioningState::Succeeded {
+        return;
+    }
+    let Ok(nodes) = app.store.nodes(&cache.id) else {
+        return;
+    };
+    tracing::warn!(cache = %cache.id.name, "a replica node is gone; starting it again");
+    if let Err(error) = app.fleet.start(&cache, &nodes).await {
+        tracing::error!(cache = %cache.id.name, %error, "could not start the replica node again");
+    }
 }
 
 /// Whether the cache's link is in the middle of something (its driver

@@ -16,6 +16,7 @@ pub mod ops;
 pub mod recovery;
 pub mod shape;
 pub mod subscriptions;
+pub mod verify;
 
 pub use app::{App, SharedApp};
 pub use error::{ControlError, Result};

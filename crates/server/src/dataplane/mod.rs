@@ -5,7 +5,7 @@
 //! the nodes every second; [`addresses`] the loopback addresses every node,
 //! cache and geo-primary URL listens on; [`fleet`] all of a cache's nodes
 //! together (their processes, their listeners, their replication), which is
-//! what the control plane calls.
+//! what the control plane calls; [`verify`] compares a link's two sides.
 //!
 //! It knows nothing of ARM requests or HTTP; it fails with its own errors
 //! ([`fleet::FleetError`] and those it wraps).
@@ -15,3 +15,4 @@ pub mod fleet;
 pub mod node;
 pub mod replication;
 pub mod sampler;
+pub mod verify;

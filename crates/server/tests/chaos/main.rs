@@ -160,10 +160,6 @@ async fn faults_survived_nothing_lost() {
 
 /// The same with replica nodes killed too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "server bug: a replica node killed while the server runs is never started again \
-            (control/ha.rs's watchdog looks only at shard primaries; only a restart or a \
-            forceReboot brings it back), so the cache never converges and has no replica for \
-            the next primary-node loss; e.g. GEOREP_CHAOS_SEED=1"]
 async fn faults_survived_nothing_lost_replicas_killed_too() {
     chaos(Victims::AnyNode).await;
 }

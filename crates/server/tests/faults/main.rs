@@ -12,9 +12,12 @@
 //! - [`sweep`]: the control plane killed at ten evenly spaced points of the
 //!   first 500 ms of a planned failover, a link and an unlink converges from
 //!   what Redis says, and loses nothing.
+//! - [`verify`]: verification proves both sides equal, and finds a
+//!   difference planted on the geo-secondary.
 
 mod ha;
 mod invariant;
 mod isolation;
 mod support;
 mod sweep;
+mod verify;

@@ -138,6 +138,21 @@ impl Fleet {
         Ok(())
     }
 
+    /// Compares the geo-secondary's data with the geo-primary's (see
+    /// [`crate::dataplane::verify`]).
+    pub async fn verify(
+        &self,
+        primary: &[NodeSlot],
+        secondary: &[NodeSlot],
+    ) -> Result<crate::dataplane::verify::Verification> {
+        Ok(crate::dataplane::verify::verify(
+            &shard_primaries(primary),
+            &shard_primaries(secondary),
+            &self.internal_password,
+        )
+        .await?)
+    }
+
     /// Whether the first shard primary of `nodes` is a Redis primary now.
     pub async fn is_primary(&self, nodes: &[NodeSlot]) -> Result<bool> {
         let Some(first) = shard_primaries(nodes).first().copied() else {
