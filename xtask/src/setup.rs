@@ -12,10 +12,13 @@ use crate::{lockfile, project};
 /// Debian packages every test layer needs: Redis for the data plane, and
 /// Chromium with its WebDriver for the browser tests. `fonts-liberation` is a
 /// recommendation of Chromium that we keep (we skip the other, heavy ones) so
-/// that screenshots show readable text.
+/// that screenshots show readable text. `haproxy` is the benchmarks' peer
+/// for the geo-primary URL: the TCP proxy a user would put in front of a
+/// primary instead (`cargo xtask bench` starts its own, never the service).
 const DEBIAN_PACKAGES: &[&str] = &[
     "redis-server",
     "redis-tools",
+    "haproxy",
     "chromium",
     "chromium-driver",
     "fonts-liberation",

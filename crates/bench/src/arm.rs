@@ -187,6 +187,52 @@ impl Arm {
             .with_context(|| format!("cache {name}'s address {host}:{port}"))
     }
 
+    /// A cache's nodes as its `instances[]` list them: each one's own
+    /// address (`host`, `nonSslPort`) and whether it is a primary.
+    pub async fn instances(&self, name: &str) -> Result<Vec<(SocketAddr, bool)>> {
+        let cache = self.cache(name).await?;
+        let instances = cache["properties"]["instances"]
+            .as_array()
+            .with_context(|| format!("cache {name} lists no instances"))?;
+        instances
+            .iter()
+            .map(|i| {
+                let host = i["host"]
+                    .as_str()
+                    .with_context(|| format!("an instance of {name} has no host: {i}"))?;
+                let port = i["nonSslPort"].as_u64().unwrap_or(6379);
+                let addr = format!("{host}:{port}")
+                    .parse()
+                    .with_context(|| format!("instance address {host}:{port}"))?;
+                Ok((addr, i["isPrimary"] == true))
+            })
+            .collect()
+    }
+
+    /// The own address of a cache's (first) primary node.
+    pub async fn primary_instance(&self, name: &str) -> Result<SocketAddr> {
+        self.instances(name)
+            .await?
+            .into_iter()
+            .find_map(|(addr, primary)| primary.then_some(addr))
+            .with_context(|| format!("cache {name} lists no primary instance"))
+    }
+
+    /// The `redis-server` serving the node whose own address is `addr`.
+    pub fn node_pid(&self, addr: SocketAddr) -> Option<u32> {
+        self.server.node_pid(addr)
+    }
+
+    /// The API client (kept-alive connections, the token).
+    pub fn api(&self) -> &georep_testkit::Api {
+        self.server.api()
+    }
+
+    /// The path listing a cache's links (`GET …/linkedServers`).
+    pub fn links_path(&self, name: &str) -> String {
+        self.cache_path(name, "/linkedServers")
+    }
+
     /// A cache's primary access key.
     pub async fn primary_key(&self, name: &str) -> Result<String> {
         let (primary, _) = self.server.keys(&self.cache_id(name)).await?;
@@ -253,9 +299,50 @@ impl Arm {
         .await?
     }
 
-    /// Unlinks, waits until the link is gone, then deletes both caches (to
-    /// give their memory back); best effort.
-    pub async fn remove_pair(&self, primary: &str, secondary: &str) -> Result<()> {
+    /// Polls `cache`'s link to `peer` every `every` until it is
+    /// `Succeeded` with `peer` as its geo-secondary (after a failover: the
+    /// roles swapped).
+    pub async fn wait_for_roles(
+        &self,
+        cache: &str,
+        peer: &str,
+        every: Duration,
+        timeout: Duration,
+    ) -> Result<()> {
+        let what = format!("{cache} to be the geo-primary of {peer}, Succeeded");
+        wait::poll(&what, timeout, every, || async {
+            let link = match self.link(cache, peer).await {
+                Ok(Some(link)) => link,
+                Ok(None) => {
+                    return Poll::Ready(Err(anyhow::anyhow!("the link {cache} ↔ {peer} is gone")))
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            };
+            let properties = &link["properties"];
+            match (
+                properties["provisioningState"].as_str(),
+                properties["serverRole"].as_str(),
+            ) {
+                (Some("Succeeded"), Some("Secondary")) => Poll::Ready(Ok(())),
+                (Some("Failed"), _) => {
+                    Poll::Ready(Err(anyhow::anyhow!("the link {cache} ↔ {peer} failed")))
+                }
+                seen => Poll::Pending(format!("{seen:?}")),
+            }
+        })
+        .await?
+    }
+
+    /// Deletes a cache (it stops its nodes).
+    pub async fn delete_cache(&self, name: &str) -> Result<()> {
+        self.server
+            .call(Method::DELETE, &self.cache_path(name, ""), None)
+            .await?;
+        Ok(())
+    }
+
+    /// Unlinks `primary` from `secondary` and waits until the link is gone.
+    pub async fn unlink(&self, primary: &str, secondary: &str) -> Result<()> {
         let path = self.cache_path(primary, &format!("/linkedServers/{secondary}"));
         self.server.call(Method::DELETE, &path, None).await?;
         let what = format!("{primary} and {secondary} to be unlinked");
@@ -272,11 +359,6 @@ impl Arm {
             },
         )
         .await??;
-        for name in [primary, secondary] {
-            self.server
-                .call(Method::DELETE, &self.cache_path(name, ""), None)
-                .await?;
-        }
         Ok(())
     }
 

@@ -9,8 +9,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use georep_testkit::Chromedriver;
 
 use crate::arm::{Arm, Tier};
+use crate::haproxy::Haproxy;
 use crate::report::{Figure, Figures, Key, Report};
-use crate::{browser, failover, fleet, proxy, say, stats, sync};
+use crate::{browser, failover, fleet, ha, say, stats, sync, throughput};
 
 /// How much of each benchmark a run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,9 +19,11 @@ pub struct Plan {
     /// Bytes of values the full-sync benchmark links.
     pub sync_bytes: u64,
     /// Requests per `redis-benchmark` run, and rounds per test.
-    pub proxy: proxy::Plan,
-    /// Planned failovers under load.
+    pub throughput: throughput::Plan,
+    /// Planned failovers under load (and as many raw ones).
     pub failovers: usize,
+    /// Primary nodes killed under load.
+    pub ha_kills: usize,
     /// Requests of each kind for the API figures.
     pub api_requests: usize,
     /// Cold loads of the console for `first_list_ms`.
@@ -35,11 +38,12 @@ impl Plan {
         if quick {
             Plan {
                 sync_bytes: 256_000_000,
-                proxy: proxy::Plan {
+                throughput: throughput::Plan {
                     requests: 1_000_000,
                     rounds: 3,
                 },
                 failovers: 5,
+                ha_kills: 3,
                 api_requests: 1000,
                 cold_loads: 10,
                 clicks: 50,
@@ -47,11 +51,12 @@ impl Plan {
         } else {
             Plan {
                 sync_bytes: 1_000_000_000,
-                proxy: proxy::Plan {
+                throughput: throughput::Plan {
                     requests: 2_000_000,
                     rounds: 5,
                 },
                 failovers: 10,
+                ha_kills: 5,
                 api_requests: 1000,
                 cold_loads: 10,
                 clicks: 50,
@@ -60,14 +65,16 @@ impl Plan {
     }
 }
 
-/// The geo-replicated pair the proxy and failover benchmarks use.
+/// The geo-replicated pair the throughput and failover benchmarks use.
 const GEO_PAIR: [(&str, &str); 2] = [("bench-geo-a", "westeurope"), ("bench-geo-b", "eastus")];
 
-/// The linked pair, its nodes and its geo endpoint (if wired).
+/// The linked pair, its geo-primary's primary node and its geo-primary URL.
 struct GeoPair {
     caches: failover::Pair,
-    /// Each cache's primary node, in the same order.
-    nodes: [SocketAddr; 2],
+    /// The geo-primary's primary node's own address (`instances[].host`
+    /// where `isPrimary`).
+    direct: SocketAddr,
+    /// The link's `geoPrimaryEndpoint`.
     geo: Option<SocketAddr>,
 }
 
@@ -89,22 +96,27 @@ impl Bench<'_> {
     /// Runs every benchmark that needs the server, recording each one's
     /// figures or the reason it has none.
     pub async fn measure_with_server(&mut self) {
-        say("\n==> bench: a linked pair for the proxy and failover benchmarks");
+        say("\n==> bench: a linked pair for the throughput and failover benchmarks");
         let pair = self.link_geo_pair().await;
 
         say("\n==> bench: console start (cold loads, small fleet)");
         let outcome = self.first_list().await;
         self.report.record(&[Key::FirstListMs], outcome);
 
-        say("\n==> bench: proxy cost (redis-benchmark, geo endpoint vs direct)");
-        let keys = [Key::ProxyRatioSet, Key::ProxyRatioGet];
+        say("\n==> bench: throughput (redis-benchmark: geo-primary URL and HAProxy vs direct)");
+        let keys = [
+            Key::GeoRatioSet,
+            Key::HaproxyRatioSet,
+            Key::GeoRatioGet,
+            Key::HaproxyRatioGet,
+        ];
         let outcome = match &pair {
-            Ok(pair) => self.proxy(pair).await,
+            Ok(pair) => self.throughput(pair).await,
             Err(e) => Err(anyhow!("{e:#}")),
         };
         self.report.record(&keys, outcome);
 
-        say("\n==> bench: planned failovers under a steady write load");
+        say("\n==> bench: planned failovers under a steady write load (geo-primary URL)");
         let keys = [
             Key::FailoverMsP50,
             Key::FailoverMsMax,
@@ -116,19 +128,32 @@ impl Bench<'_> {
         };
         self.report.record(&keys, outcome);
 
+        say("\n==> bench: raw FAILOVER TO between two bare redis-servers, same writer");
+        let keys = [Key::RawFailoverMsP50, Key::RawFailoverMsMax];
+        let outcome = self.raw_failover().await;
+        self.report.record(&keys, outcome);
+
+        say("\n==> bench: in-cache HA, primary node killed under a steady write load");
+        let keys = [
+            Key::HaRecoveryMsP50,
+            Key::HaRecoveryMsMax,
+            Key::HaLostWrites,
+        ];
+        let outcome = self.ha().await;
+        self.report.record(&keys, outcome);
+
         say(format!(
-            "\n==> bench: full sync of {:.0} MB, link vs raw REPLICAOF",
+            "\n==> bench: full sync of {:.0} MB, link vs raw REPLICAOF; then the API during another",
             self.plan.sync_bytes as f64 / 1e6
         ));
-        let dataset = sync::Dataset::of_bytes(self.plan.sync_bytes);
-        let outcome = sync::run(self.server, self.work, dataset)
-            .await
-            .map(|(figures, note)| {
-                self.report.note(note);
-                figures
-            });
-        self.report
-            .record(&[Key::LinkRatio, Key::LinkMbPerS], outcome);
+        let keys = [
+            Key::LinkMbPerS,
+            Key::RawReplicaofMbPerS,
+            Key::LinkRatio,
+            Key::ApiLinkedMsP99Loaded,
+        ];
+        let outcome = self.sync().await;
+        self.report.record(&keys, outcome);
 
         say(format!("\n==> bench: a fleet of {} caches", fleet::SIZE));
         self.measure_fleet().await;
@@ -198,7 +223,7 @@ impl Bench<'_> {
         };
         match geo {
             Some(addr) => say(format!("    the link's geo-primary endpoint is {addr}")),
-            None => say("    the link has no geoPrimaryEndpoint: geo endpoints are not wired yet"),
+            None => say("    the link has no geoPrimaryEndpoint"),
         }
         Ok(GeoPair {
             caches: failover::Pair {
@@ -208,7 +233,7 @@ impl Bench<'_> {
                 ],
                 keys: [server.primary_key(a).await?, server.primary_key(b).await?],
             },
-            nodes: [server.node_addr(a).await?, server.node_addr(b).await?],
+            direct: server.primary_instance(a).await?,
             geo,
         })
     }
@@ -246,64 +271,58 @@ impl Bench<'_> {
         Ok(loads)
     }
 
-    /// Proxy throughput ratios, if the link has a geo endpoint.
-    async fn proxy(&mut self, pair: &GeoPair) -> Result<Figures> {
-        let Some(geo) = pair.geo else {
-            let reason = "geo endpoints not wired yet: the link has no geoPrimaryEndpoint";
-            return Ok(vec![
-                (Key::ProxyRatioSet, Figure::missing(reason)),
-                (Key::ProxyRatioGet, Figure::missing(reason)),
-            ]);
-        };
-        let (plan, direct, key) = (self.plan.proxy, pair.nodes[0], pair.caches.keys[0].clone());
+    /// Throughput ratios through the geo-primary URL and HAProxy.
+    async fn throughput(&mut self, pair: &GeoPair) -> Result<Figures> {
+        let geo = pair.geo.context("the link has no geoPrimaryEndpoint")?;
+        let (plan, direct, key) = (
+            self.plan.throughput,
+            pair.direct,
+            pair.caches.keys[0].clone(),
+        );
+        say(format!(
+            "    direct: {direct} (the geo-primary's primary node); geo-primary URL: {geo}"
+        ));
+        let proxy = Haproxy::start(&self.work.join("haproxy"), direct);
+        match &proxy {
+            Ok(proxy) => say(format!(
+                "    HAProxy ({}) in TCP mode on {} in front of {direct}",
+                proxy.version, proxy.addr
+            )),
+            Err(err) => say(format!("    no HAProxy: {err:#}")),
+        }
+        let haproxy = proxy.as_ref().map(|p| p.addr).map_err(|e| format!("{e:#}"));
         // redis-benchmark runs as a child process: wait for it off the runtime.
-        let (figures, notes) =
-            tokio::task::spawn_blocking(move || proxy::compare(plan, direct, geo, &key))
-                .await
-                .context("the proxy benchmark panicked")??;
-        for note in notes {
+        let compared = tokio::task::spawn_blocking(move || {
+            throughput::compare(plan, direct, geo, haproxy, &key)
+        })
+        .await
+        .context("the throughput benchmark panicked")??;
+        drop(proxy);
+        for (key, detail) in compared.details {
+            self.report.detail(key, detail);
+        }
+        for note in compared.notes {
             self.report.note(note);
         }
-        Ok(figures)
+        Ok(compared.figures)
     }
 
-    /// Failover times and lost writes. Without a geo endpoint the writer
-    /// follows the primary itself, between the two nodes; that figure is
-    /// a note, not the (which is through the geo endpoint).
+    /// Failover gaps and lost writes through the geo-primary URL.
     async fn failover(&mut self, pair: &GeoPair) -> Result<Figures> {
-        let targets = match pair.geo {
-            Some(geo) => vec![geo],
-            None => pair.nodes.to_vec(),
-        };
-        let outcome =
-            failover::run(self.server, &pair.caches, targets, self.plan.failovers).await?;
-        let summary = format!(
-            "{} planned failovers, each: {}; {} writes acknowledged ({:.0}/s; {} failed and were not counted), {} acknowledged writes lost",
-            outcome.millis.len(),
-            outcome
-                .millis
-                .iter()
-                .map(|m| format!("{m:.0} ms"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            outcome.acknowledged,
-            outcome.rate,
-            outcome.failed,
-            outcome.lost
+        let geo = pair.geo.context("the link has no geoPrimaryEndpoint")?;
+        let outcome = failover::geo(self.server, &pair.caches, geo, self.plan.failovers).await?;
+        self.report.note(format!(
+            "failover through the geo-primary URL (reverse PUT; gap counted from the PUT until the link is Succeeded with the roles swapped, and on to the next acknowledgement): {}",
+            outcome.summary()
+        ));
+        self.failover_details(Key::FailoverMsP50, Key::FailoverMsMax, &outcome);
+        self.report.detail(
+            Key::FailoverLostWrites,
+            format!(
+                "of {} acknowledged ({} failed, not counted)",
+                outcome.acknowledged, outcome.failed
+            ),
         );
-        if pair.geo.is_none() {
-            self.report.note(format!(
-                "failover, writing straight to the nodes (the client switches node on an error), as there is no geo endpoint yet: {summary}"
-            ));
-            let reason = "geo endpoints not wired yet (direct-to-node figures in the notes)";
-            return Ok(vec![
-                (Key::FailoverMsP50, Figure::missing(reason)),
-                (Key::FailoverMsMax, Figure::missing(reason)),
-                (Key::FailoverLostWrites, Figure::missing(reason)),
-            ]);
-        }
-        self.report
-            .note(format!("failover through the geo endpoint: {summary}"));
         Ok(vec![
             (
                 Key::FailoverMsP50,
@@ -317,6 +336,137 @@ impl Bench<'_> {
                 Key::FailoverLostWrites,
                 Figure::Measured(outcome.lost as f64),
             ),
+        ])
+    }
+
+    /// The same writer against two bare redis-servers and `FAILOVER TO`.
+    async fn raw_failover(&mut self) -> Result<Figures> {
+        let outcome = failover::raw(self.work, self.plan.failovers).await?;
+        self.report.note(format!(
+            "raw FAILOVER TO … TIMEOUT 5000 between two bare redis-servers with the nodes' replication settings (gap counted from FAILOVER until the old primary is a replica of the new one, link up): {}",
+            outcome.summary()
+        ));
+        self.failover_details(Key::RawFailoverMsP50, Key::RawFailoverMsMax, &outcome);
+        Ok(vec![
+            (
+                Key::RawFailoverMsP50,
+                Figure::from_option(outcome.p50(), "no failovers"),
+            ),
+            (
+                Key::RawFailoverMsMax,
+                Figure::from_option(outcome.max(), "no failovers"),
+            ),
+        ])
+    }
+
+    fn failover_details(&mut self, p50: Key, max: Key, outcome: &failover::Outcome) {
+        let settled = stats::median(&outcome.settled).unwrap_or(f64::NAN);
+        self.report.detail(
+            p50,
+            format!(
+                "{} failovers; settled after {settled:.0} ms (median)",
+                outcome.gaps.len()
+            ),
+        );
+        let gaps: Vec<String> = outcome.gaps.iter().map(|g| format!("{g:.0}")).collect();
+        self.report
+            .detail(max, format!("each: {} ms", gaps.join(", ")));
+    }
+
+    /// Kill-to-first-write times of in-cache HA, and lost writes.
+    async fn ha(&mut self) -> Result<Figures> {
+        let outcome = ha::run(self.server, self.plan.ha_kills).await?;
+        let times: Vec<String> = outcome.millis.iter().map(|m| format!("{m:.0}")).collect();
+        let back: Vec<String> = outcome.returned.iter().map(|m| format!("{m:.0}")).collect();
+        self.report.note(format!(
+            "in-cache HA: {} kill -9s of a Premium cache's primary node, a writer through the cache's address; first write acknowledged by the replica after {} ms; the killed node back as a replica in sync after {} ms; {} writes acknowledged ({} failed, not counted), {} lost; the last write each killed node acknowledged is excluded (the replica may not have received it), and {} of those {} were indeed missing",
+            outcome.millis.len(),
+            times.join(", "),
+            back.join(", "),
+            outcome.acknowledged,
+            outcome.failed,
+            outcome.lost,
+            outcome.excused_missing,
+            outcome.millis.len()
+        ));
+        self.report.detail(
+            Key::HaRecoveryMsP50,
+            format!("{} kills", outcome.millis.len()),
+        );
+        self.report.detail(
+            Key::HaRecoveryMsMax,
+            format!("each: {} ms", times.join(", ")),
+        );
+        self.report.detail(
+            Key::HaLostWrites,
+            format!(
+                "of {} acknowledged; {} excluded, {} of them missing",
+                outcome.acknowledged,
+                outcome.millis.len(),
+                outcome.excused_missing
+            ),
+        );
+        Ok(vec![
+            (
+                Key::HaRecoveryMsP50,
+                Figure::from_option(outcome.p50(), "no kills"),
+            ),
+            (
+                Key::HaRecoveryMsMax,
+                Figure::from_option(outcome.max(), "no kills"),
+            ),
+            (Key::HaLostWrites, Figure::Measured(outcome.lost as f64)),
+        ])
+    }
+
+    /// The full sync, its raw peer, and the API during another full sync.
+    async fn sync(&mut self) -> Result<Figures> {
+        let dataset = sync::Dataset::of_bytes(self.plan.sync_bytes);
+        let outcome = sync::run(self.server, self.work, dataset).await?;
+        let (linked, raw) = (outcome.linked.as_secs_f64(), outcome.raw_seconds());
+        self.report.note(format!(
+            "full sync of {:.0} MB ({} keys of 1000 B): link {linked:.2} s (PUT to Succeeded, polled every 25 ms); raw REPLICAOF (Redis's defaults but repl-diskless-sync-delay 0: diskless sync, disk-based load) {:.2} s before the link and {:.2} s after it",
+            outcome.mb,
+            outcome.keys,
+            outcome.raw[0].as_secs_f64(),
+            outcome.raw[1].as_secs_f64()
+        ));
+        self.report.detail(
+            Key::LinkMbPerS,
+            format!("{linked:.2} s for {:.0} MB", outcome.mb),
+        );
+        self.report.detail(
+            Key::RawReplicaofMbPerS,
+            format!(
+                "{raw:.2} s (mean of {:.2} s before and {:.2} s after)",
+                outcome.raw[0].as_secs_f64(),
+                outcome.raw[1].as_secs_f64()
+            ),
+        );
+        let loaded = match &outcome.loaded {
+            Ok(m) => {
+                let p50 = stats::percentile(&m.millis, 50.0).unwrap_or(f64::NAN);
+                self.report.detail(
+                    Key::ApiLinkedMsP99Loaded,
+                    format!(
+                        "{} requests in {:.1} s of Creating, p50 {p50:.1} ms, {} errors",
+                        m.millis.len(),
+                        m.window.as_secs_f64(),
+                        m.errors
+                    ),
+                );
+                Figure::from_option(outcome.loaded_p99().ok(), "no requests")
+            }
+            Err(reason) => Figure::missing(reason.clone()),
+        };
+        Ok(vec![
+            (Key::LinkMbPerS, Figure::Measured(outcome.link_mb_per_s())),
+            (
+                Key::RawReplicaofMbPerS,
+                Figure::Measured(outcome.raw_mb_per_s()),
+            ),
+            (Key::LinkRatio, Figure::Measured(outcome.ratio())),
+            (Key::ApiLinkedMsP99Loaded, loaded),
         ])
     }
 

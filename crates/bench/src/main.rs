@@ -14,18 +14,24 @@
 //!
 //! The run starts the server on a free port with its own home under
 //! `target/bench/run/`, and drives its real API, its redis-server nodes,
-//! its geo-primary endpoints and the console in headless Chromium.
+//! its geo-primary URLs and the console in headless Chromium; the peers
+//! (bare redis-servers, HAProxy) run in the same directory.
 
+mod api_load;
 mod arm;
+mod bare;
 mod bench;
 mod browser;
 mod bundle;
 mod failover;
 mod fleet;
-mod proxy;
+mod ha;
+mod haproxy;
 mod report;
 mod stats;
 mod sync;
+mod throughput;
+mod writer;
 
 use std::io::Write;
 use std::path::PathBuf;

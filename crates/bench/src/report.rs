@@ -15,15 +15,24 @@ pub enum Key {
     FirstListMs,
     FilterMsP50,
     FilterMsP95,
-    ProxyRatioSet,
-    ProxyRatioGet,
-    LinkRatio,
+    GeoRatioSet,
+    HaproxyRatioSet,
+    GeoRatioGet,
+    HaproxyRatioGet,
     LinkMbPerS,
+    RawReplicaofMbPerS,
+    LinkRatio,
     FailoverMsP50,
+    RawFailoverMsP50,
     FailoverMsMax,
+    RawFailoverMsMax,
     FailoverLostWrites,
+    HaRecoveryMsP50,
+    HaRecoveryMsMax,
+    HaLostWrites,
     ApiListMsP99,
     ApiCandidatesMsP99,
+    ApiLinkedMsP99Loaded,
 }
 
 /// How a figure's number reads.
@@ -38,22 +47,32 @@ enum Unit {
 }
 
 impl Key {
-    /// Every key, in the order (the table's and the JSON's).
-    pub const ALL: [Key; 14] = [
+    /// Every key, in the order (the table's and the JSON's): each
+    /// figure beside its peer from the same run.
+    pub const ALL: [Key; 23] = [
         Key::BundleGzipBytes,
         Key::BundleBrotliBytes,
         Key::FirstListMs,
         Key::FilterMsP50,
         Key::FilterMsP95,
-        Key::ProxyRatioSet,
-        Key::ProxyRatioGet,
-        Key::LinkRatio,
+        Key::GeoRatioSet,
+        Key::HaproxyRatioSet,
+        Key::GeoRatioGet,
+        Key::HaproxyRatioGet,
         Key::LinkMbPerS,
+        Key::RawReplicaofMbPerS,
+        Key::LinkRatio,
         Key::FailoverMsP50,
+        Key::RawFailoverMsP50,
         Key::FailoverMsMax,
+        Key::RawFailoverMsMax,
         Key::FailoverLostWrites,
+        Key::HaRecoveryMsP50,
+        Key::HaRecoveryMsMax,
+        Key::HaLostWrites,
         Key::ApiListMsP99,
         Key::ApiCandidatesMsP99,
+        Key::ApiLinkedMsP99Loaded,
     ];
 
     /// The JSON key.
@@ -64,15 +83,24 @@ impl Key {
             Key::FirstListMs => "first_list_ms",
             Key::FilterMsP50 => "filter_ms_p50",
             Key::FilterMsP95 => "filter_ms_p95",
-            Key::ProxyRatioSet => "proxy_ratio_set",
-            Key::ProxyRatioGet => "proxy_ratio_get",
-            Key::LinkRatio => "link_ratio",
+            Key::GeoRatioSet => "geo_ratio_set",
+            Key::HaproxyRatioSet => "haproxy_ratio_set",
+            Key::GeoRatioGet => "geo_ratio_get",
+            Key::HaproxyRatioGet => "haproxy_ratio_get",
             Key::LinkMbPerS => "link_mb_per_s",
+            Key::RawReplicaofMbPerS => "raw_replicaof_mb_per_s",
+            Key::LinkRatio => "link_ratio",
             Key::FailoverMsP50 => "failover_ms_p50",
+            Key::RawFailoverMsP50 => "raw_failover_ms_p50",
             Key::FailoverMsMax => "failover_ms_max",
+            Key::RawFailoverMsMax => "raw_failover_ms_max",
             Key::FailoverLostWrites => "failover_lost_writes",
+            Key::HaRecoveryMsP50 => "ha_recovery_ms_p50",
+            Key::HaRecoveryMsMax => "ha_recovery_ms_max",
+            Key::HaLostWrites => "ha_lost_writes",
             Key::ApiListMsP99 => "api_list_ms_p99",
             Key::ApiCandidatesMsP99 => "api_candidates_ms_p99",
+            Key::ApiLinkedMsP99Loaded => "api_linked_ms_p99_loaded",
         }
     }
 
@@ -84,15 +112,26 @@ impl Key {
             Key::FirstListMs => "console start to cache list (median)",
             Key::FilterMsP50 => "region filter, click to paint (p50)",
             Key::FilterMsP95 => "region filter, click to paint (p95)",
-            Key::ProxyRatioSet => "geo endpoint / direct, SET ops/s",
-            Key::ProxyRatioGet => "geo endpoint / direct, GET ops/s",
-            Key::LinkRatio => "link full sync / raw REPLICAOF time",
+            Key::GeoRatioSet => "geo-primary URL / direct, SET ops/s",
+            Key::HaproxyRatioSet => "peer: HAProxy (mode tcp) / direct, SET ops/s",
+            Key::GeoRatioGet => "geo-primary URL / direct, GET ops/s",
+            Key::HaproxyRatioGet => "peer: HAProxy (mode tcp) / direct, GET ops/s",
             Key::LinkMbPerS => "link full sync throughput",
-            Key::FailoverMsP50 => "planned failover to first write (p50)",
-            Key::FailoverMsMax => "planned failover to first write (max)",
-            Key::FailoverLostWrites => "acknowledged writes lost",
+            Key::RawReplicaofMbPerS => "peer: raw REPLICAOF throughput (Redis defaults)",
+            Key::LinkRatio => "link full sync / raw REPLICAOF time",
+            Key::FailoverMsP50 => "planned failover, longest write gap (p50)",
+            Key::RawFailoverMsP50 => "peer: raw FAILOVER TO, longest write gap (p50)",
+            Key::FailoverMsMax => "planned failover, longest write gap (max)",
+            Key::RawFailoverMsMax => "peer: raw FAILOVER TO, longest write gap (max)",
+            Key::FailoverLostWrites => "planned failover, acknowledged writes lost",
+            Key::HaRecoveryMsP50 => "primary node killed, kill to first write (p50)",
+            Key::HaRecoveryMsMax => "primary node killed, kill to first write (max)",
+            Key::HaLostWrites => {
+                "primary node killed, acknowledged writes lost (the last one before each kill excluded)"
+            }
             Key::ApiListMsP99 => "API list caches (p99)",
             Key::ApiCandidatesMsP99 => "API candidates (p99)",
+            Key::ApiLinkedMsP99Loaded => "API GET linkedServers, 200 clients, during a full sync (p99)",
         }
     }
 
@@ -104,11 +143,20 @@ impl Key {
             | Key::FilterMsP95
             | Key::FailoverMsP50
             | Key::FailoverMsMax
+            | Key::RawFailoverMsP50
+            | Key::RawFailoverMsMax
+            | Key::HaRecoveryMsP50
+            | Key::HaRecoveryMsMax
             | Key::ApiListMsP99
-            | Key::ApiCandidatesMsP99 => Unit::Millis,
-            Key::ProxyRatioSet | Key::ProxyRatioGet | Key::LinkRatio => Unit::Ratio,
-            Key::LinkMbPerS => Unit::MegabytesPerSecond,
-            Key::FailoverLostWrites => Unit::Count,
+            | Key::ApiCandidatesMsP99
+            | Key::ApiLinkedMsP99Loaded => Unit::Millis,
+            Key::GeoRatioSet
+            | Key::GeoRatioGet
+            | Key::HaproxyRatioSet
+            | Key::HaproxyRatioGet
+            | Key::LinkRatio => Unit::Ratio,
+            Key::LinkMbPerS | Key::RawReplicaofMbPerS => Unit::MegabytesPerSecond,
+            Key::FailoverLostWrites | Key::HaLostWrites => Unit::Count,
         }
     }
 
@@ -117,10 +165,14 @@ impl Key {
         match self {
             Key::BundleGzipBytes => "≤ 250 kB",
             Key::FilterMsP50 | Key::FilterMsP95 => "< 16 ms",
-            Key::ProxyRatioSet | Key::ProxyRatioGet => "≥ 0.9",
-            Key::LinkRatio => "≤ 1.2",
-            Key::FailoverMsP50 | Key::FailoverMsMax => "< 1000 ms",
+            Key::GeoRatioSet | Key::GeoRatioGet => "≥ 0.95",
+            Key::LinkMbPerS => "≥ 150 MB/s",
+            Key::LinkRatio => "≤ 1.0",
+            Key::FailoverMsP50 => "≤ 50 ms",
+            Key::FailoverMsMax => "≤ 200 ms",
             Key::FailoverLostWrites => "0",
+            Key::ApiListMsP99 | Key::ApiLinkedMsP99Loaded => "≤ 50 ms",
+            Key::ApiCandidatesMsP99 => "≤ 10 ms",
             _ => "",
         }
     }
@@ -177,6 +229,8 @@ impl Figure {
 #[derive(Debug, Default)]
 pub struct Report {
     figures: Vec<(Key, Figure)>,
+    /// What each figure was made of in this run (its raw numbers).
+    details: Vec<(Key, String)>,
     notes: Vec<String>,
 }
 
@@ -199,6 +253,13 @@ impl Report {
         }
     }
 
+    /// Says what `key`'s figure was made of in this run (the table's
+    /// "this run" column), e.g. the ops/s behind a ratio.
+    pub fn detail(&mut self, key: Key, text: impl Into<String>) {
+        self.details.retain(|(k, _)| *k != key);
+        self.details.push((key, text.into()));
+    }
+
     /// Adds a line to the notes under the table.
     pub fn note(&mut self, line: impl Into<String>) {
         self.notes.push(line.into());
@@ -215,12 +276,17 @@ impl Report {
     /// The table, as Markdown, followed by the notes.
     pub fn table(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "| figure | key | value | goal |");
-        let _ = writeln!(out, "|---|---|---|---|");
+        let _ = writeln!(out, "| figure | key | value | goal | this run |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
         for key in Key::ALL {
+            let detail = self
+                .details
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or("", |(_, d)| d.as_str());
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} | {} |",
+                "| {} | `{}` | {} | {} | {detail} |",
                 key.label(),
                 key.name(),
                 self.figure(key).show(key.unit()),
@@ -270,7 +336,7 @@ mod tests {
             &[Key::BundleGzipBytes],
             Ok(vec![(Key::BundleGzipBytes, Figure::Measured(187_654.0))]),
         );
-        report.record(&[Key::ProxyRatioSet], Err(anyhow!("no geo endpoint")));
+        report.record(&[Key::GeoRatioSet], Err(anyhow!("no geo endpoint")));
         let text = report.json();
         let keys: Vec<&str> = text
             .lines()
@@ -279,9 +345,10 @@ mod tests {
         let expected: Vec<&str> = Key::ALL.iter().map(|k| k.name()).collect();
         assert_eq!(keys, expected);
         let json: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(json.as_object().unwrap().len(), 14);
+        assert_eq!(json.as_object().unwrap().len(), 23);
         assert_eq!(json["bundle_gzip_bytes"], 187_654);
-        assert!(json["proxy_ratio_set"].is_null());
+        assert!(json["geo_ratio_set"].is_null());
+        assert!(json.get("proxy_ratio_set").is_none());
         assert!(json["link_ratio"].is_null());
     }
 
@@ -289,19 +356,23 @@ mod tests {
     fn table_shows_values_units_and_reasons() {
         let mut report = Report::default();
         report.record(
-            &[Key::FilterMsP50, Key::ProxyRatioGet],
+            &[Key::FilterMsP50, Key::HaproxyRatioGet],
             Ok(vec![
                 (Key::FilterMsP50, Figure::Measured(4.256)),
-                (Key::ProxyRatioGet, Figure::missing("no geo endpoint")),
+                (
+                    Key::HaproxyRatioGet,
+                    Figure::missing("haproxy is not installed"),
+                ),
             ]),
         );
+        report.detail(Key::FilterMsP50, "50 clicks");
         report.note("direct 100k ops/s");
         let table = report.table();
         assert!(
-            table.contains("| `filter_ms_p50` | 4.26 ms | < 16 ms |"),
+            table.contains("| `filter_ms_p50` | 4.26 ms | < 16 ms | 50 clicks |"),
             "{table}"
         );
-        assert!(table.contains("n/a (no geo endpoint)"), "{table}");
+        assert!(table.contains("n/a (haproxy is not installed)"), "{table}");
         assert!(table.contains("n/a (not measured)"), "{table}");
         assert!(table.ends_with("- direct 100k ops/s\n"), "{table}");
     }

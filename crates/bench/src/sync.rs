@@ -1,22 +1,26 @@
 //! Full sync: linking a geo-primary that holds the dataset, timed from the
 //! `PUT` to `Succeeded`, against the raw `REPLICAOF` of the same data
-//! between two bare `redis-server` processes with the nodes' replication
-//! settings. The raw sync runs before and after the link; the ratio is the
-//! link's time over the mean of the two.
+//! between two bare `redis-server`s with Redis's defaults (but
+//! `repl-diskless-sync-delay 0`): a diskless sync and a disk-based load,
+//! as a user would run it. The raw sync runs before and after the link;
+//! the ratio is the link's time over the mean of the two.
+//!
+//! Then the API under load: the loaded geo-primary is unlinked and linked
+//! again to a fresh cache, and while that full sync runs (`Creating`), 200
+//! clients read the geo-primary's `GET …/linkedServers`.
 
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
-use georep_testkit::redis_client::{self, connect, connect_info, connection_info};
+use anyhow::{bail, Result};
+use georep_testkit::redis_client::{self, connect};
 use redis::aio::MultiplexedConnection;
 
+use crate::api_load::{self, Load};
 use crate::arm::{Arm, Tier};
-use crate::report::{Figure, Figures, Key};
+use crate::bare::{self, BareRedis, Settings};
 use crate::say;
-use crate::stats::mean;
+use crate::stats::{mean, percentile};
 
 /// Bytes in each value of the dataset.
 const VALUE_BYTES: usize = 1000;
@@ -29,9 +33,12 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(900);
 /// How often the link's state is read while it syncs.
 const LINK_POLL: Duration = Duration::from_millis(25);
 
-/// The two caches the link benchmark creates (name, region).
+/// The caches the link benchmark creates (name, region): the loaded
+/// geo-primary, the geo-secondary it is timed against, and the one it is
+/// linked to with the API under load.
 const PRIMARY: (&str, &str) = ("bench-sync-a", "westeurope");
 const SECONDARY: (&str, &str) = ("bench-sync-b", "northeurope");
+const LOADED: (&str, &str) = ("bench-sync-c", "francecentral");
 
 /// The benchmark's data: `keys` strings of [`VALUE_BYTES`] pseudo-random
 /// printable bytes each, the same on every run, that Redis's LZF
@@ -94,21 +101,65 @@ fn fill_value(i: u64, out: &mut [u8]) {
     }
 }
 
-/// Measures the link's full sync against the raw one.
-pub async fn run(server: &Arm, work: &Path, dataset: Dataset) -> Result<(Figures, String)> {
+/// What the full-sync benchmark measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// Megabytes (10^6 bytes) of values synced.
+    pub mb: f64,
+    /// Keys synced.
+    pub keys: u64,
+    /// The link's PUT to `Succeeded`.
+    pub linked: Duration,
+    /// The raw `REPLICAOF` before the link and after it.
+    pub raw: [Duration; 2],
+    /// The API under load while the second link synced, or why not.
+    pub loaded: Result<api_load::Measured, String>,
+}
+
+impl Outcome {
+    /// The mean of the two raw syncs, in seconds.
+    pub fn raw_seconds(&self) -> f64 {
+        mean(&[self.raw[0].as_secs_f64(), self.raw[1].as_secs_f64()]).unwrap_or(f64::NAN)
+    }
+
+    /// Link time over raw time.
+    pub fn ratio(&self) -> f64 {
+        self.linked.as_secs_f64() / self.raw_seconds()
+    }
+
+    pub fn link_mb_per_s(&self) -> f64 {
+        self.mb / self.linked.as_secs_f64()
+    }
+
+    pub fn raw_mb_per_s(&self) -> f64 {
+        self.mb / self.raw_seconds()
+    }
+
+    /// The loaded API's p99 (ms), or why there is none.
+    pub fn loaded_p99(&self) -> Result<f64, String> {
+        match &self.loaded {
+            Ok(m) => percentile(&m.millis, 99.0).ok_or_else(|| "no requests".to_owned()),
+            Err(reason) => Err(reason.clone()),
+        }
+    }
+}
+
+/// Measures the link's full sync against the raw one, then the API while
+/// another full sync of the same data runs.
+pub async fn run(server: &Arm, work: &Path, dataset: Dataset) -> Result<Outcome> {
     let mb = dataset.bytes() as f64 / 1e6;
+    for (name, region) in [PRIMARY, SECONDARY, LOADED] {
+        server.create_cache(name, region, Tier::Premium).await?;
+    }
     server
-        .create_cache(PRIMARY.0, PRIMARY.1, Tier::Premium)
-        .await?;
-    server
-        .create_cache(SECONDARY.0, SECONDARY.1, Tier::Premium)
-        .await?;
-    server
-        .wait_until_running(&[PRIMARY.0, SECONDARY.0], Duration::from_secs(120))
+        .wait_until_running(
+            &[PRIMARY.0, SECONDARY.0, LOADED.0],
+            Duration::from_secs(120),
+        )
         .await?;
 
     // The raw peer's primary, loaded with the same data.
-    let raw_primary = BareRedis::start(&work.join("raw-primary")).await?;
+    let raw_primary = BareRedis::start(&work.join("raw-primary"), Settings::Defaults).await?;
     say(format!("    loading {mb:.0} MB into a bare redis-server"));
     dataset.load(&mut raw_primary.connect().await?).await?;
 
@@ -150,26 +201,67 @@ pub async fn run(server: &Arm, work: &Path, dataset: Dataset) -> Result<(Figures
         raw_after.as_secs_f64()
     ));
     drop(raw_primary);
-    if let Err(err) = server.remove_pair(PRIMARY.0, SECONDARY.0).await {
-        say(format!("    could not remove the sync caches: {err:#}"));
-    }
 
-    let raw = mean(&[raw_before.as_secs_f64(), raw_after.as_secs_f64()]).unwrap_or(f64::NAN);
-    let seconds = linked.as_secs_f64();
-    let note = format!(
-        "full sync of {mb:.0} MB ({} keys of {VALUE_BYTES} B): link {seconds:.2} s (PUT to Succeeded, polled every {} ms), raw REPLICAOF {:.2} s and {:.2} s",
-        dataset.keys,
-        LINK_POLL.as_millis(),
-        raw_before.as_secs_f64(),
-        raw_after.as_secs_f64()
-    );
-    Ok((
-        vec![
-            (Key::LinkRatio, Figure::Measured(seconds / raw)),
-            (Key::LinkMbPerS, Figure::Measured(mb / seconds)),
-        ],
-        note,
-    ))
+    say(format!(
+        "    unlinking, then linking {} to {} with {} API clients reading its links",
+        PRIMARY.0,
+        LOADED.0,
+        api_load::CLIENTS
+    ));
+    let loaded = loaded_api(server).await.map_err(|e| format!("{e:#}"));
+    match &loaded {
+        Ok(m) => say(format!(
+            "    {} requests during {:.2} s of Creating, p50 {:.1} ms, p99 {:.1} ms, {} errors",
+            m.millis.len(),
+            m.window.as_secs_f64(),
+            percentile(&m.millis, 50.0).unwrap_or(f64::NAN),
+            percentile(&m.millis, 99.0).unwrap_or(f64::NAN),
+            m.errors
+        )),
+        Err(reason) => say(format!("    the loaded API was not measured: {reason}")),
+    }
+    // Whichever link is left (none is, if a step failed before it).
+    for name in [LOADED.0, SECONDARY.0] {
+        if server
+            .link(PRIMARY.0, name)
+            .await
+            .is_ok_and(|l| l.is_some())
+        {
+            if let Err(err) = server.unlink(PRIMARY.0, name).await {
+                say(format!("    could not unlink {name}: {err:#}"));
+            }
+        }
+    }
+    for name in [PRIMARY.0, SECONDARY.0, LOADED.0] {
+        if let Err(err) = server.delete_cache(name).await {
+            say(format!("    could not delete {name}: {err:#}"));
+        }
+    }
+    Ok(Outcome {
+        mb,
+        keys: dataset.keys,
+        linked,
+        raw: [raw_before, raw_after],
+        loaded,
+    })
+}
+
+/// Unlinks the loaded geo-primary, links it to [`LOADED`] with
+/// [`api_load::CLIENTS`] clients reading its links, and measures them
+/// while the link is `Creating`.
+async fn loaded_api(server: &Arm) -> Result<api_load::Measured> {
+    server.unlink(PRIMARY.0, SECONDARY.0).await?;
+    let load = Load::start(server, server.links_path(PRIMARY.0), api_load::CLIENTS);
+    // Let every client open its connection first.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    server.put_link(PRIMARY.0, LOADED.0, LOADED.1).await?;
+    let measured = load
+        .measure_while_creating(server, PRIMARY.0, LOADED.0, SYNC_TIMEOUT)
+        .await?;
+    server
+        .wait_for_link(PRIMARY.0, LOADED.0, LINK_POLL, SYNC_TIMEOUT)
+        .await?;
+    Ok(measured)
 }
 
 /// Waits until every replica of the node behind `connection` has its
@@ -200,10 +292,11 @@ fn replica_offset(line: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-/// Starts a fresh, empty replica of `primary` and times `REPLICAOF` until
-/// it has loaded the snapshot and its link is up; then stops it.
+/// Starts a fresh, empty replica of `primary` (Redis's defaults) and
+/// times `REPLICAOF` until it has loaded the snapshot and its link is up;
+/// then stops it.
 async fn raw_sync(primary: &BareRedis, dir: &Path) -> Result<Duration> {
-    let replica = BareRedis::start(dir).await?;
+    let replica = BareRedis::start(dir, Settings::Defaults).await?;
     let mut connection = replica.connect().await?;
     let port = primary.addr.port();
     let asked = Instant::now();
@@ -215,10 +308,8 @@ async fn raw_sync(primary: &BareRedis, dir: &Path) -> Result<Duration> {
     let deadline = asked + SYNC_TIMEOUT;
     loop {
         // A replica loading its snapshot answers LOADING: keep asking.
-        if let Ok(info) = redis_client::info(&mut connection, "replication").await {
-            if info.get("master_link_status") == Some("up")
-                && info.get("master_sync_in_progress") == Some("0")
-            {
+        if let Ok(info) = bare::replication(&mut connection).await {
+            if bare::replica_in_sync(&info) {
                 return Ok(asked.elapsed());
             }
         }
@@ -226,92 +317,6 @@ async fn raw_sync(primary: &BareRedis, dir: &Path) -> Result<Duration> {
             bail!("the raw REPLICAOF did not finish");
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-/// A bare `redis-server` with the replication settings georep's nodes use
-/// (`crates/server/src/dataplane/node/config.rs`: diskless sync and load,
-/// no delay), and no auth; stopped when dropped.
-struct BareRedis {
-    child: Child,
-    addr: SocketAddr,
-    dir: PathBuf,
-}
-
-impl BareRedis {
-    async fn start(dir: &Path) -> Result<BareRedis> {
-        std::fs::create_dir_all(dir)?;
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let log = dir.join("redis.log");
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--protected-mode", "no", "--daemonize", "no"])
-            .arg("--dir")
-            .arg(dir)
-            .arg("--logfile")
-            .arg(&log)
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--rdb-del-sync-files",
-                "yes",
-            ])
-            .args([
-                "--replica-read-only",
-                "yes",
-                "--replica-serve-stale-data",
-                "no",
-            ])
-            .args([
-                "--repl-diskless-sync",
-                "yes",
-                "--repl-diskless-sync-delay",
-                "0",
-                "--repl-diskless-load",
-                "swapdb",
-                "--loading-process-events-interval-bytes",
-                "262144",
-            ])
-            .args(["--repl-ping-replica-period", "1"])
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("cannot start redis-server")?;
-        let server = BareRedis {
-            child,
-            addr,
-            dir: dir.to_owned(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while server.connect().await.is_err() {
-            if Instant::now() > deadline {
-                bail!("redis-server did not start (see {})", log.display());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Ok(server)
-    }
-
-    async fn connect(&self) -> Result<MultiplexedConnection> {
-        let info = connection_info(self.addr, None)?;
-        let mut connection = connect_info(info, CONNECT_TIMEOUT).await?;
-        redis::cmd("PING")
-            .query_async::<()>(&mut connection)
-            .await?;
-        Ok(connection)
-    }
-}
-
-impl Drop for BareRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
