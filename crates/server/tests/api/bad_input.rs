@@ -17,7 +17,7 @@ async fn malformed_and_wrong_typed_bodies_are_400() {
         server
             .http()
             .put(&url)
-            .bearer_auth(&server.token)
+            .bearer_auth(server.token())
             .header("content-type", content_type)
             .body(body)
             .send()
@@ -61,7 +61,7 @@ async fn malformed_and_wrong_typed_bodies_are_400() {
     // body, so it must not go back to the shared pool.
     let too_big = reqwest::Client::new()
         .put(&url)
-        .bearer_auth(&server.token)
+        .bearer_auth(server.token())
         .header("content-type", "application/json")
         .body(huge)
         .send()
@@ -183,8 +183,8 @@ async fn bad_names_and_api_versions_are_400() {
     );
     let no_version = server
         .http()
-        .get(format!("{}/subscriptions", server.base))
-        .bearer_auth(&server.token)
+        .get(format!("{}/subscriptions", server.base()))
+        .bearer_auth(server.token())
         .send()
         .await
         .unwrap();
@@ -301,7 +301,7 @@ async fn no_garbage_gets_a_5xx() {
         let mut request = server
             .http()
             .request(method.clone(), server.url(&path))
-            .bearer_auth(&server.token);
+            .bearer_auth(server.token());
         if let Some(body) = body {
             request = request
                 .header("content-type", "application/json")
@@ -337,7 +337,7 @@ async fn the_console_is_served_beside_the_api_with_cors_for_configured_origins_o
     );
     let page = server
         .http()
-        .get(format!("{}/", server.base))
+        .get(format!("{}/", server.base()))
         .send()
         .await
         .unwrap();
@@ -345,7 +345,7 @@ async fn the_console_is_served_beside_the_api_with_cors_for_configured_origins_o
     assert!(page.text().await.unwrap().contains("console"));
     let route = server
         .http()
-        .get(format!("{}/caches/orders/geo", server.base))
+        .get(format!("{}/caches/orders/geo", server.base()))
         .send()
         .await
         .unwrap();
@@ -355,7 +355,7 @@ async fn the_console_is_served_beside_the_api_with_cors_for_configured_origins_o
     );
     let script = server
         .http()
-        .get(format!("{}/app.js", server.base))
+        .get(format!("{}/app.js", server.base()))
         .send()
         .await
         .unwrap();
@@ -367,7 +367,7 @@ async fn the_console_is_served_beside_the_api_with_cors_for_configured_origins_o
     let preflight = |origin: &'static str| {
         server
             .http()
-            .request(Method::OPTIONS, format!("{}/subscriptions", server.base))
+            .request(Method::OPTIONS, format!("{}/subscriptions", server.base()))
             .header("origin", origin)
             .header("access-control-request-method", "GET")
             .header("access-control-request-headers", "authorization")

@@ -473,7 +473,7 @@ async fn the_operation_result_location_answers_until_done() {
     let result = server
         .http()
         .get(&location)
-        .bearer_auth(&server.token)
+        .bearer_auth(server.token())
         .send()
         .await
         .unwrap();
@@ -512,7 +512,7 @@ async fn logs_never_contain_the_token_keys_or_query_strings() {
     let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
     assert!(log.contains("GET"), "requests are logged: {log}");
     for secret in [
-        server.token.as_str(),
+        server.token(),
         &k1,
         &k2,
         &k3,

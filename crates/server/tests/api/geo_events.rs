@@ -79,7 +79,7 @@ async fn the_stream_opens_with_a_ticket_and_carries_state_changes_and_samples() 
     assert_eq!(issued["url"], format!("/x-georep/events?ticket={secret}"));
     // No Authorization header: what EventSource sends.
     let plain = reqwest::Client::new();
-    let url = format!("{}{}", server.base, issued["url"].as_str().unwrap());
+    let url = format!("{}{}", server.base(), issued["url"].as_str().unwrap());
     let response = plain.get(&url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"]
@@ -134,7 +134,7 @@ async fn the_stream_opens_with_a_ticket_and_carries_state_changes_and_samples() 
     let opened = plain
         .get(format!(
             "{}{}",
-            server.base,
+            server.base(),
             ticket(&server).await["url"].as_str().unwrap()
         ))
         .send()
@@ -148,14 +148,14 @@ async fn the_stream_opens_with_a_ticket_and_carries_state_changes_and_samples() 
     // The ticket never reaches the logs.
     let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap();
     assert!(!log.contains(&secret), "the ticket was logged");
-    assert!(!log.contains(&server.token), "the token was logged");
+    assert!(!log.contains(server.token()), "the token was logged");
 }
 
 #[tokio::test]
 async fn without_a_valid_ticket_or_the_token_the_stream_is_refused() {
     let server = Server::start();
     let plain = reqwest::Client::new();
-    let events = format!("{}/x-georep/events", server.base);
+    let events = format!("{}/x-georep/events", server.base());
 
     let none = plain.get(&events).send().await.unwrap();
     assert_arm_error(none, StatusCode::UNAUTHORIZED, "AuthenticationFailed").await;
@@ -169,7 +169,7 @@ async fn without_a_valid_ticket_or_the_token_the_stream_is_refused() {
     assert_arm_error(empty, StatusCode::UNAUTHORIZED, "AuthenticationFailed").await;
     // Asking for a ticket needs the token.
     let ticket = plain
-        .post(format!("{}/x-georep/events/ticket", server.base))
+        .post(format!("{}/x-georep/events/ticket", server.base()))
         .send()
         .await
         .unwrap();
@@ -179,7 +179,7 @@ async fn without_a_valid_ticket_or_the_token_the_stream_is_refused() {
     let elsewhere = plain
         .get(format!(
             "{}/x-georep/candidates?ticket={}",
-            server.base,
+            server.base(),
             issued["ticket"].as_str().unwrap()
         ))
         .send()

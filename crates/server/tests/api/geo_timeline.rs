@@ -105,7 +105,7 @@ async fn timeline_queries_name_a_link() {
     let anonymous = reqwest::Client::new()
         .get(format!(
             "{}/x-georep/timeline?link={}",
-            server.base,
+            server.base(),
             linked_server_id("up", "down")
         ))
         .send()

@@ -45,7 +45,8 @@ async fn after_a_crash_the_running_nodes_are_adopted_not_started_again() {
 
     let restarted = Server::start_with(server.dir.clone(), &[]);
     assert_eq!(
-        restarted.token, server.token,
+        restarted.token(),
+        server.token(),
         "the token is kept in the data dir"
     );
     let after: BTreeSet<u32> = restarted.node_pids().into_iter().collect();

@@ -49,8 +49,8 @@ async fn the_official_python_sdk_manages_caches_and_links() {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/conformance.py");
     let output = tokio::process::Command::new(python)
         .arg(script)
-        .env("GEOREP_URL", &server.base)
-        .env("GEOREP_TOKEN", &server.token)
+        .env("GEOREP_URL", server.base())
+        .env("GEOREP_TOKEN", server.token())
         .env("GEOREP_SUBSCRIPTION", SUB)
         .env("GEOREP_RESOURCE_GROUP", RG)
         .env("GEOREP_PRIMARY", "sdk-primary")

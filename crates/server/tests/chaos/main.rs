@@ -109,8 +109,10 @@ impl Event {
 /// Why writes acknowledged around an event may be missing at the end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Loss {
-    /// A forced failover: reported as `lastFailover.bytesPossiblyLost`.
-    Forced { bytes_possibly_lost: u64 },
+    /// A forced failover: reported as `lastFailover.bytesPossiblyLost`,
+    /// `None` when the server said the loss is unknown (the old primary was
+    /// gone, so nothing bounds it).
+    Forced { bytes_possibly_lost: Option<u64> },
     /// The geo-primary's primary node died; in-cache HA reports nothing.
     PrimaryKilled { replica_behind: bool },
 }
@@ -141,6 +143,23 @@ impl Happened {
         self.risk
             .is_some_and(|r| at + LOSS_LEAD >= self.started && at <= r.until)
     }
+}
+
+/// Whether the link turned `Failed` (its geo-primary lost every node),
+/// looked at for a few seconds: the watchdog needs about one to decide.
+async fn primary_lost(world: &World) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        let failed = world
+            .link_view()
+            .await
+            .is_some_and(|link| link["properties"]["provisioningState"] == "Failed");
+        if failed {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
 }
 
 fn seed() -> u64 {
@@ -191,7 +210,24 @@ async fn chaos(victims: Victims) {
             world.primary().name,
             writer.last_acked()
         );
-        let risk = run(&mut world, event, victims).await;
+        let mut risk = run(&mut world, event, victims).await;
+        if matches!(event, Event::KillNode { .. }) && world.linked && primary_lost(&world).await {
+            // The geo-primary's replica had nothing yet, so the cache lost
+            // everything: the link is Failed (PrimaryLost) and the
+            // geo-secondary kept the data. What the console offers then: a
+            // forced failover to it. Its writes in flight count as at risk.
+            eprintln!(
+                "chaos:   the geo-primary lost every node; forced failover to the geo-secondary"
+            );
+            let report = world.fail_over(true).await;
+            let bytes_possibly_lost = report["bytesPossiblyLost"].as_u64();
+            risk = Some(Risk {
+                loss: Loss::Forced {
+                    bytes_possibly_lost,
+                },
+                until: Instant::now(),
+            });
+        }
         let converged = world.converge(&format!("{event:?}")).await;
         *target.lock().unwrap() = converged.geo;
         if world.linked {
@@ -255,12 +291,23 @@ async fn chaos(victims: Victims) {
         );
     }
     let mut lost_in_forced = Vec::new();
+    let mut lost_to_unknown = Vec::new();
     let mut lost_to_kills = Vec::new();
     let mut unreported = Vec::new();
     for n in &missing {
         let at = acked_at[n];
         let windows: Vec<&Happened> = happened.iter().filter(|h| h.may_have_lost(at)).collect();
-        if windows
+        if windows.iter().any(|h| {
+            matches!(
+                h.loss(),
+                Some(Loss::Forced {
+                    bytes_possibly_lost: None
+                })
+            )
+        }) {
+            // Reported as lost, in an amount the server said it can't know.
+            lost_to_unknown.push(*n);
+        } else if windows
             .iter()
             .any(|h| matches!(h.loss(), Some(Loss::Forced { .. })))
         {
@@ -276,7 +323,7 @@ async fn chaos(victims: Victims) {
         .filter_map(|h| match h.loss() {
             Some(Loss::Forced {
                 bytes_possibly_lost,
-            }) => Some(bytes_possibly_lost),
+            }) => bytes_possibly_lost,
             _ => None,
         })
         .sum();
@@ -292,13 +339,14 @@ async fn chaos(victims: Victims) {
     eprintln!(
         "chaos: seed {seed}: {} events ({forced} forced failovers, {kills} geo-primary primary-node kills), \
          {} writes acked ({} reconnects), {possibly_lost} possibly lost, {} lost \
-         ({} in forced failovers: {lost_bytes} bytes, {reported} bytes reported; {} to primary-node kills), \
-         {} unreported lost writes",
+         ({} in forced failovers: {lost_bytes} bytes, {reported} bytes reported; {} where the loss was \
+         reported unknown; {} to primary-node kills), {} unreported lost writes",
         happened.len(),
         written.acked.len(),
         written.reconnects,
         missing.len(),
         lost_in_forced.len(),
+        lost_to_unknown.len(),
         lost_to_kills.len(),
         unreported.len()
     );
@@ -411,7 +459,7 @@ async fn run(world: &mut World, event: Event, victims: Victims) -> Option<Risk> 
             // is acknowledged after the operation came from the new one.
             forced.then(|| Risk {
                 loss: Loss::Forced {
-                    bytes_possibly_lost: bytes_possibly_lost(&last),
+                    bytes_possibly_lost: Some(bytes_possibly_lost(&last)),
                 },
                 until: Instant::now(),
             })

@@ -287,7 +287,9 @@ pub struct ShardForcedFailover {
     pub promoted_at_offset: u64,
     /// The old primary's offset: read now if it answered, else the last known one.
     pub primary_offset: Option<u64>,
-    /// Replication stream bytes the new primary never received, when known.
+    /// Replication stream bytes the new primary never received, when known:
+    /// only when the old primary still answered on the same history (a last
+    /// sample would understate what it took after it).
     pub bytes_maybe_lost: Option<u64>,
     /// Whether the old primary now replicates the new one; if not, call
     /// [`rejoin`] once it is back.
@@ -417,7 +419,10 @@ async fn force_shard(
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
-    let bytes_maybe_lost = primary_offset.map(|p| p.saturating_sub(promoted_at_offset));
+    // Only an offset read from the old primary itself, on the history the
+    // secondary followed, bounds the loss. A last sample is older than the
+    // last writes, so it would understate it: then the loss is unknown.
+    let bytes_maybe_lost = fresh_offset.map(|p| p.saturating_sub(promoted_at_offset));
     info!(shard, %old, %new, promoted_at_offset, ?bytes_maybe_lost, "secondary promoted");
 
     // Demote the old primary if it is there; it resyncs from the new one.

@@ -114,15 +114,11 @@ pub async fn eventually_get(
 
 /// One field of `INFO {section}` on a node.
 pub async fn info_field(con: &mut MultiplexedConnection, section: &str, field: &str) -> String {
-    let text: String = redis::cmd("INFO")
-        .arg(section)
-        .query_async(con)
+    let info = georep_testkit::redis_client::info(con, section)
         .await
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|e| panic!("INFO {section}: {e}"));
+    info.get(field)
         .unwrap_or_else(|| panic!("INFO {section} has no {field}"))
-        .trim()
         .to_owned()
 }
 

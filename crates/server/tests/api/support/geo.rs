@@ -156,10 +156,11 @@ pub async fn primary_node(server: &Server, name: &str) -> SocketAddr {
 
 /// The process serving the node at `addr` (nodes run in `DATA_DIR/nodes/{address}`).
 pub fn node_pid(server: &Server, addr: SocketAddr) -> u32 {
-    let dir = server.data_dir().join("nodes").join(addr.ip().to_string());
-    let pids = super::processes_under(&dir);
-    assert_eq!(pids.len(), 1, "one process serves node {addr}: {pids:?}");
-    pids[0]
+    server.node_pid(addr).unwrap_or_else(|| {
+        let dir = server.data_dir().join("nodes").join(addr.ip().to_string());
+        let pids = super::processes_under(&dir);
+        panic!("one process serves node {addr}: {pids:?}")
+    })
 }
 
 /// `kill -9` of the node at `addr`.

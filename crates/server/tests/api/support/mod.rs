@@ -1,6 +1,7 @@
-//! The harness of the API tests: the real `georep-server` binary on a free
-//! port with a temporary data directory, real HTTP, real `redis-server`
-//! nodes. Dropping a [`Server`] kills it and every node it started.
+//! The harness of the API tests, on the shared test kit
+//! (`georep-testkit`): the real `georep-server` binary on a free port with a
+//! temporary data directory, real HTTP, real `redis-server` nodes. Dropping
+//! a [`Server`] kills it and every node it started.
 //!
 //! [`data`] holds the Redis data-plane helpers and [`geo`] those of linked
 //! pairs; both are re-exported here, so tests name everything as
@@ -12,18 +13,18 @@ mod geo;
 pub use data::*;
 pub use geo::*;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use reqwest::{Method, Response, StatusCode};
-use serde_json::{json, Value};
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
 use tempfile::TempDir;
 
-/// The api-version the tests speak.
-pub const API: &str = "2024-11-01";
+pub use georep_testkit::api::{assert_arm_error, cache_path as cache_path_in};
+pub use georep_testkit::process::redis_servers_in as processes_under;
+pub use georep_testkit::API_VERSION as API;
+
 /// The subscription the tests create caches in.
 pub const SUB: &str = "11111111-2222-4333-8444-555555555555";
 /// Another subscription.
@@ -31,16 +32,18 @@ pub const OTHER_SUB: &str = "99999999-2222-4333-8444-555555555555";
 /// The resource group the tests use.
 pub const RG: &str = "rg-test";
 
-/// A running `georep-server`.
+/// A running `georep-server`: the test kit's [`georep_testkit::Server`]
+/// (which it dereferences to, and through it to the kit's
+/// [`georep_testkit::Api`]: `get`, `put`, `url`, `http`, `base`, `token`,
+/// `pid`, `node_pids`, `terminate`, …) on the binary this package built,
+/// in a home directory that outlives it, so another server can start on
+/// the same data. Its own methods are the kit's that return a `Result`,
+/// panicking instead, and what takes a cache's name in [`SUB`]/[`RG`].
 pub struct Server {
-    child: Option<Child>,
-    /// `http://127.0.0.1:PORT`.
-    pub base: String,
-    /// The API token.
-    pub token: String,
-    /// The data directory (kept alive across restarts).
+    // First, so the processes are killed before the directory goes.
+    kit: georep_testkit::Server,
+    /// The home directory: `data/` (the data directory) and `server.log`.
     pub dir: Arc<TempDir>,
-    http: reqwest::Client,
 }
 
 impl Server {
@@ -49,89 +52,24 @@ impl Server {
         Server::start_with(Arc::new(TempDir::new().expect("temp dir")), &[])
     }
 
-    /// A server on `dir`, with extra arguments.
+    /// A server on `dir` (see [`Server::dir`]), with extra arguments.
     pub fn start_with(dir: Arc<TempDir>, args: &[&str]) -> Server {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.path().join("server.log"))
-            .expect("log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_georep-server"))
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("georep-server starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("Open the console: ") {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(rest.to_owned());
-                    }
-                }
-            }
-        });
-        let url = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                let status = child.wait();
-                let log =
-                    std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
-                panic!("georep-server did not print its login URL ({status:?}); its log:\n{log}");
-            }
-        };
-        let (base, token) = url.split_once("/#token=").expect("login URL has a token");
-        let stored =
-            std::fs::read_to_string(dir.path().join("data").join("api-token")).expect("token file");
-        assert_eq!(stored.trim(), token, "the printed token is the stored one");
-        Server {
-            child: Some(child),
-            base: base.to_owned(),
-            token: token.to_owned(),
-            dir,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// The data directory the server was given.
-    pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        let kit = args
+            .iter()
+            .fold(
+                georep_testkit::Server::builder()
+                    .binary(env!("CARGO_BIN_EXE_georep-server"))
+                    .home(dir.path()),
+                |builder, arg| builder.arg(arg),
+            )
+            .start()
+            .unwrap_or_else(|e| panic!("georep-server starts: {e:#}"));
+        Server { kit, dir }
     }
 
     /// Kills the server process only (`SIGKILL`), leaving its nodes running.
     pub fn kill_server_only(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Stops the server with `SIGTERM` and waits for it; it stops its nodes.
-    pub fn terminate(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
-            let _ = child.wait();
-        }
-    }
-
-    /// The server process's id, while it runs.
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
-    }
-
-    /// The ids of the processes running in the data directory (the nodes).
-    pub fn node_pids(&self) -> Vec<u32> {
-        processes_under(&self.data_dir())
+        self.kit.kill();
     }
 
     /// `…/resourceGroups/{RG}/providers/Microsoft.Cache/redis/{name}` in [`SUB`].
@@ -139,121 +77,48 @@ impl Server {
         cache_path_in(SUB, RG, name)
     }
 
-    /// An authenticated request to `path` (which may carry a query).
-    pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> Response {
-        let url = self.url(path);
-        let mut request = self.http.request(method, url).bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        request.send().await.expect("request sent")
-    }
-
-    /// The URL of `path`, with `api-version` added unless it has a query.
-    pub fn url(&self, path: &str) -> String {
-        if path.contains('?') {
-            format!("{}{path}", self.base)
-        } else {
-            format!("{}{path}?api-version={API}", self.base)
-        }
-    }
-
-    /// A raw client, for requests the helpers don't make.
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
-    pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path, None).await
-    }
-
-    pub async fn put(&self, path: &str, body: Value) -> Response {
-        self.request(Method::PUT, path, Some(body)).await
-    }
-
-    pub async fn patch(&self, path: &str, body: Value) -> Response {
-        self.request(Method::PATCH, path, Some(body)).await
-    }
-
-    pub async fn post(&self, path: &str, body: Option<Value>) -> Response {
-        self.request(Method::POST, path, body).await
-    }
-
-    pub async fn delete(&self, path: &str) -> Response {
-        self.request(Method::DELETE, path, None).await
-    }
-
-    /// `GET path`'s body as JSON, whatever its status.
-    pub async fn get_json(&self, path: &str) -> Value {
-        self.get(path).await.json().await.unwrap()
-    }
-
-    /// Follows a long-running operation's `Azure-AsyncOperation` until it ends; returns its status body.
+    /// Follows a long-running operation's `Azure-AsyncOperation` until it
+    /// ends (asserting ARM's three operation headers); its status body.
     pub async fn wait_operation(&self, response: &Response) -> Value {
-        let url = response
-            .headers()
-            .get("azure-asyncoperation")
-            .expect("Azure-AsyncOperation header")
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(
-            response.headers().get("location").is_some(),
-            "Location header"
-        );
-        assert!(
-            response.headers().get("retry-after").is_some(),
-            "Retry-After header"
-        );
-        self.wait_operation_at(&url).await
+        self.kit
+            .wait_operation(response)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"))
     }
 
-    /// Polls the operation status at `url` until it is no longer `InProgress`; returns its body.
+    /// Polls the operation status at `url` until it is no longer
+    /// `InProgress`; its body.
     pub async fn wait_operation_at(&self, url: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let status = self.operation_status(url).await;
-            if status["status"] != "InProgress" {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "operation did not end: {status}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.kit
+            .wait_operation_at(url)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"))
     }
 
-    /// Waits for the operation `response` started and asserts that it `Succeeded`.
+    /// Waits for the operation `response` started and asserts that it
+    /// `Succeeded`; its status body.
     pub async fn wait_succeeded(&self, response: &Response) -> Value {
-        let op = self.wait_operation(response).await;
-        assert_eq!(op["status"], "Succeeded", "{op}");
-        op
+        self.kit
+            .wait_succeeded(response)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"))
     }
 
     /// The body of an operation's `Azure-AsyncOperation` status at `url`.
     pub async fn operation_status(&self, url: &str) -> Value {
-        self.http
-            .get(url)
-            .bearer_auth(&self.token)
-            .send()
+        self.kit
+            .operation_status(url)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+            .unwrap_or_else(|e| panic!("{url}: {e:#}"))
     }
 
-    /// Creates a cache from `properties` (merged over a Premium P1) and waits until it runs.
+    /// Creates a cache from `properties` (merged over a Premium P1) and
+    /// waits until it runs; its resource.
     pub async fn create_cache(&self, path: &str, location: &str, properties: Value) -> Value {
-        let mut props = json!({"sku": {"name": "Premium", "family": "P", "capacity": 1}});
-        merge(&mut props, properties);
-        let response = self
-            .put(path, json!({"location": location, "properties": props}))
-            .await;
-        let status = response.status();
-        if status != StatusCode::CREATED {
-            panic!("create {path}: {status} {}", response.text().await.unwrap());
-        }
-        self.wait_succeeded(&response).await;
-        self.get_json(path).await
+        self.kit
+            .create_cache(path, location, properties)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"))
     }
 
     /// Links `secondary` to `primary` (both in [`SUB`]/[`RG`]) and waits for `Succeeded`.
@@ -277,18 +142,12 @@ impl Server {
         .await
     }
 
-    /// The two access keys of a cache.
+    /// The two access keys of the cache `name`.
     pub async fn keys(&self, name: &str) -> (String, String) {
-        let keys: Value = self
-            .post(&format!("{}/listKeys", Self::cache_path(name)), None)
+        self.kit
+            .keys(&Self::cache_path(name))
             .await
-            .json()
-            .await
-            .unwrap();
-        (
-            keys["primaryKey"].as_str().unwrap().to_owned(),
-            keys["secondaryKey"].as_str().unwrap().to_owned(),
-        )
+            .unwrap_or_else(|e| panic!("{e:#}"))
     }
 
     /// A Redis connection to a cache's address (its first primary), with
@@ -298,9 +157,7 @@ impl Server {
         let (key, _) = self.keys(name).await;
         redis_connection(addr, &key).await
     }
-}
 
-impl Server {
     /// A connection to the node at `addr` as the control plane's own user,
     /// with the password the server keeps in its data directory: what an
     /// operator of this machine can do, and an application (an access key)
@@ -315,76 +172,26 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill_server_only();
-        for pid in processes_under(&self.data_dir()) {
-            // SAFETY-free: plain kill(2) of a process we started, by pid.
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-        }
+impl Deref for Server {
+    type Target = georep_testkit::Server;
+
+    fn deref(&self) -> &georep_testkit::Server {
+        &self.kit
     }
 }
 
-/// Processes whose working directory is inside `dir` (every node runs in its own folder there).
-pub fn processes_under(dir: &Path) -> Vec<u32> {
-    let Ok(dir) = std::fs::canonicalize(dir) else {
-        return vec![];
-    };
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return vec![];
-    };
-    entries
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let cwd = std::fs::read_link(e.path().join("cwd")).ok()?;
-            // A node's short-lived forks (e.g. `redis-rdb-to-slaves` streaming
-            // a full sync) share its cwd but are not nodes.
-            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-            let program = cmdline.split(|b| *b == 0 || *b == b' ').next()?;
-            (cwd.starts_with(&dir) && program.ends_with(b"redis-server")).then_some(pid)
-        })
-        .collect()
-}
-
-/// A cache path in any subscription and group.
-pub fn cache_path_in(sub: &str, rg: &str, name: &str) -> String {
-    format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Cache/redis/{name}")
+impl DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut georep_testkit::Server {
+        &mut self.kit
+    }
 }
 
 /// The body of a linked-server create naming `secondary` in `sub`/[`RG`].
 pub fn link_body(sub: &str, secondary: &str, location: &str) -> Value {
-    json!({"properties": {
-        "linkedRedisCacheId": format!("/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Cache/Redis/{secondary}"),
-        "linkedRedisCacheLocation": location,
-        "serverRole": "Secondary"
-    }})
-}
-
-/// Merges `patch` into `base`, object by object.
-pub fn merge(base: &mut Value, patch: Value) {
-    match (base, patch) {
-        (Value::Object(base), Value::Object(patch)) => {
-            for (k, v) in patch {
-                merge(base.entry(k).or_insert(Value::Null), v);
-            }
-        }
-        (base, patch) => *base = patch,
-    }
-}
-
-/// Asserts an ARM error: the status, `error.code`, and a message.
-pub async fn assert_arm_error(response: Response, status: StatusCode, code: &str) -> Value {
-    let got = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(got, status, "{text}");
-    let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    body
+    georep_testkit::api::link_body(
+        &format!(
+            "/subscriptions/{sub}/resourceGroups/{RG}/providers/Microsoft.Cache/Redis/{secondary}"
+        ),
+        location,
+    )
 }
