@@ -253,6 +253,13 @@ async fn a_lost_geo_primary_is_said_plainly_and_offers_forced_failover_or_unlink
         })
         .unwrap();
     assert_eq!(app.link_state(&link), expected);
+    // The dialog stays, to follow the failover (or say why it was refused),
+    // though the notice that opened it has gone with the state.
+    settle().await;
+    assert_eq!(texts(&root, "[role=dialog] h2"), ["Failover"]);
+    // Close it: its radio group shares the document with later tests'.
+    press(&one(&root, "[role=dialog]"), "Escape");
+    settle().await;
 }
 
 #[wasm_bindgen_test]

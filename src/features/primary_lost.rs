@@ -2,7 +2,7 @@
 //! what happened, in words, and what `georep-core` still allows — a forced
 //! failover to the geo-secondary, which kept its data, or unlinking.
 
-use georep_core::link::FailoverKind;
+use georep_core::link::{FailoverKind, LinkState};
 use leptos::prelude::*;
 
 use super::failover::dialog::FailoverDialog;
@@ -29,7 +29,9 @@ pub fn forced_failover_text(link: &LinkView) -> String {
 }
 
 /// The notice on the geo-replication page, with the forced failover and
-/// unlink, each enabled by the state machine.
+/// unlink, each enabled by the state machine. Shown while the link is
+/// `PrimaryLost`; its dialogs stay mounted after, so the failover dialog
+/// follows the failover it started to the end.
 #[component]
 pub fn PrimaryLostNotice(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
     let app = use_app();
@@ -45,7 +47,9 @@ pub fn PrimaryLostNotice(#[prop(into)] link: Signal<LinkView>) -> impl IntoView 
         failover_open.set(false);
         unlink_open.set(true);
     });
+    let lost = Memo::new(move |_| state.get() == LinkState::PrimaryLost);
     view! {
+        <Show when=move || lost.get()>
         <section class="primary-lost" role="alert" aria-labelledby="primary-lost-heading">
             <h2 id="primary-lost-heading">"The geo-primary lost its data"</h2>
             <p>{move || link.with(primary_lost_summary)}</p>
@@ -66,8 +70,9 @@ pub fn PrimaryLostNotice(#[prop(into)] link: Signal<LinkView>) -> impl IntoView 
                     on_click=Callback::new(move |()| unlink_open.set(true))
                 />
             </div>
-            <FailoverDialog link=link open=failover_open on_unlink=on_unlink/>
-            <UnlinkDialog link=link open=unlink_open/>
         </section>
+        </Show>
+        <FailoverDialog link=link open=failover_open on_unlink=on_unlink/>
+        <UnlinkDialog link=link open=unlink_open/>
     }
 }

@@ -99,13 +99,8 @@ pub fn GeoReplication(entry: Memo<CacheEntry>) -> impl IntoView {
                 let link = sticky(link);
                 let primary = Signal::derive(move || link.with(|l| l.primary.clone()));
                 let secondary = Signal::derive(move || link.with(|l| l.secondary.clone()));
-                let lost = Memo::new(move |_| {
-                    link.with(|l| app.link_state(l)) == LinkState::PrimaryLost
-                });
                 view! {
-                    <Show when=move || lost.get()>
-                        <PrimaryLostNotice link=link/>
-                    </Show>
+                    <PrimaryLostNotice link=link/>
                     <Card title="Linked cache" heading_id="linked-heading">
                         <Table columns=&COLUMNS class="links-table">
                             <LinkRow entry=entry link=link/>
