@@ -1,7 +1,8 @@
 //! The data plane through the maintained `redis` crate: connections to a
 //! cache's endpoints as an application makes them (`redis-cli -h HOST -p
-//! PORT -a KEY`, the `default` user), async or blocking, a small client
-//! for the walkthroughs, and `INFO` read field by field.
+//! PORT -a KEY`, the `default` user, or as a named user), async or
+//! blocking, a small client for the walkthroughs, and `INFO` read field by
+//! field.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -46,6 +47,40 @@ pub async fn connect(
     connect_timeout: Duration,
 ) -> RedisResult<MultiplexedConnection> {
     connect_info(connection_info(addr, Some(password))?, connect_timeout).await
+}
+
+/// Connects to `addr` as `user` with `password`, like `redis-cli -h HOST
+/// -p PORT --user USER --pass PASSWORD` (e.g. the control plane's own
+/// user, for what an access key may not run), giving up on connecting
+/// after `connect_timeout`; replies may take up to [`RESPONSE_TIMEOUT`].
+pub async fn connect_as(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    connect_timeout: Duration,
+) -> RedisResult<MultiplexedConnection> {
+    let info = connection_info(addr, Some(password))?;
+    let settings = info.redis_settings().clone().set_username(user);
+    connect_info(info.set_redis_settings(settings), connect_timeout).await
+}
+
+/// Connects to `addr` with whichever of `keys` it takes (tried in order),
+/// each attempt giving up after `connect_timeout`: after a failover a
+/// geo-primary address reaches the other cache, whose keys differ. The
+/// last attempt's error if none does.
+pub async fn connect_with_any<K: AsRef<str>>(
+    addr: SocketAddr,
+    keys: &[K],
+    connect_timeout: Duration,
+) -> RedisResult<MultiplexedConnection> {
+    let mut last = None;
+    for key in keys {
+        match connect(addr, key.as_ref(), connect_timeout).await {
+            Ok(connection) => return Ok(connection),
+            Err(error) => last = Some(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| redis::RedisError::from((redis::ErrorKind::Io, "no key given"))))
 }
 
 /// Connects with `info` (e.g. [`connection_info`] without a password, for

@@ -188,14 +188,7 @@ async fn a_taken_address_is_reported() {
 #[tokio::test]
 async fn a_failed_start_shows_the_log_without_secrets() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = NodeConfig {
-        addr: free_addr(),
-        extra_binds: vec![],
-        dir: dir.path().join("node"),
-        access_keys: [KEY1.into(), KEY2.into()],
-        internal_password: INTERNAL.into(),
-        replica_of: None,
-    };
+    let config = node_config(dir.path().join("node"), None);
     // A wrapper that breaks the config with a bad ACL line holding a key, the
     // kind of line Redis quotes in its fatal error.
     let wrapper = dir.path().join("broken-redis-server");
@@ -223,14 +216,7 @@ async fn a_failed_start_shows_the_log_without_secrets() {
 #[tokio::test]
 async fn a_missing_binary_is_a_spawn_error() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = NodeConfig {
-        addr: free_addr(),
-        extra_binds: vec![],
-        dir: dir.path().to_owned(),
-        access_keys: [KEY1.into(), KEY2.into()],
-        internal_password: INTERNAL.into(),
-        replica_of: None,
-    };
+    let config = node_config(dir.path().to_owned(), None);
     let err = Node::start(std::path::Path::new("/no/such/redis-server"), &config)
         .await
         .unwrap_err();

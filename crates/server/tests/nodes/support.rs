@@ -51,6 +51,19 @@ pub fn free_addr() -> Ipv4Addr {
     addr
 }
 
+/// The settings of a node in `dir` on a fresh address, with the tests'
+/// keys and internal password, a replica of `replica_of` if given.
+pub fn node_config(dir: PathBuf, replica_of: Option<SocketAddr>) -> NodeConfig {
+    NodeConfig {
+        addr: free_addr(),
+        extra_binds: vec![],
+        dir,
+        access_keys: [KEY1.into(), KEY2.into()],
+        internal_password: INTERNAL.into(),
+        replica_of,
+    }
+}
+
 /// A node for one test; `SIGKILL`ed when dropped.
 pub struct TestNode {
     pub config: NodeConfig,
@@ -67,14 +80,7 @@ impl TestNode {
     /// A node that starts as a replica of `replica_of`, if given.
     pub async fn start_with(replica_of: Option<SocketAddr>) -> TestNode {
         let dir = Arc::new(TempDir::new().expect("temp dir"));
-        let config = NodeConfig {
-            addr: free_addr(),
-            extra_binds: vec![],
-            dir: dir.path().join("node"),
-            access_keys: [KEY1.into(), KEY2.into()],
-            internal_password: INTERNAL.into(),
-            replica_of,
-        };
+        let config = node_config(dir.path().join("node"), replica_of);
         let node = Node::start(&redis_server(), &config)
             .await
             .expect("node starts");

@@ -51,21 +51,14 @@ pub async fn try_connect(
 }
 
 /// A connection to `addr` with whichever of `keys` the cache behind it
-/// takes: after a failover a geo-primary address reaches the other cache,
+/// takes, each tried as [`try_connect`] would: after a failover a geo-primary address reaches the other cache,
 /// whose keys differ (Azure's passive geo-replication guide: "make sure
 /// your application can update the access key it's using").
 pub async fn connect_with_any(
     addr: SocketAddr,
     keys: &[String],
 ) -> redis::RedisResult<MultiplexedConnection> {
-    let mut last = None;
-    for key in keys {
-        match try_connect(addr, key).await {
-            Ok(connection) => return Ok(connection),
-            Err(error) => last = Some(error),
-        }
-    }
-    Err(last.unwrap_or_else(|| redis::RedisError::from((redis::ErrorKind::Io, "no key given"))))
+    georep_testkit::redis_client::connect_with_any(addr, keys, Duration::from_secs(5)).await
 }
 
 /// `SET key value`.

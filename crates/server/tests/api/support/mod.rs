@@ -54,16 +54,10 @@ impl Server {
 
     /// A server on `dir` (see [`Server::dir`]), with extra arguments.
     pub fn start_with(dir: Arc<TempDir>, args: &[&str]) -> Server {
-        let kit = args
-            .iter()
-            .fold(
-                georep_testkit::Server::builder()
-                    .binary(env!("CARGO_BIN_EXE_georep-server"))
-                    .home(dir.path()),
-                |builder, arg| builder.arg(arg),
-            )
-            .start()
-            .unwrap_or_else(|e| panic!("georep-server starts: {e:#}"));
+        let builder = georep_testkit::Server::builder()
+            .binary(env!("CARGO_BIN_EXE_georep-server"))
+            .home(dir.path());
+        let kit = must(args.iter().fold(builder, |b, arg| b.arg(arg)).start());
         Server { kit, dir }
     }
 
@@ -80,45 +74,30 @@ impl Server {
     /// Follows a long-running operation's `Azure-AsyncOperation` until it
     /// ends (asserting ARM's three operation headers); its status body.
     pub async fn wait_operation(&self, response: &Response) -> Value {
-        self.kit
-            .wait_operation(response)
-            .await
-            .unwrap_or_else(|e| panic!("{e:#}"))
+        must(self.kit.wait_operation(response).await)
     }
 
     /// Polls the operation status at `url` until it is no longer
     /// `InProgress`; its body.
     pub async fn wait_operation_at(&self, url: &str) -> Value {
-        self.kit
-            .wait_operation_at(url)
-            .await
-            .unwrap_or_else(|e| panic!("{e:#}"))
+        must(self.kit.wait_operation_at(url).await)
     }
 
     /// Waits for the operation `response` started and asserts that it
     /// `Succeeded`; its status body.
     pub async fn wait_succeeded(&self, response: &Response) -> Value {
-        self.kit
-            .wait_succeeded(response)
-            .await
-            .unwrap_or_else(|e| panic!("{e:#}"))
+        must(self.kit.wait_succeeded(response).await)
     }
 
     /// The body of an operation's `Azure-AsyncOperation` status at `url`.
     pub async fn operation_status(&self, url: &str) -> Value {
-        self.kit
-            .operation_status(url)
-            .await
-            .unwrap_or_else(|e| panic!("{url}: {e:#}"))
+        must(self.kit.operation_status(url).await)
     }
 
     /// Creates a cache from `properties` (merged over a Premium P1) and
     /// waits until it runs; its resource.
     pub async fn create_cache(&self, path: &str, location: &str, properties: Value) -> Value {
-        self.kit
-            .create_cache(path, location, properties)
-            .await
-            .unwrap_or_else(|e| panic!("{e:#}"))
+        must(self.kit.create_cache(path, location, properties).await)
     }
 
     /// Links `secondary` to `primary` (both in [`SUB`]/[`RG`]) and waits for `Succeeded`.
@@ -144,10 +123,7 @@ impl Server {
 
     /// The two access keys of the cache `name`.
     pub async fn keys(&self, name: &str) -> (String, String) {
-        self.kit
-            .keys(&Self::cache_path(name))
-            .await
-            .unwrap_or_else(|e| panic!("{e:#}"))
+        must(self.kit.keys(&Self::cache_path(name)).await)
     }
 
     /// A Redis connection to a cache's address (its first primary), with
@@ -184,6 +160,11 @@ impl DerefMut for Server {
     fn deref_mut(&mut self) -> &mut georep_testkit::Server {
         &mut self.kit
     }
+}
+
+/// The value of a test kit call, or a panic with its error (and causes).
+fn must<T, E: std::fmt::Display>(result: Result<T, E>) -> T {
+    result.unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// The body of a linked-server create naming `secondary` in `sub`/[`RG`].
