@@ -130,3 +130,126 @@ pub async fn verify(
         mismatches: found.mismatches,
     }))
 }
+
+/// The body of `POST /x-georep/faults`.
+#[derive(Deserialize)]
+pub struct FaultRequest {
+    /// The link's linked-server id, from either side.
+    link: String,
+    /// `cut-link`, `restore-link`, `kill-node` or `kill-region`.
+    kind: String,
+    /// For `kill-node`: `primary` (default) or `secondary`, the cache's role.
+    cache: Option<String>,
+    /// For `kill-node`: `primary` (default) or `replica`, the node's role.
+    role: Option<String>,
+    /// For `kill-region`: the region; the geo-primary's by default.
+    region: Option<String>,
+}
+
+/// What `POST` and `GET /x-georep/faults` answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultsResponse {
+    link: String,
+    /// What the fault did, in words (`POST` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    /// The faults still active: `[{"kind": "cut-link", "since": …}]`.
+    active: Vec<Value>,
+}
+
+/// The query of `GET /x-georep/faults`.
+#[derive(Deserialize)]
+pub struct FaultsQuery {
+    link: Option<String>,
+}
+
+fn parse_fault(
+    app: &SharedApp,
+    request: &FaultRequest,
+) -> Result<crate::control::faults::Fault, ApiError> {
+    use crate::control::faults::Fault;
+    let pick = |value: &Option<String>, field: &str, other: &str| -> Result<bool, ApiError> {
+        match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("primary") => Ok(false),
+            Some(v) if v == other => Ok(true),
+            Some(v) => Err(ApiError::invalid(
+                field,
+                format!("'{v}' is neither 'primary' nor '{other}'."),
+            )),
+        }
+    };
+    Ok(match request.kind.to_ascii_lowercase().as_str() {
+        "cut-link" => Fault::CutLink,
+        "restore-link" => Fault::RestoreLink,
+        "kill-node" => Fault::KillNode {
+            secondary: pick(&request.cache, "cache", "secondary")?,
+            replica: pick(&request.role, "role", "replica")?,
+        },
+        "kill-region" => Fault::KillRegion {
+            region: match &request.region {
+                Some(region) => region.clone(),
+                None => {
+                    let (owner, _) =
+                        request.link.rsplit_once("/linkedServers/").ok_or_else(|| {
+                            ApiError::invalid("link", "Name the link by its linked-server id.")
+                        })?;
+                    let owner: CacheId =
+                        owner.parse().map_err(|e: georep_core::id::BadCacheId| {
+                            ApiError::invalid("link", e.to_string())
+                        })?;
+                    let link = app
+                        .store
+                        .link_of(&owner)?
+                        .ok_or_else(|| ApiError::invalid("link", "The link does not exist."))?;
+                    app.cache(link.primary())?.location
+                }
+            },
+        },
+        other => {
+            return Err(ApiError::invalid(
+                "kind",
+                format!("'{other}' is not one of cut-link, restore-link, kill-node, kill-region."),
+            ))
+        }
+    })
+}
+
+fn active_faults(since: Option<String>) -> Vec<Value> {
+    since
+        .map(|since| serde_json::json!({"kind": "cut-link", "since": since}))
+        .into_iter()
+        .collect()
+}
+
+/// `POST /x-georep/faults`: injects a fault on purpose.
+pub async fn inject_fault(
+    State(app): State<SharedApp>,
+    ArmJson(request): ArmJson<FaultRequest>,
+) -> Result<Json<FaultsResponse>, ApiError> {
+    let fault = parse_fault(&app, &request)?;
+    let message = crate::control::faults::inject(&app, &request.link, fault).await?;
+    let active = active_faults(crate::control::faults::active(&app, &request.link)?);
+    Ok(Json(FaultsResponse {
+        link: request.link,
+        message: Some(message),
+        active,
+    }))
+}
+
+/// `GET /x-georep/faults?link=…`: the faults active on a link.
+pub async fn list_faults(
+    State(app): State<SharedApp>,
+    query: Result<Query<FaultsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<FaultsResponse>, ApiError> {
+    let Query(query) = query?;
+    let link = query
+        .link
+        .ok_or_else(|| ApiError::invalid("link", "Name the link: ?link={linkedServerId}."))?;
+    let active = active_faults(crate::control::faults::active(&app, &link)?);
+    Ok(Json(FaultsResponse {
+        link,
+        message: None,
+        active,
+    }))
+}

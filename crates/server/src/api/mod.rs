@@ -136,6 +136,10 @@ pub fn router(app: SharedApp, options: Options) -> Router {
         .route("/x-georep/events/ticket", post(events::ticket))
         .route("/x-georep/timeline", get(timeline::list))
         .route("/x-georep/verify", post(extensions::verify))
+        .route(
+            "/x-georep/faults",
+            post(extensions::inject_fault).get(extensions::list_faults),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app);
 

@@ -597,7 +597,12 @@ pub async fn reboot(
     // geo-secondary must follow a geo-primary whose primary node changed
     // (a rebooted primary node hands over to its replica first).
     if let Some(link) = app.store.link_of(id)? {
-        crate::control::links::replicate(app, &link).await?;
+        if link.cut_since.is_none() {
+            crate::control::links::replicate(app, &link).await?;
+        } else {
+            // Cut on purpose: a reboot doesn't restore it.
+            app.fleet.cut(&app.store.nodes(link.secondary())?).await?;
+        }
         crate::control::links::watch(app, &link).await;
     }
     Ok(format!(

@@ -66,7 +66,17 @@ async fn look(
         for replica in nodes.iter().filter(|n| !n.is_primary()) {
             replica_lost |= !app.fleet.is_running(replica.addr).await;
         }
-        if replica_lost {
+        // Only while the primary runs: with the primary gone too, its
+        // replacement decides first (and cuts a geo-secondary loose if
+        // nothing has data), so no node comes back empty as a primary here.
+        let primaries_running = {
+            let mut all = true;
+            for primary in nodes.iter().filter(|n| n.is_primary()) {
+                all &= app.fleet.is_running(primary.addr).await;
+            }
+            all
+        };
+        if replica_lost && primaries_running {
             restart_replicas(app, &cache).await;
         }
         for primary in nodes.iter().filter(|n| n.is_primary()) {
@@ -169,7 +179,7 @@ async fn replace(app: &SharedApp, cache: &CacheRecord, shard: u32, old: Ipv4Addr
     let Ok(Some(link)) = app.store.link_of(&cache.id) else {
         return;
     };
-    if link.primary() == &cache.id && replaced.new.is_some() {
+    if link.primary() == &cache.id && replaced.new.is_some() && link.cut_since.is_none() {
         // The geo-secondary follows the new primary node, by partial resync.
         if let Err(error) = links::replicate(app, &link).await {
             tracing::error!(%error, "could not point the geo-secondary at the new primary node");

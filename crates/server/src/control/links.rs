@@ -202,6 +202,7 @@ pub async fn create(
         operation: Some(op.id.clone()),
         created: now(),
         last_failover: None,
+        cut_since: None,
     };
     app.store.put_operation(&op)?;
     save(app, &link)?;

@@ -10,6 +10,7 @@ pub mod app;
 pub mod caches;
 mod error;
 pub mod failover;
+pub mod faults;
 pub mod ha;
 pub mod links;
 pub mod ops;

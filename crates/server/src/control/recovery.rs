@@ -126,6 +126,12 @@ async fn restore_link(app: &SharedApp, link: LinkRecord) -> Result<(), StoreErro
             };
             tokio::spawn(failover::run(app.clone(), before, kind));
         }
+        LinkState::Linked if link.cut_since.is_some() => {
+            // Cut on purpose: it stays cut until restored.
+            if let Err(error) = app.fleet.cut(&app.store.nodes(link.secondary())?).await {
+                tracing::error!(%error, "could not keep the link cut");
+            }
+        }
         LinkState::Linked => {
             let primary = app.store.nodes(link.primary())?;
             let secondary = app.store.nodes(link.secondary())?;

@@ -92,7 +92,8 @@ impl AddressBlock {
         let found: Vec<Ipv4Addr> = (0..=255u8)
             .flat_map(|c| (1..=254u8).map(move |d| (c, d)))
             .map(|(c, d)| Ipv4Addr::new(127, self.second_octet, c, d))
-            .filter(|addr| *addr != claim && !used.contains(addr) && is_free(*addr))
+            .filter(|addr| *addr != claim && *addr != self.nowhere())
+            .filter(|addr| !used.contains(addr) && is_free(*addr))
             .take(n)
             .collect();
         if found.len() < n {
@@ -105,6 +106,15 @@ impl AddressBlock {
 /// The block's last address, which holds the claim.
 fn claim_address(second_octet: u8) -> Ipv4Addr {
     Ipv4Addr::new(127, second_octet, 255, 254)
+}
+
+impl AddressBlock {
+    /// An address of the block that nothing ever listens on: a replica
+    /// pointed there keeps its data and its replication history, and
+    /// follows nobody (a cut link).
+    pub fn nowhere(&self) -> Ipv4Addr {
+        Ipv4Addr::new(127, self.second_octet, 255, 253)
+    }
 }
 
 /// Whether nothing listens on `addr` at [`REDIS_PORT`] now: a leftover node

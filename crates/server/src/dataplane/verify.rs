@@ -239,11 +239,3 @@ async fn differ(
         .map(|(key, _)| key.clone())
         .collect())
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn limits_are_sane() {
-        assert!(super::MISMATCH_LIMIT <= super::FULL_LIMIT);
-    }
-}

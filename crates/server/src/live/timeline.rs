@@ -55,6 +55,10 @@ pub enum Step {
         /// The node now primary.
         new: Option<String>,
     },
+    /// A fault injected on purpose, in words.
+    FaultInjected(String),
+    /// An injected fault undone, in words.
+    FaultCleared(String),
 }
 
 /// The last segment of an ARM id: the cache's name.
@@ -88,6 +92,8 @@ impl Step {
             Step::UnlinkRequested => TimelineKind::UnlinkRequested,
             Step::Unlinked => TimelineKind::Unlinked,
             Step::NodeReplaced { .. } => TimelineKind::NodeReplaced,
+            Step::FaultInjected(_) => TimelineKind::FaultInjected,
+            Step::FaultCleared(_) => TimelineKind::FaultCleared,
         }
     }
 
@@ -136,6 +142,8 @@ impl Step {
             Step::NodeReplaced { cache, old, new: None } => format!(
                 "{cache}'s primary node {old} was lost with no replica holding data; {cache} starts again empty."
             ),
+            Step::FaultInjected(what) => format!("Fault injected: {what}"),
+            Step::FaultCleared(what) => format!("Fault undone: {what}"),
         }
     }
 

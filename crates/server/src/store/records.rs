@@ -227,6 +227,10 @@ pub struct LinkRecord {
     /// What the last failover did, once its roles swapped.
     #[serde(default)]
     pub last_failover: Option<FailoverSummary>,
+    /// Since when the replication link is cut on purpose
+    /// (`/x-georep/faults`), if it is: nothing automatic restores it.
+    #[serde(default)]
+    pub cut_since: Option<String>,
 }
 
 impl LinkRecord {

@@ -145,13 +145,14 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
         .to_str()
         .unwrap()
         .to_owned();
-    // The old primary is down, so the operation runs on (the link is
-    // Creating) but already reports what may have been lost.
+    // The operation reports what may have been lost as soon as the
+    // secondary is promoted; it runs on until the old primary's nodes (which
+    // the in-cache watchdog starts again, empty) rejoin as the secondary.
     let failover = eventually("the failover's report", WAIT, || async {
         let status = server.operation_status(&operation).await;
         let failover = status["properties"]["failover"].clone();
         failover.is_object().then(|| {
-            assert_eq!(status["status"], "InProgress", "{status}");
+            assert_ne!(status["status"], "Failed", "{status}");
             failover
         })
     })
@@ -165,7 +166,8 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
         "a loss that nothing bounds is unknown: {failover}"
     );
     let link = link_of(&server, "main", "backup").await;
-    assert_eq!(link["properties"]["provisioningState"], "Creating");
+    let state = &link["properties"]["provisioningState"];
+    assert!(state == "Creating" || state == "Succeeded", "{link}");
     assert_eq!(link["properties"]["lastFailover"], failover);
     let mut through_endpoint = try_connect(geo, &backup_key).await.unwrap();
     set(&mut through_endpoint, "after", "forced")
@@ -188,7 +190,12 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
             Some(json!({"rebootType": "PrimaryNode"})),
         )
         .await;
-    assert_eq!(reboot.status(), StatusCode::CONFLICT);
+    // Refused while the failover runs; done already, it simply reboots.
+    assert!(
+        reboot.status() == StatusCode::CONFLICT || reboot.status() == StatusCode::OK,
+        "{}",
+        reboot.status()
+    );
     let done = eventually("the failover to complete", WAIT, || async {
         let status = server.operation_status(&operation).await;
         (status["status"] != "InProgress").then_some(status)

@@ -4,6 +4,7 @@
 //! - [`ha`]: a cache's primary node dies (under a writer) and its replica
 //!   takes over; `forceReboot` of a primary node hands over first; a node
 //!   lost while the control plane is down comes back as a replica.
+//! - [`inject`]: faults on purpose: a cut link, restored; a killed node.
 //! - [`invariant`]: no automatic action replaces data with emptiness: a
 //!   geo-primary that lost every node fails its link, and the geo-secondary
 //!   keeps its data.
@@ -16,6 +17,7 @@
 //!   difference planted on the geo-secondary.
 
 mod ha;
+mod inject;
 mod invariant;
 mod isolation;
 mod support;

@@ -63,6 +63,18 @@ impl Fleet {
         .await?)
     }
 
+    /// Cuts the geo-secondary off its geo-primary: its shard primaries follow
+    /// an address nobody listens on, so they keep their data and their
+    /// replication history (a later `replicate` resyncs partially when the
+    /// primary's backlog still holds the gap).
+    pub async fn cut(&self, secondary: &[NodeSlot]) -> Result<()> {
+        for slot in secondary.iter().filter(|n| n.is_primary()) {
+            self.replicaof(slot.addr, Some(self.block.nowhere()))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Makes the secondary's shard primaries stand alone again; they keep their data.
     pub async fn stop_replicating(&self, secondary: &[NodeSlot]) -> Result<()> {
         replication::unlink(&shard_primaries(secondary), &self.internal_password).await?;
