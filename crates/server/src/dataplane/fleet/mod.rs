@@ -440,8 +440,7 @@ impl Fleet {
     ) -> Result<()> {
         std::fs::create_dir_all(dir)?;
         for slot in nodes.iter().filter(|n| n.is_primary()) {
-            self.command::<String>(slot.addr, &redis::cmd("SAVE"))
-                .await?;
+            self.save(slot.addr).await?;
             let dump = self.node_dir(slot.addr).join(DUMP_FILE);
             let name = if cache.shard_count > 0 {
                 format!("{prefix}-shard{}.rdb", slot.shard)
@@ -453,6 +452,21 @@ impl Fleet {
             let _ = std::fs::remove_file(&dump);
         }
         Ok(())
+    }
+
+    /// `SAVE` on a node, waiting out a background save (a replica's full
+    /// sync forks one) that makes Redis refuse it for a moment.
+    async fn save(&self, addr: Ipv4Addr) -> Result<()> {
+        let mut attempts = 0;
+        loop {
+            match self.command::<String>(addr, &redis::cmd("SAVE")).await {
+                Err(FleetError::Other(why)) if why.contains("in progress") && attempts < 100 => {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                other => return other.map(|_| ()),
+            }
+        }
     }
 
     /// Replaces each shard's data with an RDB file (in shard order) by
