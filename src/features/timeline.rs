@@ -33,6 +33,8 @@ pub fn kind_label(kind: TimelineKind) -> &'static str {
         TimelineKind::UnlinkRequested => "Unlink requested",
         TimelineKind::Unlinked => "Unlinked",
         TimelineKind::NodeReplaced => "Node replaced",
+        TimelineKind::FaultInjected => "Fault injected",
+        TimelineKind::FaultCleared => "Fault cleared",
     }
 }
 
@@ -43,11 +45,13 @@ pub fn kind_tone(kind: TimelineKind) -> &'static str {
         TimelineKind::LinkFailed
         | TimelineKind::Unhealthy
         | TimelineKind::FailoverAborted
-        | TimelineKind::NodeReplaced => "attention",
+        | TimelineKind::NodeReplaced
+        | TimelineKind::FaultInjected => "attention",
         TimelineKind::Linked
         | TimelineKind::FailoverCompleted
         | TimelineKind::HealthyAgain
-        | TimelineKind::Unlinked => "ok",
+        | TimelineKind::Unlinked
+        | TimelineKind::FaultCleared => "ok",
         TimelineKind::LinkRequested
         | TimelineKind::FullSyncStarted
         | TimelineKind::FullSyncFinished
