@@ -99,6 +99,9 @@ pub enum Refusal {
         /// The link's provisioning state now.
         state: String,
     },
+    /// The geo-primary lost its data: only a forced failover can start.
+    #[error("The geo-primary lost every node and its data; only a forced failover to the geo-secondary, which kept its data, can start.")]
+    PrimaryLost,
     /// Another operation is running on the link.
     #[error("Another operation is in progress on the link ({state}); wait for it to finish.")]
     Busy {
@@ -122,6 +125,7 @@ impl Refusal {
             Refusal::SizeMismatch => "FailoverSizeMismatch",
             Refusal::NotLinked { .. } => "LinkNotSucceeded",
             Refusal::Busy { .. } => "OperationInProgress",
+            Refusal::PrimaryLost => "GeoPrimaryLost",
             Refusal::Unexpected { .. } => "InvalidLinkState",
         }
     }
@@ -233,6 +237,13 @@ impl LinkState {
                     same_size: false, ..
                 },
             ) => Err(Refusal::SizeMismatch),
+            (
+                PrimaryLost,
+                Event::FailoverRequested {
+                    kind: FailoverKind::Planned,
+                    ..
+                },
+            ) => Err(Refusal::PrimaryLost),
             (Unlinking, Event::UnlinkFinished) => Ok(Unlinked),
             (
                 Linking | Unlinking | FailingOver { .. } | Failed | Unlinked | PrimaryLost,
@@ -696,7 +707,7 @@ mod tests {
             kind: FailoverKind::Planned,
             same_size: true,
         };
-        assert!(lost.next(planned).is_err());
+        assert_eq!(lost.next(planned), Err(Refusal::PrimaryLost));
         // A link that failed to link never fails over: its secondary may be empty.
         assert!(LinkState::Failed.next(forced(true)).is_err());
     }

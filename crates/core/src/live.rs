@@ -138,6 +138,10 @@ pub enum TimelineKind {
     /// A cache's primary node was lost and its replica took over (in-cache
     /// high availability); the cache's address moved with it.
     NodeReplaced,
+    /// A fault was injected on purpose (`/x-georep/faults`).
+    FaultInjected,
+    /// An injected fault was undone.
+    FaultCleared,
 }
 
 /// One step of a link's timeline.

@@ -73,6 +73,7 @@ proptest! {
                             prop_assert_eq!(refused, event);
                             prop_assert_eq!(state, pair.state.to_string());
                         }
+                        Refusal::PrimaryLost => prop_assert_eq!(pair.state, LinkState::PrimaryLost),
                         Refusal::SizeMismatch => {
                             let mismatched =
                                 matches!(event, Event::FailoverRequested { same_size: false, .. });
