@@ -246,7 +246,7 @@ impl LinkState {
             ) => Err(Refusal::PrimaryLost),
             (Unlinking, Event::UnlinkFinished) => Ok(Unlinked),
             (
-                Linking | Unlinking | FailingOver { .. } | Failed | Unlinked | PrimaryLost,
+                Linking | Unlinking | FailingOver { .. } | Failed | Unlinked,
                 Event::FailoverRequested { .. },
             ) => Err(self.refuse_request(true)),
             (Linking | Unlinking | FailingOver { .. } | Unlinked, Event::UnlinkRequested) => {
