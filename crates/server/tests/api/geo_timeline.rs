@@ -11,10 +11,11 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 /// The steps a link, a planned failover and an unlink go through, in order.
-const STEPS: [&str; 9] = [
+/// (`FullSyncStarted` and `FullSyncFinished` come from the per-second
+/// samples, so a loaded machine can miss a short sync's; the metrics tests
+/// check the full-sync counts themselves.)
+const STEPS: [&str; 7] = [
     "LinkRequested",
-    "FullSyncStarted",
-    "FullSyncFinished",
     "Linked",
     "FailoverRequested",
     "Promoted",
@@ -49,6 +50,7 @@ async fn the_timeline_lists_link_failover_and_unlink() {
         in_order(&kinds, &STEPS).then_some(kinds)
     })
     .await;
+
     // The same link, named from the other side.
     assert_eq!(
         timeline_kinds(&server, &linked_server_id("there", "here")).await,
