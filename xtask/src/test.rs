@@ -115,7 +115,14 @@ fn console_build(state: &mut Run) -> Result<()> {
 
 /// Every native package's tests; the end-to-end tests get `GEOREP_DIST`.
 fn native_tests(state: &mut Run) -> Result<()> {
-    let mut cargo = Cmd::cargo().args(["test", "--workspace", "--exclude", CONSOLE_PACKAGE]);
+    // `--no-fail-fast`: one failing test binary must not hide the others'.
+    let mut cargo = Cmd::cargo().args([
+        "test",
+        "--workspace",
+        "--exclude",
+        CONSOLE_PACKAGE,
+        "--no-fail-fast",
+    ]);
     if let Some(dist) = &state.dist {
         cargo = cargo.env("GEOREP_DIST", dist);
     }
