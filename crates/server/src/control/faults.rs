@@ -4,12 +4,9 @@
 //! the automatic actions keep: a killed node is healed by the watchdog as
 //! any lost node is, and no fault replaces data with emptiness.
 
-use georep_core::id::LINKED_SERVER_TYPE;
-use georep_core::CacheId;
-
 use crate::control::{links, ControlError, SharedApp};
 use crate::live::timeline::Step;
-use crate::store::records::{now, LinkRecord};
+use crate::store::records::now;
 
 /// A fault to inject.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +41,7 @@ pub async fn inject(
     fault: Fault,
 ) -> Result<Injected, ControlError> {
     let _changes = app.lock_changes().await;
-    let mut link = find(app, linked_server_id)?;
+    let mut link = links::find(app, linked_server_id)?;
     if link.pair.state.is_busy() {
         return Err(ControlError::conflict(
             "OperationInProgress",
@@ -141,27 +138,5 @@ pub async fn inject(
 
 /// The faults active on the link: a cut, and since when.
 pub fn active(app: &SharedApp, linked_server_id: &str) -> Result<Option<String>, ControlError> {
-    Ok(find(app, linked_server_id)?.cut_since)
-}
-
-fn find(app: &SharedApp, linked_server_id: &str) -> Result<LinkRecord, ControlError> {
-    let (owner, peer) = linked_server_id
-        .trim_end_matches('/')
-        .rsplit_once("/linkedServers/")
-        .ok_or_else(|| {
-            ControlError::invalid(
-                "link",
-                "Name the link by its linked-server id: {cacheId}/linkedServers/{linkedCacheName}.",
-            )
-        })?;
-    let owner: CacheId = owner
-        .parse()
-        .map_err(|e: georep_core::id::BadCacheId| ControlError::invalid("link", e.to_string()))?;
-    app.store
-        .link_of(&owner)?
-        .filter(|l| l.peer_of(&owner).name.eq_ignore_ascii_case(peer))
-        .ok_or_else(|| ControlError::NotFound {
-            kind: LINKED_SERVER_TYPE,
-            name: linked_server_id.to_owned(),
-        })
+    Ok(links::find(app, linked_server_id)?.cut_since)
 }

@@ -84,6 +84,30 @@ pub async fn primary_lost(app: &SharedApp, mut link: LinkRecord) {
     }
 }
 
+/// The link named by its linked-server id from either side
+/// (`{cacheId}/linkedServers/{linkedCacheName}`).
+pub fn find(app: &SharedApp, linked_server_id: &str) -> Result<LinkRecord, ControlError> {
+    let (owner, peer) = linked_server_id
+        .trim_end_matches('/')
+        .rsplit_once("/linkedServers/")
+        .ok_or_else(|| {
+            ControlError::invalid(
+                "link",
+                "Name the link by its linked-server id: {cacheId}/linkedServers/{linkedCacheName}.",
+            )
+        })?;
+    let owner: CacheId = owner
+        .parse()
+        .map_err(|e: georep_core::id::BadCacheId| ControlError::invalid("link", e.to_string()))?;
+    app.store
+        .link_of(&owner)?
+        .filter(|l| l.peer_of(&owner).name.eq_ignore_ascii_case(peer))
+        .ok_or_else(|| ControlError::NotFound {
+            kind: LINKED_SERVER_TYPE,
+            name: linked_server_id.to_owned(),
+        })
+}
+
 /// Points the geo-secondary's shard primaries at the geo-primary's (after
 /// either side's primary node changed, say).
 pub async fn replicate(app: &SharedApp, link: &LinkRecord) -> Result<(), ControlError> {
