@@ -142,6 +142,9 @@ impl NodeConfig {
         // so), and `swapdb` keeps serving it from memory until the new data
         // is in, never from disk.
         line("repl-diskless-load swapdb".into());
+        // A full sync's snapshot goes from socket to socket and is never
+        // stored, so compressing it only costs the primary's fork CPU.
+        line("rdbcompression no".into());
         // While it loads, it answers clients (`LOADING`, the error Azure's
         // guide says a syncing secondary gives) and the control plane every
         // 256 kB, not every 2 MB.
