@@ -47,22 +47,7 @@ async fn a_killed_primary_node_is_replaced_by_its_replica_under_load() {
     process::kill(server.node_pid(old).expect("the primary node's process"));
     let new = new_primary(&server, &path, old).await;
     // Writes through the cache's one address reach the new primary.
-    eventually(
-        "writes resume through the cache's address",
-        Duration::from_secs(30),
-        || async {
-            let mut con = connect(cache, &key, Duration::from_millis(500))
-                .await
-                .ok()?;
-            redis::cmd("SET")
-                .arg("after")
-                .arg(1)
-                .query_async::<()>(&mut con)
-                .await
-                .ok()
-        },
-    )
-    .await;
+    writes_resume("writes resume through the cache's address", cache, &key).await;
     let written = stop_writer(stop, writes).await;
 
     assert_eq!(role(cache, &key).await, "master");
@@ -184,4 +169,18 @@ async fn the_geo_primary_url_follows_a_replaced_primary_node_and_the_secondary_f
     .await;
     assert_all_present(&mut on_secondary, acked, "the geo-secondary").await;
     assert_roles_match(&server, &primary, &key).await;
+}
+
+/// Waits until a write through `addr` is acknowledged again.
+async fn writes_resume(what: &str, addr: std::net::SocketAddr, key: &str) {
+    eventually(what, Duration::from_secs(30), || async {
+        let mut con = connect(addr, key, Duration::from_millis(500)).await.ok()?;
+        redis::cmd("SET")
+            .arg("after")
+            .arg(1)
+            .query_async::<()>(&mut con)
+            .await
+            .ok()
+    })
+    .await;
 }

@@ -132,7 +132,14 @@ impl Fleet {
         // 1. The replica takes over: from the geo-primary if the cache is a
         //    geo-secondary (keeping its replication history), else alone.
         let upstream = self.geo_upstream(&cache.id, shard)?;
-        self.replicaof_addr(new.addr, upstream).await?;
+        self.replicaof(
+            new.addr,
+            upstream.map(|u| match u.ip() {
+                std::net::IpAddr::V4(ip) => ip,
+                std::net::IpAddr::V6(_) => std::net::Ipv4Addr::UNSPECIFIED,
+            }),
+        )
+        .await?;
         // 2. The store says so: the nodes swap their numbers.
         let swapped: Vec<NodeSlot> = nodes
             .iter()
@@ -207,15 +214,6 @@ impl Fleet {
             }
         }
         best
-    }
-
-    async fn replicaof_addr(&self, addr: Ipv4Addr, primary: Option<SocketAddr>) -> Result<()> {
-        let mut cmd = redis::cmd("REPLICAOF");
-        match primary {
-            Some(p) => cmd.arg(p.ip().to_string()).arg(p.port()),
-            None => cmd.arg("NO").arg("ONE"),
-        };
-        self.command::<String>(addr, &cmd).await.map(|_| ())
     }
 }
 
