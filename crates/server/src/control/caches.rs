@@ -597,12 +597,7 @@ pub async fn reboot(
     // geo-secondary must follow a geo-primary whose primary node changed
     // (a rebooted primary node hands over to its replica first).
     if let Some(link) = app.store.link_of(id)? {
-        if link.cut_since.is_none() {
-            crate::control::links::replicate(app, &link).await?;
-        } else {
-            // Cut on purpose: a reboot doesn't restore it.
-            app.fleet.cut(&app.store.nodes(link.secondary())?).await?;
-        }
+        crate::control::links::replicate(app, &link).await?;
         crate::control::links::watch(app, &link).await;
     }
     Ok(format!(

@@ -179,7 +179,7 @@ async fn replace(app: &SharedApp, cache: &CacheRecord, shard: u32, old: Ipv4Addr
     let Ok(Some(link)) = app.store.link_of(&cache.id) else {
         return;
     };
-    if link.primary() == &cache.id && replaced.new.is_some() && link.cut_since.is_none() {
+    if link.primary() == &cache.id && replaced.new.is_some() {
         // The geo-secondary follows the new primary node, by partial resync.
         if let Err(error) = links::replicate(app, &link).await {
             tracing::error!(%error, "could not point the geo-secondary at the new primary node");

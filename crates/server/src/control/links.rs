@@ -110,9 +110,16 @@ pub fn find(app: &SharedApp, linked_server_id: &str) -> Result<LinkRecord, Contr
 
 /// Points the geo-secondary's shard primaries at the geo-primary's (after
 /// either side's primary node changed, say).
+///
+/// A link cut on purpose (`/x-georep/faults`) stays cut: nothing automatic
+/// restores it, so its secondary is pointed nowhere again instead.
 pub async fn replicate(app: &SharedApp, link: &LinkRecord) -> Result<(), ControlError> {
-    let primary = app.store.nodes(link.primary())?;
     let secondary = app.store.nodes(link.secondary())?;
+    if link.cut_since.is_some() {
+        app.fleet.cut(&secondary).await?;
+        return Ok(());
+    }
+    let primary = app.store.nodes(link.primary())?;
     app.fleet.replicate(&primary, &secondary).await?;
     Ok(())
 }

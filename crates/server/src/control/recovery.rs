@@ -126,19 +126,14 @@ async fn restore_link(app: &SharedApp, link: LinkRecord) -> Result<(), StoreErro
             };
             tokio::spawn(failover::run(app.clone(), before, kind));
         }
-        LinkState::Linked if link.cut_since.is_some() => {
-            // Cut on purpose: it stays cut until restored.
-            if let Err(error) = app.fleet.cut(&app.store.nodes(link.secondary())?).await {
-                tracing::error!(%error, "could not keep the link cut");
-            }
-        }
         LinkState::Linked => {
-            let primary = app.store.nodes(link.primary())?;
-            let secondary = app.store.nodes(link.secondary())?;
-            if let Err(error) = app.fleet.replicate(&primary, &secondary).await {
+            // `replicate` keeps a link cut on purpose cut.
+            if let Err(error) = links::replicate(app, &link).await {
                 tracing::error!(%error, secondary = %link.secondary().name, "could not restore replication");
             }
-            app.monitor.settled(&link.key(), None);
+            if link.cut_since.is_none() {
+                app.monitor.settled(&link.key(), None);
+            }
         }
     }
     Ok(())
