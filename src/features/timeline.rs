@@ -35,6 +35,8 @@ pub fn kind_label(kind: TimelineKind) -> &'static str {
         TimelineKind::NodeReplaced => "Node replaced",
         TimelineKind::FaultInjected => "Fault injected",
         TimelineKind::FaultCleared => "Fault cleared",
+        TimelineKind::DrillStarted => "Drill started",
+        TimelineKind::DrillFinished => "Drill finished",
     }
 }
 
@@ -57,7 +59,9 @@ pub fn kind_tone(kind: TimelineKind) -> &'static str {
         | TimelineKind::FullSyncFinished
         | TimelineKind::FailoverRequested
         | TimelineKind::Promoted
-        | TimelineKind::UnlinkRequested => "neutral",
+        | TimelineKind::UnlinkRequested
+        | TimelineKind::DrillStarted
+        | TimelineKind::DrillFinished => "neutral",
     }
 }
 

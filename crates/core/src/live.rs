@@ -142,6 +142,10 @@ pub enum TimelineKind {
     FaultInjected,
     /// An injected fault was undone.
     FaultCleared,
+    /// A disaster-recovery drill started on the link (`/x-georep/drills`).
+    DrillStarted,
+    /// A drill ended, succeeded or failed, with its measured RTO and loss.
+    DrillFinished,
 }
 
 /// One step of a link's timeline.

@@ -59,6 +59,20 @@ pub enum Step {
     FaultInjected(String),
     /// An injected fault undone, in words.
     FaultCleared(String),
+    /// A disaster-recovery drill started: its id and failover kind.
+    DrillStarted {
+        /// The drill's id.
+        id: String,
+        /// The failover it rehearses.
+        kind: FailoverKind,
+    },
+    /// A drill ended: its id, and its outcome in words.
+    DrillFinished {
+        /// The drill's id.
+        id: String,
+        /// What it measured, or why it failed.
+        outcome: String,
+    },
 }
 
 /// The last segment of an ARM id: the cache's name.
@@ -94,6 +108,8 @@ impl Step {
             Step::NodeReplaced { .. } => TimelineKind::NodeReplaced,
             Step::FaultInjected(_) => TimelineKind::FaultInjected,
             Step::FaultCleared(_) => TimelineKind::FaultCleared,
+            Step::DrillStarted { .. } => TimelineKind::DrillStarted,
+            Step::DrillFinished { .. } => TimelineKind::DrillFinished,
         }
     }
 
@@ -144,6 +160,11 @@ impl Step {
             ),
             Step::FaultInjected(what) => format!("Fault injected: {what}"),
             Step::FaultCleared(what) => format!("Fault undone: {what}"),
+            Step::DrillStarted { id, kind } => format!(
+                "Drill {id} started: a writer through the geo-primary URL, then a {} failover from {primary} to {secondary}.",
+                kind_name(*kind)
+            ),
+            Step::DrillFinished { id, outcome } => format!("Drill {id} finished: {outcome}"),
         }
     }
 
