@@ -16,6 +16,7 @@ use georep_core::CacheId;
 use leptos::prelude::*;
 
 use crate::api::{Api, ApiError};
+use crate::features::drills::wire::{DrillRequest, FaultRequest};
 use crate::model::LinkView;
 use crate::state::{use_app, AppState};
 
@@ -72,6 +73,15 @@ pub enum Mutation {
         id: CacheId,
         /// From which files.
         params: ImportParameters,
+    },
+    /// Start a disaster-recovery drill on a link.
+    StartDrill(DrillRequest),
+    /// Inject or undo a fault on purpose.
+    Fault {
+        /// The fault.
+        request: FaultRequest,
+        /// What to tell the user once it is done.
+        done: String,
     },
 }
 
@@ -142,6 +152,8 @@ impl Mutation {
             Self::Delete { id } => api.delete_cache(&id).await,
             Self::Export { id, params } => api.export(&id, &params).await,
             Self::Import { id, params } => api.import(&id, &params).await,
+            Self::StartDrill(request) => api.start_drill(&request).await.map(drop),
+            Self::Fault { request, .. } => api.inject_fault(&request).await.map(drop),
         }
     }
 
@@ -164,6 +176,8 @@ impl Mutation {
                 id.name, params.container, params.prefix
             )),
             Self::Import { id, .. } => Some(format!("Importing into {}.", id.name)),
+            Self::StartDrill(_) => None,
+            Self::Fault { done, .. } => Some(done.clone()),
         }
     }
 }

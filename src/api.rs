@@ -22,6 +22,7 @@ use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::features::drills::wire::{Drill, DrillRequest, FaultRequest, Faults, Verification};
 use crate::model::{CacheEntry, Fleet};
 
 /// ARM api-version for subscription calls.
@@ -272,6 +273,40 @@ impl Api {
         self.get_all(&url).await
     }
 
+    /// `POST /x-georep/verify`: whether the link's two sides hold the same
+    /// data.
+    pub async fn verify(&self, link: &str) -> Result<Verification, ApiError> {
+        self.post("/x-georep/verify", &serde_json::json!({ "link": link }))
+            .await
+    }
+
+    /// `GET /x-georep/faults?link=…`: the faults active on a link.
+    pub async fn faults(&self, link: &str) -> Result<Faults, ApiError> {
+        self.get(&format!("/x-georep/faults?link={}", encode(link)))
+            .await
+    }
+
+    /// `POST /x-georep/faults`: injects (or undoes) a fault on purpose.
+    pub async fn inject_fault(&self, fault: &FaultRequest) -> Result<Faults, ApiError> {
+        self.post("/x-georep/faults", fault).await
+    }
+
+    /// `POST /x-georep/drills`: starts a drill; it answers at once, running.
+    pub async fn start_drill(&self, drill: &DrillRequest) -> Result<Drill, ApiError> {
+        self.post("/x-georep/drills", drill).await
+    }
+
+    /// `GET /x-georep/drills/{id}`.
+    pub async fn drill(&self, id: &str) -> Result<Drill, ApiError> {
+        self.get(&format!("/x-georep/drills/{}", encode(id))).await
+    }
+
+    /// `GET /x-georep/drills?link=…`: a link's drills, newest first.
+    pub async fn drills(&self, link: &str) -> Result<Vec<Drill>, ApiError> {
+        self.get_all(&format!("/x-georep/drills?link={}", encode(link)))
+            .await
+    }
+
     /// `POST {cache}/export`: one RDB file per shard into `container`.
     pub async fn export(&self, id: &CacheId, params: &ExportParameters) -> Result<(), ApiError> {
         self.post(&redis_url(id, "/export"), params).await
@@ -401,6 +436,11 @@ impl Api {
 /// The URL of a cache resource, or of something under it (`suffix`).
 pub fn redis_url(id: &CacheId, suffix: &str) -> String {
     format!("{id}{suffix}?api-version={REDIS_API_VERSION}")
+}
+
+/// `value` as one URL query or path component.
+fn encode(value: &str) -> String {
+    js_sys::encode_uri_component(value).into()
 }
 
 fn link_body(linked: &Cache, role: ServerRole) -> LinkedServerCreateParameters {

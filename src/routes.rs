@@ -11,6 +11,7 @@ use leptos_router::path;
 use crate::pages::add_link::AddLinkPage;
 use crate::pages::cache_list::CacheListPage;
 use crate::pages::dashboard::DashboardPage;
+use crate::pages::drills::DrillsPage;
 use crate::pages::geo_replication::GeoReplicationPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::overview::OverviewPage;
@@ -42,6 +43,10 @@ pub fn AppRoutes() -> impl IntoView {
                 path=path!("/caches/:sub/:rg/:name/geo-replication/add")
                 view=AddLinkPage
             />
+            <Route
+                path=path!("/caches/:sub/:rg/:name/geo-replication/drills")
+                view=DrillsPage
+            />
             <Route path=path!("/dashboard") view=DashboardPage/>
             <Route path=path!("/walkthrough") view=WalkthroughPage/>
         </Routes>
@@ -64,6 +69,11 @@ pub fn geo_href(id: &CacheId) -> String {
 /// The console route of a cache's add-link wizard.
 pub fn add_link_href(id: &CacheId) -> String {
     format!("{}/geo-replication/add", overview_href(id))
+}
+
+/// The console route of the Drills view of a cache's link.
+pub fn drills_href(id: &CacheId) -> String {
+    format!("{}/geo-replication/drills", overview_href(id))
 }
 
 /// The wizard at `path` with `secondary` chosen (the confirmation step), or
@@ -113,6 +123,10 @@ mod tests {
         assert_eq!(
             add_link_href(&id),
             "/caches/sub/rg/cache/geo-replication/add"
+        );
+        assert_eq!(
+            drills_href(&id),
+            "/caches/sub/rg/cache/geo-replication/drills"
         );
         assert!(in_caches(&geo_href(&id)));
         assert!(in_caches(HOME));

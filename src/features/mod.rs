@@ -4,6 +4,7 @@
 
 pub mod cache_commands;
 pub mod candidates;
+pub mod drills;
 pub mod endpoints;
 pub mod failover;
 pub mod health;

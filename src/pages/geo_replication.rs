@@ -21,7 +21,7 @@ use crate::features::link_wizard::add_link_refusal;
 use crate::features::primary_lost::PrimaryLostNotice;
 use crate::features::timeline::TimelinePanel;
 use crate::model::{format_time, CacheEntry, LinkView};
-use crate::routes::{add_link_href, overview_href};
+use crate::routes::{add_link_href, drills_href, overview_href};
 use crate::state::use_app;
 
 /// The linked-cache table's columns.
@@ -127,6 +127,11 @@ pub fn GeoReplication(entry: Memo<CacheEntry>) -> impl IntoView {
                                     }
                                 })
                         }}
+                        <p class="drills-entry">
+                            <a class="btn btn-small" href=move || drills_href(&entry.get().cache.id)>
+                                "Drills, verification and faults"
+                            </a>
+                        </p>
                     </Card>
                     <EndpointsPanel link=link/>
                     <HealthPanel primary=primary secondary=secondary/>

@@ -4,6 +4,7 @@
 pub mod add_link;
 pub mod cache_list;
 pub mod dashboard;
+pub mod drills;
 pub mod geo_replication;
 pub mod not_found;
 pub mod overview;
