@@ -24,6 +24,9 @@ pub struct Plan {
     pub failovers: usize,
     /// Primary nodes killed under load.
     pub ha_kills: usize,
+    /// Chaos events (at most), and no new one after this long.
+    pub chaos_events: usize,
+    pub chaos_time: Duration,
     /// Requests of each kind for the API figures.
     pub api_requests: usize,
     /// Cold loads of the console for `first_list_ms`.
@@ -44,6 +47,8 @@ impl Plan {
                 },
                 failovers: 5,
                 ha_kills: 3,
+                chaos_events: 15,
+                chaos_time: Duration::from_secs(90),
                 api_requests: 1000,
                 cold_loads: 10,
                 clicks: 50,
@@ -57,6 +62,8 @@ impl Plan {
                 },
                 failovers: 10,
                 ha_kills: 5,
+                chaos_events: 60,
+                chaos_time: Duration::from_secs(600),
                 api_requests: 1000,
                 cold_loads: 10,
                 clicks: 50,

@@ -23,6 +23,7 @@ mod bare;
 mod bench;
 mod browser;
 mod bundle;
+mod chaos;
 mod failover;
 mod fleet;
 mod ha;
@@ -160,6 +161,27 @@ async fn run(options: &Options) -> Result<()> {
             let log = server.log_path();
             server.stop();
             let _ = std::fs::copy(log, bench_dir.join("server.log"));
+            // On a server of its own, which it crashes and restarts, once
+            // the other benchmarks are done.
+            say(format!(
+                "\n==> bench: chaos, up to {} events on a linked pair under a writer",
+                plan.chaos_events
+            ));
+            let home = work.join("chaos");
+            let outcome = match &options.server {
+                Ok(binary) => chaos::measure(binary, &home, plan.chaos_events, plan.chaos_time)
+                    .await
+                    .map(|(figures, details)| {
+                        report.detail(Key::ChaosEvents, details.summary);
+                        if let Err(differs) = details.processes {
+                            report.note(format!("chaos: at the end, {differs}"));
+                        }
+                        figures
+                    }),
+                Err(reason) => Err(anyhow!("georep-server was not built: {reason}")),
+            };
+            report.record(&chaos::KEYS, outcome);
+            let _ = std::fs::copy(home.join("server.log"), bench_dir.join("chaos-server.log"));
         }
         Err(err) => {
             let needs_server: Vec<Key> = Key::ALL

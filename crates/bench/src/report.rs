@@ -30,6 +30,10 @@ pub enum Key {
     HaRecoveryMsP50,
     HaRecoveryMsMax,
     HaLostWrites,
+    ChaosEvents,
+    ChaosAckedWrites,
+    ChaosLostWrites,
+    ChaosUnreportedLostWrites,
     ApiListMsP99,
     ApiCandidatesMsP99,
     ApiLinkedMsP99Loaded,
@@ -49,7 +53,7 @@ enum Unit {
 impl Key {
     /// Every key, in the order (the table's and the JSON's): each
     /// figure beside its peer from the same run.
-    pub const ALL: [Key; 23] = [
+    pub const ALL: [Key; 27] = [
         Key::BundleGzipBytes,
         Key::BundleBrotliBytes,
         Key::FirstListMs,
@@ -70,6 +74,10 @@ impl Key {
         Key::HaRecoveryMsP50,
         Key::HaRecoveryMsMax,
         Key::HaLostWrites,
+        Key::ChaosEvents,
+        Key::ChaosAckedWrites,
+        Key::ChaosLostWrites,
+        Key::ChaosUnreportedLostWrites,
         Key::ApiListMsP99,
         Key::ApiCandidatesMsP99,
         Key::ApiLinkedMsP99Loaded,
@@ -98,6 +106,10 @@ impl Key {
             Key::HaRecoveryMsP50 => "ha_recovery_ms_p50",
             Key::HaRecoveryMsMax => "ha_recovery_ms_max",
             Key::HaLostWrites => "ha_lost_writes",
+            Key::ChaosEvents => "chaos_events",
+            Key::ChaosAckedWrites => "chaos_acked_writes",
+            Key::ChaosLostWrites => "chaos_lost_writes",
+            Key::ChaosUnreportedLostWrites => "chaos_unreported_lost_writes",
             Key::ApiListMsP99 => "api_list_ms_p99",
             Key::ApiCandidatesMsP99 => "api_candidates_ms_p99",
             Key::ApiLinkedMsP99Loaded => "api_linked_ms_p99_loaded",
@@ -129,6 +141,14 @@ impl Key {
             Key::HaLostWrites => {
                 "primary node killed, acknowledged writes lost (the last one before each kill excluded)"
             }
+            Key::ChaosEvents => "chaos: faults and operations on a linked pair",
+            Key::ChaosAckedWrites => "chaos: writes acknowledged through the geo-primary URL",
+            Key::ChaosLostWrites => {
+                "chaos: acknowledged writes missing at the end (each in a reported loss window)"
+            }
+            Key::ChaosUnreportedLostWrites => {
+                "chaos: acknowledged writes missing that no failover or node loss reported"
+            }
             Key::ApiListMsP99 => "API list caches (p99)",
             Key::ApiCandidatesMsP99 => "API candidates (p99)",
             Key::ApiLinkedMsP99Loaded => "API GET linkedServers, 200 clients, during a full sync (p99)",
@@ -156,7 +176,12 @@ impl Key {
             | Key::HaproxyRatioGet
             | Key::LinkRatio => Unit::Ratio,
             Key::LinkMbPerS | Key::RawReplicaofMbPerS => Unit::MegabytesPerSecond,
-            Key::FailoverLostWrites | Key::HaLostWrites => Unit::Count,
+            Key::FailoverLostWrites
+            | Key::HaLostWrites
+            | Key::ChaosEvents
+            | Key::ChaosAckedWrites
+            | Key::ChaosLostWrites
+            | Key::ChaosUnreportedLostWrites => Unit::Count,
         }
     }
 
@@ -170,7 +195,8 @@ impl Key {
             Key::LinkRatio => "≤ 1.0",
             Key::FailoverMsP50 => "≤ 50 ms",
             Key::FailoverMsMax => "≤ 200 ms",
-            Key::FailoverLostWrites => "0",
+            Key::FailoverLostWrites | Key::ChaosUnreportedLostWrites => "0",
+            Key::ChaosEvents => "≥ 50",
             Key::ApiListMsP99 | Key::ApiLinkedMsP99Loaded => "≤ 50 ms",
             Key::ApiCandidatesMsP99 => "≤ 10 ms",
             _ => "",
@@ -345,7 +371,7 @@ mod tests {
         let expected: Vec<&str> = Key::ALL.iter().map(|k| k.name()).collect();
         assert_eq!(keys, expected);
         let json: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(json.as_object().unwrap().len(), 23);
+        assert_eq!(json.as_object().unwrap().len(), 27);
         assert_eq!(json["bundle_gzip_bytes"], 187_654);
         assert!(json["geo_ratio_set"].is_null());
         assert!(json.get("proxy_ratio_set").is_none());

@@ -11,8 +11,14 @@
 //!   `redis` crate and reads `INFO`;
 //! - [`browser`] runs headless Chromium through chromedriver (fantoccini),
 //!   with the flags of the repository's `webdriver.json`;
+//! - [`chaos`] is the seeded chaos run (faults and operations on a linked
+//!   pair under a writer, and what it lost), for the chaos test and the
+//!   bench;
 //! - [`load`] is a writer under load with its ledger of acknowledged
 //!   writes, and the check that none went missing;
+//! - [`killpoint`] kills the server at a logged step or a set time into
+//!   an operation, for the crash-safety sweeps, and checks afterwards that
+//!   the nodes running are the ones the API lists;
 //! - [`wait`] polls a condition until it holds or a deadline passes (no
 //!   test asserts how long something took);
 //! - [`paths`] and [`process`] are plumbing: where the repository, the
@@ -26,6 +32,8 @@
 
 pub mod api;
 pub mod browser;
+pub mod chaos;
+pub mod killpoint;
 pub mod load;
 pub mod paths;
 pub mod process;

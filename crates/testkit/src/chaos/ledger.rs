@@ -16,7 +16,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use georep_testkit::redis_client::connect;
 use redis::aio::MultiplexedConnection;
 use tokio::time::Instant;
 
@@ -121,14 +120,7 @@ pub async fn connect_with_any(
     addr: SocketAddr,
     keys: &[String],
 ) -> redis::RedisResult<MultiplexedConnection> {
-    let mut last = None;
-    for key in keys {
-        match connect(addr, key, CONNECT_TIMEOUT).await {
-            Ok(con) => return Ok(con),
-            Err(error) => last = Some(error),
-        }
-    }
-    Err(last.unwrap_or_else(|| redis::RedisError::from((redis::ErrorKind::Io, "no key given"))))
+    crate::redis_client::connect_with_any(addr, keys, CONNECT_TIMEOUT).await
 }
 
 /// The acknowledged writes missing on `con`: `w:{n}` absent or not `n`.

@@ -6,13 +6,14 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use georep_testkit::api::{cache_path, link_body};
-use georep_testkit::redis_client::{connect, Info};
-use georep_testkit::wait::{self, Poll};
-use georep_testkit::{Server, API_VERSION};
+use crate::api::{cache_path, link_body};
+use crate::redis_client::{connect, Info};
+use crate::wait::{self, Poll};
+use crate::{Server, API_VERSION};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
+/// The resource group of the two caches.
 pub const RG: &str = "rg-chaos";
 /// How long a request may keep being refused with 409 (something busy).
 const BUSY: Duration = Duration::from_secs(90);
@@ -58,12 +59,9 @@ pub struct Converged {
 }
 
 impl World {
-    /// A fresh server with two linked Premium P1 caches, one replica each.
-    pub async fn start() -> World {
-        let server = Server::builder()
-            .binary(env!("CARGO_BIN_EXE_georep-server"))
-            .start()
-            .expect("the server starts");
+    /// Two linked Premium P1 caches, one replica each, on `server` (a
+    /// fresh one: the chaos owns it, kills it and restarts it).
+    pub async fn start(server: Server) -> World {
         let subscription = server
             .api()
             .subscription_ids()
@@ -400,10 +398,7 @@ impl World {
 
     /// `kill -9` of the server, and a start on the same data.
     pub fn crash_and_restart(&mut self) {
-        tokio::task::block_in_place(|| {
-            self.server.kill();
-            self.server.restart().expect("the server starts again");
-        });
+        crate::killpoint::crash_and_restart(&mut self.server);
     }
 }
 
@@ -423,7 +418,11 @@ pub async fn node_info(addr: SocketAddr, key: &str) -> Result<Info, String> {
 
 /// The node is a primary (`upstream` `None`), or a replica of `upstream`
 /// whose link is up.
-fn check_role(info: &Info, addr: SocketAddr, upstream: Option<SocketAddr>) -> Result<(), String> {
+pub fn check_role(
+    info: &Info,
+    addr: SocketAddr,
+    upstream: Option<SocketAddr>,
+) -> Result<(), String> {
     let role = info.get("role");
     match upstream {
         None if role == Some("master") => Ok(()),

@@ -1,0 +1,314 @@
+//! Crash safety of a cache's own operations, swept: create, delete,
+//! regenerateKey and import, each with the control plane `kill -9`ed at
+//! every step its log names and at ten evenly spaced points over its first
+//! 500 ms, then started again. After each restart the cache converges (see
+//! `sweep_check`), the operation ends coherently with what Redis holds, and
+//! a follow-up operation works.
+
+use std::time::Duration;
+
+use georep_testkit::api::cache_path;
+use georep_testkit::killpoint::log_mark;
+use georep_testkit::redis_client::connect;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use crate::support::*;
+use crate::sweep_check::*;
+
+fn premium_body(location: &str) -> Value {
+    json!({"location": location, "properties": {
+        "sku": {"name": "Premium", "family": "P", "capacity": 1},
+        "replicasPerPrimary": 1}})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn creates_killed_at_every_point_end_running_and_serve() {
+    let mut server = server();
+    let subscription = subscription(&server).await;
+    let sweep = points(&[
+        ("creating cache", 1),
+        ("node is up", 1),
+        ("node is up", 2),
+        ("access keys updated", 1),
+        ("cache created", 1),
+    ]);
+    for (i, point) in sweep.iter().enumerate() {
+        let path = cache_path(&subscription, RG, &format!("sweep-create-{i}"));
+        let mark = log_mark(&server);
+        let asked = Instant::now();
+        let response = server.api().put(&path, premium_body("westeurope")).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "create {point}");
+        let url = operation_url(&response);
+        crash_at(&mut server, point, mark, asked).await;
+
+        // A create cut short is finished from where it stood: the cache
+        // runs, and the operation says so.
+        let op = operation_end(&server, &url).await;
+        assert_eq!(op["status"], "Succeeded", "create killed {point}: {op}");
+        let key = key(&server, &path).await;
+        let cache = settled(&server, &path, &key).await;
+        assert_eq!(
+            cache["properties"]["provisioningState"], "Succeeded",
+            "{point}"
+        );
+        follow_up(&server, &path).await;
+        // Keep the fleet small: the next point starts from one cache less.
+        let deleted = server.api().delete(&path).await;
+        server
+            .api()
+            .wait_succeeded(&deleted)
+            .await
+            .unwrap_or_else(|e| panic!("delete after {point}: {e:#}"));
+    }
+    assert!(server.node_pids().is_empty(), "{:?}", server.node_pids());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deletes_killed_at_every_point_leave_nothing_behind() {
+    let mut server = server();
+    let subscription = subscription(&server).await;
+    // A neighbour that must come through every restart untouched.
+    let (other, other_key, _) =
+        loaded_premium(&server, "sweep-delete-keep", "westeurope", 500).await;
+    let sweep = points(&[
+        ("deleting cache", 1),
+        ("node stopped", 1),
+        ("node stopped", 2),
+        ("cache deleted", 1),
+    ]);
+    for (i, point) in sweep.iter().enumerate() {
+        let name = format!("sweep-delete-{i}");
+        let path = cache_path(&subscription, RG, &name);
+        server
+            .api()
+            .create_cache(&path, "northeurope", json!({"replicasPerPrimary": 1}))
+            .await
+            .expect("the cache is created");
+        let nodes = instances(&server, &path).await;
+        fill(
+            address(&server, &path).await,
+            &key(&server, &path).await,
+            200,
+        )
+        .await;
+        let mark = log_mark(&server);
+        let asked = Instant::now();
+        let response = server.api().delete(&path).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "delete {point}");
+        let url = operation_url(&response);
+        crash_at(&mut server, point, mark, asked).await;
+
+        // A delete cut short is finished: the cache is gone, its nodes stopped
+        // and their files removed.
+        let op = operation_end(&server, &url).await;
+        assert_eq!(op["status"], "Succeeded", "delete killed {point}: {op}");
+        let status = server.api().get(&path).await.status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{name} after {point}");
+        for (addr, _) in &nodes {
+            assert_eq!(server.node_pid(*addr), None, "{addr} runs after {point}");
+            let dir = server.data_dir().join("nodes").join(addr.ip().to_string());
+            assert!(!dir.exists(), "{} is left after {point}", dir.display());
+        }
+        settled(&server, &other, &other_key).await;
+        assert_eq!(
+            dbsize(address(&server, &other).await, &other_key).await,
+            Some(500)
+        );
+    }
+    follow_up(&server, &other).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn key_regenerations_killed_at_every_point_apply_what_list_keys_says() {
+    let mut server = server();
+    let path = premium(&server, "sweep-keys", "westeurope").await;
+    let sweep = points(&[("access keys updated", 1), ("access keys updated", 2)]);
+    for (i, point) in sweep.iter().enumerate() {
+        let before = server.api().keys(&path).await.expect("listKeys");
+        let kind = if i % 2 == 0 { "Primary" } else { "Secondary" };
+        let mark = log_mark(&server);
+        let asked = Instant::now();
+        let answer = send_detached(
+            &server,
+            Method::POST,
+            format!("{path}/regenerateKey"),
+            json!({"keyType": kind}),
+        );
+        crash_at(&mut server, point, mark, asked).await;
+        let answer = answer.await.expect("the request task");
+
+        let (primary, secondary) = server.api().keys(&path).await.expect("listKeys");
+        settled(&server, &path, &primary).await;
+        let (old, new, kept) = if kind == "Primary" {
+            (&before.0, &primary, (&before.1, &secondary))
+        } else {
+            (&before.1, &secondary, (&before.0, &primary))
+        };
+        assert_eq!(
+            kept.0, kept.1,
+            "{kind} regenerated {point}: the other key changed"
+        );
+        if let Some((status, body)) = &answer {
+            assert_eq!(*status, StatusCode::OK, "{point}: {body}");
+            // Answered: what it answered is what listKeys names.
+            assert_eq!(
+                body[format!("{}Key", kind.to_lowercase())],
+                **new,
+                "{point}"
+            );
+        }
+        // Whatever listKeys names authenticates on every node and the
+        // cache's address; a replaced key authenticates nowhere.
+        let mut addrs: Vec<_> = instances(&server, &path)
+            .await
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect();
+        addrs.push(address(&server, &path).await);
+        for addr in addrs {
+            for key in [&primary, &secondary] {
+                assert!(
+                    connect(addr, key, Duration::from_secs(2)).await.is_ok(),
+                    "{point}: a key listKeys names fails at {addr}"
+                );
+            }
+            if old != new {
+                assert!(
+                    connect(addr, old, Duration::from_secs(2)).await.is_err(),
+                    "{point}: the replaced {kind} key still works at {addr}"
+                );
+            }
+        }
+    }
+    follow_up(&server, &path).await;
+}
+
+/// The data of a cache before an import, `gen:{round}:{i}`, or the
+/// imported one, `imp:{i}`: which one every node holds, if all hold the
+/// same one whole.
+async fn holds(
+    server: &georep_testkit::Server,
+    path: &str,
+    key: &str,
+    round: usize,
+) -> Option<&'static str> {
+    let mut seen = None;
+    for (addr, _) in instances(server, path).await {
+        let mut con = connect(addr, key, Duration::from_secs(2)).await.ok()?;
+        let size: u64 = redis::cmd("DBSIZE").query_async(&mut con).await.ok()?;
+        let old: Option<u64> = redis::cmd("GET")
+            .arg(format!("gen:{round}:299"))
+            .query_async(&mut con)
+            .await
+            .ok()?;
+        let new: Option<u64> = redis::cmd("GET")
+            .arg("imp:499")
+            .query_async(&mut con)
+            .await
+            .ok()?;
+        let which = match (size, old, new) {
+            (300, Some(_), None) => "old",
+            (500, None, Some(_)) => "imported",
+            _ => return None,
+        };
+        if seen.is_some_and(|s| s != which) {
+            return None;
+        }
+        seen = Some(which);
+    }
+    seen
+}
+
+async fn fill_with(addr: std::net::SocketAddr, key: &str, prefix: &str, count: usize) {
+    let mut con = connect(addr, key, Duration::from_secs(2)).await.unwrap();
+    let mut pipe = redis::pipe();
+    pipe.cmd("FLUSHALL").ignore();
+    for i in 0..count {
+        pipe.cmd("SET").arg(format!("{prefix}{i}")).arg(i).ignore();
+    }
+    pipe.query_async::<()>(&mut con).await.expect("fill");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn imports_killed_at_every_point_hold_the_old_data_or_the_new_never_none() {
+    let mut server = server();
+    let path = premium(&server, "sweep-import", "westeurope").await;
+    let key = key(&server, &path).await;
+    let cache = address(&server, &path).await;
+    // The file to import: an export of `imp:0..500`.
+    fill_with(cache, &key, "imp:", 500).await;
+    let response = server
+        .api()
+        .post(
+            &format!("{path}/export"),
+            Some(json!({"prefix": "sweep", "container": "sweep", "format": "RDB"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    server
+        .api()
+        .wait_succeeded(&response)
+        .await
+        .expect("exported");
+    let import = json!({"files": ["sweep/sweep.rdb"], "format": "RDB"});
+
+    let sweep = points(&[
+        ("node stopped", 1),
+        ("node is up", 1),
+        ("access keys updated", 1),
+    ]);
+    for (round, point) in sweep.iter().enumerate() {
+        fill_with(
+            address(&server, &path).await,
+            &key,
+            &format!("gen:{round}:"),
+            300,
+        )
+        .await;
+        every_node_holds(&server, &path, &key, 300).await;
+        let mark = log_mark(&server);
+        let asked = Instant::now();
+        let response = server
+            .api()
+            .post(&format!("{path}/import"), Some(import.clone()))
+            .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "import {point}");
+        let url = operation_url(&response);
+        crash_at(&mut server, point, mark, asked).await;
+
+        let op = operation_end(&server, &url).await;
+        settled(&server, &path, &key).await;
+        let which = georep_testkit::wait::eventually(
+            &format!("every node of {path} to hold the old data or the imported one"),
+            Duration::from_secs(60),
+            || holds(&server, &path, &key, round),
+        )
+        .await;
+        eprintln!(
+            "import killed {point}: {} and the cache holds the {which} data",
+            op["status"]
+        );
+        // Succeeded means imported; an import that did not finish may have
+        // loaded the file or not, but never leaves the cache empty or mixed.
+        if op["status"] == "Succeeded" {
+            assert_eq!(which, "imported", "import killed {point}: {op}");
+        } else {
+            assert_eq!(op["status"], "Failed", "import killed {point}: {op}");
+        }
+    }
+    // A follow-up import works.
+    fill_with(address(&server, &path).await, &key, "gen:x:", 300).await;
+    let response = server
+        .api()
+        .post(&format!("{path}/import"), Some(import))
+        .await;
+    server
+        .api()
+        .wait_succeeded(&response)
+        .await
+        .expect("a last import");
+    settled(&server, &path, &key).await;
+    follow_up(&server, &path).await;
+}
