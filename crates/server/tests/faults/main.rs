@@ -13,6 +13,9 @@
 //! - [`sweep`]: the control plane killed at ten evenly spaced points of the
 //!   first 500 ms of a planned failover, a link and an unlink converges from
 //!   what Redis says, and loses nothing.
+//! - [`sweep_cache`] and [`sweep_reboot`]: the same for create, delete,
+//!   regenerateKey, import and each kind of forceReboot, killed at every
+//!   step their log names too ([`sweep_check`] is what they share).
 //! - [`verify`]: verification proves both sides equal, and finds a
 //!   difference planted on the geo-secondary.
 
@@ -22,4 +25,7 @@ mod invariant;
 mod isolation;
 mod support;
 mod sweep;
+mod sweep_cache;
+mod sweep_check;
+mod sweep_reboot;
 mod verify;
