@@ -519,6 +519,11 @@ pub struct FailoverSummary {
     /// when it can't be known (the old primary's offset was never seen).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes_possibly_lost: Option<u64>,
+    /// Whether the old geo-primary rejoined by partial resync, as a planned
+    /// failover sees at once; absent when the failover can't tell (a forced
+    /// one, whose old primary rejoins later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial_resync: Option<bool>,
 }
 
 /// A TCP address a Redis client can connect to.

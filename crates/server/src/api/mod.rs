@@ -7,6 +7,7 @@
 
 pub mod auth;
 mod caches;
+mod drills;
 mod error;
 mod events;
 mod extensions;
@@ -140,6 +141,8 @@ pub fn router(app: SharedApp, options: Options) -> Router {
             "/x-georep/faults",
             post(extensions::inject_fault).get(extensions::list_faults),
         )
+        .route("/x-georep/drills", post(drills::start).get(drills::list))
+        .route("/x-georep/drills/{id}", get(drills::get))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app);
 

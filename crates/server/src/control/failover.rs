@@ -88,8 +88,8 @@ pub async fn request(
 /// feeds `Relinked`. If the swap fails, feeds `FailoverAborted`.
 pub async fn run(app: SharedApp, before: LinkRecord, kind: FailoverKind) {
     match swap(&app, &before, kind).await {
-        Ok(bytes_possibly_lost) => {
-            promoted(&app, &before, kind, bytes_possibly_lost).await;
+        Ok((bytes_possibly_lost, partial_resync)) => {
+            promoted(&app, &before, kind, bytes_possibly_lost, partial_resync).await;
             relink(
                 app,
                 before.primary().clone(),
@@ -102,14 +102,14 @@ pub async fn run(app: SharedApp, before: LinkRecord, kind: FailoverKind) {
     }
 }
 
-/// Swaps the roles in Redis; returns the bytes possibly lost, if known.
-/// On error nothing moved. The addresses move once the swap is recorded
-/// ([`promoted`]).
+/// Swaps the roles in Redis; returns the bytes possibly lost and whether
+/// the old primary resynced partially, each if known. On error nothing
+/// moved. The addresses move once the swap is recorded ([`promoted`]).
 async fn swap(
     app: &SharedApp,
     before: &LinkRecord,
     kind: FailoverKind,
-) -> Result<Option<u64>, FleetError> {
+) -> Result<(Option<u64>, Option<bool>), FleetError> {
     let old = app.store.nodes(before.primary())?;
     let new = app.store.nodes(before.secondary())?;
     match kind {
@@ -124,7 +124,7 @@ async fn swap(
                 partial_resync = report.all_partial(),
                 "planned failover swapped the roles"
             );
-            Ok(Some(0))
+            Ok((Some(0), Some(report.all_partial())))
         }
         FailoverKind::Forced => {
             let offsets = app.monitor.last_primary_offsets(&before.key());
@@ -134,7 +134,7 @@ async fn swap(
                 bytes_possibly_lost = ?lost,
                 "forced failover promoted the secondary"
             );
-            Ok(lost)
+            Ok((lost, None))
         }
     }
 }
@@ -147,6 +147,7 @@ pub async fn promoted(
     before: &LinkRecord,
     kind: FailoverKind,
     bytes_possibly_lost: Option<u64>,
+    partial_resync: Option<bool>,
 ) {
     let summary = FailoverSummary {
         kind,
@@ -157,6 +158,7 @@ pub async fn promoted(
             FailoverKind::Planned => Some(0),
             FailoverKind::Forced => bytes_possibly_lost,
         },
+        partial_resync,
     };
     let Some((link, _)) = advance(app, before.primary(), Event::Promoted, |link| {
         link.last_failover = Some(summary.clone());

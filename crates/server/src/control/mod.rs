@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod caches;
+pub mod drills;
 mod error;
 pub mod failover;
 pub mod faults;

@@ -81,6 +81,8 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
             );
         }
     }
+    // Once the links are back, so an interrupted drill's keys can go.
+    crate::control::drills::recover(app).await;
     Ok(())
 }
 
@@ -167,6 +169,6 @@ async fn record_swap(app: &SharedApp, link: LinkRecord) -> Result<LinkRecord, St
     if !swapped {
         return Ok(link);
     }
-    failover::promoted(app, &link, kind, None).await;
+    failover::promoted(app, &link, kind, None, None).await;
     Ok(app.store.link_of(&link.first)?.unwrap_or(link))
 }

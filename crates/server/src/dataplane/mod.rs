@@ -2,7 +2,8 @@
 //! between them. [`node`] is one process and the Redis client helpers that
 //! talk to it; [`replication`] the Redis-level steps of a link (sync,
 //! progress, planned and forced failover); [`sampler`] the metrics read from
-//! the nodes every second; [`addresses`] the loopback addresses every node,
+//! the nodes every second; [`drill_writer`] a drill's writes through a
+//! geo-primary URL and their ledger; [`addresses`] the loopback addresses every node,
 //! cache and geo-primary URL listens on; [`fleet`] all of a cache's nodes
 //! together (their processes, their listeners, their replication), which is
 //! what the control plane calls; [`verify`] compares a link's two sides.
@@ -11,6 +12,7 @@
 //! ([`fleet::FleetError`] and those it wraps).
 
 pub mod addresses;
+pub mod drill_writer;
 pub mod fleet;
 pub mod node;
 pub mod replication;

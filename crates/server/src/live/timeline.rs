@@ -263,6 +263,7 @@ mod tests {
             to: link.primary.clone(),
             time: "2024-01-01T00:00:00Z".into(),
             bytes_possibly_lost: Some(42),
+            partial_resync: None,
         };
         let step = Step::Promoted(forced.clone());
         assert!(step.message(&link).contains("42 byte(s)"));

@@ -20,6 +20,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+pub mod drills;
 pub mod records;
 
 use records::{AddressRole, CacheRecord, LinkRecord, NodeSlot, OperationRecord};
@@ -146,6 +147,7 @@ impl Store {
             }
             other => StoreError::Sql(other),
         })?;
+        conn.execute_batch(drills::SCHEMA)?;
         let ports_schema: bool = conn.query_row(
             "SELECT COUNT(*) > 0 FROM sqlite_master WHERE name = 'nodes'",
             [],

@@ -1,6 +1,9 @@
 //! Faults survived, nothing lost: the real server, real `redis-server`
 //! nodes and `kill -9`, through the one test kit (`georep-testkit`).
 //!
+//! - [`drills`]: disaster-recovery drills: a planned one loses nothing, a
+//!   forced one after a cut loses what it reported at most, a crash or a
+//!   killed node ends one honestly, bad input gets ARM's errors.
 //! - [`ha`]: a cache's primary node dies (under a writer) and its replica
 //!   takes over; `forceReboot` of a primary node hands over first; a node
 //!   lost while the control plane is down comes back as a replica.
@@ -19,6 +22,7 @@
 //! - [`verify`]: verification proves both sides equal, and finds a
 //!   difference planted on the geo-secondary.
 
+mod drills;
 mod ha;
 mod inject;
 mod invariant;
