@@ -232,6 +232,25 @@ impl Server {
         self.home().join("data")
     }
 
+    /// The control plane's own password on the node at `node`, read from the
+    /// node's config file in the data directory: what an operator of this
+    /// machine can do, and an application (an access key) can't. Each cache
+    /// has its own.
+    pub fn internal_password(&self, node: SocketAddr) -> Result<String> {
+        let path = self
+            .data_dir()
+            .join("nodes")
+            .join(node.ip().to_string())
+            .join("redis.conf");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        text.lines()
+            .find_map(|line| line.strip_prefix("user georep on >"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned)
+            .with_context(|| format!("{} names no internal user", path.display()))
+    }
+
     /// The server's log (its stderr), across restarts.
     pub fn log_path(&self) -> PathBuf {
         self.home().join("server.log")

@@ -4,7 +4,8 @@
 //! progress, planned and forced failover); [`sampler`] the metrics read from
 //! the nodes every second; [`drill_writer`] a drill's writes through a
 //! geo-primary URL and their ledger; [`addresses`] the loopback addresses every node,
-//! cache and geo-primary URL listens on; [`fleet`] all of a cache's nodes
+//! cache and geo-primary URL listens on; [`credentials`] which password
+//! opens which node; [`fleet`] all of a cache's nodes
 //! together (their processes, their listeners, their replication), which is
 //! what the control plane calls; [`verify`] compares a link's two sides.
 //!
@@ -12,6 +13,7 @@
 //! ([`fleet::FleetError`] and those it wraps).
 
 pub mod addresses;
+pub mod credentials;
 pub mod drill_writer;
 pub mod fleet;
 pub mod node;

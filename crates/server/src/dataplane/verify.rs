@@ -19,7 +19,8 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use tokio::time::{sleep, Instant};
 
-use crate::dataplane::node::{self, command_error, info_on, NodeError, Role};
+use crate::dataplane::credentials::Credentials;
+use crate::dataplane::node::{command_error, info_on, NodeError, Role};
 
 /// The most keys compared per shard; above it the comparison is a sample.
 pub const FULL_LIMIT: usize = 10_000;
@@ -51,15 +52,15 @@ pub struct Verification {
 pub async fn verify(
     primary: &[SocketAddr],
     secondary: &[SocketAddr],
-    internal_password: &str,
+    credentials: &Credentials,
 ) -> Result<Verification, NodeError> {
     let mut total = Verification {
         consistent: true,
         ..Verification::default()
     };
     for (&p, &s) in primary.iter().zip(secondary) {
-        let mut p_conn = node::connect(p, internal_password).await?;
-        let mut s_conn = node::connect(s, internal_password).await?;
+        let mut p_conn = credentials.connect(p).await?;
+        let mut s_conn = credentials.connect(s).await?;
         let shard = verify_shard(&mut p_conn, p, &mut s_conn, s).await?;
         total.consistent &= shard.consistent;
         total.keys_primary += shard.keys_primary;

@@ -1,6 +1,7 @@
 //! The control-plane store: an embedded SQLite database in the data
 //! directory holding caches, their nodes' addresses and pids, the caches'
-//! and geo-primary URLs' addresses, firewall rules, links, the links'
+//! and geo-primary URLs' addresses, each cache's internal credential,
+//! firewall rules, links, the links'
 //! timelines and the long-running operations in flight.
 //!
 //! Records are kept as JSON beside the columns they are looked up by, so the
@@ -20,6 +21,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+mod credentials;
 pub mod drills;
 pub mod records;
 
@@ -80,6 +82,10 @@ CREATE TABLE IF NOT EXISTS cache_addresses (
     role      TEXT NOT NULL,               -- 'cache' or 'geo-primary'
     addr      TEXT NOT NULL UNIQUE,
     PRIMARY KEY (cache_key, role)
+);
+CREATE TABLE IF NOT EXISTS cache_credentials (
+    cache_key TEXT PRIMARY KEY REFERENCES caches(key) ON DELETE CASCADE,
+    password  TEXT NOT NULL                -- the internal user's password on this cache's nodes
 );
 CREATE TABLE IF NOT EXISTS firewall_rules (
     cache_key TEXT NOT NULL REFERENCES caches(key) ON DELETE CASCADE,

@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::support::*;
+use georep_testkit::redis_client::connect_as;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cache_being_created_or_deleted_refuses_keys_and_reboots() {
@@ -109,6 +110,46 @@ async fn files_holding_secrets_are_the_owners_only() {
         "only {checked} files under {}",
         data.display()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_cache_has_its_own_internal_credential_even_while_linked() {
+    let server = server();
+    let primary = premium(&server, "cred-p", "westeurope").await;
+    let secondary = premium(&server, "cred-s", "northeurope").await;
+    link(&server, &primary, &secondary).await;
+    let p_node = primary_node(&server, &primary).await;
+    let s_node = primary_node(&server, &secondary).await;
+    let p_password = server.internal_password(p_node).unwrap();
+    let s_password = server.internal_password(s_node).unwrap();
+    assert_ne!(p_password, s_password, "two caches share a credential");
+    let limit = std::time::Duration::from_secs(2);
+    // Each opens its own cache and not the other, though the two replicate.
+    assert!(connect_as(p_node, "georep", &p_password, limit)
+        .await
+        .is_ok());
+    assert!(connect_as(s_node, "georep", &p_password, limit)
+        .await
+        .is_err());
+    assert!(connect_as(p_node, "georep", &s_password, limit)
+        .await
+        .is_err());
+    // An access key opens neither the other cache nor the credential.
+    let p_key = key(&server, &primary).await;
+    assert!(georep_testkit::redis_client::connect(s_node, &p_key, limit)
+        .await
+        .is_err());
+    let mut app = georep_testkit::redis_client::connect(p_node, &p_key, limit)
+        .await
+        .unwrap();
+    let refused: redis::RedisResult<Vec<String>> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("masterauth")
+        .query_async(&mut app)
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    // Nothing fleet-wide is left lying in the data directory.
+    assert!(!server.data_dir().join("internal-password").exists());
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

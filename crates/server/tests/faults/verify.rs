@@ -35,14 +35,14 @@ async fn verification_finds_the_sides_equal_then_a_planted_difference() {
 
     // Plant a difference on the geo-secondary's node, as only the control
     // plane could (through the internal credential): a key's value changes.
-    let password = std::fs::read_to_string(server.data_dir().join("internal-password")).unwrap();
     let (node, _) = instances(&server, &secondary)
         .await
         .into_iter()
         .find(|(_, primary)| *primary)
         .unwrap();
+    let password = server.internal_password(node).unwrap();
     // The password is hex, so it needs no escaping in a URL.
-    let url = format!("redis://georep:{}@{node}/?protocol=resp2", password.trim());
+    let url = format!("redis://georep:{password}@{node}/?protocol=resp2");
     let mut internal = redis::Client::open(url)
         .unwrap()
         .get_multiplexed_async_connection()

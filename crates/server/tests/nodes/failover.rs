@@ -56,10 +56,14 @@ async fn planned_failover_loses_no_acknowledged_write_and_resyncs_partially() {
     );
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let report =
-        replication::planned_failover(&[a.addr()], &[b.addr()], INTERNAL, Duration::from_secs(5))
-            .await
-            .unwrap();
+    let report = replication::planned_failover(
+        &[a.addr()],
+        &[b.addr()],
+        &internal(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
     stop.store(true, Ordering::Relaxed);
     let acked = writes.await.unwrap().acked;
     assert!(!acked.is_empty(), "the writer never got going");
@@ -85,10 +89,14 @@ async fn planned_failover_loses_no_acknowledged_write_and_resyncs_partially() {
     assert_eq!(error_text(&err), READONLY);
 
     // And back again: roles swap once more, still without a full sync.
-    let back =
-        replication::planned_failover(&[b.addr()], &[a.addr()], INTERNAL, Duration::from_secs(5))
-            .await
-            .unwrap();
+    let back = replication::planned_failover(
+        &[b.addr()],
+        &[a.addr()],
+        &internal(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
     assert!(back.all_partial());
     assert_eq!(role(a.addr()).await, Role::Primary);
     assert_eq!(sync_full(a.addr()).await, full_a);
@@ -122,7 +130,7 @@ async fn twenty_planned_failovers_through_a_moving_address_lose_nothing() {
         let report = replication::planned_failover(
             &[primary],
             &[secondary],
-            INTERNAL,
+            &internal(),
             Duration::from_secs(5),
         )
         .await
@@ -164,10 +172,14 @@ async fn twenty_planned_failovers_through_a_moving_address_lose_nothing() {
 async fn planned_failover_needs_a_streaming_secondary() {
     let a = TestNode::start().await;
     let b = TestNode::start().await;
-    let err =
-        replication::planned_failover(&[a.addr()], &[b.addr()], INTERNAL, Duration::from_secs(1))
-            .await
-            .unwrap_err();
+    let err = replication::planned_failover(
+        &[a.addr()],
+        &[b.addr()],
+        &internal(),
+        Duration::from_secs(1),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, ReplicationError::NotReplicaOf { .. }),
         "{err}"
@@ -208,7 +220,7 @@ async fn planned_failover_gives_up_when_the_secondary_cannot_catch_up() {
     let result = replication::planned_failover(
         &[a.addr()],
         &[b.addr()],
-        INTERNAL,
+        &internal(),
         Duration::from_millis(300),
     )
     .await;
@@ -251,9 +263,10 @@ async fn forced_failover_after_the_primary_is_killed() {
     .await;
 
     a.kill9().await;
-    let report = replication::forced_failover(&[a.addr()], &[b.addr()], INTERNAL, &[Some(offset)])
-        .await
-        .unwrap();
+    let report =
+        replication::forced_failover(&[a.addr()], &[b.addr()], &internal(), &[Some(offset)])
+            .await
+            .unwrap();
     let shard = &report.shards[0];
     assert_eq!(shard.primary_offset, Some(offset));
     // The last sample is a lower bound of what the dead primary took: it
@@ -270,7 +283,7 @@ async fn forced_failover_after_the_primary_is_killed() {
 
     // The old primary comes back (empty, as a restarted cache does) and rejoins.
     a.restart(None).await;
-    let rejoined = replication::rejoin(&[a.addr()], &[b.addr()], INTERNAL)
+    let rejoined = replication::rejoin(&[a.addr()], &[b.addr()], &internal())
         .await
         .unwrap();
     assert_eq!(rejoined, vec![true]);
@@ -289,7 +302,7 @@ async fn forced_failover_reports_loss_and_demotes_a_reachable_primary() {
     let mut client = a.client(KEY1).await;
     let _: () = client.set("lost", "x".repeat(100)).await.unwrap();
 
-    let report = replication::forced_failover(&[a.addr()], &[b.addr()], INTERNAL, &[])
+    let report = replication::forced_failover(&[a.addr()], &[b.addr()], &internal(), &[])
         .await
         .unwrap();
     resume_replication(&b).await;
@@ -341,7 +354,7 @@ async fn metrics_follow_the_loss_and_return_of_the_primary() {
     let mut primary = TestNode::start().await;
     let secondary = TestNode::start().await;
     fill(&mut primary.client(KEY1).await, "k", 500, 100).await;
-    let sampler = Sampler::new(INTERNAL, SamplerConfig::default());
+    let sampler = Sampler::new(&internal(), SamplerConfig::default());
     let mut events = sampler.subscribe();
     let nodes = LinkNodes {
         primary: vec![primary.addr()],
@@ -352,7 +365,7 @@ async fn metrics_follow_the_loss_and_return_of_the_primary() {
     let first = sampler.register("pair", nodes.clone()).await.unwrap();
     assert!(!first.healthy);
     assert!(first.primary_reachable && first.secondary_reachable);
-    replication::link(&nodes.primary, &nodes.secondary, INTERNAL)
+    replication::link(&nodes.primary, &nodes.secondary, &internal())
         .await
         .unwrap();
     let healthy = tick_until(&sampler, "pair", "a healthy link", |s| s.healthy).await;
@@ -447,16 +460,21 @@ async fn metrics_follow_the_loss_and_return_of_the_primary() {
 #[tokio::test]
 async fn metrics_continue_across_a_planned_failover() {
     let (a, b) = linked_pair().await;
-    let sampler = Sampler::new(INTERNAL, SamplerConfig::default());
+    let sampler = Sampler::new(&internal(), SamplerConfig::default());
     let forward = LinkNodes {
         primary: vec![a.addr()],
         secondary: vec![b.addr()],
     };
     assert!(sampler.register("pair", forward).await.unwrap().healthy);
 
-    replication::planned_failover(&[a.addr()], &[b.addr()], INTERNAL, Duration::from_secs(5))
-        .await
-        .unwrap();
+    replication::planned_failover(
+        &[a.addr()],
+        &[b.addr()],
+        &internal(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
     // Before the sampler learns of the swap, the link looks wrong way round.
     sampler.tick().await;
     assert!(!sampler.latest("pair").unwrap().healthy);
@@ -478,7 +496,7 @@ async fn metrics_continue_across_a_planned_failover() {
 async fn the_running_sampler_broadcasts_every_period() {
     let (a, b) = linked_pair().await;
     let sampler = Sampler::new(
-        INTERNAL,
+        &internal(),
         SamplerConfig {
             period: Duration::from_millis(100),
             ..SamplerConfig::default()

@@ -286,10 +286,10 @@ async fn secondary_answers_masterdown_during_a_full_sync_and_reports_progress() 
     let mut control = primary.node().connect().await.unwrap();
     set_rdb_key_save_delay(&mut control, 2000).await;
 
-    replication::link(&[primary.addr()], &[secondary.addr()], INTERNAL)
+    replication::link(&[primary.addr()], &[secondary.addr()], &internal())
         .await
         .unwrap();
-    let mut watch = SyncWatch::new(&[primary.addr()], &[secondary.addr()], INTERNAL).unwrap();
+    let mut watch = SyncWatch::new(&[primary.addr()], &[secondary.addr()], &internal()).unwrap();
     let mut s = secondary.client(KEY1).await;
 
     let mut saw_masterdown = false;
@@ -358,7 +358,7 @@ async fn unlinking_keeps_the_data_and_takes_writes() {
     fill(&mut p, "k", 100, 10).await;
     link_and_wait(&[primary.addr()], &[secondary.addr()]).await;
 
-    replication::unlink(&[secondary.addr()], INTERNAL)
+    replication::unlink(&[secondary.addr()], &internal())
         .await
         .unwrap();
     let mut s = secondary.client(KEY1).await;
@@ -396,7 +396,7 @@ async fn linking_refuses_a_replica_as_primary_and_mismatched_shards() {
     let primary = TestNode::start().await;
     let replica = TestNode::start_with(Some(primary.addr())).await;
     let other = TestNode::start().await;
-    let err = replication::link(&[replica.addr()], &[other.addr()], INTERNAL)
+    let err = replication::link(&[replica.addr()], &[other.addr()], &internal())
         .await
         .unwrap_err();
     assert!(matches!(err, ReplicationError::NotPrimary(a) if a == replica.addr()));
@@ -404,7 +404,7 @@ async fn linking_refuses_a_replica_as_primary_and_mismatched_shards() {
     let info = other.node().info(&["replication"]).await.unwrap();
     assert_eq!(info.role(), Some(Role::Primary));
 
-    let err = replication::link(&[primary.addr()], &[], INTERNAL)
+    let err = replication::link(&[primary.addr()], &[], &internal())
         .await
         .unwrap_err();
     assert!(matches!(err, ReplicationError::ShardMismatch { .. }));
@@ -414,13 +414,13 @@ async fn linking_refuses_a_replica_as_primary_and_mismatched_shards() {
 async fn sync_state_reports_an_unlinked_or_unreachable_secondary() {
     let primary = TestNode::start().await;
     let mut secondary = TestNode::start().await;
-    let state = replication::sync_state(&[primary.addr()], &[secondary.addr()], INTERNAL)
+    let state = replication::sync_state(&[primary.addr()], &[secondary.addr()], &internal())
         .await
         .unwrap();
     assert!(!state.done);
     assert_eq!(state.shards[0].phase, SyncPhase::NotLinked);
     secondary.kill9().await;
-    let state = replication::sync_state(&[primary.addr()], &[secondary.addr()], INTERNAL)
+    let state = replication::sync_state(&[primary.addr()], &[secondary.addr()], &internal())
         .await
         .unwrap();
     assert_eq!(state.shards[0].phase, SyncPhase::Unreachable);

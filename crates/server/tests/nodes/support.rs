@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use georep_server::dataplane::addresses::AddressBlock;
+use georep_server::dataplane::credentials::Credentials;
 use georep_server::dataplane::node::{Node, NodeConfig, DEFAULT_REDIS_SERVER};
 use georep_server::dataplane::replication::{self, SyncState, SyncWatch};
 use redis::aio::MultiplexedConnection;
@@ -21,8 +22,13 @@ pub use crate::common::{
     assert_all_present, eventually, set_rdb_key_save_delay, writer, OnFailure,
 };
 
-/// The fleet-wide internal password the tests use.
+/// The internal password every hand-made node in these tests shares.
 pub const INTERNAL: &str = "internal-Pa55word";
+
+/// [`INTERNAL`], as the data plane's replication steps take it.
+pub fn internal() -> Credentials {
+    Credentials::shared(INTERNAL)
+}
 /// A cache's two access keys, as Azure makes them (base64).
 pub const KEY1: &str = "pRimAry+Key/Number1=";
 pub const KEY2: &str = "sEcondAry+Key/Number2=";
@@ -181,10 +187,10 @@ pub async fn wait_linked(watch: &mut SyncWatch) -> SyncState {
 /// Links shard i of `secondaries` to shard i of `primaries` and waits for
 /// the full sync to finish.
 pub async fn link_and_wait(primaries: &[SocketAddr], secondaries: &[SocketAddr]) -> SyncState {
-    replication::link(primaries, secondaries, INTERNAL)
+    replication::link(primaries, secondaries, &internal())
         .await
         .unwrap();
-    let mut watch = SyncWatch::new(primaries, secondaries, INTERNAL).unwrap();
+    let mut watch = SyncWatch::new(primaries, secondaries, &internal()).unwrap();
     wait_linked(&mut watch).await
 }
 

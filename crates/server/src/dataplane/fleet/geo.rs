@@ -43,7 +43,7 @@ impl Fleet {
         replication::link(
             &shard_primaries(primary),
             &shard_primaries(secondary),
-            &self.internal_password,
+            &self.credentials,
         )
         .await?;
         Ok(())
@@ -58,7 +58,7 @@ impl Fleet {
         Ok(replication::sync_state(
             &shard_primaries(primary),
             &shard_primaries(secondary),
-            &self.internal_password,
+            &self.credentials,
         )
         .await?)
     }
@@ -77,7 +77,7 @@ impl Fleet {
 
     /// Makes the secondary's shard primaries stand alone again; they keep their data.
     pub async fn stop_replicating(&self, secondary: &[NodeSlot]) -> Result<()> {
-        replication::unlink(&shard_primaries(secondary), &self.internal_password).await?;
+        replication::unlink(&shard_primaries(secondary), &self.credentials).await?;
         Ok(())
     }
 
@@ -92,7 +92,7 @@ impl Fleet {
         Ok(replication::planned_failover(
             &shard_primaries(old),
             &shard_primaries(new),
-            &self.internal_password,
+            &self.credentials,
             FAILOVER_CATCH_UP,
         )
         .await?)
@@ -110,7 +110,7 @@ impl Fleet {
         Ok(replication::forced_failover(
             &shard_primaries(old),
             &shard_primaries(new),
-            &self.internal_password,
+            &self.credentials,
             last_known_primary_offsets,
         )
         .await?)
@@ -122,7 +122,7 @@ impl Fleet {
         let rejoined = replication::rejoin(
             &shard_primaries(old),
             &shard_primaries(new),
-            &self.internal_password,
+            &self.credentials,
         )
         .await?;
         Ok(rejoined.iter().all(|r| *r))
@@ -135,8 +135,10 @@ impl Fleet {
         let deadline = tokio::time::Instant::now() + FAILOVER_CATCH_UP * 2;
         for slot in nodes {
             loop {
-                let info =
-                    node::info(socket(slot.addr), &self.internal_password, &["replication"]).await;
+                let info = self
+                    .credentials
+                    .info(socket(slot.addr), &["replication"])
+                    .await;
                 match info.as_ref().ok().and_then(|i| i.failover_state()) {
                     Some(state)
                         if state != "no-failover" && tokio::time::Instant::now() < deadline =>
@@ -160,7 +162,7 @@ impl Fleet {
         Ok(crate::dataplane::verify::verify(
             &shard_primaries(primary),
             &shard_primaries(secondary),
-            &self.internal_password,
+            &self.credentials,
         )
         .await?)
     }
@@ -170,12 +172,12 @@ impl Fleet {
         let Some(first) = shard_primaries(nodes).first().copied() else {
             return Ok(false);
         };
-        let info = node::info(first, &self.internal_password, &["replication"]).await?;
+        let info = self.credentials.info(first, &["replication"]).await?;
         Ok(info.role() == Some(node::Role::Primary))
     }
 
     /// A metrics sampler that reads the nodes as the internal user.
     pub fn sampler(&self, config: SamplerConfig) -> Sampler {
-        Sampler::new(&self.internal_password, config)
+        Sampler::new(&self.credentials, config)
     }
 }

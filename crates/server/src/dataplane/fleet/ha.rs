@@ -49,7 +49,10 @@ impl Fleet {
         let Ok(Some(pid)) = self.store.node_pid(addr) else {
             return false;
         };
-        match Node::adopt(addr, pid, &self.internal_password).await {
+        let Ok(password) = self.password(addr) else {
+            return false;
+        };
+        match Node::adopt(addr, pid, &password).await {
             Ok(node) => {
                 self.running.lock().await.insert(addr, node);
                 true
@@ -74,9 +77,10 @@ impl Fleet {
     /// Whether the node at `addr` answers `PING` within `limit`.
     pub async fn answers(&self, addr: Ipv4Addr, limit: std::time::Duration) -> bool {
         let ping = async {
-            let mut conn =
-                node::connect_with_timeouts(socket(addr), &self.internal_password, limit, limit)
-                    .await?;
+            let mut conn = self
+                .credentials
+                .connect_with_timeouts(socket(addr), limit, limit)
+                .await?;
             redis::cmd("PING")
                 .query_async::<()>(&mut conn)
                 .await
@@ -198,12 +202,10 @@ impl Fleet {
             if !self.is_running(replica.addr).await {
                 continue;
             }
-            let Ok(info) = node::info(
-                socket(replica.addr),
-                &self.internal_password,
-                &["replication"],
-            )
-            .await
+            let Ok(info) = self
+                .credentials
+                .info(socket(replica.addr), &["replication"])
+                .await
             else {
                 continue;
             };

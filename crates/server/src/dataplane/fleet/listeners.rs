@@ -177,18 +177,18 @@ impl Fleet {
 
     /// The node's `bind` list now.
     async fn binds(&self, node: Ipv4Addr) -> Result<BTreeSet<Ipv4Addr>> {
-        Ok(listen::binds(socket(node), &self.internal_password).await?)
+        Ok(listen::binds(socket(node), &self.password(node)?).await?)
     }
 
     async fn set_binds(&self, node: Ipv4Addr, binds: &BTreeSet<Ipv4Addr>) -> Result<()> {
-        listen::set_binds(socket(node), &self.internal_password, binds)
+        listen::set_binds(socket(node), &self.password(node)?, binds)
             .await
             .map_err(|e| FleetError::Bind(Box::new(e)))
     }
 
     async fn disconnect_clients(&self, node: Ipv4Addr, through: Ipv4Addr) -> Result<()> {
         let killed =
-            listen::disconnect_clients(socket(node), &self.internal_password, through).await?;
+            listen::disconnect_clients(socket(node), &self.password(node)?, through).await?;
         tracing::debug!(%node, %through, killed, "disconnected the clients of a moved address");
         Ok(())
     }

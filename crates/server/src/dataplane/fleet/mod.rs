@@ -22,6 +22,7 @@ use futures::future::join_all;
 use tokio::sync::Mutex;
 
 use super::addresses::{socket, AddressBlock, AddressError};
+use crate::dataplane::credentials::Credentials;
 use crate::dataplane::node::{self, Node, NodeConfig, NodeError};
 use crate::dataplane::replication::ReplicationError;
 use crate::store::records::{CacheRecord, NodeSlot};
@@ -30,8 +31,10 @@ use crate::store::{Store, StoreError};
 pub use geo::{geo_target, link_nodes, shard_primaries};
 pub use ha::NodeReplaced;
 
-/// The file in the data directory holding the internal user's password.
-pub const INTERNAL_PASSWORD_FILE: &str = "internal-password";
+/// Where an older server kept one internal password for every cache. A
+/// store that still has it gives it to the caches it ran, whose nodes were
+/// started with it; the file then goes.
+const FLEET_PASSWORD_FILE: &str = "internal-password";
 
 /// Where a node writes its data when it saves, inside its directory
 /// (Redis's default `dbfilename`), and loads it from when it starts.
@@ -85,41 +88,56 @@ pub struct Fleet {
     block: AddressBlock,
     nodes_dir: PathBuf,
     redis_server: PathBuf,
-    internal_password: String,
+    credentials: Credentials,
     /// The nodes this run started or adopted, by address.
     running: Mutex<HashMap<Ipv4Addr, Node>>,
 }
 
 impl Fleet {
-    /// A fleet keeping its nodes' files under `data_dir/nodes`, with the
-    /// fleet-wide internal password kept (owner-readable) in the data dir,
-    /// on the block of addresses it had last time (or a new one).
+    /// A fleet keeping its nodes' files under `data_dir/nodes`, each cache's
+    /// internal password in the store, on the block of addresses it had last
+    /// time (or a new one).
     pub fn new(data_dir: &Path, redis_server: &Path, store: Arc<Store>) -> Result<Fleet> {
         let block = AddressBlock::claim(store.meta_record(ADDRESS_BLOCK_KEY)?)?;
         store.set_meta_record(ADDRESS_BLOCK_KEY, &block.second_octet())?;
         let nodes_dir = data_dir.join("nodes");
         std::fs::create_dir_all(&nodes_dir)?;
-        let path = data_dir.join(INTERNAL_PASSWORD_FILE);
-        let internal_password = match std::fs::read_to_string(&path) {
-            Ok(text) if !text.trim().is_empty() => text.trim().to_owned(),
-            _ => {
-                let password = crate::secrets::random_hex(32);
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create(true).truncate(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                std::io::Write::write_all(&mut options.open(&path)?, password.as_bytes())?;
-                password
+        let legacy = data_dir.join(FLEET_PASSWORD_FILE);
+        if let Ok(text) = std::fs::read_to_string(&legacy) {
+            if !text.trim().is_empty() {
+                let adopted = store.adopt_fleet_password(text.trim())?;
+                tracing::info!(
+                    caches = adopted,
+                    "gave the old fleet-wide internal password to the caches started with it"
+                );
             }
-        };
+            std::fs::remove_file(&legacy)?;
+        }
         Ok(Fleet {
+            credentials: Credentials::per_cache(store.clone()),
             store,
             block,
             nodes_dir,
             redis_server: redis_server.to_owned(),
-            internal_password,
             running: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The passwords that open the fleet's nodes.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The cache's internal password: its own, made when it first starts.
+    fn cache_password(&self, id: &georep_core::CacheId) -> Result<String> {
+        Ok(self
+            .store
+            .ensure_internal_password(id, || crate::secrets::random_hex(32))?)
+    }
+
+    /// The internal password of the node at `addr`.
+    fn password(&self, addr: Ipv4Addr) -> Result<String> {
+        Ok(self.credentials.of(socket(addr))?)
     }
 
     /// `n` free addresses of this server's block that nothing holds.
@@ -137,7 +155,7 @@ impl Fleet {
         addr: Ipv4Addr,
         cmd: &redis::Cmd,
     ) -> Result<T> {
-        let mut connection = node::connect(socket(addr), &self.internal_password).await?;
+        let mut connection = self.credentials.connect(socket(addr)).await?;
         cmd.query_async(&mut connection)
             .await
             .map_err(|e| FleetError::Other(format!("node {addr}: {e}")))
@@ -157,6 +175,7 @@ impl Fleet {
     /// the whole cache came back empty (every node started afresh with no
     /// snapshot to load), which a geo-secondary must never be pointed at.
     pub async fn start(&self, cache: &CacheRecord, given: &[NodeSlot]) -> Result<Started> {
+        self.cache_password(&cache.id)?;
         let shards: std::collections::BTreeSet<u32> = given.iter().map(|n| n.shard).collect();
         for shard in shards {
             let Some(primary) = given.iter().find(|n| n.shard == shard && n.is_primary()) else {
@@ -207,7 +226,7 @@ impl Fleet {
             return Ok(slot.addr);
         }
         if let Some(pid) = self.store.node_pid(slot.addr)? {
-            match Node::adopt(slot.addr, pid, &self.internal_password).await {
+            match Node::adopt(slot.addr, pid, &self.password(slot.addr)?).await {
                 Ok(node) => {
                     running.insert(slot.addr, node);
                     return Ok(slot.addr);
@@ -215,6 +234,7 @@ impl Fleet {
                 Err(error) => tracing::info!(addr = %slot.addr, %error, "starting the node again"),
             }
         }
+        let password = self.cache_password(&cache.id)?;
         let mut addr = slot.addr;
         let mut attempts = 0;
         let node = loop {
@@ -226,7 +246,7 @@ impl Fleet {
                     cache.keys.primary_key.clone(),
                     cache.keys.secondary_key.clone(),
                 ],
-                internal_password: self.internal_password.clone(),
+                internal_password: password.clone(),
                 replica_of,
             };
             match Node::start(&self.redis_server, &config).await {
@@ -290,18 +310,18 @@ impl Fleet {
             cache.keys.secondary_key.clone(),
         ];
         for slot in nodes {
-            node::set_access_keys(socket(slot.addr), &self.internal_password, &keys).await?;
+            node::set_access_keys(socket(slot.addr), &self.password(slot.addr)?, &keys).await?;
         }
         Ok(())
     }
 
     async fn replicaof(&self, addr: Ipv4Addr, primary: Option<Ipv4Addr>) -> Result<()> {
-        let mut cmd = redis::cmd("REPLICAOF");
-        match primary {
-            Some(p) => cmd.arg(p.to_string()).arg(super::addresses::REDIS_PORT),
-            None => cmd.arg("NO").arg("ONE"),
-        };
-        self.command::<String>(addr, &cmd).await.map(|_| ())
+        Ok(crate::dataplane::replication::replica_of(
+            socket(addr),
+            primary.map(socket),
+            &self.credentials,
+        )
+        .await?)
     }
 
     /// Takes the node at `addr` out of the running set, adopting it first
@@ -311,7 +331,9 @@ impl Fleet {
             return Some(node);
         }
         let pid = self.store.node_pid(addr).ok()??;
-        Node::adopt(addr, pid, &self.internal_password).await.ok()
+        Node::adopt(addr, pid, &self.password(addr).ok()?)
+            .await
+            .ok()
     }
 
     /// Stops one node and discards its data.

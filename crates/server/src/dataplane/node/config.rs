@@ -16,8 +16,8 @@ use crate::store::records::REDIS_PORT;
 /// The ACL user the control plane and replication links authenticate as.
 ///
 /// Applications use the `default` user, whose passwords are the cache's two
-/// access keys; the internal user's password is fleet-wide and never changes
-/// with the keys, so regenerating a key never breaks replication.
+/// access keys; the internal user's password is the cache's own and never
+/// changes with the keys, so regenerating a key never breaks replication.
 pub const INTERNAL_USER: &str = "georep";
 
 /// What an access key may run: everything an application needs, and none
@@ -55,7 +55,9 @@ pub struct NodeConfig {
     pub dir: PathBuf,
     /// The cache's primary and secondary access keys; both authenticate the `default` user.
     pub access_keys: [String; 2],
-    /// The fleet-wide password of the [`INTERNAL_USER`].
+    /// The password of the [`INTERNAL_USER`]: the cache's own. The node also
+    /// replicates with it, from its own cache's primary; pointing it at
+    /// another cache sets `masterauth` at run time.
     pub internal_password: String,
     /// Start as a replica of this node (a cache's replica, or a geo-secondary's shard).
     pub replica_of: Option<SocketAddr>,
@@ -153,8 +155,10 @@ impl NodeConfig {
         // so `master_last_io_seconds_ago` (the connectivity lag metric) stays
         // near zero on an idle, healthy link.
         line("repl-ping-replica-period 1".into());
-        // Replication authenticates as the internal user, whose password is
-        // the same on every node, so access keys can change freely.
+        // Replication authenticates as the internal user, so access keys can
+        // change freely. Its password is the cache's own, which is right for
+        // the cache's own primary; a geo-secondary is pointed at the other
+        // cache's password when it is pointed at that cache.
         line(format!("masteruser {INTERNAL_USER}"));
         line(format!("masterauth {}", self.internal_password));
         line(format!(

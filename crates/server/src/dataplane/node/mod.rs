@@ -4,9 +4,10 @@
 //! Every node follows the same conventions (see [`NodeConfig::render`]): it
 //! listens on its own loopback address (port 6379), keeps no data on disk, refuses writes and stale reads
 //! as a replica, lets the cache's two access keys authenticate its `default`
-//! user, and has an internal user, [`INTERNAL_USER`], with a fleet-wide
-//! password. The control plane and replication links authenticate as that
-//! user, so changing a cache's access keys never disturbs either.
+//! user, and has an internal user, [`INTERNAL_USER`], whose password is its
+//! cache's own (see [`crate::dataplane::credentials`]). The control plane and
+//! replication links authenticate as that user, so changing a cache's access
+//! keys never disturbs either.
 //!
 //! A [`Node`] does not stop its process when dropped: nodes outlive the
 //! control plane, which adopts them again when it restarts
@@ -127,6 +128,14 @@ pub enum NodeError {
         addr: Ipv4Addr,
         /// The pid the store remembered.
         pid: u32,
+        /// Why.
+        reason: String,
+    },
+    /// The control plane knows no internal password for the node.
+    #[error("no internal credential for the node at {addr}: {reason}")]
+    NoCredential {
+        /// The node.
+        addr: SocketAddr,
         /// Why.
         reason: String,
     },

@@ -17,7 +17,8 @@
 //! - [`forced_failover`]: promote now, report what may be lost, and
 //!   [`rejoin`] the old primary once it is back.
 //!
-//! Every step connects as the internal user, whose password is passed in.
+//! Every step connects as the internal user, with the password of each node
+//! it reaches ([`Credentials`]).
 //!
 //! The geo-primary addresses move with a failover, once it has swapped the
 //! roles; the fleet does that (`fleet/listeners.rs`).
@@ -32,6 +33,7 @@ use redis::aio::{ConnectionLike, MultiplexedConnection};
 use thiserror::Error;
 use tracing::info;
 
+use crate::dataplane::credentials::Credentials;
 use crate::dataplane::node::{self, command_error, Info, NodeError, Role};
 
 pub use promotion::{
@@ -106,13 +108,13 @@ pub enum ReplicationError {
 pub async fn link(
     primary: &[SocketAddr],
     secondary: &[SocketAddr],
-    internal_password: &str,
+    credentials: &Credentials,
 ) -> Result<(), ReplicationError> {
     check_pairs(primary, secondary)?;
     // Refuse before changing anything: replicating from a replica would chain
     // the two caches behind a third node, or close a loop.
     try_join_all(primary.iter().map(|&p| async move {
-        let info = node::info(p, internal_password, &["replication"]).await?;
+        let info = credentials.info(p, &["replication"]).await?;
         match info.role() {
             Some(Role::Primary) => Ok(()),
             _ => Err(ReplicationError::NotPrimary(p)),
@@ -125,7 +127,7 @@ pub async fn link(
             .zip(secondary)
             .enumerate()
             .map(|(shard, (&p, &s))| async move {
-                replica_of(s, Some(p), internal_password).await?;
+                replica_of(s, Some(p), credentials).await?;
                 info!(shard, primary = %p, secondary = %s, "secondary shard now replicates the primary");
                 Ok::<_, ReplicationError>(())
             }),
@@ -138,13 +140,13 @@ pub async fn link(
 /// data it has and takes writes at once.
 pub async fn unlink(
     secondary: &[SocketAddr],
-    internal_password: &str,
+    credentials: &Credentials,
 ) -> Result<(), ReplicationError> {
     if secondary.is_empty() {
         return Err(ReplicationError::NoShards);
     }
     try_join_all(secondary.iter().enumerate().map(|(shard, &s)| async move {
-        replica_of(s, None, internal_password).await?;
+        replica_of(s, None, credentials).await?;
         info!(shard, node = %s, "shard no longer replicates; it takes writes");
         Ok::<_, ReplicationError>(())
     }))
@@ -202,7 +204,7 @@ pub struct SyncState {
 pub struct SyncWatch {
     primary: Vec<SocketAddr>,
     secondary: Vec<SocketAddr>,
-    internal_password: String,
+    credentials: Credentials,
     /// The last (read, total) seen per shard during its transfer.
     seen: Vec<(u64, u64)>,
 }
@@ -212,13 +214,13 @@ impl SyncWatch {
     pub fn new(
         primary: &[SocketAddr],
         secondary: &[SocketAddr],
-        internal_password: &str,
+        credentials: &Credentials,
     ) -> Result<SyncWatch, ReplicationError> {
         check_pairs(primary, secondary)?;
         Ok(SyncWatch {
             primary: primary.to_vec(),
             secondary: secondary.to_vec(),
-            internal_password: internal_password.to_owned(),
+            credentials: credentials.clone(),
             seen: vec![(0, 0); primary.len()],
         })
     }
@@ -233,12 +235,12 @@ impl SyncWatch {
     /// offset to its primary ([`request_ack`]), so that the primary streams
     /// writes to it from now on rather than up to a second later.
     pub async fn poll(&mut self) -> SyncState {
-        let password = self.internal_password.as_str();
+        let credentials = &self.credentials;
         let observations = join_all(self.primary.iter().zip(&self.secondary).map(
             |(&p, &s)| async move {
                 let (secondary, primary) = futures::join!(
-                    quick_info(s, password, &["replication", "persistence"]),
-                    node::info(p, password, &["replication", "persistence", "memory"]),
+                    quick_info(s, credentials, &["replication", "persistence"]),
+                    credentials.info(p, &["replication", "persistence", "memory"]),
                 );
                 (p, s, secondary, primary.ok())
             },
@@ -266,7 +268,7 @@ impl SyncWatch {
         // (see `request_ack`).
         let done = shards.iter().filter(|s| s.phase == SyncPhase::Done);
         join_all(done.map(|shard| async move {
-            if let Err(error) = request_ack(shard.secondary, password).await {
+            if let Err(error) = request_ack(shard.secondary, credentials).await {
                 // Not fatal: the replica acknowledges by itself within a second.
                 tracing::debug!(secondary = %shard.secondary, %error, "could not ask the secondary to acknowledge");
             }
@@ -280,9 +282,9 @@ impl SyncWatch {
 pub async fn sync_state(
     primary: &[SocketAddr],
     secondary: &[SocketAddr],
-    internal_password: &str,
+    credentials: &Credentials,
 ) -> Result<SyncState, ReplicationError> {
-    Ok(SyncWatch::new(primary, secondary, internal_password)?
+    Ok(SyncWatch::new(primary, secondary, credentials)?
         .poll()
         .await)
 }
@@ -363,11 +365,15 @@ fn observe_shard(
 }
 
 /// `INFO` from a node that may be busy loading: a short wait, then `None`.
-async fn quick_info(addr: SocketAddr, internal_password: &str, sections: &[&str]) -> Option<Info> {
-    let mut conn =
-        node::connect_with_timeouts(addr, internal_password, QUICK_TIMEOUT, QUICK_TIMEOUT)
-            .await
-            .ok()?;
+async fn quick_info(
+    addr: SocketAddr,
+    credentials: &Credentials,
+    sections: &[&str],
+) -> Option<Info> {
+    let mut conn = credentials
+        .connect_with_timeouts(addr, QUICK_TIMEOUT, QUICK_TIMEOUT)
+        .await
+        .ok()?;
     node::info_on(&mut conn, addr, sections).await.ok()
 }
 
@@ -435,9 +441,9 @@ fn summarize(shards: Vec<ShardSync>) -> SyncState {
 /// only the `PING`'s reply is read.
 pub(crate) async fn request_ack(
     node_addr: SocketAddr,
-    internal_password: &str,
+    credentials: &Credentials,
 ) -> Result<(), NodeError> {
-    let mut conn = node::connect(node_addr, internal_password).await?;
+    let mut conn = credentials.connect(node_addr).await?;
     request_ack_on(&mut conn, node_addr).await
 }
 
@@ -455,17 +461,18 @@ pub(crate) async fn request_ack_on(
     Ok(())
 }
 
-/// `REPLICAOF addr port`, or `REPLICAOF NO ONE` for `None`.
+/// `REPLICAOF addr port`, or `REPLICAOF NO ONE` for `None`, authenticating
+/// to the new primary with its own cache's password.
 ///
 /// The primary is always named by IP: Redis compares replica addresses as
 /// strings (`FAILOVER TO` needs `127.0.0.1`, never `localhost`).
 pub(crate) async fn replica_of(
     node_addr: SocketAddr,
     primary: Option<SocketAddr>,
-    internal_password: &str,
+    credentials: &Credentials,
 ) -> Result<(), NodeError> {
-    let mut conn = node::connect(node_addr, internal_password).await?;
-    replica_of_on(&mut conn, node_addr, primary).await
+    let mut conn = credentials.connect(node_addr).await?;
+    replica_of_on(&mut conn, node_addr, primary, credentials).await
 }
 
 /// [`replica_of`] over an open connection.
@@ -473,7 +480,11 @@ pub(crate) async fn replica_of_on(
     conn: &mut MultiplexedConnection,
     node_addr: SocketAddr,
     primary: Option<SocketAddr>,
+    credentials: &Credentials,
 ) -> Result<(), NodeError> {
+    if let Some(primary) = primary {
+        credentials.replicate_from(conn, node_addr, primary).await?;
+    }
     let mut cmd = redis::cmd("REPLICAOF");
     match primary {
         Some(p) => cmd.arg(p.ip().to_string()).arg(p.port()),

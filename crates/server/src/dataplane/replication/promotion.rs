@@ -9,7 +9,8 @@ use tokio::time::{sleep, timeout, Instant};
 use tracing::{debug, info, warn};
 
 use super::{check_pairs, replica_of, replica_of_on, request_ack_on, ReplicationError};
-use crate::dataplane::node::{self, command_error, info_on, Info, Role};
+use crate::dataplane::credentials::Credentials;
+use crate::dataplane::node::{command_error, info_on, Info, Role};
 
 /// How often a failover's progress is read before and after the swap.
 const POLL: Duration = Duration::from_millis(20);
@@ -82,13 +83,17 @@ impl PlannedFailoverReport {
 pub async fn planned_failover(
     old_primary: &[SocketAddr],
     new_primary: &[SocketAddr],
-    internal_password: &str,
+    credentials: &Credentials,
     catch_up: Duration,
 ) -> Result<PlannedFailoverReport, ReplicationError> {
     check_pairs(old_primary, new_primary)?;
-    let results = join_all(old_primary.iter().zip(new_primary).enumerate().map(
-        |(shard, (&old, &new))| fail_over_shard(shard, old, new, internal_password, catch_up),
-    ))
+    let results = join_all(
+        old_primary
+            .iter()
+            .zip(new_primary)
+            .enumerate()
+            .map(|(shard, (&old, &new))| fail_over_shard(shard, old, new, credentials, catch_up)),
+    )
     .await;
 
     let (done, failed): (Vec<_>, Vec<_>) = results
@@ -114,16 +119,11 @@ pub async fn planned_failover(
         failed = failed.len(),
         "planned failover failed on some shards; failing the others back"
     );
-    let back = join_all(done.iter().map(|s| {
-        fail_over_shard(
-            s.shard,
-            s.new_primary,
-            s.old_primary,
-            internal_password,
-            catch_up,
-        )
-    }))
-    .await;
+    let back =
+        join_all(done.iter().map(|s| {
+            fail_over_shard(s.shard, s.new_primary, s.old_primary, credentials, catch_up)
+        }))
+        .await;
     let (mut rolled_back, mut stuck) = (vec![], vec![]);
     for (s, result) in done.iter().zip(back) {
         match result {
@@ -148,7 +148,7 @@ async fn fail_over_shard(
     shard: usize,
     old: SocketAddr,
     new: SocketAddr,
-    internal_password: &str,
+    credentials: &Credentials,
     catch_up: Duration,
 ) -> Result<ShardPlannedFailover, ReplicationError> {
     let started = Instant::now();
@@ -163,8 +163,8 @@ async fn fail_over_shard(
     // sync the primary may still list the replica as receiving the snapshot
     // for a moment (it notices the end of the transfer on its next cron
     // tick), so give it a short while to report it online.
-    let mut old_conn = node::connect(old, internal_password).await?;
-    let mut new_conn = node::connect(new, internal_password).await?;
+    let mut old_conn = credentials.connect(old).await?;
+    let mut new_conn = credentials.connect(new).await?;
     let ready_by = Instant::now() + READY_GRACE;
     let (old_before, new_before) = loop {
         let old_info = info_on(&mut old_conn, old, &["replication", "stats"]).await?;
@@ -185,7 +185,10 @@ async fn fail_over_shard(
     };
 
     // Redis does the pause, the catch-up, the promotion and the partial
-    // resync. It answers at once; the work happens in its event loop.
+    // resync. It answers at once; the work happens in its event loop. The
+    // old primary will then replicate from the new one, so it authenticates
+    // with the new one's cache's password.
+    credentials.replicate_from(&mut old_conn, old, new).await?;
     let timeout_ms = u64::try_from(catch_up.as_millis())
         .unwrap_or(u64::MAX)
         .max(1);
@@ -343,14 +346,14 @@ impl ForcedFailoverReport {
 pub async fn forced_failover(
     old_primary: &[SocketAddr],
     new_primary: &[SocketAddr],
-    internal_password: &str,
+    credentials: &Credentials,
     last_known_primary_offsets: &[Option<u64>],
 ) -> Result<ForcedFailoverReport, ReplicationError> {
     check_pairs(old_primary, new_primary)?;
     let results = join_all(old_primary.iter().zip(new_primary).enumerate().map(
         |(shard, (&old, &new))| {
             let last_known = last_known_primary_offsets.get(shard).copied().flatten();
-            force_shard(shard, old, new, internal_password, last_known)
+            force_shard(shard, old, new, credentials, last_known)
         },
     ))
     .await;
@@ -369,15 +372,15 @@ async fn force_shard(
     shard: usize,
     old: SocketAddr,
     new: SocketAddr,
-    internal_password: &str,
+    credentials: &Credentials,
     last_known: Option<u64>,
 ) -> Result<ShardForcedFailover, ReplicationError> {
-    let mut new_conn = node::connect(new, internal_password).await?;
+    let mut new_conn = credentials.connect(new).await?;
     let new_before = info_on(&mut new_conn, new, &["replication"]).await?;
 
     // If the old primary still answers as a primary, stop its writes first:
     // anything it accepted from now on would be lost when it steps down.
-    let mut old_conn = probe(old, internal_password).await;
+    let mut old_conn = probe(old, credentials).await;
     let mut fresh_offset = None;
     if let Some(conn) = old_conn.as_mut() {
         match info_on(conn, old, &["replication"]).await {
@@ -405,7 +408,7 @@ async fn force_shard(
 
     // Promote. A node that already is a primary (a retried failover) stays one.
     if new_before.role() != Some(Role::Primary) {
-        replica_of_on(&mut new_conn, new, None).await?;
+        replica_of_on(&mut new_conn, new, None, credentials).await?;
     }
     let promoted = info_on(&mut new_conn, new, &["replication"]).await?;
     // After a promotion, `second_repl_offset` is one past the last byte shared
@@ -428,7 +431,7 @@ async fn force_shard(
     // Demote the old primary if it is there; it resyncs from the new one.
     let mut old_primary_rejoined = false;
     if let Some(conn) = old_conn.as_mut() {
-        match replica_of_on(conn, old, Some(new)).await {
+        match replica_of_on(conn, old, Some(new), credentials).await {
             Ok(()) => {
                 old_primary_rejoined = true;
                 info!(shard, %old, %new, "old primary now replicates the new primary");
@@ -470,24 +473,24 @@ fn same_history_offset(old_primary: &Info, secondary: &Info) -> Option<u64> {
 pub async fn rejoin(
     old_primary: &[SocketAddr],
     new_primary: &[SocketAddr],
-    internal_password: &str,
+    credentials: &Credentials,
 ) -> Result<Vec<bool>, ReplicationError> {
     check_pairs(old_primary, new_primary)?;
     let results = join_all(old_primary.iter().zip(new_primary).enumerate().map(
         |(shard, (&old, &new))| async move {
             // Never point a node at a replica: that could close a loop.
-            let new_info = node::info(new, internal_password, &["replication"]).await?;
+            let new_info = credentials.info(new, &["replication"]).await?;
             if new_info.role() != Some(Role::Primary) {
                 return Err(ReplicationError::NotPrimary(new));
             }
-            let Some(mut conn) = probe(old, internal_password).await else {
+            let Some(mut conn) = probe(old, credentials).await else {
                 return Ok(false);
             };
             let Ok(old_info) = info_on(&mut conn, old, &["replication"]).await else {
                 return Ok(false);
             };
             if !old_info.is_replica_of(new) {
-                replica_of(old, Some(new), internal_password).await?;
+                replica_of(old, Some(new), credentials).await?;
                 info!(shard, %old, %new, "old primary rejoined as replica");
             }
             Ok(true)
@@ -498,9 +501,8 @@ pub async fn rejoin(
 }
 
 /// A control connection if the node answers quickly, else `None`.
-async fn probe(addr: SocketAddr, internal_password: &str) -> Option<MultiplexedConnection> {
-    let attempt =
-        node::connect_with_timeouts(addr, internal_password, PROBE_CONNECT, PROBE_RESPONSE);
+async fn probe(addr: SocketAddr, credentials: &Credentials) -> Option<MultiplexedConnection> {
+    let attempt = credentials.connect_with_timeouts(addr, PROBE_CONNECT, PROBE_RESPONSE);
     match timeout(PROBE_CONNECT + PROBE_RESPONSE, attempt).await {
         Ok(Ok(conn)) => Some(conn),
         _ => None,

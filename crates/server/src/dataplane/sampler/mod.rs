@@ -39,6 +39,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{timeout, Instant, MissedTickBehavior};
 use tracing::{debug, info};
 
+use crate::dataplane::credentials::Credentials;
 use crate::dataplane::node::{self, Info};
 use track::{LinkTracker, ShardObs};
 
@@ -123,7 +124,7 @@ pub struct Sampler {
 }
 
 struct Inner {
-    internal_password: String,
+    credentials: Credentials,
     config: SamplerConfig,
     links: Mutex<HashMap<String, LinkEntry>>,
     /// One control connection per node, reused from sample to sample.
@@ -151,13 +152,13 @@ impl std::fmt::Debug for Sampler {
 }
 
 impl Sampler {
-    /// A sampler that authenticates to nodes with the internal password.
+    /// A sampler that authenticates to each node as the internal user.
     /// Nothing runs until [`Sampler::spawn`] (or [`Sampler::tick`]).
-    pub fn new(internal_password: &str, config: SamplerConfig) -> Sampler {
+    pub fn new(credentials: &Credentials, config: SamplerConfig) -> Sampler {
         let (events, _) = broadcast::channel(config.channel_capacity.max(1));
         Sampler {
             inner: Arc::new(Inner {
-                internal_password: internal_password.to_owned(),
+                credentials: credentials.clone(),
                 config,
                 links: Mutex::new(HashMap::new()),
                 connections: Mutex::new(HashMap::new()),
@@ -354,8 +355,10 @@ impl Sampler {
             self.connections_guard().remove(&addr);
         }
         let limit = self.inner.config.node_timeout;
-        let connecting =
-            node::connect_with_timeouts(addr, &self.inner.internal_password, limit, limit);
+        let connecting = self
+            .inner
+            .credentials
+            .connect_with_timeouts(addr, limit, limit);
         let mut conn = timeout(limit, connecting).await.ok()?.ok()?;
         let info = self.info_on(&mut conn, addr).await?;
         self.connections_guard().insert(addr, conn);

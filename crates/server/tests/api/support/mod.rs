@@ -135,14 +135,15 @@ impl Server {
     }
 
     /// A connection to the node at `addr` as the control plane's own user,
-    /// with the password the server keeps in its data directory: what an
-    /// operator of this machine can do, and an application (an access key)
-    /// can't. Only for what the API has no way to do, such as making a full
-    /// sync slow.
+    /// with its cache's internal password ([`georep_testkit::Server::internal_password`]):
+    /// what an operator of this machine can do, and an application (an
+    /// access key) can't. Only for what the API has no way to do, such as
+    /// making a full sync slow.
     pub async fn operator(&self, addr: std::net::SocketAddr) -> redis::aio::MultiplexedConnection {
-        let password = std::fs::read_to_string(self.data_dir().join("internal-password"))
-            .expect("the internal password file");
-        crate::common::connect_as(addr, "georep", password.trim(), Duration::from_secs(2))
+        let password = self
+            .internal_password(addr)
+            .expect("the node's internal password");
+        crate::common::connect_as(addr, "georep", &password, Duration::from_secs(2))
             .await
             .unwrap_or_else(|e| panic!("operator connection to {addr}: {e}"))
     }

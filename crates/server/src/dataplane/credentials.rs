@@ -1,0 +1,131 @@
+//! Which password opens which node as the control plane's own user.
+//!
+//! Every cache has its own internal password (kept by the store), so a
+//! credential read off one cache's nodes opens that cache and no other. The
+//! data plane works on node addresses, so the password is looked up by the
+//! address being reached, at the moment it is reached: a node that moved, or
+//! an address a deleted cache gave back, can never be reached with a stale
+//! password.
+//!
+//! Replication authenticates with the password of the node it replicates
+//! from (`masterauth`), which is the other cache's on a geo-replication
+//! link: [`Credentials::replicate_from`] sets it right before every
+//! `REPLICAOF` and `FAILOVER TO` that could point a node at another cache.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+
+use crate::dataplane::node::{self, Info, NodeError};
+use crate::store::Store;
+
+/// Where the internal passwords come from.
+#[derive(Clone)]
+enum Source {
+    /// One password for every node, for nodes started by hand (the data
+    /// plane's own tests, say).
+    Shared(Arc<str>),
+    /// Each node's cache's password, as the store says.
+    PerCache(Arc<Store>),
+}
+
+/// The internal passwords of the nodes the data plane may reach. Cheap to clone.
+#[derive(Clone)]
+pub struct Credentials(Source);
+
+// Hand-written so no password can reach a log line.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.0 {
+            Source::Shared(_) => "shared",
+            Source::PerCache(_) => "per cache",
+        };
+        f.debug_tuple("Credentials").field(&kind).finish()
+    }
+}
+
+impl Credentials {
+    /// One password for every node.
+    pub fn shared(password: &str) -> Credentials {
+        Credentials(Source::Shared(password.into()))
+    }
+
+    /// The password of each node's cache, read from the store.
+    pub fn per_cache(store: Arc<Store>) -> Credentials {
+        Credentials(Source::PerCache(store))
+    }
+
+    /// The internal password of the node at `addr`.
+    pub fn of(&self, addr: SocketAddr) -> Result<String, NodeError> {
+        match &self.0 {
+            Source::Shared(password) => Ok(password.to_string()),
+            Source::PerCache(store) => {
+                let std::net::IpAddr::V4(ip) = addr.ip() else {
+                    return Err(no_credential(addr, "nodes have IPv4 addresses"));
+                };
+                match store.node_internal_password(ip) {
+                    Ok(Some(password)) => Ok(password),
+                    Ok(None) => Err(no_credential(addr, "no stored cache has a node there")),
+                    Err(error) => Err(no_credential(addr, &error.to_string())),
+                }
+            }
+        }
+    }
+
+    /// A control connection to the node at `addr` as the internal user.
+    pub async fn connect(&self, addr: SocketAddr) -> Result<MultiplexedConnection, NodeError> {
+        node::connect(addr, &self.of(addr)?).await
+    }
+
+    /// [`Credentials::connect`], with explicit bounds on connecting and on each reply.
+    pub async fn connect_with_timeouts(
+        &self,
+        addr: SocketAddr,
+        connect_timeout: Duration,
+        response_timeout: Duration,
+    ) -> Result<MultiplexedConnection, NodeError> {
+        node::connect_with_timeouts(addr, &self.of(addr)?, connect_timeout, response_timeout).await
+    }
+
+    /// `INFO` of the given sections from the node at `addr`, over a fresh connection.
+    pub async fn info(&self, addr: SocketAddr, sections: &[&str]) -> Result<Info, NodeError> {
+        node::info(addr, &self.of(addr)?, sections).await
+    }
+
+    /// Makes the node on `conn` (at `addr`) authenticate to `upstream` with
+    /// `upstream`'s password when it replicates from it. Call it before
+    /// `REPLICAOF upstream` or `FAILOVER TO upstream`.
+    pub async fn replicate_from(
+        &self,
+        conn: &mut MultiplexedConnection,
+        addr: SocketAddr,
+        upstream: SocketAddr,
+    ) -> Result<(), NodeError> {
+        let password = self.of(upstream)?;
+        if password == self.of(addr)? {
+            // Same cache (or one shared password): the node's own config already has it.
+            return Ok(());
+        }
+        redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("masterauth")
+            .arg(password)
+            .query_async::<()>(conn)
+            .await
+            .map_err(|e| NodeError::Command {
+                addr,
+                command: "CONFIG SET masterauth",
+                // Never the reply's text, which could quote the password.
+                source: redis::RedisError::from((e.kind(), "CONFIG SET masterauth refused")),
+            })
+    }
+}
+
+fn no_credential(addr: SocketAddr, reason: &str) -> NodeError {
+    NodeError::NoCredential {
+        addr,
+        reason: reason.to_owned(),
+    }
+}
