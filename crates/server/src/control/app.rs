@@ -16,9 +16,9 @@ use crate::live::events::Events;
 use crate::live::health::Monitor;
 use crate::live::tickets::Tickets;
 use crate::live::timeline::Timeline;
+use crate::store::records::CacheRecord;
 use crate::store::records::LinkRecord;
-use crate::store::records::{AddressRole, CacheRecord};
-use crate::store::{Store, StoreError};
+use crate::store::{Snapshot, Store, StoreError, StoredCache};
 
 /// Everything the handlers and background tasks share.
 pub struct App {
@@ -138,30 +138,60 @@ impl App {
 
     /// The ARM resource of a cache.
     pub fn resource(&self, cache: &CacheRecord) -> Result<RedisResource, ControlError> {
-        let link = self.store.link_of(&cache.id)?;
-        let nodes = self.store.nodes(&cache.id)?;
-        let linked_servers = link
+        Ok(self.resource_of(&self.stored(cache)?))
+    }
+
+    /// `cache` with what the store keeps beside it, from the store's
+    /// snapshot when it has the cache (so listing a thousand caches reads no
+    /// table a thousand times), else read now.
+    fn stored(&self, cache: &CacheRecord) -> Result<StoredCache, ControlError> {
+        let snapshot: std::sync::Arc<Snapshot> = self.store.snapshot()?;
+        Ok(match snapshot.cache(&cache.id) {
+            Some(stored) => StoredCache {
+                record: cache.clone(),
+                nodes: stored.nodes.clone(),
+                address: stored.address,
+                link: stored.link.clone(),
+                firewall_rules: stored.firewall_rules.clone(),
+            },
+            None => self.store.stored(cache)?,
+        })
+    }
+
+    /// The ARM resource of a stored cache (from a [`Snapshot`], say).
+    fn resource_of(&self, stored: &StoredCache) -> RedisResource {
+        let cache = &stored.record;
+        let linked_servers = stored
+            .link
             .iter()
             .map(|l| ResourceRef {
                 id: cache.id.linked_server_id(&l.peer_of(&cache.id).name),
             })
             .collect();
-        Ok(cache.to_resource(
-            self.provisioning_state(cache, link.as_ref()),
-            &nodes,
-            self.store.address(&cache.id, AddressRole::Cache)?,
+        cache.to_resource(
+            self.provisioning_state(cache, stored.link.as_ref()),
+            &stored.nodes,
+            stored.address,
             linked_servers,
-        ))
+        )
     }
 
     /// The rules' view of a cache, with its firewall rules and its link's role.
     pub fn core_view(&self, cache: &CacheRecord) -> Result<Cache, ControlError> {
-        let link = self.store.link_of(&cache.id)?;
-        let rules = self.store.firewall_rules(&cache.id)?;
-        let end = link.as_ref().map(|l| LinkEnd {
+        Ok(self.core_view_of(&self.stored(cache)?))
+    }
+
+    /// The rules' view of a stored cache (from a [`Snapshot`], say).
+    fn core_view_of(&self, stored: &StoredCache) -> Cache {
+        let cache = &stored.record;
+        let end = stored.link.as_ref().map(|l| LinkEnd {
             peer: l.peer_of(&cache.id).clone(),
             role: Some(l.role_of(&cache.id)),
         });
-        Ok(cache.to_core(self.provisioning_state(cache, link.as_ref()), rules, end))
+        cache.to_core(
+            self.provisioning_state(cache, stored.link.as_ref()),
+            stored.firewall_rules.clone(),
+            end,
+        )
     }
 }

@@ -24,8 +24,10 @@ use serde::Serialize;
 mod credentials;
 pub mod drills;
 pub mod records;
+mod view;
 
 use records::{AddressRole, CacheRecord, LinkRecord, NodeSlot, OperationRecord};
+pub use view::{Snapshot, StoredCache};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +58,10 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// The control-plane database.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Bumped after every write that changes what [`Store::snapshot`] holds.
+    generation: std::sync::atomic::AtomicU64,
+    /// The last snapshot, and the generation it was taken at.
+    snapshot: Mutex<Option<(u64, std::sync::Arc<view::Snapshot>)>>,
 }
 
 const SCHEMA: &str = "
@@ -164,6 +170,8 @@ impl Store {
         }
         Ok(Store {
             conn: Mutex::new(conn),
+            generation: Default::default(),
+            snapshot: Mutex::new(None),
         })
     }
 
@@ -220,6 +228,7 @@ impl Store {
                 to_json(cache)?
             ],
         )?;
+        self.changed();
         Ok(())
     }
 
@@ -234,28 +243,25 @@ impl Store {
         text.map(|t| from_json(&t)).transpose()
     }
 
-    /// Caches, optionally only those of a subscription and resource group, by name.
+    /// Caches, optionally only those of a subscription and resource group,
+    /// by id (from the [`Store::snapshot`]).
     pub fn caches(
         &self,
         subscription: Option<&str>,
         resource_group: Option<&str>,
     ) -> Result<Vec<CacheRecord>> {
-        let conn = self.conn();
-        let mut statement = conn.prepare(
-            "SELECT record FROM caches
-             WHERE (?1 IS NULL OR subscription = ?1) AND (?2 IS NULL OR resource_group = ?2)
-             ORDER BY key",
-        )?;
-        let rows = statement.query_map(params![subscription, resource_group], |r| {
-            r.get::<_, String>(0)
-        })?;
-        rows.map(|text| from_json(&text?)).collect()
+        Ok(self
+            .snapshot()?
+            .caches_in(subscription, resource_group)
+            .map(|c| c.record.clone())
+            .collect())
     }
 
     /// Removes a cache with its nodes and firewall rules.
     pub fn delete_cache(&self, id: &CacheId) -> Result<()> {
         self.conn()
             .execute("DELETE FROM caches WHERE key = ?1", [key(id)])?;
+        self.changed();
         Ok(())
     }
 
@@ -285,6 +291,7 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        self.changed();
         Ok(())
     }
 
@@ -341,6 +348,7 @@ impl Store {
             "UPDATE cache_nodes SET addr = ?2, pid = NULL WHERE addr = ?1",
             params![from.to_string(), to.to_string()],
         )?;
+        self.changed();
         Ok(())
     }
 
@@ -375,6 +383,7 @@ impl Store {
              ON CONFLICT(cache_key, role) DO UPDATE SET addr = excluded.addr",
             params![key(id), role.as_str(), addr.to_string()],
         )?;
+        self.changed();
         Ok(())
     }
 
@@ -384,6 +393,7 @@ impl Store {
             "DELETE FROM cache_addresses WHERE cache_key = ?1 AND role = ?2",
             params![key(id), role.as_str()],
         )?;
+        self.changed();
         Ok(())
     }
 
@@ -396,6 +406,7 @@ impl Store {
              ON CONFLICT(cache_key, name) DO UPDATE SET start_ip = excluded.start_ip, end_ip = excluded.end_ip",
             params![key(id), rule.name, rule.start_ip, rule.end_ip],
         )?;
+        self.changed();
         Ok(())
     }
 
@@ -421,6 +432,7 @@ impl Store {
             "DELETE FROM firewall_rules WHERE cache_key = ?1 AND name = ?2",
             params![key(id), name],
         )?;
+        self.changed();
         Ok(n > 0)
     }
 
@@ -433,6 +445,7 @@ impl Store {
              ON CONFLICT(first_key) DO UPDATE SET record = excluded.record",
             params![key(&link.first), key(&link.second), to_json(link)?],
         )?;
+        self.changed();
         Ok(())
     }
 
@@ -461,6 +474,7 @@ impl Store {
     pub fn delete_link(&self, link: &LinkRecord) -> Result<()> {
         self.conn()
             .execute("DELETE FROM links WHERE first_key = ?1", [key(&link.first)])?;
+        self.changed();
         Ok(())
     }
 
