@@ -57,11 +57,12 @@ async fn look(
     probe: bool,
     strikes: &mut HashMap<Ipv4Addr, u32>,
 ) -> Result<(), crate::store::StoreError> {
-    for cache in app.store.caches(None, None)? {
-        if cache.provisioning_state != ProvisioningState::Succeeded || busy(app, &cache)? {
+    let snapshot = app.store.snapshot()?;
+    for stored in &snapshot.caches {
+        let (cache, nodes) = (&stored.record, &stored.nodes);
+        if cache.provisioning_state != ProvisioningState::Succeeded || busy(app, cache)? {
             continue;
         }
-        let nodes = app.store.nodes(&cache.id)?;
         let mut replica_lost = false;
         for replica in nodes.iter().filter(|n| !n.is_primary()) {
             replica_lost |= !app.fleet.is_running(replica.addr).await;
@@ -77,7 +78,7 @@ async fn look(
             all
         };
         if replica_lost && primaries_running {
-            restart_replicas(app, &cache).await;
+            restart_replicas(app, cache).await;
         }
         for primary in nodes.iter().filter(|n| n.is_primary()) {
             let mut dead = !app.fleet.is_running(primary.addr).await;
@@ -94,7 +95,7 @@ async fn look(
             }
             if dead {
                 strikes.remove(&primary.addr);
-                replace(app, &cache, primary.shard, primary.addr).await;
+                replace(app, cache, primary.shard, primary.addr).await;
             }
         }
     }
