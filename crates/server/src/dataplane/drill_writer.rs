@@ -46,11 +46,17 @@ pub struct Ledger {
 impl Ledger {
     /// The longest time between two acknowledged writes.
     pub fn longest_gap(&self) -> Duration {
+        self.longest_gap_ending()
+            .map(|(gap, _)| gap)
+            .unwrap_or_default()
+    }
+
+    /// The longest time between two acknowledged writes, and when it ended.
+    pub fn longest_gap_ending(&self) -> Option<(Duration, Duration)> {
         self.ack_times
             .windows(2)
-            .map(|w| w[1].saturating_sub(w[0]))
+            .map(|w| (w[1].saturating_sub(w[0]), w[1]))
             .max()
-            .unwrap_or_default()
     }
 }
 
@@ -279,6 +285,10 @@ mod tests {
             reconnects: 0,
         };
         assert_eq!(ledger.longest_gap(), Duration::from_millis(24));
+        assert_eq!(
+            ledger.longest_gap_ending(),
+            Some((Duration::from_millis(24), Duration::from_millis(30)))
+        );
         assert_eq!(Ledger::default().longest_gap(), Duration::ZERO);
     }
 }

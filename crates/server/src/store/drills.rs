@@ -88,6 +88,9 @@ pub struct DrillVerification {
 pub struct DrillReport {
     /// The longest time between two acknowledged writes, in milliseconds.
     pub rto_ms: u64,
+    /// When that longest gap ended, in milliseconds since the drill
+    /// started (to set beside the steps); `null` until the writer stopped.
+    pub rto_at_ms: Option<u64>,
     /// Writes the geo-primary URL acknowledged.
     pub acked_writes: u64,
     /// Acknowledged writes missing (or changed) on the final geo-primary;

@@ -91,11 +91,14 @@ async fn drill(server: &Server, id: &str) -> Value {
 
 /// Waits until the drill is no longer `Running`; the drill.
 async fn finished(server: &Server, id: &str) -> Value {
-    eventually("the drill ends", DRILL_LIMIT, || async {
+    let drill = eventually("the drill ends", DRILL_LIMIT, || async {
         let drill = drill(server, id).await;
         (drill["status"] != "Running").then_some(drill)
     })
-    .await
+    .await;
+    // What it measured, for whoever reads the test's output.
+    eprintln!("drill {id} ended: {drill}");
+    drill
 }
 
 /// How many keys under drill `id`'s prefix the node at `addr` holds.

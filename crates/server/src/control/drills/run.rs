@@ -153,6 +153,9 @@ impl Run {
         let report = &mut self.record.report;
         report.acked_writes = ledger.acked.len() as u64;
         report.rto_ms = ceil_ms(ledger.longest_gap());
+        report.rto_at_ms = ledger
+            .longest_gap_ending()
+            .map(|(_, at)| u64::try_from(at.as_millis()).unwrap_or(u64::MAX));
         let span = match (ledger.ack_times.first(), ledger.ack_times.last()) {
             (Some(first), Some(last)) => last.saturating_sub(*first).as_secs_f64(),
             _ => 0.0,
