@@ -44,6 +44,7 @@ pub struct ServerBuilder {
     binary: Option<PathBuf>,
     home: Option<PathBuf>,
     args: Vec<OsString>,
+    envs: Vec<(OsString, OsString)>,
     startup: Duration,
     shutdown: Duration,
 }
@@ -59,6 +60,12 @@ impl ServerBuilder {
     /// a temporary one.
     pub fn home(mut self, dir: impl Into<PathBuf>) -> Self {
         self.home = Some(dir.into());
+        self
+    }
+
+    /// One more environment variable for the server (e.g. `RUST_LOG`).
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.envs.push((key.into(), value.into()));
         self
     }
 
@@ -154,6 +161,7 @@ impl Server {
             binary: None,
             home: None,
             args: Vec::new(),
+            envs: Vec::new(),
             startup: Duration::from_secs(120),
             shutdown: Duration::from_secs(120),
         }
@@ -176,6 +184,7 @@ impl Server {
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(self.data_dir())
             .args(&self.spec.args)
+            .envs(self.spec.envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)

@@ -542,11 +542,14 @@ pub async fn import(
         // watchdog above all) may take them for lost meanwhile.
         let _changes = app2.lock_changes().await;
         let outcome = match app2.store.nodes(&record.id) {
-            Ok(nodes) => app2
-                .fleet
-                .import(&record, &nodes, &files)
-                .await
-                .map_err(|e| e.to_string()),
+            Ok(nodes) => match crate::control::recovery::note_import(&app2, &op_id, &nodes) {
+                Ok(()) => app2
+                    .fleet
+                    .import(&record, &nodes, &files)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
             Err(e) => Err(e.to_string()),
         };
         finish_operation(&app2, Some(&op_id), outcome.err());

@@ -14,7 +14,7 @@ use crate::control::failover;
 use crate::control::links::{self, finish_linking, finish_unlinking};
 use crate::control::ops::finish_operation;
 use crate::store::records::LinkRecord;
-use crate::store::records::OperationKind;
+use crate::store::records::{NodeSlot, OperationKind, OperationRecord};
 use crate::store::StoreError;
 
 /// Brings the fleet back to what the store says.
@@ -27,6 +27,18 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
             .map(|op| op.id.clone())
     };
     let mut resumed = Vec::new();
+
+    // An import cut short restarted its shard primaries on the files, or
+    // not yet: read which from the nodes before anything starts them.
+    for op in unfinished
+        .iter()
+        .filter(|op| op.kind == OperationKind::Import)
+    {
+        resumed.push(op.id.clone());
+        let outcome = import_outcome(app, op).await;
+        tracing::info!(operation = %op.id, loaded = outcome.is_ok(), "an import was cut short by a restart");
+        finish_operation(app, Some(&op.id), outcome.err());
+    }
 
     // Before any node starts: a geo-primary that lost every node would come
     // back empty, and its geo-secondary would resync from it and lose the
@@ -171,4 +183,76 @@ async fn record_swap(app: &SharedApp, link: LinkRecord) -> Result<LinkRecord, St
     }
     failover::promoted(app, &link, kind, None, None).await;
     Ok(app.store.link_of(&link.first)?.unwrap_or(link))
+}
+
+/// Where [`note_import`] keeps what an import found before it began.
+fn import_key(op: &str) -> String {
+    format!("import-before-{op}")
+}
+
+/// Records, before an import stops anything, each shard primary and the
+/// process it runs as: the import restarts it on the file, so after a crash
+/// a different process there says the file was loaded.
+pub fn note_import(app: &SharedApp, op: &str, nodes: &[NodeSlot]) -> Result<(), StoreError> {
+    let before: Vec<(std::net::Ipv4Addr, Option<u32>)> = nodes
+        .iter()
+        .filter(|n| n.is_primary())
+        .map(|n| Ok((n.addr, app.store.node_pid(n.addr)?)))
+        .collect::<Result<_, StoreError>>()?;
+    app.store.set_meta_record(&import_key(op), &before)
+}
+
+/// Whether an import the last run left unfinished loaded its files, read
+/// from the nodes (before any starts): a shard loaded them if its primary
+/// node is still its primary and runs as a new process (the import
+/// restarted it on the file), or is down with the file in place and no
+/// replica to take over (its start will load the file). A shard whose
+/// primary is down while a replica runs did not: the replica, with the
+/// data from before, takes over. So the operation succeeds only if every
+/// shard loaded the files, and otherwise fails saying what the cache holds.
+async fn import_outcome(app: &SharedApp, op: &OperationRecord) -> Result<(), String> {
+    let rerun = "The import was interrupted by a server restart";
+    let before: Vec<(std::net::Ipv4Addr, Option<u32>)> = app
+        .store
+        .meta_record(&import_key(&op.id))
+        .ok()
+        .flatten()
+        .ok_or_else(|| format!("{rerun} before it began; run it again."))?;
+    let cache = app
+        .store
+        .caches(None, None)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|c| c.id.to_string().eq_ignore_ascii_case(&op.target))
+        .ok_or_else(|| format!("{rerun}, and its cache is gone."))?;
+    let nodes = app.store.nodes(&cache.id).map_err(|e| e.to_string())?;
+    let mut loaded = 0;
+    for (addr, pid) in &before {
+        let Some(slot) = nodes.iter().find(|n| n.addr == *addr && n.is_primary()) else {
+            continue;
+        };
+        let loads = if app.fleet.is_running(*addr).await {
+            app.store.node_pid(*addr).ok().flatten() != *pid
+        } else {
+            let mut replica_runs = false;
+            for replica in nodes
+                .iter()
+                .filter(|n| n.shard == slot.shard && !n.is_primary())
+            {
+                replica_runs |= app.fleet.is_running(replica.addr).await;
+            }
+            !replica_runs && !app.fleet.lost_everything(&[*slot]).await
+        };
+        loaded += usize::from(loads);
+    }
+    match loaded {
+        n if n == before.len() => Ok(()),
+        0 => Err(format!(
+            "{rerun} before it loaded the files; the cache keeps the data it had. Run it again."
+        )),
+        n => Err(format!(
+            "{rerun}: {n} of {} shard(s) loaded the files, the others keep the data they had. Run it again.",
+            before.len()
+        )),
+    }
 }

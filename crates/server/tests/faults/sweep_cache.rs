@@ -25,7 +25,7 @@ fn premium_body(location: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn creates_killed_at_every_point_end_running_and_serve() {
-    let mut server = server();
+    let mut server = logging_server();
     let subscription = subscription(&server).await;
     let sweep = points(&[
         ("creating cache", 1),
@@ -55,19 +55,14 @@ async fn creates_killed_at_every_point_end_running_and_serve() {
         );
         follow_up(&server, &path).await;
         // Keep the fleet small: the next point starts from one cache less.
-        let deleted = server.api().delete(&path).await;
-        server
-            .api()
-            .wait_succeeded(&deleted)
-            .await
-            .unwrap_or_else(|e| panic!("delete after {point}: {e:#}"));
+        delete_cache(&server, &path).await;
     }
     assert!(server.node_pids().is_empty(), "{:?}", server.node_pids());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deletes_killed_at_every_point_leave_nothing_behind() {
-    let mut server = server();
+    let mut server = logging_server();
     let subscription = subscription(&server).await;
     // A neighbour that must come through every restart untouched.
     let (other, other_key, _) =
@@ -122,7 +117,7 @@ async fn deletes_killed_at_every_point_leave_nothing_behind() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn key_regenerations_killed_at_every_point_apply_what_list_keys_says() {
-    let mut server = server();
+    let mut server = logging_server();
     let path = premium(&server, "sweep-keys", "westeurope").await;
     let sweep = points(&[("access keys updated", 1), ("access keys updated", 2)]);
     for (i, point) in sweep.iter().enumerate() {
@@ -233,7 +228,7 @@ async fn fill_with(addr: std::net::SocketAddr, key: &str, prefix: &str, count: u
 
 #[tokio::test(flavor = "multi_thread")]
 async fn imports_killed_at_every_point_hold_the_old_data_or_the_new_never_none() {
-    let mut server = server();
+    let mut server = logging_server();
     let path = premium(&server, "sweep-import", "westeurope").await;
     let key = key(&server, &path).await;
     let cache = address(&server, &path).await;
@@ -290,11 +285,16 @@ async fn imports_killed_at_every_point_hold_the_old_data_or_the_new_never_none()
             "import killed {point}: {} and the cache holds the {which} data",
             op["status"]
         );
-        // Succeeded means imported; an import that did not finish may have
-        // loaded the file or not, but never leaves the cache empty or mixed.
-        if op["status"] == "Succeeded" {
-            assert_eq!(which, "imported", "import killed {point}: {op}");
+        // The operation says what the cache holds: Succeeded, the imported
+        // data; Failed (cut short before it loaded the file), the old data.
+        // Never empty, never mixed.
+        let expected = if op["status"] == "Succeeded" {
+            "imported"
         } else {
+            "old"
+        };
+        assert_eq!(which, expected, "import killed {point}: {op}");
+        if expected == "old" {
             assert_eq!(op["status"], "Failed", "import killed {point}: {op}");
         }
     }

@@ -28,6 +28,16 @@ pub fn points(steps: &[(&'static str, usize)]) -> Vec<KillPoint> {
     killpoint::sweep(steps, POINTS, SPREAD)
 }
 
+/// A fresh server that logs every node's steps (started, stopped, keys
+/// applied), which the sweeps kill at.
+pub fn logging_server() -> Server {
+    Server::builder()
+        .binary(env!("CARGO_BIN_EXE_georep-server"))
+        .env("RUST_LOG", "info")
+        .start()
+        .expect("the server starts")
+}
+
 /// Kills the server at `point` of an operation asked for at `asked` (its
 /// log counted from `mark`), and starts it again.
 pub async fn crash_at(server: &mut Server, point: &KillPoint, mark: u64, asked: Instant) {
@@ -62,14 +72,31 @@ pub async fn operation_end(server: &Server, url: &str) -> Value {
     .await
 }
 
-/// The `Azure-AsyncOperation` URL of a response.
+/// The status URL of the operation a response started: its
+/// `Azure-AsyncOperation`, or for a cache delete (which, as on Azure, names
+/// only its `operationResults` in `Location`) the status beside it.
 pub fn operation_url(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("azure-asyncoperation")
-        .and_then(|v| v.to_str().ok())
-        .expect("an Azure-AsyncOperation header")
-        .to_owned()
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    header("azure-asyncoperation")
+        .or_else(|| {
+            header("location").map(|l| l.replace("/operationResults/", "/asyncOperations/"))
+        })
+        .expect("an operation's status URL")
+}
+
+/// Deletes the cache at `path` and waits until the operation succeeded.
+pub async fn delete_cache(server: &Server, path: &str) {
+    let response = server.api().delete(path).await;
+    let status = response.status();
+    assert_eq!(status, StatusCode::ACCEPTED, "DELETE {path}");
+    let op = operation_end(server, &operation_url(&response)).await;
+    assert_eq!(op["status"], "Succeeded", "DELETE {path}: {op}");
 }
 
 /// Every node of every cache of the server's subscription, as the API

@@ -17,7 +17,7 @@ use crate::support::*;
 use crate::sweep_check::*;
 
 async fn reboots_killed_at_every_point(kind: &str, steps: &[(&'static str, usize)]) {
-    let mut server = server();
+    let mut server = logging_server();
     let name = format!("sweep-reboot-{}", kind.to_lowercase());
     let (path, key, cache) = loaded_premium(&server, &name, "westeurope", 1_000).await;
     let (stop, writes) = start_writer(cache, key.clone());

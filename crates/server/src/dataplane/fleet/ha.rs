@@ -20,7 +20,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use super::{Fleet, FleetError, Result};
 use crate::dataplane::addresses::socket;
-use crate::dataplane::node::{self, Info, Node, Role};
+use crate::dataplane::node::{self, Info, Role};
 use crate::store::records::{CacheRecord, NodeSlot};
 
 use super::geo::shard_primaries;
@@ -46,18 +46,12 @@ impl Fleet {
                 return node.is_alive();
             }
         }
-        let Ok(Some(pid)) = self.store.node_pid(addr) else {
-            return false;
-        };
-        let Ok(password) = self.password(addr) else {
-            return false;
-        };
-        match Node::adopt(addr, pid, &password).await {
-            Ok(node) => {
+        match self.adopt(addr).await {
+            Some(node) => {
                 self.running.lock().await.insert(addr, node);
                 true
             }
-            Err(_) => false,
+            None => false,
         }
     }
 

@@ -46,6 +46,10 @@ const ADDRESS_BLOCK_KEY: &str = "address-block";
 /// How many fresh addresses a node or a listener tries before giving up.
 const BIND_ATTEMPTS: usize = 4;
 
+/// How long a node just started may be loading its dump before a command
+/// that must wait for it (REPLICAOF) gives up.
+const LOADING_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// A failure of the data plane.
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
@@ -225,14 +229,9 @@ impl Fleet {
         if running.get(&slot.addr).is_some_and(Node::is_alive) {
             return Ok(slot.addr);
         }
-        if let Some(pid) = self.store.node_pid(slot.addr)? {
-            match Node::adopt(slot.addr, pid, &self.password(slot.addr)?).await {
-                Ok(node) => {
-                    running.insert(slot.addr, node);
-                    return Ok(slot.addr);
-                }
-                Err(error) => tracing::info!(addr = %slot.addr, %error, "starting the node again"),
-            }
+        if let Some(node) = self.adopt(slot.addr).await {
+            running.insert(slot.addr, node);
+            return Ok(slot.addr);
         }
         let password = self.cache_password(&cache.id)?;
         let mut addr = slot.addr;
@@ -316,12 +315,27 @@ impl Fleet {
     }
 
     async fn replicaof(&self, addr: Ipv4Addr, primary: Option<Ipv4Addr>) -> Result<()> {
-        Ok(crate::dataplane::replication::replica_of(
-            socket(addr),
-            primary.map(socket),
-            &self.credentials,
-        )
-        .await?)
+        // A node just started (rebooted, imported) answers LOADING until it
+        // has read its dump, and refuses REPLICAOF meanwhile: wait for it,
+        // rather than fail the operation with the node half wired.
+        let deadline = tokio::time::Instant::now() + LOADING_LIMIT;
+        loop {
+            let done = crate::dataplane::replication::replica_of(
+                socket(addr),
+                primary.map(socket),
+                &self.credentials,
+            )
+            .await;
+            match done {
+                Err(NodeError::Command { ref source, .. })
+                    if source.code() == Some("LOADING")
+                        && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                done => return Ok(done?),
+            }
+        }
     }
 
     /// Takes the node at `addr` out of the running set, adopting it first
@@ -330,10 +344,38 @@ impl Fleet {
         if let Some(node) = self.running.lock().await.remove(&addr) {
             return Some(node);
         }
-        let pid = self.store.node_pid(addr).ok()??;
-        Node::adopt(addr, pid, &self.password(addr).ok()?)
-            .await
+        self.adopt(addr).await
+    }
+
+    /// Adopts the node at `addr` that an earlier run left running, if one
+    /// does: by the pid the store recorded, or else by the pid the node
+    /// wrote itself (its `redis.pid`). A node started just before the
+    /// control plane was killed, before the store recorded its pid, runs and
+    /// holds its address all the same: it must be adopted, never doubled by
+    /// a second process started beside it on another address. Records the
+    /// pid it was adopted by.
+    async fn adopt(&self, addr: Ipv4Addr) -> Option<Node> {
+        let password = self.password(addr).ok()?;
+        let recorded = self.store.node_pid(addr).ok().flatten();
+        let written = std::fs::read_to_string(self.node_dir(addr).join(node::PID_FILE))
             .ok()
+            .and_then(|text| text.trim().parse::<u32>().ok());
+        for pid in [recorded, written.filter(|w| Some(*w) != recorded)]
+            .into_iter()
+            .flatten()
+        {
+            match Node::adopt(addr, pid, &password).await {
+                Ok(node) => {
+                    if recorded != Some(pid) {
+                        tracing::warn!(%addr, pid, "adopted a node the store had not recorded");
+                        let _ = self.store.set_node_pid(addr, Some(pid));
+                    }
+                    return Some(node);
+                }
+                Err(error) => tracing::info!(%addr, %error, "the node is not running"),
+            }
+        }
+        None
     }
 
     /// Stops one node and discards its data.
