@@ -63,7 +63,7 @@ async fn a_killed_primary_node_is_replaced_by_its_replica_under_load() {
     eventually(
         "the old node rejoins as a replica",
         Duration::from_secs(30),
-        || async { (role(old, &key).await == "slave").then_some(()) },
+        || async { (role_if_up(old, &key).await? == "slave").then_some(()) },
     )
     .await;
     assert_roles_match(&server, &path, &key).await;

@@ -111,15 +111,16 @@ pub async fn key(server: &Server, path: &str) -> String {
 
 /// `role` from `INFO replication` at `addr` with `key`: `master` or `slave`.
 pub async fn role(addr: SocketAddr, key: &str) -> String {
-    let mut con = connect(addr, key, Duration::from_secs(2))
+    role_if_up(addr, key)
         .await
-        .expect("a connection");
-    info(&mut con, "replication")
-        .await
-        .expect("INFO")
-        .get("role")
-        .unwrap_or_default()
-        .to_owned()
+        .unwrap_or_else(|| panic!("no role from {addr}"))
+}
+
+/// [`role`], or `None` while the node does not answer (it is starting, say).
+pub async fn role_if_up(addr: SocketAddr, key: &str) -> Option<String> {
+    let mut con = connect(addr, key, Duration::from_secs(2)).await.ok()?;
+    let info = info(&mut con, "replication").await.ok()?;
+    Some(info.get("role").unwrap_or_default().to_owned())
 }
 
 /// Every node's role matches what the API says of it.
