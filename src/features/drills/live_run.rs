@@ -109,8 +109,10 @@ pub fn LiveRunPanel() -> impl IntoView {
         })
     };
 
-    // The drill on show here: the running one, or the one just finished.
-    let drill = Memo::new(move |_| ctx.running().or_else(|| ctx.live.get()));
+    // The drill on show here: the running one. One that just finished
+    // leaves a line; its numbers are the report's.
+    let drill = Memo::new(move |_| ctx.running());
+    let ended = Memo::new(move |_| ctx.live.get().filter(|d| !d.running()));
     let report_field = move |f: fn(&Drill) -> Option<String>| {
         Signal::derive(move || {
             drill
@@ -152,9 +154,20 @@ pub fn LiveRunPanel() -> impl IntoView {
     view! {
         <Card title="Live" heading_id="drill-live-heading" class="drill-live">
             <div class="card-body">
-                {move || match drill.with(Option::is_some) {
-                    true => status().into_any(),
-                    false => view! { <p class="muted">"No drill is running."</p> }.into_any(),
+                {move || match (drill.with(Option::is_some), ended.get()) {
+                    (true, _) => status().into_any(),
+                    (false, Some(d)) => {
+                        view! {
+                            <p class="muted">
+                                {format!(
+                                    "No drill is running. The last one {}; its report is below.",
+                                    d.status.label().to_lowercase(),
+                                )}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    (false, None) => view! { <p class="muted">"No drill is running."</p> }.into_any(),
                 }}
                 <Show when=move || drill.with(Option::is_some)>
                     <dl class="figures drill-figures">

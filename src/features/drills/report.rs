@@ -15,11 +15,11 @@ pub fn ms(value: u64) -> String {
     format!("{value} ms")
 }
 
-/// The recovery point in words: `0 writes lost`.
+/// The recovery point: acknowledged writes lost, of how many: `0 of 1200`.
 pub fn rpo_text(report: &DrillReport) -> String {
     match (report.lost_writes, report.acked_writes) {
-        (Some(lost), Some(acked)) => format!("{lost} of {acked} acknowledged writes lost"),
-        (Some(lost), None) => format!("{lost} acknowledged writes lost"),
+        (Some(lost), Some(acked)) => format!("{lost} of {acked}"),
+        (Some(lost), None) => lost.to_string(),
         _ => "—".to_owned(),
     }
 }
@@ -172,15 +172,21 @@ pub fn DrillReportView(drill: Drill) -> impl IntoView {
                 />
                 <Number
                     name="rpo"
-                    label="RPO"
+                    label="RPO: writes lost"
                     value=rpo_text(&report)
-                    hint="Acknowledged writes missing at the end"
+                    hint="Acknowledged writes missing at the end, of all acknowledged"
                 />
                 <Number
                     name="bytes-possibly-lost"
                     label="Bytes possibly lost"
                     value=lost
                     hint="What the failover reported it might lose"
+                />
+                <Number
+                    name="lost-bytes"
+                    label="Bytes lost"
+                    value=report.lost_bytes.map_or_else(|| "—".to_owned(), |b| format_bytes(b as f64))
+                    hint="The lost writes, as replication bytes"
                 />
                 <Number
                     name="partial-resync"

@@ -13,8 +13,9 @@ use crate::components::guarded_button::GuardedButton;
 use crate::features::failover::{failover_refusal, pair_same_size};
 use crate::state::use_app;
 
-/// The writer's shortest and longest run, in seconds.
-pub const SECONDS: (u32, u32) = (1, 600);
+/// The writer's shortest and longest run, in seconds, as the server
+/// accepts them.
+pub const SECONDS: (u32, u32) = (1, 300);
 /// The writer's run unless the user says otherwise.
 const DEFAULT_SECONDS: u32 = 10;
 

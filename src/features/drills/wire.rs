@@ -121,6 +121,8 @@ pub struct DrillReport {
     pub acked_writes: Option<u64>,
     /// Acknowledged writes missing at the end: the drill's RPO.
     pub lost_writes: Option<u64>,
+    /// The replication-stream bytes of the lost writes.
+    pub lost_bytes: Option<u64>,
     /// What the failover reported it might lose; `None` when unknown.
     pub bytes_possibly_lost: Option<u64>,
     /// Whether the old primary came back by partial resync.
@@ -129,8 +131,7 @@ pub struct DrillReport {
     pub verification: Option<Verification>,
     /// Each step, with its time.
     pub steps: Vec<DrillStep>,
-    /// The writer's acknowledged writes per second, when the server
-    /// reports it.
+    /// The writer's acknowledged writes per second over the drill.
     pub writes_per_second: Option<f64>,
 }
 

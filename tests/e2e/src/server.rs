@@ -114,6 +114,20 @@ impl Server {
         primary
     }
 
+    /// Links `secondary` to `primary` through the API and waits until the
+    /// link has succeeded.
+    pub async fn link(&self, primary: &Cache, secondary: &Cache) {
+        let api = self.inner.api();
+        let resource = api.get_json(&secondary.id).await;
+        let location = resource["location"].as_str().unwrap_or_default();
+        let body = georep_testkit::api::link_body(&secondary.id, location);
+        let path = format!("{}/linkedServers/{}", primary.id, secondary.name);
+        let response = api.put(&path, body).await;
+        api.wait_succeeded(&response)
+            .await
+            .unwrap_or_else(|e| panic!("linking {} to {}: {e:#}", secondary.name, primary.name));
+    }
+
     /// Stops the server with SIGTERM, waits for it to save and stop its
     /// nodes, and asserts it exited cleanly and left no node running.
     pub fn shutdown(self) {

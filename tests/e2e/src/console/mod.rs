@@ -22,7 +22,10 @@ use serde_json::{json, Value};
 
 use crate::screenshots::Screenshots;
 
+mod drills;
 mod geo;
+
+pub use drills::{ReportShown, VerificationShown};
 
 /// How long the console may take to show something after an action.
 pub const UI: Duration = Duration::from_secs(60);
