@@ -16,7 +16,7 @@ use georep_core::arm::{
 use georep_core::link::FailoverKind;
 use georep_core::live::TimelineEntry;
 use georep_core::metrics::GeoMetric;
-use georep_core::model::{Cache, FirewallRule, ServerRole};
+use georep_core::model::{Cache, FirewallRule, ServerRole, SkuName};
 use georep_core::CacheId;
 use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -66,6 +66,17 @@ impl fmt::Display for ApiError {
             ApiError::Decode(why) => write!(f, "Unexpected response from the backend: {why}"),
         }
     }
+}
+
+/// `{}`, for POSTs without parameters (a struct, not `serde_json::json!`,
+/// keeps `serde_json::Value` out of the console).
+#[derive(Serialize)]
+struct EmptyBody {}
+
+/// `{"link": …}`, naming a link by its linked-server id.
+#[derive(Serialize)]
+struct LinkBody<'a> {
+    link: &'a str,
 }
 
 /// A ticket for the live event stream.
@@ -154,29 +165,34 @@ impl Api {
         self.get_all(&redis_url(id, "/linkedServers")).await
     }
 
-    /// One cache with its firewall rules and linked servers.
+    /// One cache with its linked servers, and the firewall rules `known`
+    /// has for it (see [`Api::with_firewall_rules`]).
     pub async fn load_entry(
         &self,
         resource: RedisResource,
+        known: &Fleet,
     ) -> Result<Option<CacheEntry>, ApiError> {
         let Ok(id) = resource.id.parse::<CacheId>() else {
             return Ok(None);
         };
-        let rules = self.firewall_rules(&id);
-        let links = async {
-            if resource.properties.linked_servers.is_empty() {
-                Ok(Vec::new())
-            } else {
-                self.linked_servers(&id).await
-            }
+        let links = if resource.properties.linked_servers.is_empty() {
+            Vec::new()
+        } else {
+            self.linked_servers(&id).await?
         };
-        let (rules, links) = futures::join!(rules, links);
-        Ok(CacheEntry::new(resource, rules?, links?))
+        let rules = known
+            .get(&id)
+            .map(|e| e.cache.firewall_rules.clone())
+            .unwrap_or_default();
+        Ok(CacheEntry::new(resource, rules, links))
     }
 
-    /// Every cache in every subscription, joined with its firewall rules and
-    /// linked servers.
-    pub async fn load_fleet(&self) -> Result<Fleet, ApiError> {
+    /// Every cache in every subscription, joined with its linked servers:
+    /// what the lists need, in one request per subscription and one per
+    /// linked cache. Firewall rules are carried over from `known` (a
+    /// previous load) and fetched by [`Api::with_firewall_rules`], so a
+    /// thousand caches show without a thousand requests first.
+    pub async fn load_fleet_quick(&self, known: &Fleet) -> Result<Fleet, ApiError> {
         let subscriptions = self.list_subscriptions().await?;
         let lists = join_all(
             subscriptions
@@ -188,12 +204,40 @@ impl Api {
         for list in lists {
             resources.extend(list?);
         }
-        let entries = join_all(resources.into_iter().map(|r| self.load_entry(r))).await;
+        let entries = join_all(resources.into_iter().map(|r| self.load_entry(r, known))).await;
         let mut caches = Vec::new();
         for entry in entries {
             caches.extend(entry?);
         }
         Ok(Fleet::new(caches))
+    }
+
+    /// `fleet` with the firewall rules of its Premium caches. Only Premium
+    /// caches geo-replicate, and the rules only matter to linking and
+    /// failover (the checks compare them), so the others are not asked.
+    pub async fn with_firewall_rules(&self, fleet: Fleet) -> Result<Fleet, ApiError> {
+        let premium: Vec<CacheId> = fleet
+            .caches
+            .iter()
+            .filter(|e| e.cache.sku.name == SkuName::Premium)
+            .map(|e| e.id().clone())
+            .collect();
+        let rules = join_all(premium.iter().map(|id| self.firewall_rules(id))).await;
+        let mut caches = fleet.caches;
+        for (id, rules) in premium.iter().zip(rules) {
+            let rules = rules?;
+            if let Some(entry) = caches.iter_mut().find(|e| e.id() == id) {
+                entry.cache.firewall_rules = rules;
+            }
+        }
+        Ok(Fleet::new(caches))
+    }
+
+    /// Every cache in every subscription, joined with its firewall rules and
+    /// linked servers.
+    pub async fn load_fleet(&self) -> Result<Fleet, ApiError> {
+        let fleet = self.load_fleet_quick(&Fleet::default()).await?;
+        self.with_firewall_rules(fleet).await
     }
 
     /// Links `secondary` to `primary`: `PUT {primary}/linkedServers/{secondary}`
@@ -243,8 +287,7 @@ impl Api {
 
     /// `POST {cache}/listKeys`.
     pub async fn list_keys(&self, id: &CacheId) -> Result<AccessKeys, ApiError> {
-        self.post(&redis_url(id, "/listKeys"), &serde_json::json!({}))
-            .await
+        self.post(&redis_url(id, "/listKeys"), &EmptyBody {}).await
     }
 
     /// `PATCH {cache}`.
@@ -259,8 +302,7 @@ impl Api {
     /// `POST /x-georep/events/ticket`: a single-use ticket for the live
     /// event stream (`EventSource` can't send the token).
     pub async fn events_ticket(&self) -> Result<EventsTicket, ApiError> {
-        self.post("/x-georep/events/ticket", &serde_json::json!({}))
-            .await
+        self.post("/x-georep/events/ticket", &EmptyBody {}).await
     }
 
     /// `GET /x-georep/timeline?link={linkedServerId}`: a link's steps,
@@ -276,8 +318,7 @@ impl Api {
     /// `POST /x-georep/verify`: whether the link's two sides hold the same
     /// data.
     pub async fn verify(&self, link: &str) -> Result<Verification, ApiError> {
-        self.post("/x-georep/verify", &serde_json::json!({ "link": link }))
-            .await
+        self.post("/x-georep/verify", &LinkBody { link }).await
     }
 
     /// `GET /x-georep/faults?link=…`: the faults active on a link.
@@ -322,17 +363,20 @@ impl Api {
         self.delete(&redis_url(id, "")).await
     }
 
-    /// The geo-replication metrics of a cache over the last `minutes`, one
-    /// point every 5 seconds (Azure Monitor's query shape; the timespan is a
-    /// duration ending now, so the browser's clock doesn't matter).
+    /// The geo-replication metrics of a cache over the last `timespan`
+    /// (an ISO 8601 duration ending now, so the browser's clock doesn't
+    /// matter), one point per `interval`, with these `aggregations`: Azure
+    /// Monitor's query shape.
     pub async fn geo_metrics(
         &self,
         id: &CacheId,
-        minutes: u32,
+        timespan: &str,
+        interval: &str,
+        aggregations: &str,
     ) -> Result<MetricsResponse, ApiError> {
         let names: Vec<&str> = GeoMetric::ALL.iter().map(|m| m.name()).collect();
         let url = format!(
-            "{id}/providers/Microsoft.Insights/metrics?api-version={METRICS_API_VERSION}&metricnames={}&timespan=PT{minutes}M&interval=PT5S&aggregation=Average,Maximum",
+            "{id}/providers/Microsoft.Insights/metrics?api-version={METRICS_API_VERSION}&metricnames={}&timespan={timespan}&interval={interval}&aggregation={aggregations}",
             names.join(","),
         );
         self.get(&url).await

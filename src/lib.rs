@@ -26,6 +26,7 @@ pub mod features;
 pub mod model;
 pub mod pages;
 pub mod perf;
+pub mod regions;
 pub mod routes;
 pub mod session;
 pub mod shell;

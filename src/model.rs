@@ -21,6 +21,9 @@ pub struct CacheEntry {
     pub cache: Cache,
     /// This cache's linked-server resource (describing its peer), if linked.
     pub link: Option<LinkedServerResource>,
+    /// Its region's ARM name (the location as given when the region table
+    /// doesn't know it), worked out once: filters compare it per click.
+    region: String,
 }
 
 impl CacheEntry {
@@ -45,10 +48,12 @@ impl CacheEntry {
                 role: Some(link.properties.server_role.opposite()),
             });
         }
+        let region = crate::regions::normalize(&cache.location);
         Some(Self {
             resource,
             cache,
             link,
+            region,
         })
     }
 
@@ -96,6 +101,11 @@ impl CacheEntry {
             .collect();
         nodes.sort_by_key(|n| (n.shard, !n.primary, n.index));
         nodes
+    }
+
+    /// Its region's ARM name, e.g. `westeurope` (see [`crate::regions`]).
+    pub fn region(&self) -> &str {
+        &self.region
     }
 
     /// The cache's id.
@@ -280,17 +290,36 @@ impl Endpoints {
     }
 }
 
-/// Every cache the caller can see.
+/// Every cache the caller can see, and its links, joined once per load.
+///
+/// The links are derived when the fleet is built, so views that ask for a
+/// cache's link (every row of a list) look it up instead of rebuilding every
+/// link each time.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Fleet {
     /// The caches, in the order the backend listed them.
     pub caches: Vec<CacheEntry>,
+    /// Every link once, from [`links_of`].
+    links: Vec<LinkView>,
+    /// Lower-cased cache id → index in `links`, for both ends of each link.
+    link_index: std::collections::HashMap<String, usize>,
 }
 
 impl Fleet {
     /// A fleet of these caches.
     pub fn new(caches: Vec<CacheEntry>) -> Self {
-        Self { caches }
+        let links = links_of(&caches);
+        let mut link_index = std::collections::HashMap::new();
+        for (i, link) in links.iter().enumerate() {
+            for end in [&link.primary, &link.secondary] {
+                link_index.entry(id_key(end)).or_insert(i);
+            }
+        }
+        Self {
+            caches,
+            links,
+            link_index,
+        }
     }
 
     /// The cache with this id.
@@ -306,65 +335,86 @@ impl Fleet {
     /// Every link once, seen from its geo-primary (or from whichever side
     /// the fleet has, when only one is visible).
     pub fn links(&self) -> Vec<LinkView> {
-        let mut seen = std::collections::HashSet::new();
-        let mut links = Vec::new();
-        // Primaries first, so each pair is described from its primary.
-        let mut entries: Vec<&CacheEntry> =
-            self.caches.iter().filter(|e| e.link.is_some()).collect();
-        entries.sort_by_key(|e| e.role() != Some(ServerRole::Primary));
-        for entry in entries {
-            let Some(link) = &entry.link else { continue };
-            let Ok(peer) = link.linked_cache_id() else {
-                continue;
-            };
-            if !seen.insert(pair_key(entry.id(), &peer)) {
-                continue;
-            }
-            let peer_location = link.properties.linked_redis_cache_location.clone();
-            let own_location = entry.cache.location.clone();
-            let state = entry.link_state().unwrap_or(LinkState::Failed);
-            let peer_link = self.get(&peer).and_then(|p| p.link.as_ref());
-            let progress = link
-                .properties
-                .sync_progress
-                .or_else(|| peer_link.and_then(|l| l.properties.sync_progress));
-            let last_failover = link
-                .properties
-                .last_failover
-                .clone()
-                .or_else(|| peer_link.and_then(|l| l.properties.last_failover.clone()));
-            let view = if entry.role() == Some(ServerRole::Secondary) {
-                LinkView {
-                    primary: peer,
-                    secondary: entry.id().clone(),
-                    primary_location: peer_location,
-                    secondary_location: own_location,
-                    state,
-                    progress,
-                    last_failover,
-                }
-            } else {
-                LinkView {
-                    primary: entry.id().clone(),
-                    secondary: peer,
-                    primary_location: own_location,
-                    secondary_location: peer_location,
-                    state,
-                    progress,
-                    last_failover,
-                }
-            };
-            links.push(view);
-        }
-        links
+        self.links.clone()
+    }
+
+    /// Whether any link is linking, failing over or unlinking.
+    pub fn any_link_busy(&self) -> bool {
+        self.links.iter().any(|l| l.state.is_busy())
     }
 
     /// The link a cache belongs to, seen from its primary.
     pub fn link_of(&self, id: &CacheId) -> Option<LinkView> {
-        self.links()
-            .into_iter()
-            .find(|l| &l.primary == id || &l.secondary == id)
+        self.link_ref(id).cloned()
     }
+
+    /// [`Fleet::link_of`], borrowed.
+    pub fn link_ref(&self, id: &CacheId) -> Option<&LinkView> {
+        self.link_index
+            .get(&id_key(id))
+            .and_then(|&i| self.links.get(i))
+            .filter(|l| &l.primary == id || &l.secondary == id)
+    }
+}
+
+/// A cache id as the link index keys it.
+fn id_key(id: &CacheId) -> String {
+    id.to_string().to_lowercase()
+}
+
+/// Every link of `caches` once, seen from its geo-primary.
+fn links_of(caches: &[CacheEntry]) -> Vec<LinkView> {
+    let get = |id: &CacheId| caches.iter().find(|e| e.id() == id);
+    let mut seen = std::collections::HashSet::new();
+    let mut links = Vec::new();
+    // Primaries first, so each pair is described from its primary.
+    let mut entries: Vec<&CacheEntry> = caches.iter().filter(|e| e.link.is_some()).collect();
+    entries.sort_by_key(|e| e.role() != Some(ServerRole::Primary));
+    for entry in entries {
+        let Some(link) = &entry.link else { continue };
+        let Ok(peer) = link.linked_cache_id() else {
+            continue;
+        };
+        if !seen.insert(pair_key(entry.id(), &peer)) {
+            continue;
+        }
+        let peer_location = link.properties.linked_redis_cache_location.clone();
+        let own_location = entry.cache.location.clone();
+        let state = entry.link_state().unwrap_or(LinkState::Failed);
+        let peer_link = get(&peer).and_then(|p| p.link.as_ref());
+        let progress = link
+            .properties
+            .sync_progress
+            .or_else(|| peer_link.and_then(|l| l.properties.sync_progress));
+        let last_failover = link
+            .properties
+            .last_failover
+            .clone()
+            .or_else(|| peer_link.and_then(|l| l.properties.last_failover.clone()));
+        let view = if entry.role() == Some(ServerRole::Secondary) {
+            LinkView {
+                primary: peer,
+                secondary: entry.id().clone(),
+                primary_location: peer_location,
+                secondary_location: own_location,
+                state,
+                progress,
+                last_failover,
+            }
+        } else {
+            LinkView {
+                primary: entry.id().clone(),
+                secondary: peer,
+                primary_location: own_location,
+                secondary_location: peer_location,
+                state,
+                progress,
+                last_failover,
+            }
+        };
+        links.push(view);
+    }
+    links
 }
 
 /// An RFC 3339 UTC time for people, to the second: `2026-11-26 06:05:15 UTC`.

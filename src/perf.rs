@@ -14,13 +14,18 @@ use wasm_bindgen::JsCast;
 
 /// Sets the performance mark `name` once the next frame has been painted.
 pub fn mark_after_paint(name: &'static str) {
+    after_paint(move || mark(name));
+}
+
+/// Runs `f` once the next frame has been painted.
+pub fn after_paint(f: impl FnOnce() + 'static) {
     let Some(window) = web_sys::window() else {
         return;
     };
     let after_frame = Closure::once_into_js(move || {
-        let mark = Closure::once_into_js(move || mark(name));
+        let then = Closure::once_into_js(f);
         if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback(mark.unchecked_ref());
+            let _ = window.set_timeout_with_callback(then.unchecked_ref());
         }
     });
     let _ = window.request_animation_frame(after_frame.unchecked_ref());

@@ -24,7 +24,7 @@ fn fleet() -> Fleet {
 }
 
 fn rows(root: &web_sys::Element) -> Vec<String> {
-    texts(root, "table[aria-label=Caches] tbody th")
+    texts(root, "table[aria-label=Caches] tbody tr:not([hidden]) th")
 }
 
 #[wasm_bindgen_test]

@@ -13,31 +13,114 @@ pub struct Series {
     pub metric: GeoMetric,
     /// Its values; missing points are skipped.
     pub values: Vec<f64>,
+    /// When the newest value was sampled, in ms since the epoch on the
+    /// browser's clock (the server's age of it, subtracted from the time it
+    /// arrived, so a skewed clock doesn't matter).
+    pub sampled_at: Option<f64>,
 }
 
 impl Series {
+    /// An empty series of `metric`.
+    pub fn empty(metric: GeoMetric) -> Self {
+        Series {
+            metric,
+            values: Vec::new(),
+            sampled_at: None,
+        }
+    }
+
     /// The newest value.
     pub fn latest(&self) -> Option<f64> {
         self.values.last().copied()
     }
 }
 
-/// The geo-replication series in a metrics response.
-pub fn series_of(response: &MetricsResponse) -> Vec<Series> {
+/// Milliseconds since the epoch of an RFC 3339 UTC time
+/// (`2026-12-01T10:44:10.5Z`), if it is one.
+pub fn rfc3339_ms(text: &str) -> Option<f64> {
+    let text = text.strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let mut date = date.split('-').map(str::parse::<i64>);
+    let (y, m, d) = (date.next()?.ok()?, date.next()?.ok()?, date.next()?.ok()?);
+    let mut time = time.split(':');
+    let (h, min) = (
+        time.next()?.parse::<i64>().ok()?,
+        time.next()?.parse::<i64>().ok()?,
+    );
+    let sec = time.next()?.parse::<f64>().ok()?;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400 + h * 3_600 + min * 60) as f64 + sec) * 1_000.0)
+}
+
+/// The geo-replication series in a metrics response that arrived at
+/// `now_ms` (browser clock). A point's value is its largest sample, else
+/// its mean.
+pub fn series_of(response: &MetricsResponse, now_ms: f64) -> Vec<Series> {
+    // The timespan ends at the server's "now": ages are counted from it.
+    let end = response
+        .timespan
+        .split_once('/')
+        .and_then(|(_, end)| rfc3339_ms(end));
     response
         .value
         .iter()
         .filter_map(|m| {
             let metric = GeoMetric::from_name(&m.name.value)?;
+            let mut newest = None;
             let values = m
                 .timeseries
                 .iter()
                 .flat_map(|t| &t.data)
-                .filter_map(|p| p.maximum.or(p.average).or(p.total))
+                .filter_map(|p| {
+                    let value = p.maximum.or(p.average).or(p.total)?;
+                    newest = Some(&p.time_stamp);
+                    Some(value)
+                })
                 .collect();
-            Some(Series { metric, values })
+            let sampled_at = newest
+                .and_then(|t| rfc3339_ms(t))
+                .zip(end)
+                .map(|(at, end)| now_ms - (end - at).max(0.0));
+            Some(Series {
+                metric,
+                values,
+                sampled_at,
+            })
         })
         .collect()
+}
+
+/// How long ago something was, for people: `just now`, `4 s ago`,
+/// `3 min ago`.
+pub fn age_text(age_ms: f64) -> String {
+    let seconds = (age_ms / 1_000.0).round().max(0.0);
+    if seconds < 1.0 {
+        "just now".to_owned()
+    } else if seconds < 120.0 {
+        format!("{seconds:.0} s ago")
+    } else {
+        format!("{:.0} min ago", (seconds / 60.0).floor())
+    }
+}
+
+/// "measured 3 s ago" for a sample taken at `sampled_at` (see
+/// [`Series::sampled_at`]), kept current every second.
+#[component]
+pub fn SampleAge(#[prop(into)] sampled_at: Signal<Option<f64>>) -> impl IntoView {
+    let tick = crate::features::live::ticker::use_ticker(1_000);
+    let text = move || {
+        tick.track();
+        sampled_at
+            .get()
+            .map(|at| format!("measured {}", age_text(js_sys::Date::now() - at)))
+    };
+    view! { <span class="sample-age">{text}</span> }
 }
 
 /// A metric value with its unit, for people.
@@ -97,6 +180,7 @@ pub fn Sparkline(#[prop(into)] series: Signal<Series>) -> impl IntoView {
                 <polyline points=move || series.with(|s| points(&s.values))></polyline>
             </svg>
             <span class="spark-value">{latest}</span>
+            <SampleAge sampled_at=Signal::derive(move || series.with(|s| s.sampled_at))/>
         </figure>
     }
 }
@@ -110,6 +194,27 @@ mod tests {
     fn points_span_the_box() {
         assert_eq!(points(&[]), "");
         assert_eq!(points(&[0.0, 10.0]), "0.0,28.0 100.0,2.0");
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn rfc3339_times_read_to_the_millisecond() {
+        assert_eq!(rfc3339_ms("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(
+            rfc3339_ms("2026-12-01T10:44:10.5Z"),
+            Some(1_796_121_850_500.0)
+        );
+        assert_eq!(rfc3339_ms("2000-03-01T00:00:01Z"), Some(951_868_801_000.0));
+        assert_eq!(rfc3339_ms("yesterday"), None);
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn ages_read_like_people_say_them() {
+        assert_eq!(age_text(200.0), "just now");
+        assert_eq!(age_text(2_400.0), "2 s ago");
+        assert_eq!(age_text(-50.0), "just now");
+        assert_eq!(age_text(185_000.0), "3 min ago");
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

@@ -4,13 +4,14 @@
 
 use georep_core::compat::{candidates, Warning};
 use georep_core::model::Cache;
-use georep_core::{regions, CacheId};
+use georep_core::CacheId;
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
 use super::region_map::in_region;
 use crate::components::card::{Card, Column, Table};
 use crate::components::guarded_button::unique_id;
+use crate::regions;
 use crate::routes::overview_href;
 
 /// A short title for a warning, for compact notes and banner headings.

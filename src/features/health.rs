@@ -13,6 +13,27 @@ use crate::components::sparkline::{series_of, Series, Sparkline};
 /// How many minutes of history the sparklines show.
 const WINDOW_MINUTES: u32 = 5;
 
+/// Which metrics a view asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// The sparklines' last [`WINDOW_MINUTES`], a point every 5 s (the
+    /// largest sample in it).
+    History,
+    /// The last minute at the sampler's own resolution, a point a second:
+    /// the newest point is the latest sample, not a maximum over a window.
+    Latest,
+}
+
+impl Window {
+    /// Azure Monitor's `timespan`, `interval` and `aggregation`.
+    fn query(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Window::History => ("PT5M", "PT5S", "Average,Maximum"),
+            Window::Latest => ("PT1M", "PT1S", "Average"),
+        }
+    }
+}
+
 /// The geo-replication metrics of both caches of a pair.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PairMetrics {
@@ -34,10 +55,7 @@ impl PairMetrics {
                 match (pick(&self.primary), pick(&self.secondary)) {
                     (Some(x), Some(y)) if y.values.len() > x.values.len() => y,
                     (Some(x), _) | (None, Some(x)) => x,
-                    (None, None) => Series {
-                        metric,
-                        values: Vec::new(),
-                    },
+                    (None, None) => Series::empty(metric),
                 }
             })
             .collect()
@@ -49,12 +67,19 @@ pub async fn pair_metrics(
     api: &Api,
     primary: &CacheId,
     secondary: &CacheId,
+    window: Window,
 ) -> Result<PairMetrics, ApiError> {
+    let (timespan, interval, aggregations) = window.query();
     let (a, b) = futures::join!(
-        api.geo_metrics(primary, WINDOW_MINUTES),
-        api.geo_metrics(secondary, WINDOW_MINUTES)
+        api.geo_metrics(primary, timespan, interval, aggregations),
+        api.geo_metrics(secondary, timespan, interval, aggregations)
     );
-    let series = |r: &Result<_, ApiError>| r.as_ref().map(series_of).unwrap_or_default();
+    let now = js_sys::Date::now();
+    let series = |r: &Result<_, ApiError>| {
+        r.as_ref()
+            .map(|response| series_of(response, now))
+            .unwrap_or_default()
+    };
     match (&a, &b) {
         (Err(e), Err(_)) => Err(e.clone()),
         _ => Ok(PairMetrics {
@@ -72,11 +97,28 @@ pub fn latest(series: &[Series], metric: GeoMetric) -> Option<f64> {
         .and_then(Series::latest)
 }
 
-/// Live metrics of a pair, refetched every `period_ms`.
+/// When the newest sample of any of `series` was taken (see
+/// [`Series::sampled_at`]).
+pub fn newest_sample(series: &[Series]) -> Option<f64> {
+    series.iter().filter_map(|s| s.sampled_at).reduce(f64::max)
+}
+
+/// The sparklines' metrics of a pair ([`Window::History`]), refetched
+/// every `period_ms`.
 pub fn use_pair_metrics(
     primary: Signal<CacheId>,
     secondary: Signal<CacheId>,
     period_ms: u32,
+) -> LocalResource<Result<PairMetrics, ApiError>> {
+    use_pair_metrics_in(primary, secondary, period_ms, Window::History)
+}
+
+/// Live metrics of a pair in `window`, refetched every `period_ms`.
+pub fn use_pair_metrics_in(
+    primary: Signal<CacheId>,
+    secondary: Signal<CacheId>,
+    period_ms: u32,
+    window: Window,
 ) -> LocalResource<Result<PairMetrics, ApiError>> {
     let app = crate::state::use_app();
     let tick = use_ticker(period_ms);
@@ -84,7 +126,7 @@ pub fn use_pair_metrics(
         tick.track();
         app.metrics_epoch.track();
         let (p, s) = (primary.get(), secondary.get());
-        async move { pair_metrics(&app.api(), &p, &s).await }
+        async move { pair_metrics(&app.api(), &p, &s, window).await }
     })
 }
 
@@ -130,7 +172,7 @@ pub fn HealthPanel(
                             .unwrap_or_else(|| {
                                 GeoMetric::ALL
                                     .iter()
-                                    .map(|&metric| Series { metric, values: Vec::new() })
+                                    .map(|&metric| Series::empty(metric))
                                     .collect()
                             })
                             .into_iter()

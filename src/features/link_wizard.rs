@@ -6,7 +6,7 @@
 
 use georep_core::compat::{check_pair, Reason, Warning};
 use georep_core::model::{Cache, ServerRole};
-use georep_core::{regions, CacheId};
+use georep_core::CacheId;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -16,6 +16,7 @@ use super::region_map::{MapCache, MapLink, RegionMap};
 use crate::actions::{last_accepted, last_error, use_mutation, Mutation, Report};
 use crate::components::card::Card;
 use crate::model::Health;
+use crate::regions;
 use crate::routes::{geo_href, wizard_step_href, SECONDARY_PARAM};
 use crate::state::use_app;
 

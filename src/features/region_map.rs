@@ -8,11 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use georep_core::regions::{self, Region};
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
 use crate::model::Health;
+use crate::regions::{self, Region};
 use crate::state::use_app;
 
 /// A cache to place on the map.
@@ -44,7 +44,7 @@ pub fn project(region: &Region) -> (f64, f64) {
 
 /// The ARM name of a location, if the region table knows it.
 pub fn region_name(location: &str) -> Option<&'static str> {
-    regions::find(location).map(|r| r.name.as_str())
+    regions::find(location).map(|r| r.name)
 }
 
 /// Whether `location` is in the selected region (no selection matches all).
@@ -112,7 +112,7 @@ fn Marker(
     selected: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let (x, y) = project(region);
-    let key = region.name.as_str();
+    let key = region.name;
     let is_selected = move || selected.with(|s| s.as_deref() == Some(key));
     let toggle = move || {
         selected.update(|s| {
@@ -151,7 +151,7 @@ fn Marker(
             <circle class="map-hit" cx=x cy=y r="7"></circle>
             <circle class="map-dot" cx=x cy=y r="3.2"></circle>
             <text class="map-count" x=x y=y dy="1.1">{count}</text>
-            <text class="map-label" x=x y=y + 7.5>{region.display_name.clone()}</text>
+            <text class="map-label" x=x y=y + 7.5>{region.display_name}</text>
         </g>
     }
 }
@@ -178,7 +178,7 @@ pub fn RegionMap(
             for cache in caches {
                 if let Some(region) = regions::find(&cache.location) {
                     groups
-                        .entry(region.name.as_str())
+                        .entry(region.name)
                         .or_insert((region, Vec::new()))
                         .1
                         .push(cache.name.clone());
@@ -205,15 +205,11 @@ pub fn RegionMap(
     let selected_name = move || selected.get().map(|s| regions::display_name(&s));
     view! {
         <figure class="region-map">
-            <svg viewBox="0 0 360 180" role="group" aria-label=label>
-                <image
-                    class="map-land"
-                    href="public/world-land-110m.svg"
-                    x="0"
-                    y="0"
-                    width="360"
-                    height="180"
-                ></image>
+            // The land is a layer of its own, under the SVG: selecting a
+            // region repaints the markers, never the 53 kB outline.
+            <div class="map-canvas">
+                <img class="map-land" src="public/world-land-110m.svg" alt="" aria-hidden="true"/>
+                <svg viewBox="0 0 360 180" role="group" aria-label=label>
                 <g class="map-regions" aria-hidden="true">
                     {regions::all()
                         .iter()
@@ -227,21 +223,22 @@ pub fn RegionMap(
                 <g class="map-markers">
                     <For
                         each=move || by_region.get()
-                        key=|(region, names)| (region.name.clone(), names.clone())
+                        key=|(region, names)| (region.name, names.clone())
                         let((region, names))
                     >
                         <Marker region=region names=names selected=selected/>
                     </For>
                 </g>
-            </svg>
+                </svg>
+            </div>
             <div class="region-chips" role="group" aria-label="Regions with caches">
                 <For
                     each=move || by_region.get()
-                    key=|(region, names)| (region.name.clone(), names.len())
+                    key=|(region, names)| (region.name, names.len())
                     let((region, names))
                 >
                     {
-                        let key = region.name.as_str();
+                        let key = region.name;
                         let pressed = move || selected.with(|s| s.as_deref() == Some(key));
                         view! {
                             <button
@@ -255,7 +252,7 @@ pub fn RegionMap(
                                     })
                                 }
                             >
-                                {region.display_name.clone()}
+                                {region.display_name}
                                 <span class="count">{names.len()}</span>
                             </button>
                         }

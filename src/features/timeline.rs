@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::live::ticker::use_ticker;
 use crate::components::card::Card;
+use crate::components::sparkline::rfc3339_ms;
 use crate::model::{format_time, LinkView};
 use crate::state::use_app;
 
@@ -65,12 +66,31 @@ pub fn kind_tone(kind: TimelineKind) -> &'static str {
     }
 }
 
-/// The wire name of a kind, for `data-kind`.
+/// The wire name of a kind, for `data-kind`: serde names the variants as
+/// they are spelled, as `Debug` does (without pulling `serde_json::Value`
+/// into the console).
 fn kind_name(kind: TimelineKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    format!("{kind:?}")
+}
+
+/// How long the latest failover in `entries` took, in ms: from its request
+/// to the promotion of the geo-secondary (when writes move to it).
+pub fn last_failover_ms(entries: &[TimelineEntry]) -> Option<f64> {
+    let mut ordered: Vec<&TimelineEntry> = entries.iter().collect();
+    ordered.sort_by_key(|e| e.id);
+    let promoted = ordered
+        .iter()
+        .rposition(|e| e.kind == TimelineKind::Promoted)?;
+    let requested = ordered[..promoted]
+        .iter()
+        .rposition(|e| e.kind == TimelineKind::FailoverRequested)?;
+    let at = |i: usize| rfc3339_ms(&ordered[i].time);
+    Some((at(promoted)? - at(requested)?).max(0.0))
+}
+
+/// The linked-server id the timeline names `link` by.
+pub fn timeline_id(link: &LinkView) -> String {
+    format!("{}/linkedServers/{}", link.primary, link.secondary.name)
 }
 
 /// Whether some steps are hidden.
@@ -122,9 +142,7 @@ pub fn TimelineList(#[prop(into)] entries: Signal<Vec<TimelineEntry>>) -> impl I
 pub fn TimelinePanel(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
     let app = use_app();
     let tick = use_ticker(REFETCH_MS);
-    let id = Memo::new(move |_| {
-        link.with(|l| format!("{}/linkedServers/{}", l.primary, l.secondary.name))
-    });
+    let id = Memo::new(move |_| link.with(timeline_id));
     let fetched = LocalResource::new(move || {
         app.epoch.track();
         tick.track();
@@ -155,5 +173,40 @@ pub fn TimelinePanel(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
                 <TimelineList entries=entries/>
             </div>
         </Card>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(id: u64, kind: TimelineKind, time: &str) -> TimelineEntry {
+        TimelineEntry {
+            id,
+            time: time.to_owned(),
+            kind,
+            message: String::new(),
+            primary: String::new(),
+            secondary: String::new(),
+            failover: None,
+        }
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn the_last_failover_is_timed_from_its_request_to_the_promotion() {
+        let entries = [
+            step(4, TimelineKind::Promoted, "2026-12-01T10:00:05.012Z"),
+            step(1, TimelineKind::FailoverRequested, "2026-12-01T09:00:00Z"),
+            step(2, TimelineKind::Promoted, "2026-12-01T09:00:01Z"),
+            step(3, TimelineKind::FailoverRequested, "2026-12-01T10:00:05Z"),
+        ];
+        let ms = last_failover_ms(&entries).unwrap();
+        assert!((ms - 12.0).abs() < 1e-6, "{ms}");
+        assert_eq!(last_failover_ms(&entries[..1]), None);
+        assert_eq!(
+            kind_name(TimelineKind::FailoverCompleted),
+            "FailoverCompleted"
+        );
     }
 }

@@ -1,14 +1,15 @@
 //! `/dashboard`: every geo-replication link, with health from both sides,
 //! refreshed live.
 
+use crate::regions;
 use georep_core::metrics::GeoMetric;
-use georep_core::regions;
 use leptos::prelude::*;
 
 use crate::components::card::Card;
 use crate::components::sparkline::format_value;
+use crate::components::sparkline::SampleAge;
 use crate::components::status::{HealthBadge, LinkBadge};
-use crate::features::health::{latest, use_pair_metrics};
+use crate::features::health::{latest, newest_sample, use_pair_metrics};
 use crate::features::region_map::{in_region, use_map_data, RegionMap};
 use crate::model::{Health, LinkView};
 use crate::routes::{geo_href, overview_href};
@@ -103,6 +104,11 @@ fn LinkCard(link: LinkView) -> impl IntoView {
                     <div class="kv"><dt>"Data sync offset"</dt><dd>{move || shown(GeoMetric::GeoReplicationDataSyncOffset)}</dd></div>
                     <div class="kv"><dt>"Full syncs started / finished"</dt><dd>{move || format!("{} / {}", shown(GeoMetric::GeoReplicationFullSyncEventStarted), shown(GeoMetric::GeoReplicationFullSyncEventFinished))}</dd></div>
                 </dl>
+                <p class="muted figures-age">
+                    "Each figure is the largest sample of its latest 5-second point, "
+                    <SampleAge sampled_at=Signal::derive(move || newest_sample(&pair().merged()))/>
+                    "."
+                </p>
             </div>
         </article>
     }

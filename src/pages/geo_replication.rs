@@ -4,8 +4,8 @@
 //! that means and what is left to do), the endpoints, the health and the
 //! link's timeline.
 
+use crate::regions;
 use georep_core::link::LinkState;
-use georep_core::regions;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;

@@ -10,7 +10,7 @@ pub mod not_found;
 pub mod overview;
 pub mod walkthrough;
 
-use georep_core::regions;
+use crate::regions;
 use leptos::prelude::*;
 
 use crate::model::CacheEntry;

@@ -3,9 +3,9 @@
 //! a link restricts (scale, delete, import), disabled with the reason from
 //! `georep-core`.
 
+use crate::regions;
 use georep_core::link::LinkState;
 use georep_core::model::ServerRole;
-use georep_core::regions;
 use georep_core::restrict::Change;
 use leptos::prelude::*;
 

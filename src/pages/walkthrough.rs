@@ -4,10 +4,20 @@
 //! the fleet shows.
 
 use georep_core::link::LinkState;
+use georep_core::live::TimelineKind;
 use leptos::prelude::*;
 
+use crate::features::timeline::timeline_id;
 use crate::routes::{add_link_href, geo_href, HOME};
 use crate::state::use_app;
+
+/// Where the tour remembers the link it follows (its timeline id), so the
+/// unlink step can tell once the link is gone.
+const FOLLOWED: &str = "georep.walkthrough.link";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
 
 /// One step of the tour.
 #[component]
@@ -61,6 +71,38 @@ pub fn WalkthroughPage() -> impl IntoView {
         app.fleet
             .with(|f| f.links().iter().any(|l| l.last_failover.is_some()))
     });
+    // The link the tour follows, remembered across pages while it exists.
+    let followed = RwSignal::new(storage().and_then(|s| s.get_item(FOLLOWED).ok().flatten()));
+    Effect::new(move |_| {
+        if let Some(id) = link.with(|l| l.as_ref().map(timeline_id)) {
+            if let Some(storage) = storage() {
+                let _ = storage.set_item(FOLLOWED, &id);
+            }
+            followed.set(Some(id));
+        }
+    });
+    // Unlinked: the followed link is gone from the fleet and its timeline
+    // ends with the server's `Unlinked` step.
+    let unlinked_steps = LocalResource::new(move || {
+        app.epoch.track();
+        let gone = link.with(Option::is_none) && app.load.with(|l| *l == crate::state::Load::Ready);
+        let id = followed.get();
+        async move {
+            match (gone, id) {
+                (true, Some(id)) => app.api().timeline(&id).await.ok(),
+                _ => None,
+            }
+        }
+    });
+    let unlinked = Signal::derive(move || {
+        link.with(Option::is_none)
+            && unlinked_steps.get().flatten().is_some_and(|entries| {
+                entries
+                    .iter()
+                    .max_by_key(|e| e.id)
+                    .is_some_and(|e| e.kind == TimelineKind::Unlinked)
+            })
+    });
     view! {
         <section class="page">
             <header class="page-header">
@@ -93,10 +135,10 @@ pub fn WalkthroughPage() -> impl IntoView {
                 </Step>
                 <Step number=4 title="Fail over" done=failed_over>
                     <p>
-                        "Select Failover, check the settings list and the data sync offset (fewer than 14 bytes is ready), choose Planned, and watch Deleting, then Creating, then the roles swap: well under a second here. The geo-primary URL keeps working."
+                        "Select Failover, check the settings list and the data sync offset (fewer than 14 bytes is ready), choose Planned, and watch Deleting, then Creating, then the roles swap; the link's timeline shows how long each step took here. The geo-primary URL keeps working."
                     </p>
                 </Step>
-                <Step number=5 title="Unlink" done=never>
+                <Step number=5 title="Unlink" done=unlinked>
                     <p>
                         "Select Unlink caches and confirm. Both caches then accept reads and writes, and the secondary keeps the replicated data."
                     </p>

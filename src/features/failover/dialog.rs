@@ -16,6 +16,7 @@ use crate::components::dialog::{Dialog, DialogActions};
 use crate::components::guarded_button::GuardedButton;
 use crate::features::link_actions::unlink_refusal;
 use crate::features::primary_lost::{forced_failover_text, primary_lost_summary};
+use crate::features::timeline::{last_failover_ms, timeline_id};
 use crate::model::{format_bytes, LinkView};
 use crate::state::use_app;
 
@@ -35,6 +36,27 @@ fn loss_text(link: &LinkView) -> String {
             }
         })
         .unwrap_or_default()
+}
+
+/// What the dialog says about time: the measured duration of this link's
+/// last failover when its timeline has one.
+fn measured_text(ms: Option<f64>) -> String {
+    match ms {
+        Some(ms) => format!(
+            "Its last failover here went from request to promotion in {}; writes pause for about that long.",
+            duration_text(ms)
+        ),
+        None => "Writes pause from the request until the geo-secondary is promoted; the timeline shows how long it took.".to_owned(),
+    }
+}
+
+/// A duration for people: `12 ms`, `1.4 s`.
+fn duration_text(ms: f64) -> String {
+    if ms < 1_000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1_000.0)
+    }
 }
 
 /// One kind's radio button, disabled with the state machine's refusal
@@ -172,6 +194,23 @@ pub fn FailoverDialog(
     });
     let primary = Signal::derive(move || link.with(|l| l.primary.clone()));
     let secondary = Signal::derive(move || link.with(|l| l.secondary.clone()));
+    // How long this link's last failover took here, from its timeline.
+    let history = LocalResource::new(move || {
+        let id = link.with(timeline_id);
+        let open = open.get();
+        async move {
+            if !open {
+                return None;
+            }
+            app.api().timeline(&id).await.ok()
+        }
+    });
+    let measured = move || {
+        history
+            .get()
+            .flatten()
+            .and_then(|entries| last_failover_ms(&entries))
+    };
     let running = move || started_from.with(Option::is_some);
     let dismiss = Signal::derive(move || if running() { "Close" } else { "Cancel" });
     view! {
@@ -191,7 +230,8 @@ pub fn FailoverDialog(
                         <p>
                             "Promote " <strong>{l.secondary.name.clone()}</strong>
                             " to geo-primary. " <strong>{l.primary.name.clone()}</strong>
-                            " becomes its geo-secondary, and the geo-primary URLs move to the new primary. A planned failover takes well under a second here; writes pause meanwhile."
+                            " becomes its geo-secondary, and the geo-primary URLs move to the new primary. "
+                            {move || measured_text(measured())}
                         </p>
                     }
                         .into_any(),

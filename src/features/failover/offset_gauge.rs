@@ -6,23 +6,28 @@ use georep_core::metrics::GeoMetric;
 use georep_core::CacheId;
 use leptos::prelude::*;
 
-use crate::features::health::{latest, use_pair_metrics};
+use crate::components::sparkline::SampleAge;
+use crate::features::health::{use_pair_metrics_in, Window};
 use crate::model::format_bytes;
 
-/// The offset between a pair's caches, sampled every two seconds.
+/// The offset between a pair's caches: the server's latest sample (taken
+/// every second), fetched every second, with how old it is.
 #[component]
 pub fn OffsetGauge(
     #[prop(into)] primary: Signal<CacheId>,
     #[prop(into)] secondary: Signal<CacheId>,
 ) -> impl IntoView {
-    let metrics = use_pair_metrics(primary, secondary, 2_000);
+    let metrics = use_pair_metrics_in(primary, secondary, 1_000, Window::Latest);
     let offset = RwSignal::new(None::<f64>);
+    let sampled_at = RwSignal::new(None::<f64>);
     Effect::new(move |_| {
         if let Some(Ok(pair)) = metrics.get() {
-            offset.set(latest(
-                &pair.merged(),
-                GeoMetric::GeoReplicationDataSyncOffset,
-            ));
+            let series = pair
+                .merged()
+                .into_iter()
+                .find(|s| s.metric == GeoMetric::GeoReplicationDataSyncOffset);
+            offset.set(series.as_ref().and_then(|s| s.latest()));
+            sampled_at.set(series.and_then(|s| s.sampled_at));
         }
     });
     let ready = move || offset.get().map(|o| offset_is_safe(o.max(0.0) as u64));
@@ -37,6 +42,7 @@ pub fn OffsetGauge(
             <strong class="offset-value">
                 {move || offset.get().map_or_else(|| "measuring…".to_owned(), format_bytes)}
             </strong>
+            <SampleAge sampled_at=sampled_at/>
             <span class="offset-verdict">
                 {move || match ready() {
                     Some(true) => format!("Ready: fewer than {SAFE_OFFSET_BYTES} bytes remain to replicate."),

@@ -34,7 +34,9 @@ async fn connect(app: AppState, alive: &AtomicBool) -> bool {
         return false;
     };
     let mut streams = Vec::new();
-    for name in FLEET_EVENTS.iter().chain(&["metric"]) {
+    // `open` says the stream is up before any event comes (an idle fleet
+    // may send none for a long time).
+    for name in FLEET_EVENTS.iter().chain(&["metric", "open"]) {
         match source.subscribe(*name) {
             Ok(stream) => streams.push(stream),
             Err(_) => return false,
@@ -49,8 +51,13 @@ async fn connect(app: AppState, alive: &AtomicBool) -> bool {
         }
         let Ok((kind, _)) = item else { break };
         opened = true;
-        app.live.set(true);
+        if !app.live.get_untracked() {
+            app.live.set(true);
+        }
         let now = js_sys::Date::now();
+        if kind == "open" {
+            continue;
+        }
         if kind == "metric" {
             if now - last_metric >= 1_000.0 {
                 last_metric = now;

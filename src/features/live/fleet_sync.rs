@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::model::Fleet;
 use crate::state::{use_app, AppState, Connectivity, Load};
 
 /// Poll period while a link operation is running.
@@ -17,9 +18,7 @@ fn now_ms() -> f64 {
 
 fn busy(app: AppState) -> bool {
     !app.optimistic.with_untracked(|p| p.is_empty())
-        || app
-            .fleet
-            .with_untracked(|f| f.links().iter().any(|l| l.state.is_busy()))
+        || app.fleet.with_untracked(Fleet::any_link_busy)
 }
 
 /// Loads the fleet once; does nothing if a load is already running.
@@ -29,7 +28,14 @@ fn load(app: AppState, in_flight: StoredValue<bool>, last: StoredValue<f64>) {
     }
     in_flight.set_value(true);
     spawn_local(async move {
-        let result = app.observe(app.api().load_fleet().await);
+        // The list first, then the firewall rules only linking needs.
+        let api = app.api();
+        let known = app.fleet.get_untracked();
+        let mut result = app.observe(api.load_fleet_quick(&known).await);
+        if let Ok(fleet) = result {
+            app.set_fleet(fleet.clone());
+            result = app.observe(api.with_firewall_rules(fleet).await);
+        }
         match result {
             Ok(fleet) => app.set_fleet(fleet),
             Err(e) if !e.is_unreachable() => app.load.set(Load::Failed(e)),
