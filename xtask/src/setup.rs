@@ -31,6 +31,10 @@ const TRUNK_SERIES: &str = "0.21";
 /// old: its output crashes in Chromium. Trunk.toml pins the same version.
 const BINARYEN_VERSION: &str = "132";
 
+/// The npm `esbuild` release that minifies the console's JS glue and styles
+/// (Trunk.toml's post-build hook); Trunk's own minifier breaks the glue.
+const ESBUILD_VERSION: &str = "0.28.2";
+
 /// The Azure SDK for Python, for the SDK conformance test. The management
 /// package is pinned so every machine runs the same client code.
 const AZURE_MGMT_REDIS_VERSION: &str = "14.5.0";
@@ -44,6 +48,7 @@ pub fn run() -> Result<()> {
     ensure_trunk()?;
     ensure_wasm_bindgen()?;
     ensure_wasm_opt()?;
+    ensure_esbuild()?;
     ensure_python_sdk()?;
     say("==> setup: everything is in place");
     Ok(())
@@ -186,6 +191,21 @@ fn ensure_wasm_bindgen() -> Result<()> {
     )
 }
 
+/// `esbuild` from npm, in the repository's tools directory.
+fn ensure_esbuild() -> Result<()> {
+    let esbuild = project::node_bin_dir().join("esbuild");
+    ensure(
+        "esbuild",
+        || {
+            // `0.28.2`
+            let output = Cmd::new(&esbuild).arg("--version").probe_output()?;
+            output.split_whitespace().next().map(str::to_owned)
+        },
+        |version| version == ESBUILD_VERSION,
+        || npm_install("esbuild", ESBUILD_VERSION),
+    )
+}
+
 /// `wasm-opt` from npm's `binaryen`, in the repository's tools directory.
 fn ensure_wasm_opt() -> Result<()> {
     let wasm_opt = project::node_bin_dir().join("wasm-opt");
@@ -197,14 +217,7 @@ fn ensure_wasm_opt() -> Result<()> {
             output.split_whitespace().nth(2).map(str::to_owned)
         },
         |version| version == BINARYEN_VERSION,
-        || {
-            Cmd::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
-                .arg("--prefix")
-                .arg(project::node_prefix())
-                .arg(format!("binaryen@{BINARYEN_VERSION}"))
-                .run()
-        },
+        || npm_install("binaryen", BINARYEN_VERSION),
     )
 }
 
@@ -247,6 +260,16 @@ fn ensure_python_sdk() -> Result<()> {
 fn tool_version(program: &str, word: usize) -> Option<String> {
     let output = Cmd::new(program).arg("--version").probe_output()?;
     output.split_whitespace().nth(word).map(str::to_owned)
+}
+
+/// `npm install package@version` into the repository's tools directory.
+fn npm_install(package: &str, version: &str) -> Result<()> {
+    Cmd::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+        .arg("--prefix")
+        .arg(project::node_prefix())
+        .arg(format!("{package}@{version}"))
+        .run()
 }
 
 /// `cargo install …` with the cargo that runs us.
