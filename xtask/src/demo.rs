@@ -1,4 +1,6 @@
-//! `cargo xtask demo`: the console and the server, with demo data, on one port.
+//! `cargo xtask demo`: the console and the server, with demo data: the
+//! console and the API on one port, and the API over HTTPS on another for
+//! the az CLI and the Azure SDKs.
 
 use anyhow::{bail, Context, Result};
 
@@ -8,6 +10,9 @@ use crate::{console, setup};
 /// Where the demo server listens unless `--listen` says otherwise.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
+/// Where it serves HTTPS unless `--listen-tls` says otherwise.
+const DEFAULT_LISTEN_TLS: &str = "127.0.0.1:8443";
+
 /// The demo's control-plane data, relative to the repository root.
 const DATA_DIR: &str = ".data/demo";
 
@@ -16,23 +21,35 @@ const DATA_DIR: &str = ".data/demo";
 pub struct Options {
     /// The address the server listens on.
     pub listen: String,
+    /// The address it serves HTTPS on.
+    pub listen_tls: String,
 }
 
 impl Options {
-    /// Parses `[--listen ADDR | --listen=ADDR]`.
+    /// Parses `[--listen ADDR | --listen=ADDR] [--listen-tls ADDR | --listen-tls=ADDR]`.
     pub fn parse(args: &[String]) -> Result<Self> {
         let mut listen = DEFAULT_LISTEN.to_owned();
+        let mut listen_tls = DEFAULT_LISTEN_TLS.to_owned();
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             if arg == "--listen" {
                 listen = args.next().context("`--listen` needs an address")?.clone();
             } else if let Some(value) = arg.strip_prefix("--listen=") {
                 listen = value.to_owned();
+            } else if arg == "--listen-tls" {
+                listen_tls = args
+                    .next()
+                    .context("`--listen-tls` needs an address")?
+                    .clone();
+            } else if let Some(value) = arg.strip_prefix("--listen-tls=") {
+                listen_tls = value.to_owned();
             } else {
-                bail!("`demo` does not know the argument `{arg}` (try --listen ADDR)");
+                bail!(
+                    "`demo` does not know the argument `{arg}` (try --listen ADDR, --listen-tls ADDR)"
+                );
             }
         }
-        Ok(Self { listen })
+        Ok(Self { listen, listen_tls })
     }
 }
 
@@ -41,12 +58,13 @@ pub fn run(options: &Options) -> Result<()> {
     setup::run()?;
     let dist = console::build_dist()?;
     say(format!(
-        "==> demo: starting georep-server on http://{} (Ctrl-C stops it)",
-        options.listen
+        "==> demo: starting georep-server on http://{} and https://{} (Ctrl-C stops it)",
+        options.listen, options.listen_tls
     ));
     Cmd::cargo()
         .args(["run", "--release", "-p", "georep-server", "--"])
         .args(["--listen", &options.listen])
+        .args(["--listen-tls", &options.listen_tls])
         .args(["--data-dir", DATA_DIR])
         .arg("--static-dir")
         .arg(dist)
@@ -77,7 +95,23 @@ mod tests {
     }
 
     #[test]
+    fn serves_https_beside_http_unless_told() {
+        assert_eq!(parse(&[]).unwrap().listen_tls, DEFAULT_LISTEN_TLS);
+        assert_eq!(
+            parse(&["--listen-tls", "127.0.0.1:9443"])
+                .unwrap()
+                .listen_tls,
+            "127.0.0.1:9443"
+        );
+        assert_eq!(
+            parse(&["--listen-tls=127.0.0.1:1"]).unwrap().listen_tls,
+            "127.0.0.1:1"
+        );
+    }
+
+    #[test]
     fn rejects_unknown_or_incomplete_arguments() {
+        assert!(parse(&["--listen-tls"]).is_err());
         assert!(parse(&["--listen"]).is_err());
         assert!(parse(&["--port", "1"]).is_err());
     }

@@ -35,9 +35,14 @@ const BINARYEN_VERSION: &str = "132";
 /// (Trunk.toml's post-build hook); Trunk's own minifier breaks the glue.
 const ESBUILD_VERSION: &str = "0.28.2";
 
-/// The Azure SDK for Python, for the SDK conformance test. The management
-/// package is pinned so every machine runs the same client code.
-const AZURE_MGMT_REDIS_VERSION: &str = "14.5.0";
+/// The official Python clients the real-client tests run, pinned so every
+/// machine runs the same client code: the Azure SDK's management package,
+/// its credentials (`DefaultAzureCredential`), and the az CLI itself.
+const PYTHON_CLIENTS: [(&str, &str); 3] = [
+    ("azure-mgmt-redis", "14.5.0"),
+    ("azure-identity", "1.27.0"),
+    ("azure-cli", "2.91.0"),
+];
 
 /// Runs every step in order; each one skips itself when already satisfied.
 pub fn run() -> Result<()> {
@@ -221,18 +226,31 @@ fn ensure_wasm_opt() -> Result<()> {
     )
 }
 
-/// A virtual environment with the Azure SDK for Python.
+/// The pinned clients as `name==version` requirements, in order.
+fn python_requirements() -> Vec<String> {
+    PYTHON_CLIENTS
+        .iter()
+        .map(|(name, version)| format!("{name}=={version}"))
+        .collect()
+}
+
+/// A virtual environment with the Azure SDK for Python and the az CLI.
+/// The check reads the installed versions from package metadata only (no
+/// import of the CLI), so a set-up that finds them is quick.
 fn ensure_python_sdk() -> Result<()> {
     let python = project::venv_dir().join("bin").join("python");
+    let names: Vec<&str> = PYTHON_CLIENTS.iter().map(|(name, _)| *name).collect();
     ensure(
-        "Python azure-mgmt-redis",
+        "Python clients",
         || {
-            let script = "import azure.core, azure.mgmt.redis; \
-                          from importlib.metadata import version; print(version('azure-mgmt-redis'))";
-            let output = Cmd::new(&python).args(["-c", script]).probe_output()?;
+            let script = format!(
+                "from importlib.metadata import version; \
+                 print(' '.join(n + '==' + version(n) for n in {names:?}))"
+            );
+            let output = Cmd::new(&python).args(["-c", &script]).probe_output()?;
             Some(output.trim().to_owned())
         },
-        |version| version == AZURE_MGMT_REDIS_VERSION,
+        |found| found == python_requirements().join(" "),
         || {
             if !Cmd::new(&python).args(["-c", "pass"]).probe() {
                 Cmd::new("python3")
@@ -248,7 +266,7 @@ fn ensure_python_sdk() -> Result<()> {
                     "--quiet",
                     "--disable-pip-version-check",
                 ])
-                .arg(format!("azure-mgmt-redis=={AZURE_MGMT_REDIS_VERSION}"))
+                .args(python_requirements())
                 .arg("azure-core>=1.30,<2")
                 .run()
         },

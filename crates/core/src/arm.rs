@@ -12,6 +12,7 @@ use crate::id::{BadCacheId, CacheId};
 use crate::link::FailoverKind;
 use crate::model::{
     Cache, FirewallRule, LinkEnd, Network, Persistence, ProvisioningState, ServerRole, Sku,
+    SkuFamily,
 };
 
 /// A list in ARM's shape.
@@ -156,9 +157,54 @@ pub struct RedisProperties {
     /// Connected private endpoints.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub private_endpoint_connections: Vec<ResourceRef>,
-    /// The keys; only in the response to a create.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The keys: in the response to a create, `null` everywhere else (as
+    /// Azure sends it).
+    #[serde(default)]
     pub access_keys: Option<AccessKeys>,
+    /// The settings Azure reports on every cache that this server only
+    /// reports (update channel, zonal allocation, key auth, tenant settings).
+    #[serde(flatten, default)]
+    pub azure: AzureSettings,
+}
+
+/// What Azure reports on every cache beside its size and state, with
+/// Azure's defaults; this server accepts and reports them but acts on none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AzureSettings {
+    /// `Stable` or `Preview`: when Azure applies Redis updates.
+    #[serde(default = "AzureSettings::default_update_channel")]
+    pub update_channel: String,
+    /// `Automatic`, `UserDefined` or `NoZones`.
+    #[serde(default = "AzureSettings::default_zonal_allocation_policy")]
+    pub zonal_allocation_policy: String,
+    /// Whether access keys are refused (Entra ID only); always false here.
+    #[serde(default)]
+    pub disable_access_key_authentication: bool,
+    /// Tenant settings, a free-form string map.
+    #[serde(default)]
+    pub tenant_settings: BTreeMap<String, String>,
+}
+
+impl AzureSettings {
+    fn default_update_channel() -> String {
+        "Stable".into()
+    }
+
+    fn default_zonal_allocation_policy() -> String {
+        "Automatic".into()
+    }
+}
+
+impl Default for AzureSettings {
+    fn default() -> Self {
+        AzureSettings {
+            update_channel: Self::default_update_channel(),
+            zonal_allocation_policy: Self::default_zonal_allocation_policy(),
+            disable_access_key_authentication: false,
+            tenant_settings: BTreeMap::new(),
+        }
+    }
 }
 
 impl RedisProperties {
@@ -194,16 +240,76 @@ pub struct RedisConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub maxmemory_policy: Option<String>,
-    /// The reported memory limit.
+    /// The most clients the cache accepts.
     #[serde(
         rename = "maxclients",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub maxclients: Option<String>,
+    /// Memory (MB) held back for non-cache operations.
+    #[serde(
+        rename = "maxmemory-reserved",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maxmemory_reserved: Option<String>,
+    /// Memory (MB) held back for fragmentation.
+    #[serde(
+        rename = "maxfragmentationmemory-reserved",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maxfragmentationmemory_reserved: Option<String>,
+    /// The older name of `maxmemory-reserved`, which Azure still reports.
+    #[serde(
+        rename = "maxmemory-delta",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maxmemory_delta: Option<String>,
+}
+
+/// Azure's `maxclients` for a size (C0 to C6, P1 to P5).
+fn azure_maxclients(sku: Sku) -> u32 {
+    match (sku.family, sku.capacity) {
+        (SkuFamily::C, 0) => 256,
+        (SkuFamily::C, 1) => 1000,
+        (SkuFamily::C, 2) => 2000,
+        (SkuFamily::C, 3) => 5000,
+        (SkuFamily::C, 4) => 10_000,
+        (SkuFamily::C, 5) => 15_000,
+        (SkuFamily::C, _) => 20_000,
+        (SkuFamily::P, 1) => 7500,
+        (SkuFamily::P, 2) => 15_000,
+        (SkuFamily::P, 3) => 30_000,
+        (SkuFamily::P, _) => 40_000,
+    }
 }
 
 impl RedisConfiguration {
+    /// These settings with Azure's defaults filled in where unset, as a
+    /// cache of `sku` reports them: `maxclients` by size, and the memory
+    /// reservations at the share of memory Azure reserves on a P1 (642 MB
+    /// of 6 GB).
+    pub fn with_azure_defaults(mut self, sku: Sku) -> Self {
+        let reserved = sku
+            .memory_mb()
+            .map(|mb| (u64::from(mb) * 642 + 3072) / 6144)
+            .unwrap_or(0)
+            .to_string();
+        let fill = |field: &mut Option<String>, value: String| {
+            if field.is_none() {
+                *field = Some(value);
+            }
+        };
+        fill(&mut self.maxclients, azure_maxclients(sku).to_string());
+        fill(&mut self.maxmemory_reserved, reserved.clone());
+        fill(&mut self.maxfragmentationmemory_reserved, reserved.clone());
+        fill(&mut self.maxmemory_delta, reserved);
+        self
+    }
+
     /// The persistence these settings describe.
     pub fn persistence(&self) -> Persistence {
         let on = |v: &Option<String>| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("true"));
@@ -579,21 +685,34 @@ pub struct OperationStatus {
     pub name: String,
     /// Its state.
     pub status: OperationState,
-    /// When it started (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When it started (RFC 3339). This and the fields below are always
+    /// sent, `null` when unknown, as Azure sends them.
+    #[serde(default)]
     pub start_time: Option<String>,
     /// When it ended (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub end_time: Option<String>,
     /// How much is done, from 0 to 100.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub percent_complete: Option<f64>,
     /// Why it failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub error: Option<ErrorDetail>,
     /// What the operation found, when it has something to report.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub properties: Option<OperationProperties>,
+}
+
+/// What `operationResults` (the `Location` of a delete) answers: 202 with
+/// this while the operation runs, 200 once it is done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationResult {
+    /// The result resource's id.
+    pub id: String,
+    /// The operation's id.
+    pub name: String,
+    /// Its state.
+    pub status: OperationState,
 }
 
 /// Extension: what a long-running operation reports beside its status.
@@ -761,6 +880,68 @@ impl LinkedServerResource {
     }
 }
 
+/// The `api-version`s whose linked-server delete was synchronous (204 once
+/// unlinked, as the az CLI's 2021-06-01 recording shows); from 2022-06-01
+/// on it is a long-running operation (202).
+pub const SYNCHRONOUS_UNLINK_API_VERSIONS: [&str; 3] = ["2020-06-01", "2020-12-01", "2021-06-01"];
+
+/// Whether an unlink asked with `api_version` answers only once done.
+pub fn unlink_is_synchronous(api_version: &str) -> bool {
+    SYNCHRONOUS_UNLINK_API_VERSIONS.contains(&api_version)
+}
+
+/// ARM's cloud metadata document (`GET /metadata/endpoints`, the
+/// `2022-09-01` shape: one cloud), which `az cloud register
+/// --endpoint-resource-manager` reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudMetadata {
+    /// The cloud's name.
+    pub name: String,
+    /// The ARM endpoint, with a trailing slash.
+    pub resource_manager: String,
+    /// The portal; here, the console.
+    pub portal: String,
+    /// How tokens for this cloud are obtained.
+    pub authentication: CloudAuthentication,
+    /// Host-name suffixes of the cloud's services; this one has none.
+    pub suffixes: BTreeMap<String, String>,
+}
+
+/// The `authentication` block of [`CloudMetadata`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudAuthentication {
+    /// The authority for interactive sign-in.
+    pub login_endpoint: String,
+    /// The resources a token for ARM may name; the az CLI asks for the first.
+    pub audiences: Vec<String>,
+    /// The default tenant.
+    pub tenant: String,
+    /// `AAD`.
+    pub identity_provider: String,
+}
+
+impl CloudMetadata {
+    /// The document for a server whose API is at `resource_manager` and
+    /// console at `portal`, accepting tokens for `audiences`.
+    pub fn new(resource_manager: &str, portal: &str, audiences: &[&str]) -> Self {
+        let with_slash = |url: &str| format!("{}/", url.trim_end_matches('/'));
+        CloudMetadata {
+            name: "georep".into(),
+            resource_manager: with_slash(resource_manager),
+            portal: with_slash(portal),
+            authentication: CloudAuthentication {
+                login_endpoint: with_slash(resource_manager),
+                audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+                tenant: "common".into(),
+                identity_provider: "AAD".into(),
+            },
+            suffixes: BTreeMap::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -846,6 +1027,73 @@ mod tests {
             }
             .fraction(),
             1.0
+        );
+    }
+
+    #[test]
+    fn status_resources_carry_every_key_as_azure_does() {
+        let status = OperationStatus {
+            id: "/x".into(),
+            name: "x".into(),
+            status: OperationState::InProgress,
+            start_time: None,
+            end_time: None,
+            percent_complete: None,
+            error: None,
+            properties: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&status).unwrap(),
+            json!({"id": "/x", "name": "x", "status": "InProgress", "startTime": null,
+                   "endTime": null, "percentComplete": null, "error": null, "properties": null})
+        );
+    }
+
+    #[test]
+    fn azure_configuration_defaults_fill_only_what_is_unset() {
+        let config = RedisConfiguration {
+            maxclients: Some("100".into()),
+            ..RedisConfiguration::default()
+        }
+        .with_azure_defaults(Sku::premium(1));
+        assert_eq!(config.maxclients.as_deref(), Some("100"));
+        assert_eq!(config.maxmemory_reserved.as_deref(), Some("642"));
+        assert_eq!(
+            config.maxfragmentationmemory_reserved.as_deref(),
+            Some("642")
+        );
+        assert_eq!(config.maxmemory_delta.as_deref(), Some("642"));
+        let p1 = RedisConfiguration::default().with_azure_defaults(Sku::premium(1));
+        assert_eq!(p1.maxclients.as_deref(), Some("7500"));
+        let p2 = RedisConfiguration::default().with_azure_defaults(Sku::premium(2));
+        assert_eq!(p2.maxclients.as_deref(), Some("15000"));
+    }
+
+    #[test]
+    fn cloud_metadata_has_the_shape_the_az_cli_reads() {
+        let doc = CloudMetadata::new(
+            "https://127.0.0.1:8443",
+            "http://127.0.0.1:8080",
+            &["https://management.core.windows.net/"],
+        );
+        let value = serde_json::to_value(&doc).unwrap();
+        assert_eq!(value["resourceManager"], "https://127.0.0.1:8443/");
+        assert_eq!(
+            value["authentication"]["audiences"][0],
+            "https://management.core.windows.net/"
+        );
+        assert_eq!(value["authentication"]["identityProvider"], "AAD");
+        assert!(value["authentication"]["loginEndpoint"].is_string());
+        assert!(value["suffixes"].is_object());
+    }
+
+    #[test]
+    fn a_cache_reports_azures_settings_and_null_keys() {
+        let settings = serde_json::to_value(AzureSettings::default()).unwrap();
+        assert_eq!(
+            settings,
+            json!({"updateChannel": "Stable", "zonalAllocationPolicy": "Automatic",
+                   "disableAccessKeyAuthentication": false, "tenantSettings": {}})
         );
     }
 }

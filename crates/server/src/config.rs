@@ -14,6 +14,12 @@ pub struct Config {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
+    /// Also serve the API over HTTPS here (e.g. `127.0.0.1:8443`), with a
+    /// certificate from the local CA in the data directory (`ca.pem`): the
+    /// az CLI and the Azure SDKs send tokens over HTTPS only.
+    #[arg(long)]
+    pub listen_tls: Option<SocketAddr>,
+
     /// Where the token, the control-plane database and the nodes' files live.
     #[arg(long)]
     pub data_dir: PathBuf,

@@ -17,7 +17,9 @@
 //!   sampler, the geo-primary endpoints and the fleet.
 //! - [`store`]: the SQLite control-plane database and the records it keeps.
 //!
-//! Beside them: [`secrets`] (random tokens and keys, a leaf), and the
+//! Beside them, leaves every layer may use: [`secrets`] (random tokens and
+//! keys), [`tls`] (the local certificate authority) and [`identity`] (the
+//! managed identity's signed tokens); and the
 //! binary's start-up: [`config`] (the command line), [`server`] (start,
 //! serve, shut down) and [`demo`] (the demonstration fleet).
 
@@ -29,5 +31,7 @@ pub mod store;
 
 pub mod config;
 pub mod demo;
+pub mod identity;
 pub mod secrets;
 pub mod server;
+pub mod tls;

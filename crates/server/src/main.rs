@@ -7,11 +7,18 @@ use clap::Parser;
 use georep_server::config::Config;
 use tracing_subscriber::EnvFilter;
 
+/// The log filter unless `RUST_LOG` says otherwise.
+const DEFAULT_LOG_FILTER: &str = "info,georep_server::dataplane=warn";
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            // Node-level detail (listeners moved, nodes started, address
+            // blocks) is for debugging: by default a newcomer sees the
+            // control plane's steps, and the start-up box last.
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER)),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())

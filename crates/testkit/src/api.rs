@@ -141,10 +141,10 @@ impl Api {
     }
 
     /// Follows the long-running operation `response` started (its
-    /// `Azure-AsyncOperation` header) until it is no longer `InProgress`;
+    /// `Azure-AsyncOperation` header, or its `Location` where Azure sends
+    /// only that, as on a cache delete) until it is no longer `InProgress`;
     /// its final status body, whichever status it ended in. Fails if the
-    /// response lacks any of ARM's three operation headers
-    /// (`Azure-AsyncOperation`, `Location`, `Retry-After`).
+    /// response lacks `Location` or `Retry-After`.
     pub async fn wait_operation(&self, response: &Response) -> Result<Value> {
         let header = |name: &str| {
             response
@@ -152,9 +152,12 @@ impl Api {
                 .get(name)
                 .with_context(|| format!("the response has no {name} header"))
         };
-        header("location")?;
+        let location = header("location")?.to_str()?.to_owned();
         header("retry-after")?;
-        let url = header("azure-asyncoperation")?.to_str()?.to_owned();
+        let url = match response.headers().get("azure-asyncoperation") {
+            Some(status) => status.to_str()?.to_owned(),
+            None => location,
+        };
         self.wait_operation_at(&url).await
     }
 

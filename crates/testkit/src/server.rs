@@ -30,6 +30,8 @@ use crate::{paths, process};
 
 /// What the server prints once it serves: `… http://127.0.0.1:PORT`.
 const LISTENING: &str = "georep-server listening on ";
+/// What it prints with `--listen-tls`: `… https://127.0.0.1:PORT`.
+const LISTENING_TLS: &str = "georep-server listening (TLS) on ";
 /// What it prints next: the console's login URL.
 const LOGIN: &str = "Open the console: ";
 /// The file in the data directory that holds the API token.
@@ -80,6 +82,13 @@ impl ServerBuilder {
         self.arg("--demo")
     }
 
+    /// `--listen-tls 127.0.0.1:0`: the server also serves the API over
+    /// HTTPS on a free port ([`Server::tls_base`]), with its local CA's
+    /// certificate (`DATA_DIR/ca.pem`).
+    pub fn tls(self) -> Self {
+        self.arg("--listen-tls").arg("127.0.0.1:0")
+    }
+
     /// `--static-dir DIR`: the server serves the built console from `dir`.
     pub fn static_dir(self, dir: &Path) -> Self {
         self.arg("--static-dir").arg(dir)
@@ -116,6 +125,7 @@ impl ServerBuilder {
         let mut server = Server {
             child: None,
             api: Api::new("", ""),
+            tls_base: None,
             binary,
             spec: self,
             home,
@@ -148,6 +158,7 @@ impl Home {
 pub struct Server {
     child: Option<Child>,
     api: Api,
+    tls_base: Option<String>,
     binary: PathBuf,
     spec: ServerBuilder,
     // Last, so the directory outlives the processes that write in it.
@@ -192,7 +203,7 @@ impl Server {
             .with_context(|| format!("{} does not start", self.binary.display()))?;
         let printed = read_address(&mut child, self.spec.startup);
         self.child = Some(child);
-        let (base, login) = match printed {
+        let (base, tls_base, login) = match printed {
             Ok(printed) => printed,
             Err(e) => {
                 self.kill();
@@ -208,7 +219,39 @@ impl Server {
             bail!("the printed login URL {login} does not carry the token of {TOKEN_FILE}");
         }
         self.api = Api::new(base, token);
+        self.tls_base = tls_base;
         Ok(())
+    }
+
+    /// `https://127.0.0.1:PORT`, when started with [`ServerBuilder::tls`].
+    pub fn tls_base(&self) -> Option<&str> {
+        self.tls_base.as_deref()
+    }
+
+    /// `DATA_DIR/ca.pem`: the local CA clients trust for [`Server::tls_base`].
+    pub fn ca_pem(&self) -> PathBuf {
+        self.data_dir().join("ca.pem")
+    }
+
+    /// `DATA_DIR/azure-env.sh`: what the Azure tools need, as `(name,
+    /// value)` pairs of its `export NAME='value'` lines.
+    pub fn azure_env(&self) -> Result<Vec<(String, String)>> {
+        let path = self.data_dir().join("azure-env.sh");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        text.lines()
+            .filter_map(|line| line.strip_prefix("export "))
+            .map(|assignment| {
+                let (name, value) = assignment
+                    .split_once('=')
+                    .with_context(|| format!("no `=` in `{assignment}`"))?;
+                let value = value
+                    .strip_prefix('\'')
+                    .and_then(|v| v.strip_suffix('\''))
+                    .with_context(|| format!("`{name}` is not single-quoted"))?;
+                Ok((name.to_owned(), value.replace(r"'\''", "'")))
+            })
+            .collect()
     }
 
     /// Its API client (also reachable through `Deref`).
@@ -392,8 +435,8 @@ impl Drop for Server {
 
 /// Reads the server's stdout until it has said where it listens and given
 /// its login URL; the rest of its output is drained in the background so
-/// the server never blocks on it. `(base, login URL)`.
-fn read_address(child: &mut Child, timeout: Duration) -> Result<(String, String)> {
+/// the server never blocks on it. `(base, HTTPS base if any, login URL)`.
+fn read_address(child: &mut Child, timeout: Duration) -> Result<(String, Option<String>, String)> {
     let stdout = child.stdout.take().context("no stdout")?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -404,6 +447,7 @@ fn read_address(child: &mut Child, timeout: Duration) -> Result<(String, String)
     });
     let deadline = Instant::now() + timeout;
     let mut base = None;
+    let mut tls_base = None;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let Ok(line) = rx.recv_timeout(left) else {
@@ -412,9 +456,11 @@ fn read_address(child: &mut Child, timeout: Duration) -> Result<(String, String)
         };
         if let Some(address) = line.strip_prefix(LISTENING) {
             base = Some(address.trim().to_owned());
+        } else if let Some(address) = line.strip_prefix(LISTENING_TLS) {
+            tls_base = Some(address.trim().to_owned());
         } else if let Some(url) = line.strip_prefix(LOGIN) {
             let base = base.context("the login URL came before the address")?;
-            return Ok((base, url.trim().to_owned()));
+            return Ok((base, tls_base, url.trim().to_owned()));
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The API token: created on first start, kept in the data directory, and
-//! required as `Authorization: Bearer <token>` on every API request.
+//! required as `Authorization: Bearer <token>` on every API request (or a
+//! token of the managed identity, see [`crate::identity`]).
 
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -11,6 +13,7 @@ use axum::response::Response;
 use subtle::ConstantTimeEq;
 
 use crate::api::ApiError;
+use crate::identity::{Identity, IdentityError};
 
 /// The file in the data directory that holds the token.
 const TOKEN_FILE: &str = "api-token";
@@ -57,9 +60,20 @@ impl Token {
     }
 }
 
-/// Middleware: lets a request through only with the right bearer token.
+/// Who may call the API: the static token's holders, and the managed
+/// identity's (its signed JWTs).
+#[derive(Clone)]
+pub struct Auth {
+    /// The static token.
+    pub token: Token,
+    /// The managed identity whose tokens are accepted.
+    pub identity: Arc<Identity>,
+}
+
+/// Middleware: lets a request through only with the static token or a
+/// valid token of the managed identity (signature, audience, expiry).
 pub async fn require_token(
-    State(token): State<Token>,
+    State(auth): State<Auth>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -71,11 +85,21 @@ pub async fn require_token(
             let (scheme, rest) = value.split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
         });
-    match presented {
-        Some(candidate) if token.matches(candidate) => Ok(next.run(request).await),
-        Some(_) => Err(ApiError::Unauthorized("The bearer token is not valid.")),
-        None => Err(ApiError::Unauthorized(
-            "Authentication is required: send `Authorization: Bearer <token>` with the token the server printed at start-up.",
+    let Some(candidate) = presented else {
+        return Err(ApiError::Unauthorized(
+            "Authentication is required: send `Authorization: Bearer <token>` with the token the server printed at start-up, or one from its managed-identity endpoint.",
+        ));
+    };
+    if auth.token.matches(candidate) {
+        return Ok(next.run(request).await);
+    }
+    match auth.identity.verify(candidate) {
+        Ok(_) => Ok(next.run(request).await),
+        Err(IdentityError::WrongAudience(_)) => Err(ApiError::Unauthorized(
+            "The access token has the wrong audience: ask the managed-identity endpoint for a token for https://management.azure.com/.",
+        )),
+        Err(_) => Err(ApiError::Unauthorized(
+            "The bearer token is not valid: neither the server's token nor an unexpired token its managed identity signed.",
         )),
     }
 }

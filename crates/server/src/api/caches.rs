@@ -11,7 +11,7 @@ use georep_core::arm::{
 use serde::Serialize;
 
 use super::extract::{AnyApiVersion, CachePath, GroupPath, SubscriptionPath};
-use super::lro;
+use super::lro::{self, Polling};
 use super::{ApiError, ApiVersion, ArmJson, BaseUrl};
 use crate::control::app::SharedApp;
 use crate::control::caches::{self, Put};
@@ -66,9 +66,13 @@ pub async fn put(
     ArmJson(params): ArmJson<RedisCreateParameters>,
 ) -> Result<Response, ApiError> {
     Ok(match caches::put(&app, &id, params).await? {
-        Put::Created(resource, op) => {
-            lro::accepted(StatusCode::CREATED, &base, &op, Some(resource))
-        }
+        Put::Created(resource, op) => lro::accepted(
+            StatusCode::CREATED,
+            &base,
+            &op,
+            Polling::Created(id.to_string()),
+            Some(resource),
+        ),
         Put::Updated(resource) => Json(resource).into_response(),
     })
 }
@@ -91,7 +95,9 @@ pub async fn delete(
     CachePath(id): CachePath,
 ) -> Result<Response, ApiError> {
     Ok(match caches::delete(&app, &id).await? {
-        Some(op) => lro::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None),
+        Some(op) => {
+            lro::accepted::<()>(StatusCode::ACCEPTED, &base, &op, Polling::ResultOnly, None)
+        }
         None => StatusCode::NO_CONTENT.into_response(),
     })
 }
@@ -140,7 +146,13 @@ pub async fn export(
     ArmJson(params): ArmJson<ExportParameters>,
 ) -> Result<Response, ApiError> {
     let op = caches::export(&app, &id, params).await?;
-    Ok(lro::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None))
+    Ok(lro::accepted::<()>(
+        StatusCode::ACCEPTED,
+        &base,
+        &op,
+        Polling::Both,
+        None,
+    ))
 }
 
 /// `POST …/import`: 202 and an operation.
@@ -152,7 +164,13 @@ pub async fn import(
     ArmJson(params): ArmJson<ImportParameters>,
 ) -> Result<Response, ApiError> {
     let op = caches::import(&app, &id, params).await?;
-    Ok(lro::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None))
+    Ok(lro::accepted::<()>(
+        StatusCode::ACCEPTED,
+        &base,
+        &op,
+        Polling::Both,
+        None,
+    ))
 }
 
 /// ARM's `RedisForceRebootResponse`.

@@ -9,7 +9,8 @@ use georep_core::id::LINKED_SERVER_TYPE;
 use serde::Deserialize;
 
 use super::extract::{CachePath, ChildPath};
-use super::lro;
+use super::lro::{self, Polling};
+use super::operations;
 use super::{ApiError, ApiVersion, ArmJson, BaseUrl};
 use crate::control::app::SharedApp;
 use crate::control::failover;
@@ -75,20 +76,45 @@ pub async fn put(
     Ok(
         match links::create(&app, &path.cache, &path.child, params, kind).await? {
             Created::Started(resource, op) => {
-                lro::accepted(StatusCode::CREATED, &base, &op, Some(resource))
+                let polling = Polling::Created(resource.id.clone());
+                lro::accepted(StatusCode::CREATED, &base, &op, polling, Some(resource))
             }
             Created::Existing(resource) => Json(resource).into_response(),
         },
     )
 }
 
-/// `DELETE …/linkedServers/{name}`: unlinks; 202 and an operation.
+/// The `api-version` of an unlink: any the API serves, or one of the
+/// older ones whose unlink answered only once done.
+#[derive(Deserialize)]
+pub struct UnlinkQuery {
+    #[serde(rename = "api-version")]
+    api_version: Option<String>,
+}
+
+/// `DELETE …/linkedServers/{name}`: unlinks; 202 and an operation, or,
+/// asked with an api-version from before unlink was long-running
+/// (2021-06-01), 204 once the unlink is done.
 pub async fn delete(
     State(app): State<SharedApp>,
-    _: ApiVersion,
+    Query(query): Query<UnlinkQuery>,
     BaseUrl(base): BaseUrl,
     path: ChildPath,
 ) -> Result<Response, ApiError> {
+    let version = query.api_version.ok_or(ApiError::MissingApiVersion)?;
+    let synchronous = georep_core::arm::unlink_is_synchronous(&version);
+    if !synchronous {
+        georep_core::names::validate_api_version(&version)?;
+    }
     let op = links::delete(&app, &path.cache, &path.child).await?;
-    Ok(lro::accepted::<()>(StatusCode::ACCEPTED, &base, &op, None))
+    if synchronous {
+        return operations::finished(&app, &op).await;
+    }
+    Ok(lro::accepted::<()>(
+        StatusCode::ACCEPTED,
+        &base,
+        &op,
+        Polling::Both,
+        None,
+    ))
 }

@@ -1,6 +1,13 @@
 //! ARM's protocol for long-running operations: the initial 201/202 with
-//! `Azure-AsyncOperation`, `Location` and `Retry-After`, pointing at the
+//! the polling headers Azure sends for that operation, pointing at the
 //! status resources clients poll until they say `Succeeded` or `Failed`.
+//!
+//! Which headers, per operation, follows the az CLI's recordings of Azure
+//! (`test_redis_cache_server_link.yaml`): a create answers 201 with
+//! `Azure-AsyncOperation` and a `Location` that is the new resource itself;
+//! a cache delete answers 202 with only a `Location` at `operationResults`.
+//! `Retry-After` is added to every one: Azure leaves it out, and the SDKs
+//! then wait 30 s between polls, far longer than anything here takes.
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,25 +20,59 @@ use crate::store::records::OperationRecord;
 /// How many seconds clients should wait between polls.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
 
+/// The polling headers of one kind of operation.
+#[derive(Debug, Clone)]
+pub enum Polling {
+    /// A create: `Azure-AsyncOperation`, and `Location` = the resource at
+    /// this path.
+    Created(String),
+    /// A cache delete: `Location` at `operationResults` only.
+    ResultOnly,
+    /// Everything else (unlink, export, import): both status resources.
+    Both,
+}
+
 /// ARM's answer to a request that started `op`: `status` (201 or 202), the
 /// polling headers as absolute URLs under `base_url`, and `body` if any.
 pub fn accepted<T: Serialize>(
     status: StatusCode,
     base_url: &str,
     op: &OperationRecord,
+    polling: Polling,
     body: Option<T>,
 ) -> Response {
-    let header = |path: String| {
-        HeaderValue::from_str(&format!("{base_url}{path}?api-version={API_VERSION}"))
-            .unwrap_or_else(|_| HeaderValue::from_static("/"))
-    };
     let mut response = match body {
         Some(body) => (status, Json(body)).into_response(),
         None => status.into_response(),
     };
-    let headers = response.headers_mut();
-    headers.insert("azure-asyncoperation", header(op.status_path()));
-    headers.insert("location", header(op.result_path()));
-    headers.insert("retry-after", HeaderValue::from(RETRY_AFTER_SECONDS));
+    insert_headers(&mut response, base_url, op, polling);
     response
+}
+
+/// Adds the polling headers of `op` to `response`.
+pub fn insert_headers(
+    response: &mut Response,
+    base_url: &str,
+    op: &OperationRecord,
+    polling: Polling,
+) {
+    let header = |path: &str| {
+        HeaderValue::from_str(&format!("{base_url}{path}?api-version={API_VERSION}"))
+            .unwrap_or_else(|_| HeaderValue::from_static("/"))
+    };
+    let headers = response.headers_mut();
+    match polling {
+        Polling::Created(resource) => {
+            headers.insert("azure-asyncoperation", header(&op.status_path()));
+            headers.insert("location", header(&resource));
+        }
+        Polling::ResultOnly => {
+            headers.insert("location", header(&op.result_path()));
+        }
+        Polling::Both => {
+            headers.insert("azure-asyncoperation", header(&op.status_path()));
+            headers.insert("location", header(&op.result_path()));
+        }
+    }
+    headers.insert("retry-after", HeaderValue::from(RETRY_AFTER_SECONDS));
 }

@@ -7,6 +7,7 @@
 
 pub mod auth;
 mod caches;
+pub mod cloud;
 mod drills;
 mod error;
 mod events;
@@ -23,6 +24,7 @@ mod subscriptions;
 mod timeline;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -42,7 +44,9 @@ pub use extract::{ApiVersion, ArmJson, BaseUrl};
 pub use normalize::canonical_path;
 
 use crate::control::SharedApp;
-use auth::Token;
+use crate::identity::Identity;
+use auth::{Auth, Token};
+pub use cloud::Urls;
 
 /// The prefix of the extensions ARM lacks.
 pub const EXTENSIONS_PREFIX: &str = "/x-georep";
@@ -64,10 +68,18 @@ pub struct Options {
     pub static_dir: Option<PathBuf>,
     /// Browser origins allowed to call the API.
     pub allow_origins: Vec<String>,
-    /// Where the server listens, as `http://addr:port`: the base of every
-    /// URL a response carries (never the request's `Host`, which a client
-    /// chooses).
-    pub base_url: String,
+    /// The managed identity whose tokens the API accepts and issues.
+    pub identity: Arc<Identity>,
+    /// Where the server listens, for the cloud metadata document.
+    pub urls: Urls,
+}
+
+/// `router` as served on the listener at `base_url` (`http://addr:port`
+/// or `https://addr:port`): the base of every URL a response carries, so a
+/// client is sent back to the listener it came in on (never the request's
+/// `Host`, which a client chooses).
+pub fn at(router: Router, base_url: String) -> Router {
+    router.layer(axum::Extension(BaseUrl(base_url)))
 }
 
 /// The whole HTTP surface.
@@ -143,6 +155,8 @@ pub fn router(app: SharedApp, options: Options) -> Router {
         )
         .route("/x-georep/drills", post(drills::start).get(drills::list))
         .route("/x-georep/drills/{id}", get(drills::get))
+        .route(cloud::METADATA_PATH, get(cloud::metadata))
+        .route(cloud::IDENTITY_PATH, get(cloud::token))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app);
 
@@ -154,10 +168,14 @@ pub fn router(app: SharedApp, options: Options) -> Router {
                 .into_response()
         }))
         .layer(middleware::from_fn_with_state(
-            options.token,
+            Auth {
+                token: options.token,
+                identity: options.identity.clone(),
+            },
             authenticate_api,
         ))
-        .layer(axum::Extension(BaseUrl(options.base_url)));
+        .layer(axum::Extension(options.identity))
+        .layer(axum::Extension(Arc::new(options.urls)));
     if !options.allow_origins.is_empty() {
         router = router.layer(cors(&options.allow_origins));
     }
@@ -171,14 +189,17 @@ pub fn router(app: SharedApp, options: Options) -> Router {
     )
 }
 
-/// Requires the token on API paths; the console's files are public, and the
-/// event stream opened with a ticket checks the ticket instead.
+/// Requires the token on API paths; the console's files are public, the
+/// event stream opened with a ticket checks the ticket instead, and the
+/// managed-identity endpoint its header secret.
 async fn authenticate_api(
-    state: State<Token>,
+    state: State<Auth>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if is_api_path(request.uri().path()) && !events::carries_ticket(request.method(), request.uri())
+    if is_api_path(request.uri().path())
+        && !events::carries_ticket(request.method(), request.uri())
+        && request.uri().path() != cloud::IDENTITY_PATH
     {
         auth::require_token(state, request, next).await
     } else {

@@ -32,17 +32,18 @@ const ALONE: [&str; 6] = [
 /// Resource provider namespaces, after `providers/`.
 const NAMESPACES: [&str; 2] = ["Microsoft.Cache", "Microsoft.Insights"];
 
-/// Rewrites `request`'s path to the canonical spelling of its fixed segments.
+/// Rewrites `request`'s path to the canonical spelling of its fixed
+/// segments, and without empty segments: clients join a base URL that ends
+/// in `/` (as `az cloud register --endpoint-resource-manager URL/` takes it)
+/// with paths that start with one, and ARM ignores the doubled slash.
 pub fn canonical_path(mut request: Request) -> Request {
     let uri = request.uri();
-    if !uri
-        .path()
-        .to_ascii_lowercase()
-        .starts_with("/subscriptions")
-    {
-        return request;
-    }
-    let path = canonicalize(uri.path());
+    let collapsed = collapse_slashes(uri.path());
+    let path = if collapsed.to_ascii_lowercase().starts_with("/subscriptions") {
+        canonicalize(&collapsed)
+    } else {
+        collapsed
+    };
     if path == uri.path() {
         return request;
     }
@@ -54,6 +55,17 @@ pub fn canonical_path(mut request: Request) -> Request {
         *request.uri_mut() = new;
     }
     request
+}
+
+/// `path` with runs of `/` made one.
+fn collapse_slashes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn canonicalize(path: &str) -> String {
@@ -97,7 +109,17 @@ fn canonicalize(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::canonicalize;
+    use super::{canonicalize, collapse_slashes};
+
+    #[test]
+    fn doubled_slashes_are_one() {
+        assert_eq!(
+            collapse_slashes("//metadata//endpoints"),
+            "/metadata/endpoints"
+        );
+        assert_eq!(collapse_slashes("/subscriptions/s"), "/subscriptions/s");
+        assert_eq!(collapse_slashes("/"), "/");
+    }
 
     #[test]
     fn fixed_segments_get_one_spelling_and_names_are_kept() {

@@ -146,7 +146,10 @@ impl CacheRecord {
                 replicas_per_master: Some(self.replicas_per_primary),
                 replicas_per_primary: Some(self.replicas_per_primary),
                 shard_count: (self.shard_count > 0).then_some(self.shard_count),
-                redis_configuration: self.redis_configuration.clone(),
+                redis_configuration: self
+                    .redis_configuration
+                    .clone()
+                    .with_azure_defaults(self.sku),
                 public_network_access: self.public_network_access.clone(),
                 subnet_id: self.subnet_id.clone(),
                 linked_servers,
@@ -169,6 +172,7 @@ impl CacheRecord {
                     })
                     .collect(),
                 access_keys: None,
+                azure: Default::default(),
             },
         }
     }

@@ -87,9 +87,21 @@ async fn a_cache_is_created_with_real_nodes_and_both_keys_work() {
     // The cache's own loopback address, on 6379.
     let address = cache_address(&server, "orders").await;
     assert!(
-        p.get("accessKeys").is_none(),
-        "keys only in the create response"
+        p["accessKeys"].is_null() && p.get("accessKeys").is_some(),
+        "keys only in the create response; null on a GET, as Azure sends it"
     );
+    // Azure's settings and configuration defaults, as on a real P1.
+    assert_eq!(p["updateChannel"], "Stable");
+    assert_eq!(p["zonalAllocationPolicy"], "Automatic");
+    assert_eq!(p["disableAccessKeyAuthentication"], false);
+    assert_eq!(p["tenantSettings"], json!({}));
+    assert_eq!(p["redisConfiguration"]["maxclients"], "7500");
+    assert_eq!(p["redisConfiguration"]["maxmemory-reserved"], "642");
+    assert_eq!(
+        p["redisConfiguration"]["maxfragmentationmemory-reserved"],
+        "642"
+    );
+    assert_eq!(p["redisConfiguration"]["maxmemory-delta"], "642");
     let instances = instances(&server, "orders").await;
     assert_eq!(instances.len(), 2, "a primary and one replica");
     assert!(instances[0].is_primary);
@@ -463,13 +475,36 @@ async fn delete_stops_the_nodes_and_forgets_the_cache() {
 }
 
 #[tokio::test]
-async fn the_operation_result_location_answers_until_done() {
+async fn polling_headers_and_the_operation_result_are_azures() {
     let server = Server::start();
+    let path = Server::cache_path("lro");
     let response = server
-        .put(&Server::cache_path("lro"), json!({"location": "westeurope", "properties": {"sku": {"name": "Premium", "family": "P", "capacity": 1}}}))
+        .put(&path, json!({"location": "westeurope", "properties": {"sku": {"name": "Premium", "family": "P", "capacity": 1}}}))
         .await;
+    // A create's Location is the new cache itself, as Azure's recordings show.
     let location = response.headers()["location"].to_str().unwrap().to_owned();
-    server.wait_operation(&response).await;
+    assert_eq!(location.to_lowercase(), server.url(&path).to_lowercase());
+    let status = server.wait_operation(&response).await;
+    for key in [
+        "startTime",
+        "endTime",
+        "percentComplete",
+        "error",
+        "properties",
+    ] {
+        assert!(
+            status.get(key).is_some(),
+            "asyncOperations carries {key}: {status}"
+        );
+    }
+    // A delete's Location is the operation result, and it is the only header.
+    let deleted = server.delete(&path).await;
+    assert_eq!(deleted.status(), StatusCode::ACCEPTED);
+    assert!(deleted.headers().get("azure-asyncoperation").is_none());
+    let location = deleted.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("/operationResults/"), "{location}");
+    let done = server.wait_operation(&deleted).await;
+    assert_eq!(done["status"], "Succeeded");
     let result = server
         .http()
         .get(&location)
@@ -477,7 +512,13 @@ async fn the_operation_result_location_answers_until_done() {
         .send()
         .await
         .unwrap();
-    assert_eq!(result.status(), StatusCode::NO_CONTENT);
+    assert_eq!(result.status(), StatusCode::OK);
+    let body: Value = result.json().await.unwrap();
+    assert_eq!(body["status"], "Succeeded");
+    assert!(body["id"]
+        .as_str()
+        .unwrap()
+        .ends_with(body["name"].as_str().unwrap()));
     let unknown = server
         .get(&format!("/subscriptions/{SUB}/providers/Microsoft.Cache/locations/westeurope/asyncOperations/nope"))
         .await;

@@ -10,6 +10,7 @@ mod common;
 mod support;
 
 mod addresses;
+mod azcli;
 mod bad_input;
 mod caches;
 mod demo;
@@ -24,3 +25,4 @@ mod links;
 mod restart;
 mod sdk;
 mod startup;
+mod tls;

@@ -1,7 +1,9 @@
-//! Conformance with the official Azure SDK for Python (`azure-mgmt-redis`):
-//! tests/sdk/conformance.py lists caches, reads keys, and creates, gets,
-//! lists and deletes a linked server against a live server, through the
-//! SDK's own long-running-operation poller.
+//! Conformance with the official Azure SDK for Python (`azure-mgmt-redis`,
+//! `azure-identity`): tests/sdk/conformance.py lists caches, reads keys, and
+//! creates, gets, lists and deletes a linked server against a live server
+//! over HTTPS, through the SDK's own long-running-operation poller and
+//! bearer policy, with `DefaultAzureCredential` finding the server's
+//! managed identity from `DATA_DIR/azure-env.sh`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,12 +16,12 @@ use serde_json::json;
 fn sdk_python() -> PathBuf {
     let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python");
     let has_sdk = Command::new(&python)
-        .args(["-c", "import azure.mgmt.redis, azure.core"])
+        .args(["-c", "import azure.mgmt.redis, azure.core, azure.identity"])
         .status()
         .is_ok_and(|s| s.success());
     assert!(
         has_sdk,
-        "the Azure SDK conformance test needs {} with azure-mgmt-redis: run `cargo xtask setup`",
+        "the Azure SDK conformance test needs {} with azure-mgmt-redis and azure-identity: run `cargo xtask setup`",
         python.display()
     );
     python
@@ -28,7 +30,8 @@ fn sdk_python() -> PathBuf {
 #[tokio::test]
 async fn the_official_python_sdk_manages_caches_and_links() {
     let python = sdk_python();
-    let server = Server::start();
+    let dir = std::sync::Arc::new(tempfile::TempDir::new().expect("temp dir"));
+    let server = Server::start_with(dir, &["--listen-tls", "127.0.0.1:0"]);
     server
         .create_cache(&Server::cache_path("sdk-primary"), "westeurope", json!({}))
         .await;
@@ -47,10 +50,18 @@ async fn the_official_python_sdk_manages_caches_and_links() {
         )
         .await;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/conformance.py");
+    let env = server.azure_env().expect("the server wrote azure-env.sh");
     let output = tokio::process::Command::new(python)
         .arg(script)
-        .env("GEOREP_URL", server.base())
-        .env("GEOREP_TOKEN", server.token())
+        .envs(env)
+        // No other credential of DefaultAzureCredential's chain may answer.
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_TENANT_ID")
+        .env("AZURE_CONFIG_DIR", server.data_dir().join("no-az-login"))
+        .env(
+            "GEOREP_URL",
+            server.tls_base().expect("the server serves HTTPS"),
+        )
         .env("GEOREP_SUBSCRIPTION", SUB)
         .env("GEOREP_RESOURCE_GROUP", RG)
         .env("GEOREP_PRIMARY", "sdk-primary")

@@ -1,42 +1,27 @@
 """Conformance: the official Azure SDK for Python (azure-mgmt-redis) against georep-server.
 
-Run by tests/api_sdk.rs with the server's URL, token and two compatible
-caches in the environment. Exits non-zero on the first failure.
+Run by tests/api/sdk.rs with the server's HTTPS URL, two compatible caches
+and the server's azure-env.sh (IDENTITY_ENDPOINT, IDENTITY_HEADER,
+REQUESTS_CA_BUNDLE) in the environment. The credential is the SDK's own
+DefaultAzureCredential, which finds the managed identity; no policy is
+replaced. Exits non-zero on the first failure.
 """
 
 import ipaddress
 import os
 import sys
-import time
 
-from azure.core.credentials import AccessToken
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+from azure.identity import DefaultAzureCredential
 from azure.mgmt.redis import RedisManagementClient
 from azure.mgmt.redis.models import RedisLinkedServerCreateParameters
 
 BASE_URL = os.environ["GEOREP_URL"]
-TOKEN = os.environ["GEOREP_TOKEN"]
 SUBSCRIPTION = os.environ["GEOREP_SUBSCRIPTION"]
 GROUP = os.environ["GEOREP_RESOURCE_GROUP"]
 PRIMARY = os.environ["GEOREP_PRIMARY"]
 SECONDARY = os.environ["GEOREP_SECONDARY"]
 INCOMPATIBLE = os.environ["GEOREP_INCOMPATIBLE"]
-
-
-class StaticToken:
-    """A credential that always hands out the server's token."""
-
-    def get_token(self, *scopes, **kwargs):
-        return AccessToken(TOKEN, int(time.time()) + 3600)
-
-
-class LocalBearer(ARMChallengeAuthenticationPolicy):
-    """The SDK's own bearer policy, allowed over plain http to the local server."""
-
-    def on_request(self, request):
-        request.context["enforce_https"] = False
-        super().on_request(request)
 
 
 def check(condition, what):
@@ -51,12 +36,11 @@ def cache_id(name):
 
 
 def main():
-    credential = StaticToken()
+    check(BASE_URL.startswith("https://"), f"the SDK talks to the server over HTTPS: {BASE_URL}")
     client = RedisManagementClient(
-        credential,
+        DefaultAzureCredential(),
         SUBSCRIPTION,
         base_url=BASE_URL,
-        authentication_policy=LocalBearer(credential, "https://management.azure.com/.default"),
         polling_interval=0.2,
     )
 
