@@ -1096,4 +1096,11 @@ mod tests {
                    "disableAccessKeyAuthentication": false, "tenantSettings": {}})
         );
     }
+
+    #[test]
+    fn only_the_old_api_versions_unlink_synchronously() {
+        assert!(unlink_is_synchronous("2021-06-01"));
+        assert!(!unlink_is_synchronous("2024-11-01"));
+        assert!(!unlink_is_synchronous(crate::names::OLDEST_API_VERSION));
+    }
 }

@@ -248,3 +248,38 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_boxes_the_login_the_api_and_the_az_steps() {
+        let urls = Urls {
+            http: "http://127.0.0.1:8080".into(),
+            https: Some("https://127.0.0.1:8443".into()),
+        };
+        let text = banner(
+            "http://127.0.0.1:8080/#token=t",
+            &urls,
+            Path::new("/d/azure-env.sh"),
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with('┌') && lines.last().unwrap().starts_with('└'));
+        let width = lines[0].chars().count();
+        assert!(lines.iter().all(|l| l.chars().count() == width), "{text}");
+        for wanted in [
+            "http://127.0.0.1:8080/#token=t",
+            "https://127.0.0.1:8443/",
+            "source /d/azure-env.sh",
+            "az cloud register -n georep --endpoint-resource-manager https://127.0.0.1:8443/",
+            "az login --identity",
+        ] {
+            assert!(text.contains(wanted), "{wanted} in\n{text}");
+        }
+        assert_eq!(
+            url("http", "0.0.0.0:80".parse().unwrap()),
+            "http://127.0.0.1:80"
+        );
+    }
+}

@@ -15,6 +15,7 @@ mod bad_input;
 mod caches;
 mod demo;
 mod failover;
+mod fidelity;
 mod geo_endpoints;
 mod geo_events;
 mod geo_failover;
