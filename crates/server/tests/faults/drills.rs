@@ -368,6 +368,8 @@ async fn a_forced_drill_after_a_cut_loses_writes_within_what_the_failover_report
 async fn a_drill_cut_short_by_a_crash_is_failed_on_restart_and_its_keys_removed() {
     let mut server = server();
     let pair = linked_pair(&server, "drill-crash", 10).await;
+    let earlier = start_drill(&server, &pair.link, "planned", 1, false).await;
+    assert_eq!(finished(&server, &earlier).await["status"], "Succeeded");
     let id = start_drill(&server, &pair.link, "planned", 60, false).await;
     let primary_addr = address(&server, &pair.primary).await;
     eventually("the drill has written", Duration::from_secs(60), || async {
@@ -387,6 +389,21 @@ async fn a_drill_cut_short_by_a_crash_is_failed_on_restart_and_its_keys_removed(
         "{after}"
     );
     assert!(after["finishedAt"].is_string(), "{after}");
+    // Past drills are kept across the restart, newest first.
+    let listed = server
+        .api()
+        .get_json(&format!("/x-georep/drills?link={}", pair.link))
+        .await;
+    let listed: Vec<(&str, &str)> = listed["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["id"].as_str().unwrap(), d["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        listed,
+        [(id.as_str(), "Failed"), (earlier.as_str(), "Succeeded")]
+    );
     no_drill_keys_left(&server, &pair, &id).await;
     assert_eq!(dbsize(primary_addr, &pair.keys[0]).await, Some(10));
     // The link takes a drill again.
