@@ -341,9 +341,10 @@ impl Console {
     }
 }
 
-/// The rows of the cache list.
+/// The rows of the cache list that show (the list keeps every row mounted
+/// and hides those the region filter leaves out).
 const CACHE_ROWS: &str = "return [...document.querySelectorAll(
-      'table[aria-label=\"Caches\"] tbody tr[data-cache]')].map(r => ({
+      'table[aria-label=\"Caches\"] tbody tr[data-cache]:not([hidden])')].map(r => ({
     name: r.dataset.cache,
     location: r.cells[1].innerText.trim(),
     geo: r.cells[r.cells.length - 1].innerText.replace(/\\s+/g, ' ').trim(),
