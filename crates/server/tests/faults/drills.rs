@@ -316,9 +316,18 @@ async fn a_forced_drill_after_a_cut_loses_writes_within_what_the_failover_report
         stop.clone(),
     );
     let id = start_drill(&server, &pair.link, "forced", 3, false).await;
-    let done = finished(&server, &id).await;
+    // Ours stop once the failover is done, so they are not in flight while
+    // the drill verifies the sides (which compares key counts).
+    eventually("the drill fails over", DRILL_LIMIT, || async {
+        let drill = drill(&server, &id).await;
+        (drill["status"] != "Running"
+            || step_names(&drill).iter().any(|s| s == "failover completed"))
+        .then_some(())
+    })
+    .await;
     stop.store(true, Ordering::Relaxed);
     let written = ours.await.unwrap();
+    let done = finished(&server, &id).await;
 
     assert_eq!(done["status"], "Succeeded", "{done}");
     let report = &done["report"];
