@@ -37,11 +37,13 @@ const ESBUILD_VERSION: &str = "0.28.2";
 
 /// The official Python clients the real-client tests run, pinned so every
 /// machine runs the same client code: the Azure SDK's management package,
-/// its credentials (`DefaultAzureCredential`), and the az CLI itself.
-const PYTHON_CLIENTS: [(&str, &str); 3] = [
+/// its credentials (`DefaultAzureCredential`), the az CLI itself, and
+/// redis-py (the TLS ports, with hostname checking).
+const PYTHON_CLIENTS: [(&str, &str); 4] = [
     ("azure-mgmt-redis", "14.5.0"),
     ("azure-identity", "1.27.0"),
     ("azure-cli", "2.91.0"),
+    ("redis", "5.2.1"),
 ];
 
 /// Runs every step in order; each one skips itself when already satisfied.

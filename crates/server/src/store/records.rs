@@ -24,6 +24,9 @@ use serde::{Deserialize, Serialize};
 /// The port every node and cache address serves Redis on.
 pub const REDIS_PORT: u16 = 6379;
 
+/// The port every node's TLS listener has on each of its addresses: Azure's `sslPort`.
+pub const TLS_PORT: u16 = 6380;
+
 /// Everything the control plane keeps about one cache.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CacheRecord {
@@ -140,7 +143,7 @@ impl CacheRecord {
                 host_name: address.map(|a| a.to_string()).unwrap_or_default(),
                 port: REDIS_PORT,
                 // TLS isn't offered locally: 0 says "no TLS port".
-                ssl_port: 0,
+                ssl_port: TLS_PORT,
                 enable_non_ssl_port: self.enable_non_ssl_port,
                 minimum_tls_version: self.minimum_tls_version.clone(),
                 replicas_per_master: Some(self.replicas_per_primary),
@@ -157,7 +160,7 @@ impl CacheRecord {
                     .iter()
                     .map(|n| RedisInstanceDetails {
                         host: Some(n.addr.to_string()),
-                        ssl_port: None,
+                        ssl_port: Some(TLS_PORT),
                         non_ssl_port: Some(REDIS_PORT),
                         shard_id: (self.shard_count > 0).then_some(n.shard),
                         is_master: n.is_primary(),

@@ -27,3 +27,4 @@ mod restart;
 mod sdk;
 mod startup;
 mod tls;
+mod tls_ports;

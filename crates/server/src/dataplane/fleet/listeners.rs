@@ -111,6 +111,10 @@ impl Fleet {
     }
 
     async fn try_reconcile(&self, caches: &[&CacheId]) -> Result<()> {
+        // Certificates first, so a node names an address before it listens on it.
+        for cache in caches {
+            self.renew_certificates(cache).await?;
+        }
         let mut plan = Vec::new();
         for cache in caches {
             for slot in self.store.nodes(cache)? {

@@ -9,6 +9,7 @@
 //! node's listeners as the store says ([`listeners`]), and runs the
 //! replication steps of a geo-replication link shard by shard ([`geo`]).
 
+mod certs;
 mod geo;
 mod ha;
 mod listeners;
@@ -71,6 +72,9 @@ pub enum FleetError {
     /// No address could be handed out.
     #[error(transparent)]
     Address(#[from] AddressError),
+    /// A node's certificate could not be issued or written.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// Anything else.
     #[error("{0}")]
     Other(String),
@@ -93,6 +97,10 @@ pub struct Fleet {
     nodes_dir: PathBuf,
     redis_server: PathBuf,
     credentials: Credentials,
+    /// The local CA, which issues each node's certificate.
+    ca: crate::tls::LocalCa,
+    /// The addresses each node's certificate names, as issued by this run.
+    certified: std::sync::Mutex<HashMap<Ipv4Addr, std::collections::BTreeSet<Ipv4Addr>>>,
     /// The nodes this run started or adopted, by address.
     running: Mutex<HashMap<Ipv4Addr, Node>>,
 }
@@ -118,6 +126,8 @@ impl Fleet {
             std::fs::remove_file(&legacy)?;
         }
         Ok(Fleet {
+            ca: crate::tls::LocalCa::load_or_create(data_dir)?,
+            certified: Default::default(),
             credentials: Credentials::per_cache(store.clone()),
             store,
             block,
@@ -236,7 +246,10 @@ impl Fleet {
         let password = self.cache_password(&cache.id)?;
         let mut addr = slot.addr;
         let mut attempts = 0;
+        let minimum_tls =
+            georep_core::arm::minimum_tls_or_default(cache.minimum_tls_version.as_deref());
         let node = loop {
+            let tls = self.issue_certificate(&cache.id, addr, &minimum_tls)?;
             let config = NodeConfig {
                 addr,
                 extra_binds: self.extra_binds(&cache.id, &NodeSlot { addr, ..slot })?,
@@ -247,6 +260,7 @@ impl Fleet {
                 ],
                 internal_password: password.clone(),
                 replica_of,
+                tls: Some(tls),
             };
             match Node::start(&self.redis_server, &config).await {
                 Ok(node) => break node,

@@ -61,6 +61,34 @@ pub struct NodeConfig {
     pub internal_password: String,
     /// Start as a replica of this node (a cache's replica, or a geo-secondary's shard).
     pub replica_of: Option<SocketAddr>,
+    /// The TLS port's certificate, if the node offers one.
+    pub tls: Option<NodeTls>,
+}
+
+/// What a node's TLS port, [`TLS_PORT`], presents and accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeTls {
+    /// The node's certificate, issued by the server's local CA.
+    pub cert_file: PathBuf,
+    /// Its private key (owner-readable only).
+    pub key_file: PathBuf,
+    /// The local CA's certificate.
+    pub ca_file: PathBuf,
+    /// The lowest TLS version accepted, as ARM names it (`1.0`, `1.1`, `1.2`).
+    pub minimum_version: String,
+}
+
+pub use crate::store::records::TLS_PORT;
+
+impl NodeTls {
+    /// Redis's `tls-protocols` for the minimum version: it and every later one.
+    pub fn protocols(&self) -> &'static str {
+        match self.minimum_version.as_str() {
+            "1.0" => "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3",
+            "1.1" => "TLSv1.1 TLSv1.2 TLSv1.3",
+            _ => "TLSv1.2 TLSv1.3",
+        }
+    }
 }
 
 impl fmt::Debug for NodeConfig {
@@ -169,6 +197,18 @@ impl NodeConfig {
             "user {INTERNAL_USER} on >{} ~* &* +@all",
             self.internal_password
         ));
+        if let Some(tls) = &self.tls {
+            // Clients may connect with TLS on every address the node binds,
+            // checking its certificate against the local CA; they need no
+            // certificate of their own, as on Azure. Replication and the
+            // control plane stay on the plain port.
+            line(format!("tls-port {TLS_PORT}"));
+            line(format!("tls-cert-file {}", quote_path(&tls.cert_file)?));
+            line(format!("tls-key-file {}", quote_path(&tls.key_file)?));
+            line(format!("tls-ca-cert-file {}", quote_path(&tls.ca_file)?));
+            line("tls-auth-clients no".into());
+            line(format!("tls-protocols \"{}\"", tls.protocols()));
+        }
         if let Some(primary) = self.replica_of {
             line(format!("replicaof {} {}", primary.ip(), primary.port()));
         }
@@ -261,7 +301,33 @@ mod tests {
             access_keys: ["KEY1+/=".into(), "KEY2".into()],
             internal_password: "internal".into(),
             replica_of: None,
+            tls: None,
         }
+    }
+
+    #[test]
+    fn a_tls_port_presents_its_certificate_from_the_minimum_version_up() {
+        let mut with_tls = config();
+        with_tls.tls = Some(NodeTls {
+            cert_file: "/tmp/a node/tls.crt".into(),
+            key_file: "/tmp/a node/tls.key".into(),
+            ca_file: "/data/ca.pem".into(),
+            minimum_version: "1.2".into(),
+        });
+        let text = with_tls.render().unwrap();
+        for expected in [
+            "tls-port 6380\n",
+            "tls-cert-file \"/tmp/a node/tls.crt\"\n",
+            "tls-key-file \"/tmp/a node/tls.key\"\n",
+            "tls-ca-cert-file \"/data/ca.pem\"\n",
+            "tls-auth-clients no\n",
+            "tls-protocols \"TLSv1.2 TLSv1.3\"\n",
+            "port 6379\n",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+        assert!(!text.contains("tls-replication"));
+        assert!(!config().render().unwrap().contains("tls-port"));
     }
 
     #[test]

@@ -1,0 +1,110 @@
+//! Every node's TLS port (6380), reached with redis-py as an application
+//! reaches it: `ssl=True`, the server's local CA (`DATA_DIR/ca.pem`), and
+//! hostname checking on, through a cache's address and through the
+//! geo-primary URLs, before and after a failover moves them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{
+    cache_address, endpoint, fail_over, link_of, linked_pair, primary_node, Server,
+};
+
+/// The venv `cargo xtask setup` makes; a missing redis-py fails the test.
+fn python() -> PathBuf {
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python");
+    let has_client = Command::new(&python)
+        .args(["-c", "import redis"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        has_client,
+        "the TLS test needs redis-py in {}: run `cargo xtask setup`",
+        python.display()
+    );
+    python
+}
+
+/// Writes through the first `host=password` and reads back through the
+/// others over TLS; the addresses each host's certificate names.
+async fn over_tls(server: &Server, targets: &[(SocketAddr, &str)]) -> Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/tls_ports.py");
+    let output = tokio::process::Command::new(python())
+        .arg(script)
+        .arg(server.data_dir().join("ca.pem"))
+        .args(
+            targets
+                .iter()
+                .map(|(addr, key)| format!("{}={key}", addr.ip())),
+        )
+        .output()
+        .await
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "redis-py over TLS failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.trim()).expect("the script prints JSON")
+}
+
+#[tokio::test]
+async fn redis_py_reaches_caches_and_geo_primary_urls_over_tls_with_hostname_checking() {
+    let server = Server::start();
+    linked_pair(&server, "tls-p", "tls-s").await;
+    let (key_p, _) = server.keys("tls-p").await;
+    let (key_s, _) = server.keys("tls-s").await;
+    let cache_p = cache_address(&server, "tls-p").await;
+    let cache_s = cache_address(&server, "tls-s").await;
+    let geo_p = endpoint(
+        &link_of(&server, "tls-p", "tls-s").await["properties"],
+        "geoPrimaryEndpoint",
+    );
+    let geo_s = endpoint(
+        &link_of(&server, "tls-s", "tls-p").await["properties"],
+        "geoPrimaryEndpoint",
+    );
+
+    // Written through a geo-primary URL, read through the other one, both
+    // caches' addresses and a node's own.
+    let node_s = primary_node(&server, "tls-s").await;
+    let names = over_tls(
+        &server,
+        &[
+            (geo_p, &key_p),
+            (geo_s, &key_p),
+            (cache_p, &key_p),
+            (cache_s, &key_s),
+            (node_s, &key_s),
+        ],
+    )
+    .await;
+    let named = |host: SocketAddr| -> Vec<String> {
+        names[host.ip().to_string()]
+            .as_array()
+            .unwrap_or_else(|| panic!("no names for {host}: {names}"))
+            .iter()
+            .map(|n| n.as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The primary node's certificate names every address it serves.
+    for addr in [geo_p, geo_s, cache_p] {
+        assert!(
+            named(cache_p).contains(&addr.ip().to_string()),
+            "{addr}: {names}"
+        );
+    }
+
+    // A failover moves the geo-primary URLs to the other cache's node,
+    // whose certificate already names them.
+    fail_over(&server, "tls-s", "tls-p").await;
+    over_tls(
+        &server,
+        &[(geo_s, &key_s), (geo_p, &key_s), (cache_p, &key_p)],
+    )
+    .await;
+}
