@@ -35,6 +35,7 @@ fn finished_drill(consistent: bool, mismatches: &[&str]) -> Drill {
         "finishedAt": "2026-12-01T10:00:05Z",
         "report": {
             "rtoMs": 742,
+            "rtoAtMs": 1742,
             "ackedWrites": 1200,
             "lostWrites": 0,
             "bytesPossiblyLost": 0,
@@ -131,6 +132,9 @@ async fn a_report_reads_rto_rpo_and_the_verification() {
     std::mem::forget(handle);
     settle().await;
     assert_eq!(figure(&root, "rto"), "742 ms");
+    assert!(texts(&root, "[data-figure=rto] .drill-number-hint")
+        .concat()
+        .ends_with("it ended at +1742 ms"));
     assert_eq!(figure(&root, "rpo"), "0 of 1200");
     assert_eq!(figure(&root, "bytes-possibly-lost"), "0 B");
     assert_eq!(figure(&root, "partial-resync"), "Yes");

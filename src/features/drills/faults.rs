@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use georep_core::link::LinkState;
-use georep_core::regions;
 use leptos::prelude::*;
 
 use super::use_drills;
@@ -17,6 +16,7 @@ use crate::components::guarded_button::GuardedButton;
 use crate::features::drills::error_banner;
 use crate::features::live::ticker::use_ticker;
 use crate::model::{format_time, LinkView};
+use crate::regions;
 use crate::state::use_app;
 
 /// How often the active faults are read when nothing announced a change.

@@ -60,8 +60,10 @@ fn HistoryRow(drill: Drill) -> impl IntoView {
                     {drill.status.label()}
                 </span>
             </td>
-            <td>{report.rto_ms.map_or_else(|| "—".to_owned(), ms)}</td>
-            <td class="col-optional">{rpo_text(&report)}</td>
+            <td data-label="RTO">{report.rto_ms.map_or_else(|| "—".to_owned(), ms)}</td>
+            <td class="col-optional" data-label="RPO">
+                {rpo_text(&report)}
+            </td>
             <td class="col-optional">{verdict(&drill)}</td>
         </tr>
     }

@@ -170,7 +170,7 @@ pub fn LiveRunPanel() -> impl IntoView {
                     (false, None) => view! { <p class="muted">"No drill is running."</p> }.into_any(),
                 }}
                 <Show when=move || drill.with(Option::is_some)>
-                    <dl class="figures drill-figures">
+                    <dl class="drill-figures">
                         <Figure name="elapsed" label="Elapsed" value=elapsed/>
                         <Figure name="acked" label="Acknowledged writes" value=acked/>
                         <Figure name="rate" label="Writer rate" value=rate/>
@@ -179,7 +179,7 @@ pub fn LiveRunPanel() -> impl IntoView {
                     <StepList steps=steps/>
                 </Show>
                 <h3 class="drill-subhead">"The link now"</h3>
-                <dl class="figures drill-figures">
+                <dl class="drill-figures">
                     <Figure
                         name="healthy"
                         label="Health"

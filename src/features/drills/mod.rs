@@ -184,14 +184,14 @@ fn LinkDrills(entry: Memo<CacheEntry>, link: Memo<LinkView>) -> impl IntoView {
         <div class="drills">
             <div class="drills-main">
                 <RunForm/>
-                <LiveRunPanel/>
-                <ReportPanel/>
             </div>
             <div class="drills-side">
                 <VerificationPanel/>
                 <FaultsPanel/>
             </div>
         </div>
+        <LiveRunPanel/>
+        <ReportPanel/>
         <HistoryPanel/>
     }
 }

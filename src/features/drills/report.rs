@@ -84,7 +84,7 @@ pub fn VerificationResult(verification: Verification) -> impl IntoView {
             <p class="verification-verdict">
                 <span class=class>{verdict}</span>
             </p>
-            <dl class="figures">
+            <dl class="drill-figures">
                 <div class="kv" data-figure="keys-primary">
                     <dt>"Keys on the geo-primary"</dt>
                     <dd>{v.keys_primary}</dd>
@@ -109,7 +109,7 @@ fn Number(
     name: &'static str,
     label: &'static str,
     value: String,
-    hint: &'static str,
+    #[prop(into)] hint: String,
 ) -> impl IntoView {
     view! {
         <div class="kv drill-number" data-figure=name>
@@ -163,12 +163,15 @@ pub fn DrillReportView(drill: Drill) -> impl IntoView {
                 " " {format!("{} drill{when}", drill.kind.label())}
             </p>
             {error}
-            <dl class="figures drill-numbers">
+            <dl class="drill-numbers">
                 <Number
                     name="rto"
                     label="RTO"
                     value=report.rto_ms.map_or_else(|| "—".to_owned(), ms)
-                    hint="The longest time without an acknowledged write"
+                    hint=match report.rto_at_ms {
+                        Some(at) => format!("The longest time without an acknowledged write; it ended at +{}", ms(at)),
+                        None => "The longest time without an acknowledged write".to_owned(),
+                    }
                 />
                 <Number
                     name="rpo"

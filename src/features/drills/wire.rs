@@ -117,6 +117,8 @@ pub struct Verification {
 pub struct DrillReport {
     /// The longest time without an acknowledged write, in milliseconds.
     pub rto_ms: Option<u64>,
+    /// When that longest gap ended, in milliseconds since the start.
+    pub rto_at_ms: Option<u64>,
     /// Writes the geo-primary acknowledged.
     pub acked_writes: Option<u64>,
     /// Acknowledged writes missing at the end: the drill's RPO.

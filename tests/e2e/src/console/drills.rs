@@ -67,6 +67,28 @@ impl Console {
         .await;
     }
 
+    /// Opens the Drills view of the cache `cache_id` (an ARM id) by its
+    /// address, as a bookmark would, on the server at `base`.
+    pub async fn open_drills_at(&self, base: &str, cache_id: &str) {
+        let parts: Vec<&str> = cache_id.split('/').collect();
+        let [_, "subscriptions", sub, "resourceGroups", rg, "providers", _, _, name] = parts[..]
+        else {
+            panic!("not a cache id: {cache_id}");
+        };
+        self.open(&format!(
+            "{base}/caches/{sub}/{rg}/{name}/geo-replication/drills"
+        ))
+        .await;
+        self.wait_for::<bool, _>(
+            "the Drills view",
+            UI,
+            "return !!document.querySelector('.drills .drill-run');",
+            vec![],
+            |shown| *shown,
+        )
+        .await;
+    }
+
     /// "Verify now", then the verification it shows.
     pub async fn verify_now(&self) -> VerificationShown {
         // The previous answer is marked, so only a new one counts.
