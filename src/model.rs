@@ -69,6 +69,11 @@ impl CacheEntry {
         &self.resource.properties.host_name
     }
 
+    /// Whether the cache has a TLS port.
+    pub fn has_tls(&self) -> bool {
+        self.resource.properties.ssl_port != 0
+    }
+
     /// The port clients use: TLS when the cache has it, else plain.
     pub fn port(&self) -> u16 {
         let p = &self.resource.properties;

@@ -1,5 +1,5 @@
 //! A cache's address and its nodes: the address clients use
-//! (`hostName:6379`, with a copy button and a `redis-cli` hint), then each
+//! (`hostName` on the TLS port, with a copy button and a `redis-cli` hint), then each
 //! node's own address, its shard, and which node is its shard's primary now.
 
 use leptos::prelude::*;
@@ -15,8 +15,13 @@ pub fn NodesPanel(entry: Memo<CacheEntry>) -> impl IntoView {
     let nodes = Memo::new(move |_| entry.with(CacheEntry::nodes));
     let clustered = Memo::new(move |_| entry.with(|e| e.cache.is_clustered()));
     let count = Signal::derive(move || nodes.with(Vec::len));
+    // The TLS port needs the server's local CA (`ca.pem` in its data
+    // directory) to check the cache's certificate against.
     let hint = move || {
-        entry.with(|e| format!("redis-cli -h {} -p {} -a <access key>", e.host(), e.port()))
+        entry.with(|e| {
+            let tls = if e.has_tls() { "--tls --cacert ca.pem " } else { "" };
+            format!("redis-cli {tls}-h {} -p {} -a <access key>", e.host(), e.port())
+        })
     };
     view! {
         <Card title="Address and nodes" heading_id="nodes-heading" count=count class="nodes-card">
