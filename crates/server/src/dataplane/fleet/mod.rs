@@ -265,6 +265,9 @@ impl Fleet {
             match Node::start(&self.redis_server, &config).await {
                 Ok(node) => break node,
                 Err(NodeError::AddressInUse { addr: taken, .. }) if attempts < BIND_ATTEMPTS => {
+                    if let Some(node) = self.adopt_holder(taken).await {
+                        break node;
+                    }
                     attempts += 1;
                     let fresh = self.allocate(1)?[0];
                     tracing::warn!(%taken, %fresh, "the node's address is taken; moving it");
@@ -361,6 +364,33 @@ impl Fleet {
         self.adopt(addr).await
     }
 
+    /// The process holding `addr`, adopted if it is this slot's own node: a
+    /// run killed right after starting it left it running before it wrote
+    /// its pid file, and it answers with its cache's password and its own
+    /// pid. Anything else holding the address is not ours.
+    async fn adopt_holder(&self, addr: Ipv4Addr) -> Option<Node> {
+        let password = self.password(addr).ok()?;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            let pid = self
+                .credentials
+                .info(socket(addr), &["server"])
+                .await
+                .ok()
+                .and_then(|info| info.process_id());
+            if let Some(pid) = pid {
+                if let Ok(node) = Node::adopt(addr, pid, &password).await {
+                    tracing::warn!(%addr, pid, "adopted the node holding the address, which the store had not recorded");
+                    return Some(node);
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Adopts the node at `addr` that an earlier run left running, if one
     /// does: by the pid the store recorded, or else by the pid the node
     /// wrote itself (its `redis.pid`). A node started just before the
@@ -389,6 +419,7 @@ impl Fleet {
                 Err(error) => tracing::info!(%addr, %error, "the node is not running"),
             }
         }
+        tracing::info!(%addr, ?recorded, ?written, "no node process to adopt");
         None
     }
 
@@ -495,6 +526,9 @@ impl Fleet {
     ) -> Result<()> {
         let mut saved = Ok(());
         for slot in chosen {
+            if slot.is_primary() {
+                self.hand_over(nodes, *slot).await?;
+            }
             saved = self.save_and_stop_node(slot.addr).await;
             if saved.is_err() {
                 break;
