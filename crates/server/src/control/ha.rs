@@ -180,10 +180,15 @@ async fn replace(app: &SharedApp, cache: &CacheRecord, shard: u32, old: Ipv4Addr
     let Ok(Some(link)) = app.store.link_of(&cache.id) else {
         return;
     };
-    if link.primary() == &cache.id && replaced.new.is_some() {
-        // The geo-secondary follows the new primary node, by partial resync.
+    // The geo-secondary follows the geo-primary's new primary node, by
+    // partial resync. A geo-secondary whose nodes were all empty (its
+    // replica had nothing yet) restarted its old primary empty and alone:
+    // it must follow the geo-primary again, which gives it the data back.
+    let geo_primary_moved = link.primary() == &cache.id && replaced.new.is_some();
+    let secondary_restarted = link.secondary() == &cache.id && replaced.new.is_none();
+    if geo_primary_moved || secondary_restarted {
         if let Err(error) = links::replicate(app, &link).await {
-            tracing::error!(%error, "could not point the geo-secondary at the new primary node");
+            tracing::error!(%error, "could not point the geo-secondary at the geo-primary's primary node");
         }
     }
     links::watch(app, &link).await;

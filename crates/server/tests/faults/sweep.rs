@@ -15,13 +15,10 @@ use georep_testkit::Server;
 use serde_json::Value;
 
 use crate::support::*;
-
-/// Kill points per operation, spread over its first 500 ms.
-const POINTS: u64 = 10;
-const SPREAD_MS: u64 = 500;
+use crate::sweep_check::{POINTS, SPREAD};
 
 /// The link as the first cache sees it, once it is `Succeeded` again.
-async fn settled(server: &Server, first: &str, second_name: &str) -> Value {
+pub(crate) async fn settled(server: &Server, first: &str, second_name: &str) -> Value {
     eventually("the link settles", Duration::from_secs(90), || async {
         let response = server
             .api()
@@ -94,7 +91,11 @@ async fn linked_role(server: &Server, path: &str) -> String {
 }
 
 /// After a restart: roles as the API says, and the geo URL on a primary.
-async fn assert_converged(server: &Server, caches: [(&str, &str); 2], geo: std::net::SocketAddr) {
+pub(crate) async fn assert_converged(
+    server: &Server,
+    caches: [(&str, &str); 2],
+    geo: std::net::SocketAddr,
+) {
     for (path, key) in caches {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
@@ -215,7 +216,7 @@ async fn failovers_killed_at_every_point(forced: bool) {
             )
             .await;
         assert_eq!(response.status(), 201, "failover {point}");
-        tokio::time::sleep(Duration::from_millis(point * SPREAD_MS / POINTS)).await;
+        tokio::time::sleep(SPREAD * point / POINTS).await;
         server.kill();
         server.restart().expect("the server starts again");
         settled(&server, &a, "sweep-b").await;
@@ -304,7 +305,7 @@ async fn links_and_unlinks_killed_at_every_point_converge_and_keep_the_data() {
     );
 
     for point in 0..POINTS {
-        let pause = Duration::from_millis(point * SPREAD_MS / POINTS);
+        let pause = SPREAD * point / POINTS;
         // Link, and kill the control plane somewhere in its first 500 ms.
         let response = server
             .api()

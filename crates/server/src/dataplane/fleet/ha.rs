@@ -25,6 +25,10 @@ use crate::store::records::{CacheRecord, NodeSlot};
 
 use super::geo::shard_primaries;
 
+/// How long a rebooted primary node's replicas may take to catch up while
+/// its writes are paused (see [`Fleet::hand_over`]).
+const HANDOVER_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What replacing a shard's primary node did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeReplaced {
@@ -186,6 +190,69 @@ impl Fleet {
     pub async fn can_take_over(&self, cache: &CacheRecord, shard: u32) -> Result<bool> {
         let nodes = self.store.nodes(&cache.id)?;
         Ok(self.best_replica(&nodes, shard).await.is_some())
+    }
+
+    /// Before a shard's primary node stops for a reboot: pauses its writes
+    /// and waits until every running replica of the shard has applied all
+    /// it acknowledged, so the replica that takes over (see
+    /// [`Fleet::promote_replica`]) has every acknowledged write, as Azure's
+    /// reboot fails over first. The pause lasts until the node exits. If a
+    /// replica does not catch up within [`HANDOVER_LIMIT`], writes resume and
+    /// the reboot fails before anything stopped.
+    pub(super) async fn hand_over(&self, nodes: &[NodeSlot], primary: NodeSlot) -> Result<()> {
+        let mut replicas = Vec::new();
+        for n in nodes
+            .iter()
+            .filter(|n| n.shard == primary.shard && !n.is_primary())
+        {
+            if self.is_running(n.addr).await {
+                replicas.push(socket(n.addr));
+            }
+        }
+        if replicas.is_empty() {
+            return Ok(());
+        }
+        let addr = socket(primary.addr);
+        let mut conn = self.credentials.connect(addr).await?;
+        let pause_ms = u64::try_from(node::SAVE_STOP_LIMIT.as_millis()).unwrap_or(u64::MAX);
+        redis::cmd("CLIENT")
+            .arg("PAUSE")
+            .arg(pause_ms)
+            .arg("WRITE")
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(node::command_error(addr, "CLIENT PAUSE"))?;
+        // Read after the pause: no acknowledged write lies beyond it.
+        let target = node::info_on(&mut conn, addr, &["replication"])
+            .await?
+            .master_repl_offset()
+            .unwrap_or(0);
+        let deadline = tokio::time::Instant::now() + HANDOVER_LIMIT;
+        for replica in replicas {
+            loop {
+                let applied = self
+                    .credentials
+                    .info(replica, &["replication"])
+                    .await
+                    .ok()
+                    .and_then(|i| i.get_u64("slave_repl_offset"))
+                    .unwrap_or(0);
+                if applied >= target {
+                    break;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    let _ = redis::cmd("CLIENT")
+                        .arg("UNPAUSE")
+                        .query_async::<()>(&mut conn)
+                        .await;
+                    return Err(FleetError::Other(format!(
+                        "the replica {replica} did not catch up with {addr} (offset {applied} of {target}); nothing was rebooted"
+                    )));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+        }
+        Ok(())
     }
 
     /// The running replica of `shard` with the highest replication offset,
