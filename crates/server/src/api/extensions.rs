@@ -26,9 +26,9 @@ pub struct CandidateView {
     location: String,
     compatible: bool,
     /// Every unmet prerequisite: `{code, message, …fields}`.
-    reasons: Vec<Value>,
+    reasons: Vec<Explained<georep_core::Reason>>,
     /// What linking entails: `{code, message, …fields}`.
-    warnings: Vec<Value>,
+    warnings: Vec<Explained<georep_core::Warning>>,
 }
 
 /// The response of `GET /x-georep/candidates`.
@@ -38,13 +38,21 @@ pub struct CandidatesResponse {
     value: Vec<CandidateView>,
 }
 
-/// A reason or warning as JSON, with its sentence added as `message`.
-fn explained<T: Serialize + std::fmt::Display>(item: &T) -> Value {
-    let mut value = serde_json::to_value(item).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.insert("message".into(), Value::String(item.to_string()));
+/// A reason or warning with its sentence added as `message`. Serialized
+/// straight into the response (no `Value` per item): a thousand caches'
+/// reasons are most of a candidates answer.
+#[derive(Serialize)]
+pub struct Explained<T> {
+    #[serde(flatten)]
+    item: T,
+    message: String,
+}
+
+fn explained<T: Clone + std::fmt::Display>(item: &T) -> Explained<T> {
+    Explained {
+        item: item.clone(),
+        message: item.to_string(),
     }
-    value
 }
 
 /// `GET /x-georep/candidates?primary={cacheId}`: every cache judged as the
