@@ -387,6 +387,19 @@ async fn a_drill_cut_short_by_a_crash_is_failed_on_restart_and_its_keys_removed(
         (drill_keys(primary_addr, &pair.keys[0], &id).await? > 0).then_some(())
     })
     .await;
+    // While it runs, GET shows its progress.
+    eventually(
+        "the running drill's progress",
+        Duration::from_secs(60),
+        || async {
+            let running = drill(&server, &id).await;
+            (running["status"] == "Running"
+                && running["report"]["ackedWrites"].as_u64()? > 0
+                && running["report"]["writesPerSecond"].as_f64()? > 0.0)
+                .then_some(())
+        },
+    )
+    .await;
 
     server.kill();
     server.restart().expect("the server starts again");
