@@ -1,6 +1,6 @@
 //! The server's local certificate authority, as Azurite's `--cert` does it:
-//! created once in the data directory (`ca.pem` public, its key readable by
-//! the owner only) and kept, so a client that trusts `ca.pem` keeps trusting
+//! created once in the data directory (`ca.pem`, and its key `ca-key.pem`;
+//! both, like every file there, readable by the owner only) and kept, so a client that trusts `ca.pem` keeps trusting
 //! every certificate the server issues afterwards, across restarts.
 //!
 //! A leaf: it imports nothing of this crate, so start-up and the data plane
@@ -152,7 +152,9 @@ impl LocalCa {
         let cert = params.self_signed(&key)?;
         // The key first: a CA certificate without its key would be useless.
         write_file(&key_path, &key.serialize_pem(), 0o600)?;
-        write_file(&cert_path, &cert.pem(), 0o644)?;
+        // Public, but like every file here readable by its owner only
+        // (the data directory is too): whoever runs the clients copies it.
+        write_file(&cert_path, &cert.pem(), 0o600)?;
         Ok(LocalCa {
             issuer: Issuer::new(ca_params(), key),
             cert_pem: cert.pem(),
@@ -254,7 +256,7 @@ mod tests {
                     & 0o777
             };
             assert_eq!(mode(CA_KEY_FILE), 0o600);
-            assert_eq!(mode(CA_CERT_FILE), 0o644);
+            assert_eq!(mode(CA_CERT_FILE), 0o600);
         }
     }
 
