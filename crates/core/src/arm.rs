@@ -849,6 +849,14 @@ pub fn public_network_enabled(value: Option<&str>) -> bool {
     !value.is_some_and(|v| v.eq_ignore_ascii_case("Disabled"))
 }
 
+/// The values ARM accepts for `minimumTlsVersion`.
+pub const MINIMUM_TLS_VERSIONS: [&str; 3] = ["1.0", "1.1", "1.2"];
+
+/// Whether `value` is a `minimumTlsVersion` ARM accepts.
+pub fn is_minimum_tls_version(value: &str) -> bool {
+    MINIMUM_TLS_VERSIONS.contains(&value)
+}
+
 /// A cache's minimum TLS version, or ARM's default when unset.
 pub fn minimum_tls_or_default(value: Option<&str>) -> String {
     value.unwrap_or(DEFAULT_MINIMUM_TLS_VERSION).to_owned()

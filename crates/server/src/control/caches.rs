@@ -17,7 +17,7 @@ use georep_core::{check_change, regions, CacheId, Change, ProvisioningState};
 
 use crate::control::app::SharedApp;
 use crate::control::ops::finish_operation;
-use crate::control::shape::{layout, validate_shape};
+use crate::control::shape::{layout, validate_minimum_tls, validate_shape};
 use crate::control::ControlError;
 use crate::store::records::{
     reported_redis_version, AddressRole, CacheRecord, NodeSlot, REDIS_PORT,
@@ -74,6 +74,7 @@ pub async fn put(
 
     let shard_count = p.shard_count.unwrap_or(0);
     let redis_configuration = p.redis_configuration.unwrap_or_default();
+    validate_minimum_tls(p.minimum_tls_version.as_deref())?;
     let replicas = validate_shape(
         &p.sku,
         p.replicas_per_primary.or(p.replicas_per_master),
@@ -224,6 +225,7 @@ pub async fn update(
         shard_count,
         config.persistence().enabled(),
     )?;
+    validate_minimum_tls(props.minimum_tls_version.as_deref())?;
     let reshape = shard_count != record.shard_count || replicas != record.replicas_per_primary;
     let persistence_changed = config.persistence() != record.redis_configuration.persistence();
 
@@ -237,6 +239,10 @@ pub async fn update(
     if let Some(v) = props.enable_non_ssl_port {
         record.enable_non_ssl_port = v;
     }
+    let tls_changed = props
+        .minimum_tls_version
+        .as_ref()
+        .is_some_and(|v| Some(v) != record.minimum_tls_version.as_ref());
     if let Some(v) = props.minimum_tls_version {
         record.minimum_tls_version = Some(v);
     }
@@ -275,6 +281,13 @@ pub async fn update(
     } else if persistence_changed {
         let nodes = app.store.nodes(id)?;
         app.fleet.start(&record, &nodes).await?;
+    }
+    if tls_changed {
+        let minimum =
+            georep_core::arm::minimum_tls_or_default(record.minimum_tls_version.as_deref());
+        app.fleet
+            .set_minimum_tls(&app.store.nodes(id)?, &minimum)
+            .await?;
     }
     app.store.put_cache(&record)?;
     tracing::info!(cache = %id.name, "cache updated");

@@ -33,6 +33,20 @@ pub fn layout(shards: u32, replicas: u32, addrs: &[Ipv4Addr]) -> Vec<NodeSlot> {
     nodes
 }
 
+/// Checks a requested `minimumTlsVersion`.
+pub fn validate_minimum_tls(value: Option<&str>) -> Result<(), ControlError> {
+    match value {
+        Some(v) if !georep_core::arm::is_minimum_tls_version(v) => Err(ControlError::invalid(
+            "properties.minimumTlsVersion",
+            format!(
+                "'{v}' is not a TLS version a cache can require: use one of {}.",
+                georep_core::arm::MINIMUM_TLS_VERSIONS.join(", ")
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks a requested shape and returns its replica count.
 pub fn validate_shape(
     sku: &Sku,

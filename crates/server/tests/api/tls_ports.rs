@@ -108,3 +108,66 @@ async fn redis_py_reaches_caches_and_geo_primary_urls_over_tls_with_hostname_che
     )
     .await;
 }
+
+#[tokio::test]
+async fn minimum_tls_version_is_what_the_nodes_accept_and_nothing_else_is_taken() {
+    let server = Server::start();
+    let path = Server::cache_path("tls-min");
+    server
+        .create_cache(
+            &path,
+            "westeurope",
+            serde_json::json!({"minimumTlsVersion": "1.2"}),
+        )
+        .await;
+    let node = primary_node(&server, "tls-min").await;
+    let protocols = |mut con: redis::aio::MultiplexedConnection| async move {
+        let (_, value): (String, String) = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("tls-protocols")
+            .query_async(&mut con)
+            .await
+            .expect("CONFIG GET as the control plane");
+        value
+    };
+    assert_eq!(
+        protocols(server.operator(node).await).await,
+        "TLSv1.2 TLSv1.3"
+    );
+
+    let lowered = server
+        .patch(
+            &path,
+            serde_json::json!({"properties": {"minimumTlsVersion": "1.0"}}),
+        )
+        .await;
+    assert_eq!(
+        lowered.status(),
+        200,
+        "{}",
+        lowered.text().await.unwrap_or_default()
+    );
+    assert_eq!(
+        protocols(server.operator(node).await).await,
+        "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3"
+    );
+
+    for bad in ["1.3", "TLS1_2", ""] {
+        let refused = server
+            .patch(
+                &path,
+                serde_json::json!({"properties": {"minimumTlsVersion": bad}}),
+            )
+            .await;
+        crate::support::assert_arm_error(
+            refused,
+            reqwest::StatusCode::BAD_REQUEST,
+            "InvalidParameter",
+        )
+        .await;
+    }
+    assert_eq!(
+        server.get_json(&path).await["properties"]["minimumTlsVersion"],
+        "1.0"
+    );
+}

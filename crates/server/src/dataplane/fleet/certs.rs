@@ -17,8 +17,8 @@ use georep_core::CacheId;
 
 use super::{Fleet, FleetError, Result};
 use crate::dataplane::addresses::socket;
-use crate::dataplane::node::NodeTls;
-use crate::store::records::AddressRole;
+use crate::dataplane::node::{tls_protocols, NodeTls};
+use crate::store::records::{AddressRole, NodeSlot};
 
 /// The node's certificate and key, inside its directory.
 const CERT_FILE: &str = "tls.crt";
@@ -97,6 +97,27 @@ impl Fleet {
                 ))
             })?;
             tracing::debug!(node = %slot.addr, "the node's certificate names its new addresses");
+        }
+        Ok(())
+    }
+
+    /// Makes the running nodes accept TLS from `minimum_version` up, at once
+    /// (new connections; open ones keep theirs).
+    pub async fn set_minimum_tls(&self, nodes: &[NodeSlot], minimum_version: &str) -> Result<()> {
+        for slot in nodes {
+            if !self.is_running(slot.addr).await {
+                continue; // It reads the setting from its config when it starts.
+            }
+            let mut conn = self.credentials.connect(socket(slot.addr)).await?;
+            redis::cmd("CONFIG")
+                .arg("SET")
+                .arg("tls-protocols")
+                .arg(tls_protocols(minimum_version))
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(|e| {
+                    FleetError::Other(format!("node {}: tls-protocols: {e}", slot.addr))
+                })?;
         }
         Ok(())
     }

@@ -80,14 +80,13 @@ pub struct NodeTls {
 
 pub use crate::store::records::TLS_PORT;
 
-impl NodeTls {
-    /// Redis's `tls-protocols` for the minimum version: it and every later one.
-    pub fn protocols(&self) -> &'static str {
-        match self.minimum_version.as_str() {
-            "1.0" => "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3",
-            "1.1" => "TLSv1.1 TLSv1.2 TLSv1.3",
-            _ => "TLSv1.2 TLSv1.3",
-        }
+/// Redis's `tls-protocols` for a minimum TLS version as ARM names it
+/// (`1.0`, `1.1`, `1.2`): it and every later one.
+pub fn tls_protocols(minimum_version: &str) -> &'static str {
+    match minimum_version {
+        "1.0" => "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3",
+        "1.1" => "TLSv1.1 TLSv1.2 TLSv1.3",
+        _ => "TLSv1.2 TLSv1.3",
     }
 }
 
@@ -207,7 +206,10 @@ impl NodeConfig {
             line(format!("tls-key-file {}", quote_path(&tls.key_file)?));
             line(format!("tls-ca-cert-file {}", quote_path(&tls.ca_file)?));
             line("tls-auth-clients no".into());
-            line(format!("tls-protocols \"{}\"", tls.protocols()));
+            line(format!(
+                "tls-protocols \"{}\"",
+                tls_protocols(&tls.minimum_version)
+            ));
         }
         if let Some(primary) = self.replica_of {
             line(format!("replicaof {} {}", primary.ip(), primary.port()));

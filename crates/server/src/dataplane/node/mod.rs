@@ -35,7 +35,8 @@ use tracing::{debug, info, warn};
 use crate::store::records::REDIS_PORT;
 
 pub use config::{
-    NodeConfig, NodeTls, CONFIG_FILE, INTERNAL_USER, LOG_FILE, PID_FILE, STDERR_FILE, TLS_PORT,
+    tls_protocols, NodeConfig, NodeTls, CONFIG_FILE, INTERNAL_USER, LOG_FILE, PID_FILE,
+    STDERR_FILE, TLS_PORT,
 };
 pub use info::{Info, ReplicaEntry, Role};
 
