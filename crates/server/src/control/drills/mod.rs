@@ -5,11 +5,12 @@
 //! [`crate::dataplane::drill_writer`]), under the reserved prefix
 //! `georep:drill:{id}:`. It writes for a third of its `seconds` (the
 //! warm-up), fails over through the same path the API's `PUT` in reverse
-//! takes ([`failover::request`]), keeps writing for a third, optionally
-//! fails back (a planned failover), writes for the last third, and stops.
-//! It then checks its ledger of acknowledged writes against the final
-//! geo-primary, verifies the two sides ([`verify::verify`]), and deletes its
-//! keys through the geo-primary URL, so the deletion replicates.
+//! takes ([`crate::control::failover::request`]), keeps writing for a
+//! third, optionally fails back (a planned failover), writes for the last
+//! third, and stops. It then checks its ledger of acknowledged writes
+//! against the final geo-primary, verifies the two sides
+//! ([`crate::control::verify::verify`]), and deletes its keys through the
+//! geo-primary URL, so the deletion replicates.
 //!
 //! It succeeds only if it found what its kind promises: a planned drill
 //! lost no acknowledged write, a forced one lost no more replication-stream
