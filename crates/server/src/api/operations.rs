@@ -31,11 +31,13 @@ fn find(app: &SharedApp, path: &OperationPath) -> Result<OperationRecord, ApiErr
 }
 
 /// `GET …/locations/{loc}/asyncOperations/{id}`: what `Azure-AsyncOperation`
-/// points at. While it runs, `Retry-After` too: the SDKs' pollers read it
-/// from the last poll's response, and wait 30 s without it.
+/// points at. It names itself in `Azure-AsyncOperation`, as Azure's do.
+/// While it runs, `Retry-After` too: the SDKs' pollers read it from the
+/// last poll's response, and wait 30 s without it.
 pub async fn status(
     State(app): State<SharedApp>,
     _: ApiVersion,
+    BaseUrl(base): BaseUrl,
     path: OperationPath,
 ) -> Result<Response, ApiError> {
     let op = find(&app, &path)?;
@@ -47,6 +49,13 @@ pub async fn status(
     };
     let status: OperationStatus = op.to_status(percent);
     let mut response = Json(status).into_response();
+    if let Ok(url) = HeaderValue::from_str(&format!(
+        "{base}{}?api-version={}",
+        op.status_path(),
+        georep_core::names::API_VERSION
+    )) {
+        response.headers_mut().insert("azure-asyncoperation", url);
+    }
     if op.status == OperationState::InProgress {
         response
             .headers_mut()

@@ -27,6 +27,22 @@ async fn link_polling_headers_and_unlink_per_api_version() {
         "{location}"
     );
     server.wait_succeeded(&created).await;
+    // A poll of the status resource names itself, as Azure's do.
+    let status_url = created.headers()["azure-asyncoperation"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let poll = server
+        .http()
+        .get(&status_url)
+        .bearer_auth(server.token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        poll.headers()["azure-asyncoperation"].to_str().unwrap(),
+        status_url
+    );
 
     // 2021-06-01: answered once unlinked, with no operation to poll.
     let old = server
