@@ -1,6 +1,8 @@
 //! Extensions ARM lacks, under `/x-georep/`.
 
 use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use georep_core::{candidates, CacheId};
 use serde::{Deserialize, Serialize};
@@ -98,6 +100,29 @@ pub async fn list_candidates(
         )
     })?;
     Ok(Json(judge(&app, &primary).await?))
+}
+
+/// Where the local CA's certificate is served.
+pub const CA_PATH: &str = "/x-georep/ca.pem";
+
+/// `GET /x-georep/ca.pem`: the local CA's certificate, which clients trust
+/// to check the caches' TLS ports (6380) and the HTTPS API. Public, like
+/// any certificate, so a plain download link works.
+pub async fn ca_certificate(State(app): State<SharedApp>) -> Result<Response, ApiError> {
+    let pem = tokio::fs::read_to_string(app.data_dir.join(crate::tls::CA_CERT_FILE))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the local CA's certificate: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-pem-file"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"georep-ca.pem\"",
+            ),
+        ],
+        pem,
+    )
+        .into_response())
 }
 
 /// The body of `POST /x-georep/verify`.

@@ -145,6 +145,7 @@ pub fn router(app: SharedApp, options: Options) -> Router {
             get(metrics::query),
         )
         .route("/x-georep/candidates", get(extensions::list_candidates))
+        .route(extensions::CA_PATH, get(extensions::ca_certificate))
         .route(events::EVENTS_PATH, get(events::stream))
         .route("/x-georep/events/ticket", post(events::ticket))
         .route("/x-georep/timeline", get(timeline::list))
@@ -189,9 +190,9 @@ pub fn router(app: SharedApp, options: Options) -> Router {
     )
 }
 
-/// Requires the token on API paths; the console's files are public, the
-/// event stream opened with a ticket checks the ticket instead, and the
-/// managed-identity endpoint its header secret.
+/// Requires the token on API paths; the console's files and the local CA's
+/// certificate are public, the event stream opened with a ticket checks the
+/// ticket instead, and the managed-identity endpoint its header secret.
 async fn authenticate_api(
     state: State<Auth>,
     request: Request,
@@ -200,6 +201,7 @@ async fn authenticate_api(
     if is_api_path(request.uri().path())
         && !events::carries_ticket(request.method(), request.uri())
         && request.uri().path() != cloud::IDENTITY_PATH
+        && request.uri().path() != extensions::CA_PATH
     {
         auth::require_token(state, request, next).await
     } else {

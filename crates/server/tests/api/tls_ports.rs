@@ -171,3 +171,22 @@ async fn minimum_tls_version_is_what_the_nodes_accept_and_nothing_else_is_taken(
         "1.0"
     );
 }
+
+#[tokio::test]
+async fn the_local_ca_is_downloadable_without_a_token() {
+    let server = Server::start();
+    let response = reqwest::get(format!("{}/x-georep/ca.pem", server.base()))
+        .await
+        .expect("the server answers");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/x-pem-file");
+    let served = response.text().await.unwrap();
+    let kept = std::fs::read_to_string(server.data_dir().join("ca.pem")).unwrap();
+    assert_eq!(served, kept);
+    assert!(
+        served.starts_with("-----BEGIN CERTIFICATE-----"),
+        "{served}"
+    );
+    // Only the certificate: the CA's key never leaves the data directory.
+    assert!(!served.contains("PRIVATE KEY"));
+}
