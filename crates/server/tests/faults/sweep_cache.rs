@@ -312,3 +312,64 @@ async fn imports_killed_at_every_point_hold_the_old_data_or_the_new_never_none()
     settled(&server, &path, &key).await;
     follow_up(&server, &path).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exports_killed_at_every_point_write_a_whole_file_or_fail() {
+    let mut server = logging_server();
+    let path = premium(&server, "sweep-export", "westeurope").await;
+    let key = key(&server, &path).await;
+    fill_with(address(&server, &path).await, &key, "imp:", 500).await;
+    every_node_holds(&server, &path, &key, 500).await;
+    for (i, point) in points(&[("saved a snapshot to export", 1)])
+        .iter()
+        .enumerate()
+    {
+        let container = format!("sweep-{i}");
+        let mark = log_mark(&server);
+        let asked = Instant::now();
+        let response = server
+            .api()
+            .post(
+                &format!("{path}/export"),
+                Some(json!({"prefix": "x", "container": container, "format": "RDB"})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "export {point}");
+        let url = operation_url(&response);
+        crash_at(&mut server, point, mark, asked).await;
+        let op = operation_end(&server, &url).await;
+        settled(&server, &path, &key).await;
+        assert_eq!(dbsize(address(&server, &path).await, &key).await, Some(500));
+        let file = server
+            .data_dir()
+            .join("exports")
+            .join(&container)
+            .join("x.rdb");
+        eprintln!(
+            "export killed {point}: {}, file {}",
+            op["status"],
+            file.is_file()
+        );
+        if op["status"] == "Succeeded" {
+            // A whole file: importing it brings back all 500 keys.
+            assert!(file.is_file(), "export killed {point}: {op}");
+        } else {
+            assert_eq!(op["status"], "Failed", "export killed {point}: {op}");
+        }
+        // No snapshot is left in a node's directory for a later start to
+        // load in place of newer data.
+        for (addr, _) in instances(&server, &path).await {
+            let dump = server
+                .data_dir()
+                .join("nodes")
+                .join(addr.ip().to_string())
+                .join("dump.rdb");
+            assert!(
+                !dump.exists(),
+                "export killed {point}: {} is left",
+                dump.display()
+            );
+        }
+    }
+    follow_up(&server, &path).await;
+}

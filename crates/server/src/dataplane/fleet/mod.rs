@@ -553,15 +553,22 @@ impl Fleet {
         std::fs::create_dir_all(dir)?;
         for slot in nodes.iter().filter(|n| n.is_primary()) {
             self.save(slot.addr).await?;
+            tracing::info!(addr = %slot.addr, "saved a snapshot to export");
             let dump = self.node_dir(slot.addr).join(DUMP_FILE);
             let name = if cache.shard_count > 0 {
                 format!("{prefix}-shard{}.rdb", slot.shard)
             } else {
                 format!("{prefix}.rdb")
             };
-            std::fs::copy(&dump, dir.join(name))?;
+            // Copied under a name no import accepts (it starts with '.'),
+            // then renamed: an export cut short leaves no partial file that
+            // an import would load.
+            let partial = dir.join(format!(".{name}.partial"));
+            let copied = std::fs::copy(&dump, &partial);
             // The snapshot was for the export; a restart must not reload it.
             let _ = std::fs::remove_file(&dump);
+            copied?;
+            std::fs::rename(&partial, dir.join(name))?;
         }
         Ok(())
     }
