@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use georep_core::arm::{ErrorDetail, FailoverSummary};
 use georep_core::link::{FailoverKind, FailoverPhase, LinkState};
+use georep_core::live::TimelineKind;
 use tokio::time::Instant;
 
 use super::{
@@ -14,7 +15,7 @@ use super::{
 use crate::control::{failover, links, verify, ControlError, SharedApp};
 use crate::dataplane::drill_writer::{self, DrillWriter, Ledger, Target};
 use crate::store::drills::{DrillRecord, DrillStatus, DrillStep, DrillVerification};
-use crate::store::records::now;
+use crate::store::records::{now, LinkRecord};
 
 /// One drill as it runs.
 pub(super) struct Run {
@@ -268,7 +269,10 @@ impl Run {
                 LinkState::Linked => {
                     return Err(Failure::new(
                         "DrillFailoverAborted",
-                        format!("The {label} did not happen and nothing changed (the link's timeline says why)."),
+                        format!(
+                            "The {label} was aborted; the link's timeline says: {}",
+                            self.why_aborted(&link)
+                        ),
                     ))
                 }
                 LinkState::FailingOver {
@@ -292,6 +296,22 @@ impl Run {
                 ));
             }
         }
+    }
+
+    /// What the link's timeline says of the last aborted failover.
+    fn why_aborted(&self, link: &LinkRecord) -> String {
+        self.app
+            .timeline
+            .entries(&link.key())
+            .ok()
+            .and_then(|entries| {
+                entries
+                    .into_iter()
+                    .rev()
+                    .find(|e| e.kind == TimelineKind::FailoverAborted)
+            })
+            .map(|e| e.message)
+            .unwrap_or_else(|| "nothing changed (see the link's timeline).".into())
     }
 
     /// The acknowledged writes missing on the final geo-primary, read
