@@ -435,6 +435,12 @@ impl Api {
         self.send(Method::DELETE, path, None::<&()>).await.map(drop)
     }
 
+    /// Where the server serves its local CA's certificate, which TLS clients
+    /// of the caches check them against. Public: a plain link downloads it.
+    pub fn ca_certificate_url(&self) -> String {
+        self.url("/x-georep/ca.pem")
+    }
+
     /// The absolute URL of `path`, which is either already absolute (ARM's
     /// `nextLink`) or relative to the backend's base.
     pub fn url(&self, path: &str) -> String {

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::components::card::Card;
 use crate::components::copy_button::CopyButton;
 use crate::model::CacheEntry;
+use crate::state::use_app;
 
 /// The address, the `redis-cli` hint and the node list of a cache.
 #[component]
@@ -19,10 +20,21 @@ pub fn NodesPanel(entry: Memo<CacheEntry>) -> impl IntoView {
     // directory) to check the cache's certificate against.
     let hint = move || {
         entry.with(|e| {
-            let tls = if e.has_tls() { "--tls --cacert ca.pem " } else { "" };
-            format!("redis-cli {tls}-h {} -p {} -a <access key>", e.host(), e.port())
+            let tls = if e.has_tls() {
+                "--tls --cacert ca.pem "
+            } else {
+                ""
+            };
+            format!(
+                "redis-cli {tls}-h {} -p {} -a <access key>",
+                e.host(),
+                e.port()
+            )
         })
     };
+    let connection_string =
+        move || entry.with(|e| format!("rediss://:<access key>@{}:{}", e.host(), e.port()));
+    let ca_url = StoredValue::new(use_app().api().ca_certificate_url());
     view! {
         <Card title="Address and nodes" heading_id="nodes-heading" count=count class="nodes-card">
             <div class="card-body">
@@ -45,6 +57,17 @@ pub fn NodesPanel(entry: Memo<CacheEntry>) -> impl IntoView {
                         }}
                         <code class="cli-hint">{hint}</code>
                     </p>
+                    <Show when=move || entry.with(CacheEntry::has_tls)>
+                        <p class="cache-address-hint">
+                            "Applications connect with "
+                            <code class="connection-string">{connection_string}</code>
+                            ", trusting the server's local CA: "
+                            <a class="ca-download" href=move || ca_url.get_value() download="georep-ca.pem">
+                                "download ca.pem"
+                            </a>
+                            "."
+                        </p>
+                    </Show>
                 </div>
                 <ul class="nodes" aria-label="Nodes">
                     {move || {
