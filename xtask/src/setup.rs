@@ -57,6 +57,7 @@ pub fn run() -> Result<()> {
     ensure_wasm_opt()?;
     ensure_esbuild()?;
     ensure_python_sdk()?;
+    ensure_js_sdk()?;
     say("==> setup: everything is in place");
     Ok(())
 }
@@ -290,6 +291,48 @@ fn npm_install(package: &str, version: &str) -> Result<()> {
         .arg(project::node_prefix())
         .arg(format!("{package}@{version}"))
         .run()
+}
+
+/// The official JavaScript clients the JS SDK conformance test runs, pinned:
+/// `DefaultAzureCredential` and the Redis management client.
+const JS_CLIENTS: [(&str, &str); 2] = [
+    ("@azure/identity", "4.13.1"),
+    ("@azure/arm-rediscache", "8.2.0"),
+];
+
+/// The installed version of the npm package `name` in the tools directory,
+/// from its package.json (no Node start, so the check is quick).
+fn npm_package_version(name: &str) -> Option<String> {
+    let manifest = project::node_prefix()
+        .join("node_modules")
+        .join(name)
+        .join("package.json");
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let after = text.split("\"version\"").nth(1)?;
+    let value = after.split('"').nth(1)?;
+    Some(value.to_owned())
+}
+
+/// The Azure SDK for JavaScript, in the repository's tools directory.
+fn ensure_js_sdk() -> Result<()> {
+    let wanted: Vec<String> = JS_CLIENTS.iter().map(|(n, v)| format!("{n}@{v}")).collect();
+    ensure(
+        "JavaScript clients",
+        || {
+            let found: Option<Vec<String>> = JS_CLIENTS
+                .iter()
+                .map(|(name, _)| npm_package_version(name).map(|v| format!("{name}@{v}")))
+                .collect();
+            found.map(|f| f.join(" "))
+        },
+        |found| found == wanted.join(" "),
+        || {
+            for (name, version) in JS_CLIENTS {
+                npm_install(name, version)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// `cargo install …` with the cargo that runs us.

@@ -3,7 +3,9 @@
 //! creates, gets, lists and deletes a linked server against a live server
 //! over HTTPS, through the SDK's own long-running-operation poller and
 //! bearer policy, with `DefaultAzureCredential` finding the server's
-//! managed identity from `DATA_DIR/azure-env.sh`.
+//! managed identity from `DATA_DIR/azure-env.sh`. The JavaScript SDK
+//! (`@azure/arm-rediscache`, `@azure/identity`; tests/sdk/conformance.cjs)
+//! does the same with Node, trusting the CA through `NODE_EXTRA_CA_CERTS`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -76,6 +78,63 @@ async fn the_official_python_sdk_manages_caches_and_links() {
     assert!(
         output.status.success(),
         "the SDK script failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("all checks passed"));
+}
+
+/// The set-up's npm packages, with the JavaScript SDK. Set-up installs
+/// it, so a missing SDK fails the test rather than skipping it.
+fn js_node_modules() -> PathBuf {
+    let modules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/node/node_modules");
+    for package in ["@azure/identity", "@azure/arm-rediscache"] {
+        assert!(
+            modules.join(package).join("package.json").exists(),
+            "the JavaScript SDK conformance test needs {package} in {}: run `cargo xtask setup`",
+            modules.display()
+        );
+    }
+    modules
+}
+
+#[tokio::test]
+async fn the_official_javascript_sdk_lists_caches_and_links_a_pair() {
+    let modules = js_node_modules();
+    let dir = std::sync::Arc::new(tempfile::TempDir::new().expect("temp dir"));
+    let server = Server::start_with(dir, &["--listen-tls", "127.0.0.1:0"]);
+    for (name, location) in [
+        ("js-primary", "westeurope"),
+        ("js-secondary", "northeurope"),
+    ] {
+        server
+            .create_cache(&Server::cache_path(name), location, json!({}))
+            .await;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/conformance.cjs");
+    let env = server.azure_env().expect("the server wrote azure-env.sh");
+    let output = tokio::process::Command::new("node")
+        .arg(script)
+        .envs(env)
+        .env("NODE_PATH", modules)
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("AZURE_TENANT_ID")
+        .env("AZURE_CONFIG_DIR", server.data_dir().join("no-az-login"))
+        .env(
+            "GEOREP_URL",
+            server.tls_base().expect("the server serves HTTPS"),
+        )
+        .env("GEOREP_SUBSCRIPTION", SUB)
+        .env("GEOREP_RESOURCE_GROUP", RG)
+        .env("GEOREP_PRIMARY", "js-primary")
+        .env("GEOREP_SECONDARY", "js-secondary")
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the JS SDK script failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("all checks passed"));
 }
