@@ -59,17 +59,22 @@ impl Credentials {
 
     /// The internal password of the node at `addr`.
     pub fn of(&self, addr: SocketAddr) -> Result<String, NodeError> {
+        self.lookup(addr)?
+            .ok_or_else(|| no_credential(addr, "no stored cache has a node there"))
+    }
+
+    /// The internal password of the node at `addr`, or `None` if no stored
+    /// cache has a node there.
+    fn lookup(&self, addr: SocketAddr) -> Result<Option<String>, NodeError> {
         match &self.0 {
-            Source::Shared(password) => Ok(password.to_string()),
+            Source::Shared(password) => Ok(Some(password.to_string())),
             Source::PerCache(store) => {
                 let std::net::IpAddr::V4(ip) = addr.ip() else {
-                    return Err(no_credential(addr, "nodes have IPv4 addresses"));
+                    return Ok(None);
                 };
-                match store.node_internal_password(ip) {
-                    Ok(Some(password)) => Ok(password),
-                    Ok(None) => Err(no_credential(addr, "no stored cache has a node there")),
-                    Err(error) => Err(no_credential(addr, &error.to_string())),
-                }
+                store
+                    .node_internal_password(ip)
+                    .map_err(|error| no_credential(addr, &error.to_string()))
             }
         }
     }
@@ -103,7 +108,11 @@ impl Credentials {
         addr: SocketAddr,
         upstream: SocketAddr,
     ) -> Result<(), NodeError> {
-        let password = self.of(upstream)?;
+        let Some(password) = self.lookup(upstream)? else {
+            // No node is there: the address that listens nowhere, which cuts
+            // a link on purpose. There is nothing to authenticate to.
+            return Ok(());
+        };
         if password == self.of(addr)? {
             // Same cache (or one shared password): the node's own config already has it.
             return Ok(());

@@ -8,30 +8,13 @@
 //! does the same with Node, trusting the CA through `NODE_EXTRA_CA_CERTS`.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use crate::support::{Server, RG, SUB};
+use crate::support::{venv_python, Server, RG, SUB};
 use serde_json::json;
-
-/// The venv `cargo xtask setup` makes, with the SDK installed. Set-up
-/// installs it, so a missing SDK fails the test rather than skipping it.
-fn sdk_python() -> PathBuf {
-    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python");
-    let has_sdk = Command::new(&python)
-        .args(["-c", "import azure.mgmt.redis, azure.core, azure.identity"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        has_sdk,
-        "the Azure SDK conformance test needs {} with azure-mgmt-redis and azure-identity: run `cargo xtask setup`",
-        python.display()
-    );
-    python
-}
 
 #[tokio::test]
 async fn the_official_python_sdk_manages_caches_and_links() {
-    let python = sdk_python();
+    let python = venv_python("azure.mgmt.redis, azure.core, azure.identity");
     let dir = std::sync::Arc::new(tempfile::TempDir::new().expect("temp dir"));
     let server = Server::start_with(dir, &["--listen-tls", "127.0.0.1:0"]);
     server

@@ -5,34 +5,18 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
 use crate::support::{
-    cache_address, endpoint, fail_over, link_of, linked_pair, primary_node, Server,
+    cache_address, endpoint, fail_over, link_of, linked_pair, primary_node, venv_python, Server,
 };
-
-/// The venv `cargo xtask setup` makes; a missing redis-py fails the test.
-fn python() -> PathBuf {
-    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python");
-    let has_client = Command::new(&python)
-        .args(["-c", "import redis"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        has_client,
-        "the TLS test needs redis-py in {}: run `cargo xtask setup`",
-        python.display()
-    );
-    python
-}
 
 /// Writes through the first `host=password` and reads back through the
 /// others over TLS; the addresses each host's certificate names.
 async fn over_tls(server: &Server, targets: &[(SocketAddr, &str)]) -> Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/tls_ports.py");
-    let output = tokio::process::Command::new(python())
+    let output = tokio::process::Command::new(venv_python("redis"))
         .arg(script)
         .arg(server.data_dir().join("ca.pem"))
         .args(

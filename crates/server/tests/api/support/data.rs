@@ -15,6 +15,24 @@ pub use crate::common::{
     assert_all_present, eventually, set_rdb_key_save_delay, writer, OnFailure, Written,
 };
 
+/// The venv `cargo xtask setup` makes, checked to import `modules` (Python
+/// syntax, e.g. `azure.identity, redis`). Set-up installs the clients, so a
+/// missing one fails the test rather than skipping it.
+pub fn venv_python(modules: &str) -> std::path::PathBuf {
+    let python =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python");
+    let found = std::process::Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        found,
+        "this test needs {} with `import {modules}` working: run `cargo xtask setup`",
+        python.display()
+    );
+    python
+}
+
 /// The port every node, cache and geo-primary address serves Redis on.
 pub const REDIS_PORT: u16 = 6379;
 
