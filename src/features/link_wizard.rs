@@ -13,7 +13,7 @@ use leptos_router::NavigateOptions;
 
 use super::candidates::{warning_title, CandidateList};
 use super::region_map::{MapCache, MapLink, RegionMap};
-use crate::actions::{last_accepted, last_error, use_mutation, Mutation, Report};
+use crate::actions::{last_accepted, last_error, use_mutation, Mutation, MutationAction, Report};
 use crate::components::card::Card;
 use crate::model::Health;
 use crate::regions;
@@ -106,20 +106,18 @@ fn CacheSummary(cache: Cache, role: &'static str) -> impl IntoView {
     }
 }
 
-/// The confirmation step for a chosen pair.
+/// The confirmation step for a chosen pair; `link` sends it (the wizard
+/// owns it, see [`LinkWizard`]).
 #[component]
-fn Confirm(primary: Cache, secondary: Cache, on_back: Callback<()>) -> impl IntoView {
-    let navigate = use_navigate();
+fn Confirm(
+    primary: Cache,
+    secondary: Cache,
+    on_back: Callback<()>,
+    link: MutationAction,
+) -> impl IntoView {
     let verdict = check_pair(&primary, &secondary);
     let blocked = verdict.is_err();
-    let link = use_mutation(Report::Inline);
     let pending = link.pending();
-    let done_href = geo_href(&primary.id);
-    Effect::new(move |_| {
-        if last_accepted(link) {
-            navigate(&done_href, NavigateOptions::default());
-        }
-    });
     let error = move || last_error(link);
     let body = match &verdict {
         Ok(warnings) => warnings
@@ -265,10 +263,27 @@ pub fn LinkWizard(
         })
     });
 
+    // The link request lives here, not in the confirmation: the fleet can
+    // show the new link (and so unmount the confirmation, whose cache can
+    // no longer get one) before the request's own answer arrives.
+    let link = use_mutation(Report::Inline);
+    {
+        let navigate = navigate.clone();
+        Effect::new(move |_| {
+            if last_accepted(link) {
+                navigate(
+                    &geo_href(&primary.get_untracked()),
+                    NavigateOptions::default(),
+                );
+            }
+        });
+    }
     let blocked = Memo::new(move |_| primary_cache.with(|p| p.as_ref().and_then(add_link_refusal)));
+    // This wizard's own link, on its way: not a reason to refuse.
+    let linking = move || link.pending().get() || last_accepted(link);
     view! {
         <Stepper current=step/>
-        {move || blocked.get().map(|reason| view! {
+        {move || blocked.get().filter(|_| !linking()).map(|reason| view! {
             <div class="banner banner-error" role="alert">
                 <span class="banner-text">
                     <strong>"This cache can't get a new link. "</strong>
@@ -279,7 +294,7 @@ pub fn LinkWizard(
         {move || match (primary_cache.get(), chosen.get()) {
             _ if blocked.with(Option::is_some) => ().into_any(),
             (Some(primary), Some(secondary)) => {
-                view! { <Confirm primary=primary secondary=secondary on_back=back/> }.into_any()
+                view! { <Confirm primary=primary secondary=secondary on_back=back link=link/> }.into_any()
             }
             _ => {
                 view! {
