@@ -83,8 +83,23 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
         restore_link(app, link).await?;
     }
 
+    let caches = app.store.caches(None, None)?;
     for op in unfinished {
-        if !resumed.contains(&op.id) {
+        // A create or delete may have done everything but record its end:
+        // its cache runs, or is gone. Then it succeeded.
+        let cache = caches
+            .iter()
+            .find(|c| c.id.to_string().eq_ignore_ascii_case(&op.target));
+        let done = match op.kind {
+            OperationKind::CreateCache => {
+                cache.is_some_and(|c| c.provisioning_state == ProvisioningState::Succeeded)
+            }
+            OperationKind::DeleteCache => cache.is_none(),
+            _ => false,
+        };
+        if done && !resumed.contains(&op.id) {
+            finish_operation(app, Some(&op.id), None);
+        } else if !resumed.contains(&op.id) {
             tracing::warn!(operation = %op.id, kind = ?op.kind, "an operation was cut short by a restart");
             finish_operation(
                 app,
@@ -231,7 +246,7 @@ async fn import_outcome(app: &SharedApp, op: &OperationRecord) -> Result<(), Str
         let Some(slot) = nodes.iter().find(|n| n.addr == *addr && n.is_primary()) else {
             continue;
         };
-        let loads = if app.fleet.is_running(*addr).await {
+        let loads = if app.fleet.is_running_or_starting(*addr).await {
             app.store.node_pid(*addr).ok().flatten() != *pid
         } else {
             let mut replica_runs = false;

@@ -59,6 +59,29 @@ impl Fleet {
         }
     }
 
+    /// [`Fleet::is_running`], counting a node still starting: a
+    /// `redis-server` working in the node's directory that no record names
+    /// (a run killed right after starting it, before it answered) is waited
+    /// for until it answers, and adopted. For a restart's read-back of an
+    /// operation cut short, which must not take a node that is starting for
+    /// one that never will.
+    pub async fn is_running_or_starting(&self, addr: Ipv4Addr) -> bool {
+        if self.is_running(addr).await {
+            return true;
+        }
+        if !redis_server_in(&self.node_dir(addr)) {
+            return false;
+        }
+        match self.adopt_holder(addr).await {
+            Some(node) => {
+                let _ = self.store.set_node_pid(addr, Some(node.pid()));
+                self.running.lock().await.insert(addr, node);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Whether a cache lost everything: none of its nodes runs, and none
     /// left a snapshot to load. Starting it gives an empty cache.
     pub async fn lost_everything(&self, nodes: &[NodeSlot]) -> bool {
@@ -298,4 +321,24 @@ fn data_offset(info: &Info) -> u64 {
         _ => 0,
     };
     replica.max(info.master_repl_offset().unwrap_or(0))
+}
+
+/// Whether a `redis-server` process works in `dir` (Linux's `/proc`).
+fn redis_server_in(dir: &std::path::Path) -> bool {
+    let Ok(dir) = dir.canonicalize() else {
+        return false;
+    };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.filter_map(|e| e.ok()).any(|entry| {
+        let proc_dir = entry.path();
+        std::fs::read_link(proc_dir.join("cwd")).is_ok_and(|cwd| cwd == dir)
+            && std::fs::read(proc_dir.join("cmdline")).is_ok_and(|cmdline| {
+                cmdline
+                    .split(|b| *b == 0 || *b == b' ')
+                    .next()
+                    .is_some_and(|program| program.ends_with(b"redis-server"))
+            })
+    })
 }

@@ -368,7 +368,7 @@ impl Fleet {
     /// run killed right after starting it left it running before it wrote
     /// its pid file, and it answers with its cache's password and its own
     /// pid. Anything else holding the address is not ours.
-    async fn adopt_holder(&self, addr: Ipv4Addr) -> Option<Node> {
+    pub(super) async fn adopt_holder(&self, addr: Ipv4Addr) -> Option<Node> {
         let password = self.password(addr).ok()?;
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
         loop {
