@@ -17,8 +17,9 @@
 //!   first 500 ms of a planned failover, a link and an unlink converges from
 //!   what Redis says, and loses nothing.
 //! - [`sweep_cache`] and [`sweep_reboot`]: the same for create, delete,
-//!   regenerateKey, import and each kind of forceReboot, killed at every
-//!   step their log names too ([`sweep_check`] is what they share).
+//!   regenerateKey, import, export and each kind of forceReboot (a linked
+//!   geo-primary's too), killed at every step their log names as well
+//!   ([`sweep_check`] is what they share).
 //! - [`verify`]: verification proves both sides equal, and finds a
 //!   difference planted on the geo-secondary.
 
