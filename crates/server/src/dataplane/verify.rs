@@ -61,7 +61,12 @@ pub async fn verify(
     for (&p, &s) in primary.iter().zip(secondary) {
         let mut p_conn = credentials.connect(p).await?;
         let mut s_conn = credentials.connect(s).await?;
-        let shard = verify_shard(&mut p_conn, p, &mut s_conn, s).await?;
+        let opened = open_stale_reads(&mut s_conn, s).await?;
+        let shard = verify_shard(&mut p_conn, p, &mut s_conn, s).await;
+        if opened {
+            set_stale_reads(&mut s_conn, s, false).await?;
+        }
+        let shard = shard?;
         total.consistent &= shard.consistent;
         total.keys_primary += shard.keys_primary;
         total.keys_secondary += shard.keys_secondary;
@@ -73,6 +78,37 @@ pub async fn verify(
             .extend(shard.mismatches.into_iter().take(room));
     }
     Ok(total)
+}
+
+/// A geo-secondary whose link is down (cut on purpose, say) answers every
+/// read with `MASTERDOWN` (`replica-serve-stale-data no`, as Azure's
+/// passive geo-replication guide describes). To compare what it holds, it
+/// serves its stale data to everyone for as long as the comparison runs;
+/// true if it was told to, so the caller puts the setting back.
+async fn open_stale_reads(
+    conn: &mut MultiplexedConnection,
+    addr: SocketAddr,
+) -> Result<bool, NodeError> {
+    let info = info_on(conn, addr, &["replication"]).await?;
+    if info.role() != Some(Role::Replica) || info.master_link_up() {
+        return Ok(false);
+    }
+    set_stale_reads(conn, addr, true).await?;
+    Ok(true)
+}
+
+async fn set_stale_reads(
+    conn: &mut MultiplexedConnection,
+    addr: SocketAddr,
+    serve: bool,
+) -> Result<(), NodeError> {
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("replica-serve-stale-data")
+        .arg(if serve { "yes" } else { "no" })
+        .query_async::<()>(conn)
+        .await
+        .map_err(command_error(addr, "CONFIG SET replica-serve-stale-data"))
 }
 
 async fn verify_shard(
@@ -140,6 +176,8 @@ async fn catch_up(
         let secondary = info_on(s, s_addr, &["replication"]).await?;
         let target = primary.master_repl_offset().unwrap_or(0);
         let applied = match secondary.role() {
+            // Cut off, it can't catch up: compare what it holds.
+            Some(Role::Replica) if !secondary.master_link_up() => return Ok(()),
             Some(Role::Replica) => secondary.get_u64("slave_repl_offset").unwrap_or(0),
             _ => return Ok(()), // not replicating: compare as it is
         };
@@ -229,7 +267,16 @@ async fn differ(
             let mut conn = conn;
             pipe.query_async::<Vec<Option<Vec<u8>>>>(&mut conn)
                 .await
-                .map_err(command_error(addr, "DUMP"))
+                .map_err(|e| NodeError::Command {
+                    addr,
+                    command: "DUMP",
+                    // One line, not one per key of the batch.
+                    source: redis::RedisError::from((
+                        e.kind(),
+                        "DUMP of a batch of keys failed",
+                        e.code().unwrap_or("no error code").to_owned(),
+                    )),
+                })
         }
     };
     let (ours, theirs) = futures::try_join!(dumps(p, p_addr), dumps(s, s_addr))?;

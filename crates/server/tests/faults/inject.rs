@@ -57,6 +57,23 @@ async fn a_cut_link_stops_replicating_until_restored_and_each_fault_is_on_the_ti
         .query_async(&mut con)
         .await
         .unwrap();
+    // Verification sees the write the cut held back.
+    let verified = server
+        .api()
+        .post("/x-georep/verify", Some(json!({"link": link_id})))
+        .await;
+    let status = verified.status();
+    let verified: Value = verified.json().await.unwrap();
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["consistent"], false, "{verified}");
+    assert!(
+        verified["mismatches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k == "during-cut"),
+        "{verified}"
+    );
     server.kill();
     server.restart().expect("the server starts again");
     tokio::time::sleep(Duration::from_secs(2)).await;

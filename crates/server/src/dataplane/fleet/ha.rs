@@ -95,17 +95,22 @@ impl Fleet {
         !nodes.is_empty()
     }
 
-    /// Whether the node at `addr` answers `PING` within `limit`.
+    /// Whether the node at `addr` answers `PING` within `limit`, with a
+    /// reply or an error reply.
     pub async fn answers(&self, addr: Ipv4Addr, limit: std::time::Duration) -> bool {
         let ping = async {
             let mut conn = self
                 .credentials
                 .connect_with_timeouts(socket(addr), limit, limit)
                 .await?;
-            redis::cmd("PING")
-                .query_async::<()>(&mut conn)
-                .await
-                .map_err(node::command_error(socket(addr), "PING"))
+            match redis::cmd("PING").query_async::<()>(&mut conn).await {
+                Ok(()) => Ok(()),
+                // An error reply is an answer: a geo-secondary cut off its
+                // primary answers MASTERDOWN, one loading a snapshot
+                // LOADING, and both are alive and must not be replaced.
+                Err(error) if error.code().is_some() => Ok(()),
+                Err(error) => Err(node::command_error(socket(addr), "PING")(error)),
+            }
         };
         matches!(tokio::time::timeout(limit * 2, ping).await, Ok(Ok(())))
     }
