@@ -132,21 +132,8 @@ impl Browser {
     /// Resizes the window so that the page's viewport is `width` × `height`
     /// (the window is larger by whatever frame the browser keeps), and
     /// checks that it is.
-    pub async fn set_viewport(&self, (width, height): (u32, u32)) -> Result<()> {
-        let frame: (u32, u32) = self
-            .script("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];")
-            .await?;
-        self.client
-            .set_window_size(width + frame.0, height + frame.1)
-            .await
-            .context("resizing the window")?;
-        let viewport: (u32, u32) = self
-            .script("return [window.innerWidth, window.innerHeight];")
-            .await?;
-        if viewport != (width, height) {
-            bail!("the viewport is {viewport:?}, not {:?}", (width, height));
-        }
-        Ok(())
+    pub async fn set_viewport(&self, size: (u32, u32)) -> Result<()> {
+        set_viewport(&self.client, size).await
     }
 
     /// Runs a synchronous `script` in the page and reads its result as `T`.
@@ -201,4 +188,44 @@ fn kill_chromium_of(profile: &Path) {
 /// A port nobody listens on right now.
 fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// [`Browser::set_viewport`] for any WebDriver session.
+///
+/// The window's frame is measured, the window sized to the viewport plus
+/// the frame, and the viewport measured again; a window narrower than the
+/// browser's minimum reports a frame that is too wide, so the size is then
+/// corrected by what the viewport missed (twice at most).
+pub async fn set_viewport(client: &Client, (width, height): (u32, u32)) -> Result<()> {
+    let read = |script: &'static str| async move {
+        let value = client
+            .execute(script, vec![])
+            .await
+            .context("the page does not run a script")?;
+        serde_json::from_value::<(i64, i64)>(value.clone())
+            .with_context(|| format!("the script gave {value}"))
+    };
+    let frame = read(
+        "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];",
+    )
+    .await?;
+    let wanted = (i64::from(width), i64::from(height));
+    let mut window = (wanted.0 + frame.0, wanted.1 + frame.1);
+    let mut viewport = (0, 0);
+    for _ in 0..3 {
+        let size = |n: i64| u32::try_from(n.max(1)).unwrap_or(1);
+        client
+            .set_window_size(size(window.0), size(window.1))
+            .await
+            .context("resizing the window")?;
+        viewport = read("return [window.innerWidth, window.innerHeight];").await?;
+        if viewport == wanted {
+            return Ok(());
+        }
+        window = (
+            window.0 + wanted.0 - viewport.0,
+            window.1 + wanted.1 - viewport.1,
+        );
+    }
+    bail!("the viewport is {viewport:?}, not {wanted:?}")
 }

@@ -36,6 +36,12 @@ impl Screenshots {
         self.dir.join(format!("{:02}-{step}.png", self.taken))
     }
 
+    /// The path for the last step's screenshot at the phone size,
+    /// `NN-step-phone.png` (the same number).
+    pub fn phone_path(&self, step: &str) -> PathBuf {
+        self.dir.join(format!("{:02}-{step}-phone.png", self.taken))
+    }
+
     /// The path for a screenshot of a failure, outside the numbering.
     pub fn failure_path(&self) -> PathBuf {
         self.dir.join("failure.png")

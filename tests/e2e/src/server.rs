@@ -11,7 +11,7 @@ use std::time::Duration;
 use georep_testkit::wait::{self, Poll};
 use serde_json::Value;
 
-/// How long the server may take to start and seed the demo fleet.
+/// How long the server may take to start and create the demo fleet.
 const STARTUP: Duration = Duration::from_secs(120);
 /// How long it may take to save and stop its nodes.
 const SHUTDOWN: Duration = Duration::from_secs(90);
@@ -91,7 +91,7 @@ impl Server {
             .unwrap_or_else(|| panic!("the API lists no cache {name}"))
     }
 
-    /// Waits until the demo fleet is seeded and every cache is running;
+    /// Waits until the demo fleet is created and every cache is running;
     /// returns the caches.
     pub async fn wait_for_fleet(&self) -> Vec<Cache> {
         wait::until("every demo cache to be Succeeded", STARTUP, || async {

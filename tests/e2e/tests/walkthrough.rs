@@ -1,7 +1,9 @@
 //! The console's whole geo-replication workflow, as a user walks it: the
 //! built console (`$GEOREP_DIST`), the real `georep-server --demo`, real
 //! Redis nodes, headless Chromium through WebDriver. A screenshot is saved
-//! at every step (`target/e2e-screenshots/`, or `$GEOREP_SCREENSHOTS_DIR`).
+//! at every step, at 1280×800 and again at 390×844 (`NN-step-phone.png`),
+//! into `target/e2e-screenshots/`, or `$GEOREP_SCREENSHOTS_DIR` (the README's
+//! are taken with `GEOREP_SCREENSHOTS_DIR=docs/screenshots`).
 //!
 //! 1. open the login URL: the demo caches are listed, the token leaves the
 //!    address bar;
@@ -75,7 +77,8 @@ async fn a_user_links_fails_over_and_unlinks_two_caches_in_the_console() {
     let console = Console::new(
         browser.client.clone(),
         Screenshots::new(screenshots::screenshots_dir()),
-    );
+    )
+    .with_phone_screenshots();
     let mut walk = Walkthrough {
         primary: server.cache(PRIMARY).await,
         secondary: server.cache(SECONDARY).await,
@@ -324,7 +327,7 @@ impl Walkthrough {
             );
         }
         // Nothing is being written, so the live offset falls below the
-        // seed's 14 bytes (its first samples may still hold the full sync);
+        // guide's 14 bytes (its first samples may still hold the full sync);
         // the access keys are compared in the background.
         let dialog = console
             .dialog_until("the offset and the checklist to be ready", UI, |d| {
@@ -438,9 +441,10 @@ impl Walkthrough {
             .expect("the phone viewport");
         // A reload keeps the session: the token lives on in session storage.
         self.console.reload().await;
+        // Every screenshot is taken at this size too; this step checks that
+        // the list still reads after a reload on a phone.
         let rows = self.console.cache_rows(2).await;
         assert!(rows.iter().any(|r| r.name == PRIMARY), "{rows:?}");
-        self.console.screenshot("cache-list-phone").await;
     }
 }
 

@@ -15,6 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
+use georep_testkit::browser::{set_viewport, DESKTOP, PHONE};
 use georep_testkit::wait::{self, Poll};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -107,12 +108,25 @@ pub struct Dialog {
 pub struct Console {
     client: Client,
     shots: Screenshots,
+    /// Whether each screenshot is taken at the phone size too.
+    phone_too: bool,
 }
 
 impl Console {
     /// The console in `client`'s browser; screenshots go to `shots`.
     pub fn new(client: Client, shots: Screenshots) -> Self {
-        Self { client, shots }
+        Self {
+            client,
+            shots,
+            phone_too: false,
+        }
+    }
+
+    /// Takes every screenshot at [`DESKTOP`] and again at [`PHONE`]
+    /// (`NN-step-phone.png`), the window put back to the desktop size after.
+    pub fn with_phone_screenshots(mut self) -> Self {
+        self.phone_too = true;
+        self
     }
 
     // ---- generic -------------------------------------------------------
@@ -182,12 +196,29 @@ impl Console {
         self.click(what, Locator::XPath(xpath)).await;
     }
 
-    /// Saves a screenshot of the viewport as the next numbered step.
+    /// Saves a screenshot of the viewport as the next numbered step (and
+    /// one at the phone size, with [`Console::with_phone_screenshots`]).
     pub async fn screenshot(&mut self, step: &str) {
         let path = self.shots.next_path(step);
         if let Err(e) = self.save_screenshot(&path).await {
             panic!("{e}");
         }
+        if self.phone_too {
+            self.resize(PHONE).await;
+            let path = self.shots.phone_path(step);
+            if let Err(e) = self.save_screenshot(&path).await {
+                panic!("{e}");
+            }
+            self.resize(DESKTOP).await;
+        }
+    }
+
+    /// Resizes the viewport and lets the page lay itself out again.
+    async fn resize(&self, size: (u32, u32)) {
+        set_viewport(&self.client, size)
+            .await
+            .unwrap_or_else(|e| panic!("the {size:?} viewport: {e:#}"));
+        tokio::time::sleep(Duration::from_millis(400)).await;
     }
 
     /// Saves a screenshot of whatever the page shows now as `failure.png`,
