@@ -59,8 +59,8 @@ pub fn rfc3339_ms(text: &str) -> Option<f64> {
 }
 
 /// The geo-replication series in a metrics response that arrived at
-/// `now_ms` (browser clock). A point's value is its largest sample, else
-/// its mean.
+/// `now_ms` (browser clock). A point's value is its mean (one sample, at
+/// the sampler's one-second resolution), else its largest sample.
 pub fn series_of(response: &MetricsResponse, now_ms: f64) -> Vec<Series> {
     // The timespan ends at the server's "now": ages are counted from it.
     let end = response
@@ -78,7 +78,7 @@ pub fn series_of(response: &MetricsResponse, now_ms: f64) -> Vec<Series> {
                 .iter()
                 .flat_map(|t| &t.data)
                 .filter_map(|p| {
-                    let value = p.maximum.or(p.average).or(p.total)?;
+                    let value = p.average.or(p.maximum).or(p.total)?;
                     newest = Some(&p.time_stamp);
                     Some(value)
                 })
@@ -123,6 +123,27 @@ pub fn SampleAge(#[prop(into)] sampled_at: Signal<Option<f64>>) -> impl IntoView
     view! { <span class="sample-age">{text}</span> }
 }
 
+/// Whether `metric` counts events per sample (full syncs started or
+/// finished), so that its figure is the sum over the window, not the
+/// newest sample.
+pub fn counts_events(metric: GeoMetric) -> bool {
+    matches!(
+        metric,
+        GeoMetric::GeoReplicationFullSyncEventStarted
+            | GeoMetric::GeoReplicationFullSyncEventFinished
+    )
+}
+
+/// The figure a series stands for: the newest sample, or for event counts
+/// their sum over the series.
+pub fn headline(series: &Series) -> Option<f64> {
+    if counts_events(series.metric) {
+        (!series.values.is_empty()).then(|| series.values.iter().sum())
+    } else {
+        series.latest()
+    }
+}
+
 /// A metric value with its unit, for people.
 pub fn format_value(metric: GeoMetric, value: f64) -> String {
     match (metric, metric.unit()) {
@@ -163,9 +184,10 @@ pub fn points(values: &[f64]) -> String {
 pub fn Sparkline(#[prop(into)] series: Signal<Series>) -> impl IntoView {
     let metric = move || series.with(|s| s.metric);
     let latest = move || {
-        series.with(|s| {
-            s.latest()
-                .map_or_else(|| "No data".to_owned(), |v| format_value(s.metric, v))
+        series.with(|s| match headline(s) {
+            None => "No data".to_owned(),
+            Some(v) if counts_events(s.metric) => format!("{v:.0} in 5 min"),
+            Some(v) => format_value(s.metric, v),
         })
     };
     let alarm = move || {
@@ -206,6 +228,27 @@ mod tests {
         );
         assert_eq!(rfc3339_ms("2000-03-01T00:00:01Z"), Some(951_868_801_000.0));
         assert_eq!(rfc3339_ms("yesterday"), None);
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn a_gauge_reads_its_newest_sample_and_events_their_sum() {
+        let series = |metric, values: &[f64]| Series {
+            metric,
+            values: values.to_vec(),
+            sampled_at: None,
+        };
+        let offset = series(GeoMetric::GeoReplicationDataSyncOffset, &[48e6, 0.0]);
+        assert_eq!(headline(&offset), Some(0.0));
+        let syncs = series(
+            GeoMetric::GeoReplicationFullSyncEventStarted,
+            &[0.0, 1.0, 0.0],
+        );
+        assert_eq!(headline(&syncs), Some(1.0));
+        assert_eq!(
+            headline(&series(GeoMetric::GeoReplicationFullSyncEventFinished, &[])),
+            None
+        );
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

@@ -16,8 +16,8 @@ const WINDOW_MINUTES: u32 = 5;
 /// Which metrics a view asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
-    /// The sparklines' last [`WINDOW_MINUTES`], a point every 5 s (the
-    /// largest sample in it).
+    /// The sparklines' last [`WINDOW_MINUTES`], a point a second: every
+    /// sample the server took, so the newest is current.
     History,
     /// The last minute at the sampler's own resolution, a point a second:
     /// the newest point is the latest sample, not a maximum over a window.
@@ -28,7 +28,7 @@ impl Window {
     /// Azure Monitor's `timespan`, `interval` and `aggregation`.
     fn query(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Window::History => ("PT5M", "PT5S", "Average,Maximum"),
+            Window::History => ("PT5M", "PT1S", "Average"),
             Window::Latest => ("PT1M", "PT1S", "Average"),
         }
     }

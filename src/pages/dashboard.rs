@@ -6,8 +6,8 @@ use georep_core::metrics::GeoMetric;
 use leptos::prelude::*;
 
 use crate::components::card::Card;
-use crate::components::sparkline::format_value;
 use crate::components::sparkline::SampleAge;
+use crate::components::sparkline::{format_value, headline};
 use crate::components::status::{HealthBadge, LinkBadge};
 use crate::features::health::{latest, newest_sample, use_pair_metrics};
 use crate::features::region_map::{in_region, use_map_data, RegionMap};
@@ -29,7 +29,13 @@ fn LinkCard(link: LinkView) -> impl IntoView {
     let secondary = Signal::derive(move || current.with(|l| l.secondary.clone()));
     let metrics = use_pair_metrics(primary, secondary, 5_000);
     let pair = move || metrics.get().and_then(Result::ok).unwrap_or_default();
-    let value = move |metric: GeoMetric| latest(&pair().merged(), metric);
+    let value = move |metric: GeoMetric| {
+        pair()
+            .merged()
+            .iter()
+            .find(|s| s.metric == metric)
+            .and_then(headline)
+    };
     // Health as each side reports it: the link is unhealthy if either says so.
     let healthy_from = move |primary_side: bool| {
         let p = pair();
@@ -105,7 +111,7 @@ fn LinkCard(link: LinkView) -> impl IntoView {
                     <div class="kv"><dt>"Full syncs started / finished"</dt><dd>{move || format!("{} / {}", shown(GeoMetric::GeoReplicationFullSyncEventStarted), shown(GeoMetric::GeoReplicationFullSyncEventFinished))}</dd></div>
                 </dl>
                 <p class="muted figures-age">
-                    "Each figure is the largest sample of its latest 5-second point, "
+                    "Each figure is the latest sample (full syncs: the last 5 minutes), "
                     <SampleAge sampled_at=Signal::derive(move || newest_sample(&pair().merged()))/>
                     "."
                 </p>
