@@ -54,7 +54,11 @@ pub fn VerificationPanel() -> impl IntoView {
                         on_click=run
                     />
                 </div>
-                {result}
+                // Numbered per answer: a new answer like the last one is
+                // patched into the same elements, so this says it is new.
+                <div class="verification-answer" data-answer=move || verify.version().get().to_string()>
+                    {result}
+                </div>
             </div>
         </Card>
     }

@@ -104,6 +104,23 @@ async fn a_cut_link_stops_replicating_until_restored_and_each_fault_is_on_the_ti
         .post("/x-georep/faults", Some(fault("restore-link", json!({}))))
         .await;
     assert_eq!(response.status(), 200);
+    // Verification right after the restore answers (it waits for the
+    // resync a bounded while) and finds the sides equal once it is done.
+    eventually(
+        "verification finds the restored link consistent",
+        Duration::from_secs(60),
+        || async {
+            let verified: Value = server
+                .api()
+                .post("/x-georep/verify", Some(json!({"link": link_id})))
+                .await
+                .json()
+                .await
+                .ok()?;
+            (verified["consistent"] == true).then_some(())
+        },
+    )
+    .await;
     eventually(
         "the write made during the cut arrives",
         Duration::from_secs(30),

@@ -91,15 +91,16 @@ impl Console {
 
     /// "Verify now", then the verification it shows.
     pub async fn verify_now(&self) -> VerificationShown {
-        // The previous answer is marked, so only a new one counts.
-        let _: Value = self
+        // Each answer is numbered, so only a new one counts.
+        let before: Value = self
             .eval(
-                "document.querySelectorAll('.drill-verify .verification')
-                   .forEach(v => v.dataset.stale = 'true'); return null;",
+                "const a = document.querySelector('.drill-verify .verification-answer');
+                 return a ? Number(a.dataset.answer) : 0;",
                 vec![],
             )
             .await
-            .expect("marking the old verification");
+            .expect("reading the answer number");
+        let before = before.as_u64().unwrap_or(0);
         self.scroll_to(".drill-verify-button").await;
         self.click_allowed(
             "Verify now",
@@ -108,10 +109,11 @@ impl Console {
         .await;
         let script = format!(
             "{READ_VERIFICATION}
-             const error = document.querySelector('.drill-verify .banner-error');
+             const answer = document.querySelector('.drill-verify .verification-answer');
+             if (!answer || Number(answer.dataset.answer) <= {before}) return {{shown: null}};
+             const error = answer.querySelector('.banner-error');
              if (error) return {{error: error.innerText.trim()}};
-             return {{shown: readVerification(
-               document.querySelector('.drill-verify .verification:not([data-stale])'))}};"
+             return {{shown: readVerification(answer.querySelector('.verification'))}};"
         );
         let answer: Value = self
             .wait_for("a verification", UI, &script, vec![], |v: &Value| {
