@@ -60,7 +60,8 @@ pub fn rfc3339_ms(text: &str) -> Option<f64> {
 
 /// The geo-replication series in a metrics response that arrived at
 /// `now_ms` (browser clock). A point's value is its mean (one sample, at
-/// the sampler's one-second resolution), else its largest sample.
+/// the sampler's one-second resolution), else its largest sample; for
+/// event counts, its total (two samples can fall in one second).
 pub fn series_of(response: &MetricsResponse, now_ms: f64) -> Vec<Series> {
     // The timespan ends at the server's "now": ages are counted from it.
     let end = response
@@ -78,7 +79,11 @@ pub fn series_of(response: &MetricsResponse, now_ms: f64) -> Vec<Series> {
                 .iter()
                 .flat_map(|t| &t.data)
                 .filter_map(|p| {
-                    let value = p.average.or(p.maximum).or(p.total)?;
+                    let value = if counts_events(metric) {
+                        p.total.or(p.average)?
+                    } else {
+                        p.average.or(p.maximum).or(p.total)?
+                    };
                     newest = Some(&p.time_stamp);
                     Some(value)
                 })

@@ -28,7 +28,7 @@ impl Window {
     /// Azure Monitor's `timespan`, `interval` and `aggregation`.
     fn query(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            Window::History => ("PT5M", "PT1S", "Average"),
+            Window::History => ("PT5M", "PT1S", "Average,Total"),
             Window::Latest => ("PT1M", "PT1S", "Average"),
         }
     }
