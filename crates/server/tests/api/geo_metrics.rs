@@ -236,14 +236,16 @@ async fn metrics_queries_speak_azure_monitor() {
         .create_cache(&Server::cache_path("alone"), "eastus", json!({}))
         .await;
 
-    // Every metric, with its unit, in Azure Monitor's shape.
+    // Every metric, with its unit, in Azure Monitor's shape. The span ends
+    // a minute from now, so the minute the link was sampled in is inside
+    // it whenever the clock turns over.
     let now = OffsetDateTime::now_utc();
     let span = format!(
         "{}/{}",
         (now - time::Duration::minutes(10))
             .format(&Rfc3339)
             .unwrap(),
-        now.format(&Rfc3339).unwrap()
+        (now + time::Duration::minutes(1)).format(&Rfc3339).unwrap()
     );
     let names = "GeoReplicationHealthy,GeoReplicationConnectivityLag,GeoReplicationDataSyncOffset,GeoReplicationFullSyncEventStarted,GeoReplicationFullSyncEventFinished";
     let response = metrics(
@@ -264,8 +266,8 @@ async fn metrics_queries_speak_azure_monitor() {
         .collect();
     assert_eq!(units, ["Count", "Seconds", "Bytes", "Count", "Count"]);
     let data = points(&body);
-    // Ten minutes, in whole minutes (the first one may start before the span).
-    assert!((10..=11).contains(&data.len()), "{body}");
+    // Eleven minutes, in whole minutes (the first one may start before the span).
+    assert!((11..=12).contains(&data.len()), "{body}");
     assert!(
         data.iter().any(|p| p["maximum"] == 1.0),
         "the link was sampled healthy: {body}"
