@@ -252,7 +252,16 @@ impl SyncWatch {
             let mut shard = observe_shard(p, s, secondary.as_ref(), primary.as_ref());
             let seen = &mut self.seen[i];
             match shard.phase {
-                SyncPhase::Transferring => *seen = (shard.bytes_read, shard.bytes_total),
+                SyncPhase::Transferring => {
+                    // Progress only goes forward within a sync: a secondary
+                    // too busy to answer is read from the primary's side,
+                    // whose estimate can fall short of what was seen.
+                    shard.bytes_read = shard.bytes_read.max(seen.0);
+                    if shard.bytes_total != 0 {
+                        shard.bytes_total = shard.bytes_total.max(shard.bytes_read);
+                    }
+                    *seen = (shard.bytes_read, shard.bytes_total);
+                }
                 SyncPhase::Done => {
                     // The last look mid-transfer is the best size we have.
                     let size = seen.0.max(seen.1);
