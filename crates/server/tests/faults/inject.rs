@@ -92,6 +92,32 @@ async fn a_cut_link_stops_replicating_until_restored_and_each_fault_is_on_the_ti
         .get_json(&format!("/x-georep/faults?link={link_id}"))
         .await;
     assert_eq!(listed["active"][0]["kind"], "cut-link", "{listed}");
+    // Azure Monitor's view: the link is sampled unhealthy while cut.
+    let healthy_sampled = |value: f64| {
+        let server = &server;
+        let primary = primary.clone();
+        async move {
+            let body: Value = server
+                .api()
+                .get_json(&format!(
+                    "{primary}/providers/Microsoft.Insights/metrics?api-version=2023-10-01&metricnames=GeoReplicationHealthy&timespan=PT2M&interval=PT1S&aggregation=minimum,maximum,count"
+                ))
+                .await;
+            let points = body["value"][0]["timeseries"][0]["data"]
+                .as_array()?
+                .clone();
+            points
+                .iter()
+                .any(|p| p["count"].as_f64().unwrap_or(0.0) > 0.0 && p["maximum"] == value)
+                .then_some(())
+        }
+    };
+    eventually(
+        "GeoReplicationHealthy is sampled 0 while cut",
+        Duration::from_secs(30),
+        || healthy_sampled(0.0),
+    )
+    .await;
     // A second cut is refused.
     let again = server
         .api()
@@ -119,6 +145,12 @@ async fn a_cut_link_stops_replicating_until_restored_and_each_fault_is_on_the_ti
                 .ok()?;
             (verified["consistent"] == true).then_some(())
         },
+    )
+    .await;
+    eventually(
+        "GeoReplicationHealthy is sampled 1 again once restored",
+        Duration::from_secs(30),
+        || healthy_sampled(1.0),
     )
     .await;
     eventually(
