@@ -333,7 +333,16 @@ impl Server {
     /// in `DATA_DIR/nodes/{its address}`), if exactly one does.
     pub fn node_pid(&self, addr: SocketAddr) -> Option<u32> {
         let dir = self.data_dir().join("nodes").join(addr.ip().to_string());
-        match process::redis_servers_in(&dir)[..] {
+        let pids = process::redis_servers_in(&dir);
+        // A node forking for a full sync has a child that runs as
+        // `redis-server` for a moment before it renames itself: not a
+        // second node.
+        let nodes: Vec<u32> = pids
+            .iter()
+            .copied()
+            .filter(|pid| !parent_of(*pid).is_some_and(|parent| pids.contains(&parent)))
+            .collect();
+        match nodes[..] {
             [pid] => Some(pid),
             _ => None,
         }
@@ -463,4 +472,13 @@ fn read_address(child: &mut Child, timeout: Duration) -> Result<(String, Option<
             return Ok((base, tls_base, url.trim().to_owned()));
         }
     }
+}
+
+/// The parent of process `pid`, from `/proc/{pid}/status`.
+fn parent_of(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("PPid:"))
+        .and_then(|ppid| ppid.trim().parse().ok())
 }
