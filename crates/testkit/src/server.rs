@@ -325,7 +325,7 @@ impl Server {
 
     /// The `redis-server` nodes running in its data directory.
     pub fn node_pids(&self) -> Vec<u32> {
-        process::redis_servers_in(&self.data_dir())
+        without_forks(process::redis_servers_in(&self.data_dir()))
     }
 
     /// The process serving the node whose own address is `addr` (as a
@@ -333,16 +333,7 @@ impl Server {
     /// in `DATA_DIR/nodes/{its address}`), if exactly one does.
     pub fn node_pid(&self, addr: SocketAddr) -> Option<u32> {
         let dir = self.data_dir().join("nodes").join(addr.ip().to_string());
-        let pids = process::redis_servers_in(&dir);
-        // A node forking for a full sync has a child that runs as
-        // `redis-server` for a moment before it renames itself: not a
-        // second node.
-        let nodes: Vec<u32> = pids
-            .iter()
-            .copied()
-            .filter(|pid| !parent_of(*pid).is_some_and(|parent| pids.contains(&parent)))
-            .collect();
-        match nodes[..] {
+        match without_forks(process::redis_servers_in(&dir))[..] {
             [pid] => Some(pid),
             _ => None,
         }
@@ -472,6 +463,16 @@ fn read_address(child: &mut Child, timeout: Duration) -> Result<(String, Option<
             return Ok((base, tls_base, url.trim().to_owned()));
         }
     }
+}
+
+/// `pids` less those whose parent is among them: a node forking for a full
+/// sync has a child that runs as `redis-server` for a moment before it
+/// renames itself, which is not a second node.
+fn without_forks(pids: Vec<u32>) -> Vec<u32> {
+    pids.iter()
+        .copied()
+        .filter(|pid| !parent_of(*pid).is_some_and(|parent| pids.contains(&parent)))
+        .collect()
 }
 
 /// The parent of process `pid`, from `/proc/{pid}/status`.
