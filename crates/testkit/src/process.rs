@@ -107,3 +107,23 @@ fn pids_where(matches: impl Fn(&Path) -> bool) -> Vec<u32> {
         })
         .collect()
 }
+
+/// `pids` less those whose parent is among them: a node forking for a full
+/// sync has a child that runs as `redis-server`, holding the node's
+/// listening sockets, for a moment before it renames itself and closes
+/// them. It is not a second node.
+pub fn without_forks(pids: Vec<u32>) -> Vec<u32> {
+    pids.iter()
+        .copied()
+        .filter(|pid| !parent_of(*pid).is_some_and(|parent| pids.contains(&parent)))
+        .collect()
+}
+
+/// The parent of process `pid`, from `/proc/{pid}/status`.
+fn parent_of(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("PPid:"))
+        .and_then(|ppid| ppid.trim().parse().ok())
+}

@@ -325,7 +325,7 @@ impl Server {
 
     /// The `redis-server` nodes running in its data directory.
     pub fn node_pids(&self) -> Vec<u32> {
-        without_forks(process::redis_servers_in(&self.data_dir()))
+        process::without_forks(process::redis_servers_in(&self.data_dir()))
     }
 
     /// The process serving the node whose own address is `addr` (as a
@@ -333,7 +333,7 @@ impl Server {
     /// in `DATA_DIR/nodes/{its address}`), if exactly one does.
     pub fn node_pid(&self, addr: SocketAddr) -> Option<u32> {
         let dir = self.data_dir().join("nodes").join(addr.ip().to_string());
-        match without_forks(process::redis_servers_in(&dir))[..] {
+        match process::without_forks(process::redis_servers_in(&dir))[..] {
             [pid] => Some(pid),
             _ => None,
         }
@@ -463,23 +463,4 @@ fn read_address(child: &mut Child, timeout: Duration) -> Result<(String, Option<
             return Ok((base, tls_base, url.trim().to_owned()));
         }
     }
-}
-
-/// `pids` less those whose parent is among them: a node forking for a full
-/// sync has a child that runs as `redis-server` for a moment before it
-/// renames itself, which is not a second node.
-fn without_forks(pids: Vec<u32>) -> Vec<u32> {
-    pids.iter()
-        .copied()
-        .filter(|pid| !parent_of(*pid).is_some_and(|parent| pids.contains(&parent)))
-        .collect()
-}
-
-/// The parent of process `pid`, from `/proc/{pid}/status`.
-fn parent_of(pid: u32) -> Option<u32> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("PPid:"))
-        .and_then(|ppid| ppid.trim().parse().ok())
 }

@@ -240,7 +240,7 @@ pub fn listeners_of(addr: SocketAddr) -> Vec<u32> {
         })
         .collect();
     holders.sort_unstable();
-    holders
+    georep_testkit::process::without_forks(holders)
 }
 
 /// `GET {cache}/providers/Microsoft.Insights/metrics?{query}`.
