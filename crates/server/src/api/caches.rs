@@ -146,13 +146,7 @@ pub async fn export(
     ArmJson(params): ArmJson<ExportParameters>,
 ) -> Result<Response, ApiError> {
     let op = caches::export(&app, &id, params).await?;
-    Ok(lro::accepted::<()>(
-        StatusCode::ACCEPTED,
-        &base,
-        &op,
-        Polling::Both,
-        None,
-    ))
+    Ok(lro::started(&base, &op))
 }
 
 /// `POST …/import`: 202 and an operation.
@@ -164,13 +158,7 @@ pub async fn import(
     ArmJson(params): ArmJson<ImportParameters>,
 ) -> Result<Response, ApiError> {
     let op = caches::import(&app, &id, params).await?;
-    Ok(lro::accepted::<()>(
-        StatusCode::ACCEPTED,
-        &base,
-        &op,
-        Polling::Both,
-        None,
-    ))
+    Ok(lro::started(&base, &op))
 }
 
 /// ARM's `RedisForceRebootResponse`.

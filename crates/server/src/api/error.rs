@@ -10,7 +10,7 @@ use axum::Json;
 use georep_core::arm::{ErrorDetail, ErrorResponse};
 use georep_core::names::NameError;
 
-use crate::control::ControlError;
+use crate::control::{chain, ControlError};
 use crate::store::StoreError;
 
 /// Everything an API request can fail with.
@@ -156,18 +156,6 @@ impl ApiError {
         }
         detail
     }
-}
-
-/// The error and every source under it, for the one log line a failure gets.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl IntoResponse for ApiError {

@@ -110,11 +110,5 @@ pub async fn delete(
     if synchronous {
         return operations::finished(&app, &op).await;
     }
-    Ok(lro::accepted::<()>(
-        StatusCode::ACCEPTED,
-        &base,
-        &op,
-        Polling::Both,
-        None,
-    ))
+    Ok(lro::started(&base, &op))
 }

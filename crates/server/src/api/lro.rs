@@ -49,6 +49,12 @@ pub fn accepted<T: Serialize>(
     response
 }
 
+/// 202 with both status resources and no body: how unlink, export and
+/// import answer.
+pub fn started(base_url: &str, op: &OperationRecord) -> Response {
+    accepted::<()>(StatusCode::ACCEPTED, base_url, op, Polling::Both, None)
+}
+
 /// Adds the polling headers of `op` to `response`.
 pub fn insert_headers(
     response: &mut Response,

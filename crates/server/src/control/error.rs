@@ -95,3 +95,16 @@ impl ControlError {
 
 /// The result of a control-plane operation.
 pub type Result<T, E = ControlError> = std::result::Result<T, E>;
+
+/// The error and every source under it, joined by `: `, for a log line or a
+/// stored failure that should say everything at once.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -21,4 +21,4 @@ pub mod subscriptions;
 pub mod verify;
 
 pub use app::{App, SharedApp};
-pub use error::{ControlError, Result};
+pub use error::{chain, ControlError, Result};

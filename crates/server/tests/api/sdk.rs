@@ -34,12 +34,32 @@ async fn the_official_python_sdk_manages_caches_and_links() {
             json!({"sku": {"name": "Standard", "family": "C", "capacity": 3}}),
         )
         .await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/conformance.py");
+    let output = sdk_script(python, "conformance.py", &server)
+        .env("GEOREP_PRIMARY", "sdk-primary")
+        .env("GEOREP_SECONDARY", "sdk-secondary")
+        .env("GEOREP_INCOMPATIBLE", "sdk-standard")
+        .output()
+        .await
+        .expect("python runs");
+    assert_all_checks_passed(&output, "the SDK script");
+}
+
+/// `program tests/sdk/{script}` against `server`'s HTTPS API, with the
+/// managed identity from its `azure-env.sh` as the only credential
+/// `DefaultAzureCredential`'s chain can find.
+fn sdk_script(
+    program: impl AsRef<std::ffi::OsStr>,
+    script: &str,
+    server: &Server,
+) -> tokio::process::Command {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sdk")
+        .join(script);
     let env = server.azure_env().expect("the server wrote azure-env.sh");
-    let output = tokio::process::Command::new(python)
-        .arg(script)
+    let mut command = tokio::process::Command::new(program);
+    command
+        .arg(path)
         .envs(env)
-        // No other credential of DefaultAzureCredential's chain may answer.
         .env_remove("AZURE_CLIENT_ID")
         .env_remove("AZURE_TENANT_ID")
         .env("AZURE_CONFIG_DIR", server.data_dir().join("no-az-login"))
@@ -48,19 +68,18 @@ async fn the_official_python_sdk_manages_caches_and_links() {
             server.tls_base().expect("the server serves HTTPS"),
         )
         .env("GEOREP_SUBSCRIPTION", SUB)
-        .env("GEOREP_RESOURCE_GROUP", RG)
-        .env("GEOREP_PRIMARY", "sdk-primary")
-        .env("GEOREP_SECONDARY", "sdk-secondary")
-        .env("GEOREP_INCOMPATIBLE", "sdk-standard")
-        .output()
-        .await
-        .expect("python runs");
+        .env("GEOREP_RESOURCE_GROUP", RG);
+    command
+}
+
+/// The script exited 0 and said so.
+fn assert_all_checks_passed(output: &std::process::Output, what: &str) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
     assert!(
         output.status.success(),
-        "the SDK script failed:\n{stdout}\n{stderr}"
+        "{what} failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("all checks passed"));
 }
@@ -92,32 +111,12 @@ async fn the_official_javascript_sdk_lists_caches_and_links_a_pair() {
             .create_cache(&Server::cache_path(name), location, json!({}))
             .await;
     }
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/conformance.cjs");
-    let env = server.azure_env().expect("the server wrote azure-env.sh");
-    let output = tokio::process::Command::new("node")
-        .arg(script)
-        .envs(env)
+    let output = sdk_script("node", "conformance.cjs", &server)
         .env("NODE_PATH", modules)
-        .env_remove("AZURE_CLIENT_ID")
-        .env_remove("AZURE_TENANT_ID")
-        .env("AZURE_CONFIG_DIR", server.data_dir().join("no-az-login"))
-        .env(
-            "GEOREP_URL",
-            server.tls_base().expect("the server serves HTTPS"),
-        )
-        .env("GEOREP_SUBSCRIPTION", SUB)
-        .env("GEOREP_RESOURCE_GROUP", RG)
         .env("GEOREP_PRIMARY", "js-primary")
         .env("GEOREP_SECONDARY", "js-secondary")
         .output()
         .await
         .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    assert!(
-        output.status.success(),
-        "the JS SDK script failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("all checks passed"));
+    assert_all_checks_passed(&output, "the JS SDK script");
 }

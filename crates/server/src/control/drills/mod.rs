@@ -27,7 +27,7 @@ use georep_core::arm::ErrorDetail;
 use georep_core::link::{Event, LinkState};
 use tokio::time::Instant;
 
-use crate::control::{links, ControlError, SharedApp};
+use crate::control::{chain, links, ControlError, SharedApp};
 use crate::dataplane::addresses::socket;
 use crate::dataplane::drill_writer::{self, Target};
 use crate::live::timeline::Step;
@@ -79,18 +79,6 @@ impl Failure {
             message: message.into(),
         }
     }
-}
-
-/// The error and its sources, for a drill's error message.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Starts a drill on a `Succeeded` link that has none running; it runs in

@@ -25,10 +25,14 @@ const CERT_FILE: &str = "tls.crt";
 const KEY_FILE: &str = "tls.key";
 
 impl Fleet {
-    /// Every address a node of `cache` may be reached by.
-    fn names(&self, cache: &CacheId, node: Ipv4Addr) -> Result<BTreeSet<Ipv4Addr>> {
-        let mut names = BTreeSet::from([node]);
-        names.extend(self.store.address(cache, AddressRole::Cache)?);
+    /// The addresses every node of `cache` may be reached by besides its
+    /// own: the cache's, and the geo-primary URLs of its link.
+    fn cache_names(&self, cache: &CacheId) -> Result<BTreeSet<Ipv4Addr>> {
+        let mut names: BTreeSet<Ipv4Addr> = self
+            .store
+            .address(cache, AddressRole::Cache)?
+            .into_iter()
+            .collect();
         if let Some(link) = self.store.link_of(cache)? {
             for member in link.caches() {
                 names.extend(self.store.address(member, AddressRole::GeoPrimary)?);
@@ -45,50 +49,56 @@ impl Fleet {
         node: Ipv4Addr,
         minimum_version: &str,
     ) -> Result<NodeTls> {
-        let names = self.names(cache, node)?;
+        let (cert_file, key_file) = self.write_certificate(node, self.cache_names(cache)?)?;
+        Ok(NodeTls {
+            cert_file,
+            key_file,
+            ca_file: PathBuf::from(self.ca.cert_path()),
+            minimum_version: minimum_version.to_owned(),
+        })
+    }
+
+    /// Writes a certificate for `node` and `names` (and a fresh key) into
+    /// the node's directory, and remembers what it names; the files' paths.
+    fn write_certificate(
+        &self,
+        node: Ipv4Addr,
+        mut names: BTreeSet<Ipv4Addr>,
+    ) -> Result<(PathBuf, PathBuf)> {
+        names.insert(node);
         let ips: Vec<IpAddr> = names.iter().copied().map(IpAddr::V4).collect();
         let issued = self.ca.issue(&ips, &[])?;
         let dir = self.node_dir(node);
         std::fs::create_dir_all(&dir)?;
-        let tls = NodeTls {
-            cert_file: dir.join(CERT_FILE),
-            key_file: dir.join(KEY_FILE),
-            ca_file: PathBuf::from(self.ca.cert_path()),
-            minimum_version: minimum_version.to_owned(),
-        };
+        let (cert_file, key_file) = (dir.join(CERT_FILE), dir.join(KEY_FILE));
         // The key first: a node reloading between the two writes would
         // otherwise pair a new certificate with the old key.
-        crate::tls::write_file(&tls.key_file, &issued.key_pem, 0o600)?;
-        crate::tls::write_file(&tls.cert_file, &issued.cert_pem, 0o600)?;
+        crate::tls::write_file(&key_file, &issued.key_pem, 0o600)?;
+        crate::tls::write_file(&cert_file, &issued.cert_pem, 0o600)?;
         self.certified_guard().insert(node, names);
-        Ok(tls)
+        Ok((cert_file, key_file))
     }
 
     /// Gives every running node of `cache` whose certificate lacks an
     /// address it may now be reached by a new one, loaded at once.
     pub(super) async fn renew_certificates(&self, cache: &CacheId) -> Result<()> {
+        let names = self.cache_names(cache)?;
         for slot in self.store.nodes(cache)? {
-            let wanted = self.names(cache, slot.addr)?;
             let covered = self
                 .certified_guard()
                 .get(&slot.addr)
-                .is_some_and(|names| wanted.is_subset(names));
+                .is_some_and(|had| had.contains(&slot.addr) && names.is_subset(had));
             if covered || !self.is_running(slot.addr).await {
                 continue;
             }
-            let minimum = self
-                .store
-                .cache(cache)?
-                .and_then(|c| c.minimum_tls_version)
-                .unwrap_or_else(|| georep_core::arm::minimum_tls_or_default(None));
-            let tls = self.issue_certificate(cache, slot.addr, &minimum)?;
+            let (cert_file, key_file) = self.write_certificate(slot.addr, names.clone())?;
             let mut reload = redis::cmd("CONFIG");
             reload
                 .arg("SET")
                 .arg("tls-key-file")
-                .arg(path_arg(&tls.key_file)?)
+                .arg(path_arg(&key_file)?)
                 .arg("tls-cert-file")
-                .arg(path_arg(&tls.cert_file)?);
+                .arg(path_arg(&cert_file)?);
             let mut conn = self.credentials.connect(socket(slot.addr)).await?;
             reload.query_async::<()>(&mut conn).await.map_err(|e| {
                 FleetError::Other(format!(
