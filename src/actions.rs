@@ -17,7 +17,7 @@ use leptos::prelude::*;
 
 use crate::api::{Api, ApiError};
 use crate::features::drills::wire::{DrillRequest, FaultRequest};
-use crate::model::LinkView;
+use crate::model::{Fleet, LinkView};
 use crate::state::{use_app, AppState};
 
 /// A change to send to the backend.
@@ -182,6 +182,41 @@ impl Mutation {
     }
 }
 
+impl Mutation {
+    /// What to tell the user once the fleet shows the accepted mutation
+    /// done, for those whose notice says it has only started.
+    fn done_text(&self, fleet: &Fleet) -> Option<String> {
+        let Self::CreateLink { primary, secondary } = self else {
+            return None;
+        };
+        let link = fleet.link_of(primary)?;
+        (link.state == LinkState::Linked && link.secondary == secondary.id).then(|| {
+            format!(
+                "{} and {} are linked: the full sync is done and {} replicates {}.",
+                primary.name, secondary.id.name, secondary.id.name, primary.name
+            )
+        })
+    }
+}
+
+/// Replaces the notice `said` about `mutation` with its outcome once the
+/// fleet shows it, unless the user dismissed it or was told something else.
+async fn follow_up(app: AppState, mutation: Mutation, said: String) {
+    loop {
+        gloo_timers::future::sleep(std::time::Duration::from_millis(500)).await;
+        let current = app
+            .notice
+            .with_untracked(|n| n.as_ref().is_some_and(|n| n.text == said));
+        if !current {
+            return;
+        }
+        if let Some(done) = app.fleet.with_untracked(|f| mutation.done_text(f)) {
+            app.tell(false, done);
+            return;
+        }
+    }
+}
+
 /// Where a refused mutation's error goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Report {
@@ -209,12 +244,14 @@ pub fn use_mutation(report: Report) -> MutationAction {
         });
         async move {
             let accepted = mutation.accepted_text();
+            let sent = mutation.clone();
             let result = app.observe(mutation.send(app.api()).await);
             match &result {
                 Ok(()) => {
                     app.refresh();
                     if let Some(text) = accepted {
-                        app.tell(false, text);
+                        app.tell(false, text.clone());
+                        leptos::task::spawn_local(follow_up(app, sent, text));
                     }
                 }
                 Err(e) => {

@@ -27,7 +27,7 @@ pub fn App() -> impl IntoView {
 #[component]
 pub fn Shell() -> impl IntoView {
     view! {
-        <Router>
+        <Router base=crate::routes::root()>
             <FleetSync/>
             <LiveEvents/>
             <a class="skip-link" href="#main">"Skip to content"</a>

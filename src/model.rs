@@ -226,6 +226,18 @@ pub fn pair_key(a: &CacheId, b: &CacheId) -> String {
     ids.join("|")
 }
 
+/// One reading of a link's geo-primary replication offset, from the live
+/// stream's `metric` events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrimaryOffset {
+    /// The geo-primary it was read from.
+    pub primary: CacheId,
+    /// When the server sampled it (ms since the epoch).
+    pub at_ms: f64,
+    /// Its `master_repl_offset`, summed over shards.
+    pub offset: u64,
+}
+
 /// The three addresses of Azure's passive geo-replication guide for a
 /// linked pair.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,12 +1,17 @@
 //! The console's routes: the route table, and every href and path the
 //! console builds. Pages and features link through these functions and never
 //! format a console URL by hand.
+//!
+//! The console may be served under any path (`/`, or `/sub/` on a static
+//! host), so every href is relative to its root: index.html points the
+//! document's base there, and the router strips [`root`] before matching.
 
 use georep_core::CacheId;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Routes};
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::path;
+use leptos_router::NavigateOptions;
 
 use crate::pages::add_link::AddLinkPage;
 use crate::pages::cache_list::CacheListPage;
@@ -18,13 +23,13 @@ use crate::pages::overview::OverviewPage;
 use crate::pages::walkthrough::WalkthroughPage;
 
 /// `/`: the cache list with the region map.
-pub const HOME: &str = "/";
+pub const HOME: &str = "./";
 /// `/dashboard`: every link with its health.
-pub const DASHBOARD: &str = "/dashboard";
+pub const DASHBOARD: &str = "dashboard";
 /// `/walkthrough`: the guided tour.
-pub const WALKTHROUGH: &str = "/walkthrough";
+pub const WALKTHROUGH: &str = "walkthrough";
 /// The prefix of every cache page.
-const CACHES_PREFIX: &str = "/caches/";
+const CACHES_PREFIX: &str = "caches/";
 /// The wizard's query parameter naming the chosen secondary.
 pub const SECONDARY_PARAM: &str = "secondary";
 
@@ -85,15 +90,75 @@ pub fn wizard_step_href(path: &str, secondary: Option<&str>) -> String {
     }
 }
 
-/// Whether `path` belongs to the cache list's section (the list itself and
-/// every cache page), for the navigation.
+/// Whether `path` (the address bar's) belongs to the cache list's section
+/// (the list itself and every cache page), for the navigation.
 pub fn in_caches(path: &str) -> bool {
-    path == HOME || path.starts_with(CACHES_PREFIX)
+    let path = in_console(path);
+    path.is_empty() || path.starts_with(CACHES_PREFIX)
 }
 
-/// Whether `path` is in the section that starts at `section`.
+/// Whether `path` (the address bar's) is in the section that starts at `section`.
 pub fn in_section(path: &str, section: &str) -> bool {
-    path.starts_with(section)
+    in_console(path).starts_with(section)
+}
+
+/// `path` (the address bar's) relative to the console's root, as the hrefs are.
+fn in_console(path: &str) -> &str {
+    let path = path.strip_prefix(root().as_str()).unwrap_or(path);
+    path.trim_start_matches('/')
+}
+
+/// The path the console is served under, without a trailing slash: `""` at
+/// an origin's root, `/sub` under `/sub/`. It is the document's base, which
+/// index.html sets from the address bar, whichever route was opened.
+pub fn root() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        thread_local! {
+            static ROOT: String = document_root();
+        }
+        ROOT.with(Clone::clone)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    String::new()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn document_root() -> String {
+    let base = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| js_sys::Reflect::get(&d, &"baseURI".into()).ok())
+        .and_then(|b| b.as_string())
+        .unwrap_or_default();
+    root_of(&base).to_owned()
+}
+
+/// The directory of a base URL's path, without its trailing slash.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn root_of(base: &str) -> &str {
+    let after_scheme = base.split_once("://").map_or(base, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("", |at| &after_scheme[at..]);
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    &path[..path.rfind('/').unwrap_or(0)]
+}
+
+/// A `navigate` that takes the hrefs above (relative to the console's
+/// root) or an address bar path, for pages that move on by themselves.
+pub fn use_go() -> impl Fn(&str) + Clone {
+    let navigate = use_navigate();
+    move |href: &str| {
+        let path = if href.starts_with('/') {
+            href.to_owned()
+        } else {
+            format!("{}/{}", root(), href.trim_start_matches("./"))
+        };
+        // Already a full path: resolving would add the root a second time.
+        let options = NavigateOptions {
+            resolve: false,
+            ..NavigateOptions::default()
+        };
+        navigate(&path, options);
+    }
 }
 
 /// The current route's cache id, reactive.
@@ -118,19 +183,31 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn cache_routes_nest_under_the_overview() {
         let id = CacheId::new("sub", "rg", "cache");
-        assert_eq!(overview_href(&id), "/caches/sub/rg/cache");
-        assert_eq!(geo_href(&id), "/caches/sub/rg/cache/geo-replication");
+        assert_eq!(overview_href(&id), "caches/sub/rg/cache");
+        assert_eq!(geo_href(&id), "caches/sub/rg/cache/geo-replication");
         assert_eq!(
             add_link_href(&id),
-            "/caches/sub/rg/cache/geo-replication/add"
+            "caches/sub/rg/cache/geo-replication/add"
         );
         assert_eq!(
             drills_href(&id),
-            "/caches/sub/rg/cache/geo-replication/drills"
+            "caches/sub/rg/cache/geo-replication/drills"
         );
-        assert!(in_caches(&geo_href(&id)));
-        assert!(in_caches(HOME));
-        assert!(!in_caches(DASHBOARD));
+        // The address bar's paths, at the root the tests are served from.
+        let at_root = |href: &str| format!("{}/{}", root(), href.trim_start_matches("./"));
+        assert!(in_caches(&at_root(&geo_href(&id))));
+        assert!(in_caches(&at_root(HOME)));
+        assert!(!in_caches(&at_root(DASHBOARD)));
+        assert!(in_section(&at_root(DASHBOARD), DASHBOARD));
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn the_root_is_the_base_urls_directory() {
+        assert_eq!(root_of("http://127.0.0.1:8080/"), "");
+        assert_eq!(root_of("https://example.com/sub/"), "/sub");
+        assert_eq!(root_of("http://h/a/b/index.html"), "/a/b");
+        assert_eq!(root_of("http://h/sub/?x=/y#/z"), "/sub");
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

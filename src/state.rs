@@ -6,7 +6,7 @@ use georep_core::link::LinkState;
 use leptos::prelude::*;
 
 use crate::api::{Api, ApiError};
-use crate::model::{Fleet, LinkView};
+use crate::model::{Fleet, LinkView, PrimaryOffset};
 
 /// Whether the backend answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -88,6 +88,11 @@ pub struct AppState {
     pub notice: RwSignal<Option<Notice>>,
     /// Whether the live event stream is connected.
     pub live: RwSignal<bool>,
+    /// Whether a try to open the stream has ended (until then, the console
+    /// is still connecting rather than polling).
+    pub stream_tried: RwSignal<bool>,
+    /// The latest geo-primary replication offset of each link, by pair key.
+    pub primary_offsets: RwSignal<HashMap<String, PrimaryOffset>>,
     /// Bumped when the stream says new metric samples exist.
     pub metrics_epoch: RwSignal<u64>,
 }
@@ -104,6 +109,8 @@ impl AppState {
             optimistic: RwSignal::new(HashMap::new()),
             notice: RwSignal::new(None),
             live: RwSignal::new(false),
+            stream_tried: RwSignal::new(false),
+            primary_offsets: RwSignal::new(HashMap::new()),
             metrics_epoch: RwSignal::new(0),
         }
     }

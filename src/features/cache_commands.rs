@@ -6,13 +6,11 @@ use georep_core::arm::{ExportParameters, ImportParameters};
 use georep_core::model::Sku;
 use georep_core::restrict::{check_change, Change};
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
 
 use crate::actions::{last_accepted, use_mutation, Mutation, Report};
 use crate::components::dialog::{Dialog, DialogActions};
 use crate::model::CacheEntry;
-use crate::routes::HOME;
+use crate::routes::{use_go, HOME};
 
 /// Why `change` is refused for this cache now, per `georep-core`.
 pub fn refusal(entry: &CacheEntry, change: Change) -> Option<String> {
@@ -64,11 +62,11 @@ pub fn ScaleDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoVi
 /// Delete, after a confirmation; back to the cache list once accepted.
 #[component]
 pub fn DeleteDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
-    let navigate = use_navigate();
+    let go = use_go();
     let delete = use_mutation(Report::Notice);
     Effect::new(move |_| {
         if last_accepted(delete) {
-            navigate(HOME, NavigateOptions::default());
+            go(HOME);
         }
     });
     let confirm = move |_| {

@@ -8,8 +8,7 @@ use georep_core::compat::{check_pair, Reason, Warning};
 use georep_core::model::{Cache, ServerRole};
 use georep_core::CacheId;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_location, use_query_map};
 
 use super::candidates::{warning_title, CandidateList};
 use super::region_map::{MapCache, MapLink, RegionMap};
@@ -17,7 +16,7 @@ use crate::actions::{last_accepted, last_error, use_mutation, Mutation, Mutation
 use crate::components::card::Card;
 use crate::model::Health;
 use crate::regions;
-use crate::routes::{geo_href, wizard_step_href, SECONDARY_PARAM};
+use crate::routes::{geo_href, use_go, wizard_step_href, SECONDARY_PARAM};
 use crate::state::use_app;
 
 /// Why `primary` can't get a new link at all, whatever the secondary: the
@@ -209,7 +208,7 @@ pub fn LinkWizard(
     let app = use_app();
     let query = use_query_map();
     let location = use_location();
-    let navigate = use_navigate();
+    let navigate = use_go();
     let region = RwSignal::new(None::<String>);
 
     let caches = Memo::new(move |_| app.fleet.with(|f| f.cores()));
@@ -230,7 +229,7 @@ pub fn LinkWizard(
         let navigate = navigate.clone();
         move |secondary: Option<&str>| {
             let url = wizard_step_href(&location.pathname.get_untracked(), secondary);
-            navigate(&url, NavigateOptions::default());
+            navigate(&url);
         }
     };
     let choose = {
@@ -271,10 +270,7 @@ pub fn LinkWizard(
         let navigate = navigate.clone();
         Effect::new(move |_| {
             if last_accepted(link) {
-                navigate(
-                    &geo_href(&primary.get_untracked()),
-                    NavigateOptions::default(),
-                );
+                navigate(&geo_href(&primary.get_untracked()));
             }
         });
     }

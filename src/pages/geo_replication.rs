@@ -7,8 +7,6 @@
 use crate::regions;
 use georep_core::link::LinkState;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
 
 use super::{sticky, CacheFrame, Tab};
 use crate::components::card::{Card, Column, Table};
@@ -21,7 +19,7 @@ use crate::features::link_wizard::add_link_refusal;
 use crate::features::primary_lost::PrimaryLostNotice;
 use crate::features::timeline::TimelinePanel;
 use crate::model::{format_time, CacheEntry, LinkView};
-use crate::routes::{add_link_href, drills_href, overview_href};
+use crate::routes::{add_link_href, drills_href, overview_href, use_go};
 use crate::state::use_app;
 
 /// The linked-cache table's columns.
@@ -77,13 +75,13 @@ fn LinkRow(entry: Memo<CacheEntry>, link: Memo<LinkView>) -> impl IntoView {
 #[component]
 pub fn GeoReplication(entry: Memo<CacheEntry>) -> impl IntoView {
     let app = use_app();
-    let navigate = use_navigate();
+    let go = use_go();
     let link = Memo::new(move |_| entry.with(|e| app.fleet.with(|f| f.link_of(e.id()))));
     let linked = Memo::new(move |_| link.with(Option::is_some));
     let add_refused = Signal::derive(move || entry.with(|e| add_link_refusal(&e.cache)));
     let add = Callback::new(move |()| {
         let href = entry.with_untracked(|e| add_link_href(e.id()));
-        navigate(&href, NavigateOptions::default());
+        go(&href);
     });
     view! {
         <div class="command-bar" role="toolbar" aria-label="Geo-replication commands">

@@ -3,21 +3,14 @@
 //! the geo-primary URL, fail over, unlink — that ticks itself off from what
 //! the fleet shows.
 
-use georep_core::link::LinkState;
-use georep_core::live::TimelineKind;
+mod progress;
+
 use leptos::prelude::*;
 
-use crate::features::timeline::timeline_id;
+use self::progress::{use_progress, Stage, PING_BYTES};
+use crate::components::sparkline::SampleAge;
 use crate::routes::{add_link_href, geo_href, HOME};
 use crate::state::use_app;
-
-/// Where the tour remembers the link it follows (its timeline id), so the
-/// unlink step can tell once the link is gone.
-const FOLLOWED: &str = "georep.walkthrough.link";
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.session_storage().ok().flatten()
-}
 
 /// One step of the tour.
 #[component]
@@ -56,9 +49,6 @@ pub fn WalkthroughPage() -> impl IntoView {
                 .map(|e| e.id().clone())
         })
     });
-    let linked = Signal::derive(move || {
-        link.with(|l| l.as_ref().is_some_and(|l| l.state == LinkState::Linked))
-    });
     let start_href = move || {
         link.get()
             .map(|l| geo_href(&l.primary))
@@ -66,43 +56,9 @@ pub fn WalkthroughPage() -> impl IntoView {
             .unwrap_or_else(|| HOME.to_owned())
     };
     let geo_page = move || link.get().map_or_else(start_href, |l| geo_href(&l.primary));
-    let never = Signal::derive(|| false);
-    let failed_over = Signal::derive(move || {
-        app.fleet
-            .with(|f| f.links().iter().any(|l| l.last_failover.is_some()))
-    });
-    // The link the tour follows, remembered across pages while it exists.
-    let followed = RwSignal::new(storage().and_then(|s| s.get_item(FOLLOWED).ok().flatten()));
-    Effect::new(move |_| {
-        if let Some(id) = link.with(|l| l.as_ref().map(timeline_id)) {
-            if let Some(storage) = storage() {
-                let _ = storage.set_item(FOLLOWED, &id);
-            }
-            followed.set(Some(id));
-        }
-    });
-    // Unlinked: the followed link is gone from the fleet and its timeline
-    // ends with the server's `Unlinked` step.
-    let unlinked_steps = LocalResource::new(move || {
-        app.epoch.track();
-        let gone = link.with(Option::is_none) && app.load.with(|l| *l == crate::state::Load::Ready);
-        let id = followed.get();
-        async move {
-            match (gone, id) {
-                (true, Some(id)) => app.api().timeline(&id).await.ok(),
-                _ => None,
-            }
-        }
-    });
-    let unlinked = Signal::derive(move || {
-        link.with(Option::is_none)
-            && unlinked_steps.get().flatten().is_some_and(|entries| {
-                entries
-                    .iter()
-                    .max_by_key(|e| e.id)
-                    .is_some_and(|e| e.kind == TimelineKind::Unlinked)
-            })
-    });
+    let progress = use_progress(link);
+    let offset = progress.offset;
+    let wrote = progress.done(Stage::Write);
     view! {
         <section class="page">
             <header class="page-header">
@@ -112,7 +68,7 @@ pub fn WalkthroughPage() -> impl IntoView {
                 </p>
             </header>
             <ol class="tour card">
-                <Step number=1 title="Link two caches" done=Signal::derive(move || link.with(Option::is_some))>
+                <Step number=1 title="Link two caches" done=progress.done(Stage::Link)>
                     <p>
                         "On the cache that will be the geo-primary, open Geo-replication and select "
                         <em>"Add cache replication link"</em>
@@ -120,25 +76,42 @@ pub fn WalkthroughPage() -> impl IntoView {
                     </p>
                     <a class="btn btn-primary" href=start_href>"Start linking"</a>
                 </Step>
-                <Step number=2 title="Watch provisioning" done=linked>
+                <Step number=2 title="Watch provisioning" done=progress.done(Stage::Provisioned)>
                     <p>
                         "The link provisioning status moves from Creating to Succeeded while the full sync's progress bar fills. Both caches' Overview pages show the status and their role."
                     </p>
                     <a class="btn" href=geo_page>"Open Geo-replication"</a>
                 </Step>
-                <Step number=3 title="Write through the geo-primary URL" done=never>
+                <Step number=3 title="Write through the geo-primary URL" done=wrote>
                     <p>
                         "Copy a geo-primary URL from the Endpoints panel and write with any Redis client, e.g. "
                         <code>"redis-cli -h ADDRESS -p 6379 -a KEY set greeting hello"</code>
                         " (every address here is on port 6379). A write to the geo-secondary's own address answers READONLY."
                     </p>
+                    <Show when=move || offset.with(Option::is_some)>
+                        <p class="tour-evidence" data-primary-offset=move || offset.get().map(|o| o.offset)>
+                            "The geo-primary's replication offset ("
+                            <code>"master_repl_offset"</code>
+                            "): "
+                            <strong>{move || offset.get().map(|o| o.offset)}</strong>
+                            " bytes, "
+                            <SampleAge sampled_at=Signal::derive(move || offset.get().map(|o| o.at_ms))/>
+                            {move || {
+                                if wrote.get() {
+                                    format!(". It grew by more than the primary's pings to its replicas add ({PING_BYTES} bytes a second): a write went through.")
+                                } else {
+                                    format!(". A write makes it grow by more than the primary's pings to its replicas add ({PING_BYTES} bytes a second).")
+                                }
+                            }}
+                        </p>
+                    </Show>
                 </Step>
-                <Step number=4 title="Fail over" done=failed_over>
+                <Step number=4 title="Fail over" done=progress.done(Stage::Failover)>
                     <p>
                         "Select Failover, check the settings list and the data sync offset (fewer than 14 bytes is ready), choose Planned, and watch Deleting, then Creating, then the roles swap; the link's timeline shows how long each step took here. The geo-primary URL keeps working."
                     </p>
                 </Step>
-                <Step number=5 title="Unlink" done=unlinked>
+                <Step number=5 title="Unlink" done=progress.done(Stage::Unlink)>
                     <p>
                         "Select Unlink caches and confirm. Both caches then accept reads and writes, and the secondary keeps the replicated data."
                     </p>

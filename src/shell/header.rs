@@ -6,12 +6,15 @@ use crate::routes::HOME;
 use crate::state::{use_app, AppState, Connectivity};
 
 /// The header's word for how the console stays current, and its title:
-/// live from the event stream once it is open, connecting until the
-/// backend first answers, polling otherwise.
+/// live from the event stream once it is open, connecting until the first
+/// try to open it ends (the fleet usually answers before the stream does),
+/// polling otherwise.
 fn live_state(app: AppState) -> (&'static str, &'static str) {
     if app.live.get() {
         ("Live", "Live updates from the event stream")
-    } else if app.connectivity.get() == Connectivity::Unknown {
+    } else if !app.stream_tried.get()
+        && !matches!(app.connectivity.get(), Connectivity::Offline { .. })
+    {
         ("Connecting…", "Opening the event stream")
     } else {
         (

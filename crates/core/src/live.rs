@@ -93,6 +93,11 @@ pub struct MetricEvent {
     pub primary_reachable: bool,
     /// Whether every shard of the geo-secondary answered.
     pub secondary_reachable: bool,
+    /// The geo-primary's `master_repl_offset`, summed over shards: it grows
+    /// with every write the geo-primary takes. Absent until every shard's
+    /// primary has answered once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_offset: Option<u64>,
 }
 
 /// A step added to a link's timeline.
@@ -215,6 +220,7 @@ mod tests {
                 values: BTreeMap::from([("GeoReplicationHealthy".into(), 1.0)]),
                 primary_reachable: true,
                 secondary_reachable: true,
+                primary_offset: Some(14),
             }),
         ];
         for event in events {

@@ -11,10 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use georep_core::live::LinkRef;
+use georep_core::CacheId;
 use gloo_net::eventsource::futures::EventSource;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::model::{pair_key, PrimaryOffset};
 use crate::state::{use_app, AppState};
 
 /// Events that change what the fleet shows.
@@ -23,6 +26,38 @@ const FLEET_EVENTS: [&str; 4] = ["linkState", "syncProgress", "timeline", "lagge
 const RECONNECT: Duration = Duration::from_secs(3);
 /// The least time between two refreshes the stream asks for.
 const THROTTLE_MS: f64 = 1_000.0;
+
+/// What the console reads of a `metric` event: its geo-primary's offset.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MetricOffset {
+    link: LinkRef,
+    time: String,
+    #[serde(default)]
+    primary_offset: Option<u64>,
+}
+
+/// Keeps the latest geo-primary offset of the sample's link.
+fn record_offset(app: AppState, data: &str) {
+    let Ok(sample) = serde_json::from_str::<MetricOffset>(data) else {
+        return;
+    };
+    let ids = (
+        sample.link.primary.parse::<CacheId>(),
+        sample.link.secondary.parse::<CacheId>(),
+    );
+    let (Some(offset), (Ok(primary), Ok(secondary))) = (sample.primary_offset, ids) else {
+        return;
+    };
+    let reading = PrimaryOffset {
+        at_ms: js_sys::Date::parse(&sample.time),
+        offset,
+        primary: primary.clone(),
+    };
+    app.primary_offsets.update(|all| {
+        all.insert(pair_key(&primary, &secondary), reading);
+    });
+}
 
 /// Runs one connection until it fails; returns whether it ever opened.
 async fn connect(app: AppState, alive: &AtomicBool) -> bool {
@@ -49,7 +84,7 @@ async fn connect(app: AppState, alive: &AtomicBool) -> bool {
         if !alive.load(Ordering::Relaxed) {
             break;
         }
-        let Ok((kind, _)) = item else { break };
+        let Ok((kind, message)) = item else { break };
         opened = true;
         if !app.live.get_untracked() {
             app.live.set(true);
@@ -59,6 +94,9 @@ async fn connect(app: AppState, alive: &AtomicBool) -> bool {
             continue;
         }
         if kind == "metric" {
+            if let Some(data) = message.data().as_string() {
+                record_offset(app, &data);
+            }
             if now - last_metric >= 1_000.0 {
                 last_metric = now;
                 app.metrics_epoch.update(|e| *e += 1);
@@ -89,6 +127,9 @@ pub fn LiveEvents() -> impl IntoView {
                 failures = 0;
             } else {
                 failures += 1;
+            }
+            if !app.stream_tried.get_untracked() {
+                app.stream_tried.set(true);
             }
             // A backend without the stream (or down) is retried slowly.
             let wait = RECONNECT * failures.clamp(1, 10);

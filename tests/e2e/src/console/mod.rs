@@ -279,7 +279,7 @@ impl Console {
     pub async fn back_to_cache_list(&self) {
         self.click(
             "the Caches breadcrumb",
-            Locator::Css("p.breadcrumb a[href='/']"),
+            Locator::Css("p.breadcrumb a[href='./']"),
         )
         .await;
         self.wait_for::<bool, _>(
