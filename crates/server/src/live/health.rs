@@ -224,6 +224,11 @@ impl Monitor {
         if let Some(healthy) = health {
             timeline.record_at(&link, sample.time, health_step(healthy));
         }
+        // The console sees a write through the geo-primary URL by this growing.
+        let offsets = self.last_primary_offsets(&key);
+        let primary_offset = (!offsets.is_empty())
+            .then(|| offsets.into_iter().sum::<Option<u64>>())
+            .flatten();
         self.inner.events.publish(LiveEvent::Metric(MetricEvent {
             time: sample.time.format(&Rfc3339).unwrap_or_default(),
             values: GeoMetric::ALL
@@ -232,6 +237,7 @@ impl Monitor {
                 .collect(),
             primary_reachable: sample.primary_reachable,
             secondary_reachable: sample.secondary_reachable,
+            primary_offset,
             link,
         }));
     }

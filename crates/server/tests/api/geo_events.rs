@@ -128,6 +128,26 @@ async fn the_stream_opens_with_a_ticket_and_carries_state_changes_and_samples() 
         assert!(sample["values"][metric].is_number(), "{metric}: {sample}");
     }
     assert!(sample["time"].is_string());
+
+    // The geo-primary's replication offset rides along, and grows with a
+    // write (what the console's walkthrough watches for).
+    let before = sample["primaryOffset"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("a primary offset: {sample}"));
+    let mut src = server.redis("src").await;
+    let _: () = redis::cmd("SET")
+        .arg("walkthrough")
+        .arg("a write through the geo-primary")
+        .query_async(&mut src)
+        .await
+        .unwrap();
+    let grown = stream
+        .until("metric", |e| {
+            same_id(&e["link"]["id"], &link_id)
+                && e["primaryOffset"].as_u64().is_some_and(|o| o > before)
+        })
+        .await;
+    assert!(grown["primaryOffset"].as_u64() > Some(before), "{grown}");
     drop(stream);
 
     // A new stream starts with the state of every link.
