@@ -136,6 +136,8 @@ impl Arm {
                                     "replicasPerPrimary": 1, "shardCount": 0}),
         };
         properties["redisVersion"] = json!("6");
+        // redis-benchmark and the bench's writers are plain clients.
+        properties["enableNonSslPort"] = json!(true);
         let body = json!({"location": location, "properties": properties});
         self.server
             .call(Method::PUT, &self.cache_path(name, ""), Some(&body))

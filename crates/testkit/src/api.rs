@@ -217,15 +217,20 @@ impl Api {
     }
 
     /// Creates a cache at `path` (a cache's ARM path) from `properties`,
-    /// merged over a Premium P1, and waits until its operation succeeds;
-    /// the cache's resource.
+    /// merged over a Premium P1 with its plain port on, and waits until its
+    /// operation succeeds; the cache's resource.
+    ///
+    /// The plain port is on (`enableNonSslPort`, off by Azure's default) as
+    /// the demo fleet has it, so tests reach caches with plain clients; the
+    /// TLS tests turn it off.
     pub async fn create_cache(
         &self,
         path: &str,
         location: &str,
         properties: Value,
     ) -> Result<Value> {
-        let mut props = json!({"sku": {"name": "Premium", "family": "P", "capacity": 1}});
+        let mut props = json!({"sku": {"name": "Premium", "family": "P", "capacity": 1},
+                               "enableNonSslPort": true});
         merge(&mut props, properties);
         let body = json!({"location": location, "properties": props});
         let response = self.send(Method::PUT, path, Some(&body)).await?;

@@ -20,7 +20,7 @@ use crate::control::ops::finish_operation;
 use crate::control::shape::{layout, validate_minimum_tls, validate_shape};
 use crate::control::ControlError;
 use crate::store::records::{
-    reported_redis_version, AddressRole, CacheRecord, NodeSlot, REDIS_PORT,
+    reported_redis_version, AddressRole, CacheRecord, NodeSlot, REDIS_PORT, TLS_PORT,
 };
 use crate::store::records::{OperationKind, OperationRecord};
 
@@ -236,6 +236,9 @@ pub async fn update(
     if let Some(tags) = update.tags {
         record.tags = tags;
     }
+    let plain_port_changed = props
+        .enable_non_ssl_port
+        .is_some_and(|v| v != record.enable_non_ssl_port);
     if let Some(v) = props.enable_non_ssl_port {
         record.enable_non_ssl_port = v;
     }
@@ -281,6 +284,11 @@ pub async fn update(
     } else if persistence_changed {
         let nodes = app.store.nodes(id)?;
         app.fleet.start(&record, &nodes).await?;
+    }
+    if plain_port_changed {
+        app.fleet
+            .set_plain_port(&app.store.nodes(id)?, record.enable_non_ssl_port)
+            .await?;
     }
     if tls_changed {
         let minimum =
@@ -597,10 +605,10 @@ pub async fn reboot(
             format!("'{kind}' is not one of PrimaryNode, SecondaryNode, AllNodes."),
         ));
     }
-    // Every node serves Redis on 6379 at its own address, so a `ports`
-    // filter keeps all of them or none.
+    // Every node serves Redis on 6380 (and 6379 while the plain port is
+    // on) at its own address, so a `ports` filter keeps all of them or none.
     if let Some(ports) = &params.ports {
-        chosen.retain(|_| ports.contains(&REDIS_PORT));
+        chosen.retain(|_| ports.contains(&REDIS_PORT) || ports.contains(&TLS_PORT));
     }
     if chosen.is_empty() {
         return Err(ControlError::invalid(

@@ -15,11 +15,11 @@
 //! and the caller asks for another one if binding it fails anyway.
 
 use std::collections::HashSet;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 
 use rand::Rng;
 
-pub use crate::store::records::REDIS_PORT;
+pub use crate::store::records::{REDIS_PORT, TLS_PORT};
 
 /// How many blocks a server tries before giving up.
 const CLAIM_ATTEMPTS: usize = 64;
@@ -82,7 +82,7 @@ impl AddressBlock {
     }
 
     /// `n` addresses of the block that are not in `used` and that nothing
-    /// on this machine listens on at [`REDIS_PORT`], lowest first.
+    /// on this machine listens on ([`is_free`]), lowest first.
     pub fn allocate(
         &self,
         used: &HashSet<Ipv4Addr>,
@@ -117,12 +117,22 @@ impl AddressBlock {
     }
 }
 
-/// Whether nothing listens on `addr` at [`REDIS_PORT`] now: a leftover node
-/// of a crashed server, say. (A look, not a reservation: the caller's bind
-/// may still fail, and it then asks for another address.)
-fn is_free(addr: Ipv4Addr) -> bool {
-    TcpListener::bind(socket(addr)).is_ok()
+/// Whether nothing listens on `addr` at [`REDIS_PORT`] or [`TLS_PORT`]
+/// now: a leftover node of a crashed server, say. (A look, not a
+/// reservation: the caller's bind may still fail, and it then asks for
+/// another address.)
+///
+/// It looks by connecting, never by binding: a probe that bound the
+/// address, however briefly, would make a node's `CONFIG SET bind` of that
+/// same address fail at that moment.
+pub fn is_free(addr: Ipv4Addr) -> bool {
+    [REDIS_PORT, TLS_PORT].into_iter().all(|port| {
+        TcpStream::connect_timeout(&SocketAddr::from((addr, port)), PROBE_TIMEOUT).is_err()
+    })
 }
+
+/// How long a probe waits for a listener to answer; on loopback, a refusal is immediate.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(200);
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,5 @@
-//! Which password opens which node as the control plane's own user.
+//! How the control plane reaches a node, and which password opens it as
+//! the control plane's own user.
 //!
 //! Every cache has its own internal password (kept by the store), so a
 //! credential read off one cache's nodes opens that cache and no other. The
@@ -11,24 +12,35 @@
 //! from (`masterauth`), which is the other cache's on a geo-replication
 //! link: [`Credentials::replicate_from`] sets it right before every
 //! `REPLICAOF` and `FAILOVER TO` that could point a node at another cache.
+//!
+//! The fleet's nodes are reached on their unix sockets, and replicate from
+//! each other over TLS ([`Credentials::replication_addr`]): with a cache's
+//! plain port closed (`enableNonSslPort` false) both still work.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 
-use crate::dataplane::node::{self, Info, NodeError};
+use crate::dataplane::node::{self, Info, NodeError, Via, SOCKET_FILE, TLS_PORT};
 use crate::store::Store;
 
 /// Where the internal passwords come from.
 #[derive(Clone)]
 enum Source {
     /// One password for every node, for nodes started by hand (the data
-    /// plane's own tests, say).
+    /// plane's own tests, say), reached on their plain ports and replicating
+    /// over them.
     Shared(Arc<str>),
-    /// Each node's cache's password, as the store says.
-    PerCache(Arc<Store>),
+    /// Each node's cache's password, as the store says; each node reached
+    /// on the socket in its directory under `nodes_dir`, and replicating
+    /// over TLS.
+    PerCache {
+        store: Arc<Store>,
+        nodes_dir: Arc<PathBuf>,
+    },
 }
 
 /// The internal passwords of the nodes the data plane may reach. Cheap to clone.
@@ -40,7 +52,7 @@ impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self.0 {
             Source::Shared(_) => "shared",
-            Source::PerCache(_) => "per cache",
+            Source::PerCache { .. } => "per cache",
         };
         f.debug_tuple("Credentials").field(&kind).finish()
     }
@@ -52,9 +64,32 @@ impl Credentials {
         Credentials(Source::Shared(password.into()))
     }
 
-    /// The password of each node's cache, read from the store.
-    pub fn per_cache(store: Arc<Store>) -> Credentials {
-        Credentials(Source::PerCache(store))
+    /// The password of each node's cache, read from the store, for nodes
+    /// whose directories are `nodes_dir/<address>`.
+    pub fn per_cache(store: Arc<Store>, nodes_dir: PathBuf) -> Credentials {
+        Credentials(Source::PerCache {
+            store,
+            nodes_dir: Arc::new(nodes_dir),
+        })
+    }
+
+    /// Where a node names `upstream` to replicate from it: its TLS port for
+    /// the fleet's nodes, its plain one for nodes started by hand.
+    pub fn replication_addr(&self, upstream: SocketAddr) -> SocketAddr {
+        match self.0 {
+            Source::Shared(_) => upstream,
+            Source::PerCache { .. } => SocketAddr::new(upstream.ip(), TLS_PORT),
+        }
+    }
+
+    /// The socket the node at `addr` answers the control plane on, if it has one.
+    fn socket_of(&self, addr: SocketAddr) -> Option<PathBuf> {
+        match &self.0 {
+            Source::Shared(_) => None,
+            Source::PerCache { nodes_dir, .. } => {
+                Some(nodes_dir.join(addr.ip().to_string()).join(SOCKET_FILE))
+            }
+        }
     }
 
     /// The internal password of the node at `addr`.
@@ -68,7 +103,7 @@ impl Credentials {
     fn lookup(&self, addr: SocketAddr) -> Result<Option<String>, NodeError> {
         match &self.0 {
             Source::Shared(password) => Ok(Some(password.to_string())),
-            Source::PerCache(store) => {
+            Source::PerCache { store, .. } => {
                 let std::net::IpAddr::V4(ip) = addr.ip() else {
                     return Ok(None);
                 };
@@ -81,7 +116,8 @@ impl Credentials {
 
     /// A control connection to the node at `addr` as the internal user.
     pub async fn connect(&self, addr: SocketAddr) -> Result<MultiplexedConnection, NodeError> {
-        node::connect(addr, &self.of(addr)?).await
+        self.connect_with_timeouts(addr, node::CONNECT_TIMEOUT, node::RESPONSE_TIMEOUT)
+            .await
     }
 
     /// [`Credentials::connect`], with explicit bounds on connecting and on each reply.
@@ -91,12 +127,16 @@ impl Credentials {
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Result<MultiplexedConnection, NodeError> {
-        node::connect_with_timeouts(addr, &self.of(addr)?, connect_timeout, response_timeout).await
+        let password = self.of(addr)?;
+        let socket = self.socket_of(addr);
+        let via = socket.as_deref().map_or(Via::Plain, Via::Socket);
+        node::connect_with_timeouts(addr, via, &password, connect_timeout, response_timeout).await
     }
 
     /// `INFO` of the given sections from the node at `addr`, over a fresh connection.
     pub async fn info(&self, addr: SocketAddr, sections: &[&str]) -> Result<Info, NodeError> {
-        node::info(addr, &self.of(addr)?, sections).await
+        let mut conn = self.connect(addr).await?;
+        node::info_on(&mut conn, addr, sections).await
     }
 
     /// Makes the node on `conn` (at `addr`) authenticate to `upstream` with

@@ -69,7 +69,8 @@ async fn a_cache_is_created_with_real_nodes_and_both_keys_work() {
     let server = Server::start();
     let path = Server::cache_path("orders");
     let body = json!({"location": "West Europe", "tags": {"team": "a"}, "properties": {
-        "sku": {"name": "Premium", "family": "P", "capacity": 1}, "replicasPerPrimary": 1}});
+        "sku": {"name": "Premium", "family": "P", "capacity": 1}, "replicasPerPrimary": 1,
+        "enableNonSslPort": true}});
     let response = server.put(&path, body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let op = server.wait_operation(&response).await;

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::support::{
-    cache_address, endpoint, fail_over, link_of, linked_pair, primary_node, venv_python, Server,
+    cache_address, endpoint, fail_over, link_of, linked_pair, primary_node, try_connect,
+    venv_python, Server,
 };
 
 /// Writes through the first `host=password` and reads back through the
@@ -91,6 +92,75 @@ async fn redis_py_reaches_caches_and_geo_primary_urls_over_tls_with_hostname_che
         &[(geo_s, &key_s), (geo_p, &key_s), (cache_p, &key_p)],
     )
     .await;
+}
+
+/// Whether anything accepts a plain TCP connection at `addr`.
+fn plain_port_open(addr: SocketAddr) -> bool {
+    std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok()
+}
+
+/// With `enableNonSslPort` false (Azure's default) a cache takes TLS only,
+/// on its address, its nodes' and its geo-primary URL, and still
+/// geo-replicates and fails over: its nodes replicate over TLS. Turning the
+/// setting on opens port 6379 at once, and off closes it again.
+#[tokio::test]
+async fn without_the_plain_port_a_pair_takes_only_tls_and_still_replicates_and_fails_over() {
+    let server = Server::start();
+    let tls_only = serde_json::json!({"enableNonSslPort": false});
+    for (name, location) in [("only-p", "westeurope"), ("only-s", "northeurope")] {
+        server
+            .create_cache(&Server::cache_path(name), location, tls_only.clone())
+            .await;
+    }
+    server.link("only-p", "only-s").await;
+    let (key_p, _) = server.keys("only-p").await;
+    let (key_s, _) = server.keys("only-s").await;
+    let cache_p = cache_address(&server, "only-p").await;
+    let cache_s = cache_address(&server, "only-s").await;
+    let geo_p = endpoint(
+        &link_of(&server, "only-p", "only-s").await["properties"],
+        "geoPrimaryEndpoint",
+    );
+    let node_p = primary_node(&server, "only-p").await;
+    for addr in [cache_p, cache_s, geo_p, node_p] {
+        assert!(!plain_port_open(addr), "{addr} took a plain connection");
+    }
+
+    // Written through the geo-primary URL, read on the geo-secondary: the
+    // link replicates over TLS.
+    over_tls(&server, &[(geo_p, &key_p), (cache_s, &key_s)]).await;
+    // And a planned failover, which names the replica by its TLS port.
+    fail_over(&server, "only-s", "only-p").await;
+    over_tls(&server, &[(geo_p, &key_s), (cache_p, &key_p)]).await;
+
+    // The setting opens and closes the port on the running nodes.
+    let path = Server::cache_path("only-p");
+    let set = |open: bool| {
+        let path = path.clone();
+        let server = &server;
+        async move {
+            let body = serde_json::json!({"properties": {"enableNonSslPort": open}});
+            let response = server.patch(&path, body).await;
+            assert_eq!(
+                response.status(),
+                200,
+                "{}",
+                response.text().await.unwrap_or_default()
+            );
+        }
+    };
+    set(true).await;
+    let mut plain = try_connect(cache_p, &key_p)
+        .await
+        .expect("the plain port takes the access key once it is on");
+    let pong: String = redis::cmd("PING").query_async(&mut plain).await.unwrap();
+    assert_eq!(pong, "PONG");
+    set(false).await;
+    assert!(!plain_port_open(cache_p), "the plain port stayed open");
+    assert_eq!(
+        server.get_json(&path).await["properties"]["enableNonSslPort"],
+        false
+    );
 }
 
 #[tokio::test]

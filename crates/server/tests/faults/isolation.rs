@@ -15,7 +15,7 @@ async fn a_cache_being_created_or_deleted_refuses_keys_and_reboots() {
     let server = server();
     let path = cache_path(&subscription(&server).await, RG, "busy");
     let body = json!({"location": "westeurope", "properties": {
-        "sku": {"name": "Premium", "family": "P", "capacity": 1}}});
+        "sku": {"name": "Premium", "family": "P", "capacity": 1}, "enableNonSslPort": true}});
     let created = server.api().put(&path, body).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     // At once, while it is Creating:

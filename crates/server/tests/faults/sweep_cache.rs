@@ -20,7 +20,7 @@ use crate::sweep_check::*;
 fn premium_body(location: &str) -> Value {
     json!({"location": location, "properties": {
         "sku": {"name": "Premium", "family": "P", "capacity": 1},
-        "replicasPerPrimary": 1}})
+        "replicasPerPrimary": 1, "enableNonSslPort": true}})
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -132,6 +132,7 @@ async fn regenerated_keys_replace_the_old_ones() {
 async fn a_node_outlives_its_handle_and_is_adopted() {
     let mut guard = TestNode::start().await;
     let ip = guard.config.addr;
+    let dir = guard.config.dir.clone();
     let pid = guard.node().pid();
     let mut client = guard.client(KEY1).await;
     let _: () = client.set("survives", "yes").await.unwrap();
@@ -140,25 +141,25 @@ async fn a_node_outlives_its_handle_and_is_adopted() {
     drop(guard.take());
     assert!(node::process_alive(pid));
 
-    let wrong_pid = Node::adopt(ip, pid + 1, INTERNAL).await;
+    let wrong_pid = Node::adopt(ip, &dir, pid + 1, INTERNAL).await;
     assert!(
         matches!(wrong_pid, Err(NodeError::NotAdoptable { .. })),
         "{wrong_pid:?}"
     );
-    let wrong_password = Node::adopt(ip, pid, "not-it").await;
+    let wrong_password = Node::adopt(ip, &dir, pid, "not-it").await;
     assert!(matches!(
         wrong_password,
         Err(NodeError::NotAdoptable { .. })
     ));
 
-    let adopted = Node::adopt(ip, pid, INTERNAL).await.unwrap();
+    let adopted = Node::adopt(ip, &dir, pid, INTERNAL).await.unwrap();
     assert_eq!(adopted.pid(), pid);
     let value: String = guard.client(KEY2).await.get("survives").await.unwrap();
     assert_eq!(value, "yes");
 
     adopted.stop().await.unwrap();
     assert!(!node::process_alive(pid));
-    assert!(Node::adopt(ip, pid, INTERNAL).await.is_err());
+    assert!(Node::adopt(ip, &dir, pid, INTERNAL).await.is_err());
 }
 
 #[tokio::test]

@@ -62,6 +62,7 @@ pub fn free_addr() -> Ipv4Addr {
 pub fn node_config(dir: PathBuf, replica_of: Option<SocketAddr>) -> NodeConfig {
     NodeConfig {
         addr: free_addr(),
+        plain_port: true,
         extra_binds: vec![],
         dir,
         access_keys: [KEY1.into(), KEY2.into()],

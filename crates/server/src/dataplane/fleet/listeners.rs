@@ -10,19 +10,20 @@
 //! 1. every node that should no longer hold an address drops it from its
 //!    `bind` (`CONFIG SET bind`, which keeps established connections) and
 //!    disconnects the clients that came in through it
-//!    (`CLIENT KILL LADDR addr:6379`), so they reconnect to its new holder;
+//!    (`CLIENT KILL LADDR`, on 6379 and 6380), so they reconnect to its
+//!    new holder;
 //! 2. then every node that should hold it adds it.
 //!
 //! No client byte passes through georep-server, and after a crash the same
 //! reconciliation, run from the store, puts every listener back.
 
 use std::collections::BTreeSet;
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::Ipv4Addr;
 
 use georep_core::CacheId;
 
 use super::{Fleet, FleetError, Result, BIND_ATTEMPTS};
-use crate::dataplane::addresses::socket;
+use crate::dataplane::addresses::{is_free, socket};
 use crate::dataplane::node::listen;
 use crate::store::records::{AddressRole, NodeSlot};
 
@@ -168,7 +169,7 @@ impl Fleet {
                 let Some(addr) = self.store.address(cache, role)? else {
                     continue;
                 };
-                if !ours.contains(&addr) && TcpListener::bind(socket(addr)).is_err() {
+                if !ours.contains(&addr) && !is_free(addr) {
                     let fresh = self.allocate(1)?[0];
                     tracing::warn!(%addr, %fresh, cache = %cache.name, "the address is taken; using another");
                     self.store.set_address(cache, role, fresh)?;
@@ -179,20 +180,35 @@ impl Fleet {
         Ok(replaced)
     }
 
+    /// Opens or closes the plain port (6379) of every running node in
+    /// `nodes`, as the cache's `enableNonSslPort` says.
+    pub async fn set_plain_port(&self, nodes: &[NodeSlot], open: bool) -> Result<()> {
+        for slot in nodes {
+            if !self.is_running(slot.addr).await {
+                continue; // It reads the setting from its config when it starts.
+            }
+            let mut conn = self.credentials.connect(socket(slot.addr)).await?;
+            listen::set_plain_port(&mut conn, socket(slot.addr), open).await?;
+        }
+        Ok(())
+    }
+
     /// The node's `bind` list now.
     async fn binds(&self, node: Ipv4Addr) -> Result<BTreeSet<Ipv4Addr>> {
-        Ok(listen::binds(socket(node), &self.password(node)?).await?)
+        let mut conn = self.credentials.connect(socket(node)).await?;
+        Ok(listen::binds(&mut conn, socket(node)).await?)
     }
 
     async fn set_binds(&self, node: Ipv4Addr, binds: &BTreeSet<Ipv4Addr>) -> Result<()> {
-        listen::set_binds(socket(node), &self.password(node)?, binds)
+        let mut conn = self.credentials.connect(socket(node)).await?;
+        listen::set_binds(&mut conn, socket(node), binds)
             .await
             .map_err(|e| FleetError::Bind(Box::new(e)))
     }
 
     async fn disconnect_clients(&self, node: Ipv4Addr, through: Ipv4Addr) -> Result<()> {
-        let killed =
-            listen::disconnect_clients(socket(node), &self.password(node)?, through).await?;
+        let mut conn = self.credentials.connect(socket(node)).await?;
+        let killed = listen::disconnect_clients(&mut conn, socket(node), through).await?;
         tracing::debug!(%node, %through, killed, "disconnected the clients of a moved address");
         Ok(())
     }

@@ -128,7 +128,7 @@ impl Fleet {
         Ok(Fleet {
             ca: crate::tls::LocalCa::load_or_create(data_dir)?,
             certified: Default::default(),
-            credentials: Credentials::per_cache(store.clone()),
+            credentials: Credentials::per_cache(store.clone(), nodes_dir.clone()),
             store,
             block,
             nodes_dir,
@@ -252,6 +252,7 @@ impl Fleet {
             let tls = self.issue_certificate(&cache.id, addr, &minimum_tls)?;
             let config = NodeConfig {
                 addr,
+                plain_port: cache.enable_non_ssl_port,
                 extra_binds: self.extra_binds(&cache.id, &NodeSlot { addr, ..slot })?,
                 dir: self.node_dir(addr),
                 access_keys: [
@@ -304,10 +305,14 @@ impl Fleet {
         }
     }
 
-    /// Applies the keys, points each replica at its shard's primary, and
-    /// sets every node's listeners as the store says.
+    /// Applies the keys and the plain port's setting, points each replica at
+    /// its shard's primary, and sets every node's listeners as the store says.
     async fn configure(&self, cache: &CacheRecord, nodes: &[NodeSlot]) -> Result<()> {
         self.set_keys(cache, nodes).await?;
+        // An adopted node keeps the port its last run gave it, which a
+        // crash may have left behind the store.
+        self.set_plain_port(nodes, cache.enable_non_ssl_port)
+            .await?;
         for slot in nodes.iter().filter(|n| !n.is_primary()) {
             if let Some(primary) = nodes
                 .iter()
@@ -326,7 +331,8 @@ impl Fleet {
             cache.keys.secondary_key.clone(),
         ];
         for slot in nodes {
-            node::set_access_keys(socket(slot.addr), &self.password(slot.addr)?, &keys).await?;
+            let mut conn = self.credentials.connect(socket(slot.addr)).await?;
+            node::set_access_keys(&mut conn, socket(slot.addr), &keys).await?;
         }
         Ok(())
     }
@@ -379,7 +385,7 @@ impl Fleet {
                 .ok()
                 .and_then(|info| info.process_id());
             if let Some(pid) = pid {
-                if let Ok(node) = Node::adopt(addr, pid, &password).await {
+                if let Ok(node) = Node::adopt(addr, &self.node_dir(addr), pid, &password).await {
                     tracing::warn!(%addr, pid, "adopted the node holding the address, which the store had not recorded");
                     return Some(node);
                 }
@@ -408,7 +414,7 @@ impl Fleet {
             .into_iter()
             .flatten()
         {
-            match Node::adopt(addr, pid, &password).await {
+            match Node::adopt(addr, &self.node_dir(addr), pid, &password).await {
                 Ok(node) => {
                     if recorded != Some(pid) {
                         tracing::warn!(%addr, pid, "adopted a node the store had not recorded");

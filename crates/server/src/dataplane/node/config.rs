@@ -39,15 +39,21 @@ pub const LOG_FILE: &str = "redis.log";
 pub const PID_FILE: &str = "redis.pid";
 /// Where the process's stderr goes (fatal config errors are printed there).
 pub const STDERR_FILE: &str = "redis.stderr";
+/// The node's unix socket, inside its directory: where the control plane
+/// reaches it, whatever its ports, TLS and `bind` list say.
+pub const SOCKET_FILE: &str = "redis.sock";
 
 /// Everything needed to start one `redis-server` process.
 ///
 /// `Debug` leaves the secrets out, so a config can be logged.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NodeConfig {
-    /// The node's own loopback address; it listens on port 6379 there,
-    /// replicates from it and announces itself by it.
+    /// The node's own loopback address; it listens there, replicates from
+    /// it and announces itself by it.
     pub addr: Ipv4Addr,
+    /// Whether the plain port, 6379, listens (ARM's `enableNonSslPort`).
+    /// Without TLS it always does: it is then the only way in.
+    pub plain_port: bool,
     /// More addresses to listen on from the start: its cache's, and the
     /// geo-primary URLs', when this node is the one that serves them.
     pub extra_binds: Vec<Ipv4Addr>,
@@ -80,6 +86,16 @@ pub struct NodeTls {
 
 pub use crate::store::records::TLS_PORT;
 
+/// The port a node replicates from, given whether nodes replicate over TLS
+/// and the upstream's plain port: replication follows the nodes' transport.
+pub fn replication_port(tls: bool, plain_port: u16) -> u16 {
+    if tls {
+        TLS_PORT
+    } else {
+        plain_port
+    }
+}
+
 /// Redis's `tls-protocols` for a minimum TLS version as ARM names it
 /// (`1.0`, `1.1`, `1.2`): it and every later one.
 pub fn tls_protocols(minimum_version: &str) -> &'static str {
@@ -94,19 +110,31 @@ impl fmt::Debug for NodeConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NodeConfig")
             .field("addr", &self.addr)
+            .field("plain_port", &self.plain_port)
             .field("extra_binds", &self.extra_binds)
             .field("dir", &self.dir)
             .field("access_keys", &"<redacted>")
             .field("internal_password", &"<redacted>")
             .field("replica_of", &self.replica_of)
+            .field("tls", &self.tls)
             .finish()
     }
 }
 
 impl NodeConfig {
-    /// The node's own address, where the control plane reaches it.
+    /// The node's own address: how the data plane names it.
     pub fn socket(&self) -> SocketAddr {
         SocketAddr::from((self.addr, REDIS_PORT))
+    }
+
+    /// The path of the node's unix socket, where the control plane reaches it.
+    pub fn socket_path(&self) -> PathBuf {
+        self.dir.join(SOCKET_FILE)
+    }
+
+    /// Whether port 6379 listens: as asked, and always without TLS.
+    fn listens_plain(&self) -> bool {
+        self.plain_port || self.tls.is_none()
     }
 
     /// The path of the config file.
@@ -142,7 +170,14 @@ impl NodeConfig {
             .map(|a| a.to_string())
             .collect();
         line(format!("bind {}", binds.join(" ")));
-        line(format!("port {REDIS_PORT}"));
+        // Port 0 listens on no plain port at all: with `enableNonSslPort`
+        // off, as Azure's default has it, only TLS clients get in.
+        let plain = if self.listens_plain() { REDIS_PORT } else { 0 };
+        line(format!("port {plain}"));
+        // The control plane's own way in: a socket only this user can open,
+        // which no port, TLS or `bind` setting a cache is given can close.
+        line(format!("unixsocket {}", file(SOCKET_FILE)?));
+        line("unixsocketperm 700".into());
         // Replicate from, and be known by, the node's own address, so that
         // `FAILOVER TO`, `INFO` and the metrics name nodes the same way.
         line(format!("bind-source-addr {}", self.addr));
@@ -199,9 +234,11 @@ impl NodeConfig {
         if let Some(tls) = &self.tls {
             // Clients may connect with TLS on every address the node binds,
             // checking its certificate against the local CA; they need no
-            // certificate of their own, as on Azure. Replication and the
-            // control plane stay on the plain port.
+            // certificate of their own, as on Azure. Replication runs over
+            // TLS too (the replica checks the primary's certificate against
+            // the same CA), so it works with the plain port closed.
             line(format!("tls-port {TLS_PORT}"));
+            line("tls-replication yes".into());
             line(format!("tls-cert-file {}", quote_path(&tls.cert_file)?));
             line(format!("tls-key-file {}", quote_path(&tls.key_file)?));
             line(format!("tls-ca-cert-file {}", quote_path(&tls.ca_file)?));
@@ -212,7 +249,8 @@ impl NodeConfig {
             ));
         }
         if let Some(primary) = self.replica_of {
-            line(format!("replicaof {} {}", primary.ip(), primary.port()));
+            let port = replication_port(self.tls.is_some(), primary.port());
+            line(format!("replicaof {} {port}", primary.ip()));
         }
         Ok(conf)
     }
@@ -298,6 +336,7 @@ mod tests {
     fn config() -> NodeConfig {
         NodeConfig {
             addr: Ipv4Addr::new(127, 3, 0, 7),
+            plain_port: true,
             extra_binds: vec![Ipv4Addr::new(127, 3, 0, 8)],
             dir: PathBuf::from("/tmp/a node"),
             access_keys: ["KEY1+/=".into(), "KEY2".into()],
@@ -307,8 +346,7 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_tls_port_presents_its_certificate_from_the_minimum_version_up() {
+    fn with_tls() -> NodeConfig {
         let mut with_tls = config();
         with_tls.tls = Some(NodeTls {
             cert_file: "/tmp/a node/tls.crt".into(),
@@ -316,7 +354,12 @@ mod tests {
             ca_file: "/data/ca.pem".into(),
             minimum_version: "1.2".into(),
         });
-        let text = with_tls.render().unwrap();
+        with_tls
+    }
+
+    #[test]
+    fn a_tls_port_presents_its_certificate_from_the_minimum_version_up() {
+        let text = with_tls().render().unwrap();
         for expected in [
             "tls-port 6380\n",
             "tls-cert-file \"/tmp/a node/tls.crt\"\n",
@@ -324,12 +367,36 @@ mod tests {
             "tls-ca-cert-file \"/data/ca.pem\"\n",
             "tls-auth-clients no\n",
             "tls-protocols \"TLSv1.2 TLSv1.3\"\n",
+            "tls-replication yes\n",
             "port 6379\n",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
-        assert!(!text.contains("tls-replication"));
-        assert!(!config().render().unwrap().contains("tls-port"));
+        let plain = config().render().unwrap();
+        assert!(!plain.contains("tls-port"));
+        assert!(!plain.contains("tls-replication"));
+    }
+
+    #[test]
+    fn without_the_plain_port_only_tls_and_the_socket_listen() {
+        let mut tls_only = with_tls();
+        tls_only.plain_port = false;
+        tls_only.replica_of = Some("127.3.0.9:6379".parse().unwrap());
+        let text = tls_only.render().unwrap();
+        for expected in [
+            "port 0\n",
+            "tls-port 6380\n",
+            "unixsocket \"/tmp/a node/redis.sock\"\n",
+            "unixsocketperm 700\n",
+            // A replica follows its primary over TLS.
+            "replicaof 127.3.0.9 6380\n",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+        // Without TLS the plain port is the only way in, whatever was asked.
+        let mut plain_only = config();
+        plain_only.plain_port = false;
+        assert!(plain_only.render().unwrap().contains("port 6379\n"));
     }
 
     #[test]

@@ -32,9 +32,11 @@ pub struct ReplicaEntry {
 }
 
 impl ReplicaEntry {
-    /// Whether this entry is the replica listening at `addr`.
+    /// Whether this entry is the node at `addr`. Every node has an address
+    /// of its own, so the address alone says which: the port is whichever
+    /// one it replicates on (6380 over TLS), not the one it is named by.
     pub fn is(&self, addr: SocketAddr) -> bool {
-        self.port == addr.port() && self.ip.parse::<IpAddr>().ok() == Some(addr.ip())
+        self.ip.parse::<IpAddr>().ok() == Some(addr.ip())
     }
 
     /// Whether the replica is streaming normally (not in a full sync).
@@ -94,9 +96,11 @@ impl Info {
         Some(SocketAddr::new(ip, port))
     }
 
-    /// Whether this node is a replica of `primary`.
+    /// Whether this node is a replica of the node at `primary`: of its
+    /// address, on whichever port it replicates (see [`ReplicaEntry::is`]).
     pub fn is_replica_of(&self, primary: SocketAddr) -> bool {
-        self.role() == Some(Role::Replica) && self.master_addr() == Some(primary)
+        self.role() == Some(Role::Replica)
+            && self.master_addr().map(|a| a.ip()) == Some(primary.ip())
     }
 
     /// `master_link_status:up`; false for a primary.
@@ -224,8 +228,8 @@ mod tests {
 
     // Verbatim from redis-server 7.0.15.
     const PRIMARY: &str = "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n\
-        slave0:ip=127.0.0.1,port=17002,state=online,offset=4880051,lag=0\r\n\
-        slave1:ip=127.0.0.1,port=17004,state=wait_bgsave,offset=0,lag=0\r\n\
+        slave0:ip=127.0.0.2,port=6380,state=online,offset=4880051,lag=0\r\n\
+        slave1:ip=127.0.0.4,port=6380,state=wait_bgsave,offset=0,lag=0\r\n\
         master_failover_state:no-failover\r\n\
         master_replid:a61819b364f7e5e7b9e6f21c83711b786764aea9\r\n\
         master_replid2:0000000000000000000000000000000000000000\r\n\
@@ -235,7 +239,7 @@ mod tests {
         current_save_keys_total:12623\r\n";
 
     const SYNCING_REPLICA: &str = "# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\n\
-        master_port:17001\r\nmaster_link_status:down\r\nmaster_last_io_seconds_ago:-1\r\n\
+        master_port:6380\r\nmaster_link_status:down\r\nmaster_last_io_seconds_ago:-1\r\n\
         master_sync_in_progress:1\r\nslave_read_repl_offset:1\r\nslave_repl_offset:1\r\n\
         master_sync_total_bytes:0\r\nmaster_sync_read_bytes:626952\r\n\
         master_sync_left_bytes:-626952\r\nmaster_sync_perc:0.00\r\n\
@@ -244,7 +248,7 @@ mod tests {
         master_failover_state:no-failover\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\n";
 
     const HEALTHY_REPLICA: &str = "# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\n\
-        master_port:17001\r\nmaster_link_status:up\r\nmaster_last_io_seconds_ago:3\r\n\
+        master_port:6380\r\nmaster_link_status:up\r\nmaster_last_io_seconds_ago:3\r\n\
         master_sync_in_progress:0\r\nslave_repl_offset:4880037\r\n\
         master_repl_offset:4880037\r\n";
 
@@ -264,24 +268,26 @@ mod tests {
         assert_eq!(
             replicas[1],
             ReplicaEntry {
-                ip: "127.0.0.1".into(),
-                port: 17004,
+                ip: "127.0.0.4".into(),
+                port: 6380,
                 state: "wait_bgsave".into(),
                 offset: 0,
                 lag: 0
             }
         );
-        let addr: SocketAddr = "127.0.0.1:17002".parse().unwrap();
+        // A node is named by its address and port 6379, whichever port it
+        // replicates on.
+        let addr: SocketAddr = "127.0.0.2:6379".parse().unwrap();
         assert!(info.replica(addr).unwrap().is_online());
-        assert!(info.replica("127.0.0.1:1".parse().unwrap()).is_none());
+        assert!(info.replica("127.0.0.3:6380".parse().unwrap()).is_none());
     }
 
     #[test]
     fn reads_a_replica_in_full_sync() {
         let info = Info::parse(SYNCING_REPLICA);
         assert_eq!(info.role(), Some(Role::Replica));
-        assert!(info.is_replica_of("127.0.0.1:17001".parse().unwrap()));
-        assert!(!info.is_replica_of("127.0.0.1:17002".parse().unwrap()));
+        assert!(info.is_replica_of("127.0.0.1:6379".parse().unwrap()));
+        assert!(!info.is_replica_of("127.0.0.2:6379".parse().unwrap()));
         assert!(!info.master_link_up());
         assert!(info.master_sync_in_progress());
         assert_eq!(info.master_last_io_seconds_ago(), None);

@@ -8,19 +8,20 @@
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr};
 
-use super::{command_error, connect, NodeError};
+use redis::aio::MultiplexedConnection;
+
+use super::{command_error, NodeError, TLS_PORT};
 use crate::store::records::REDIS_PORT;
 
-/// The addresses the node at `node` listens on now.
+/// The addresses the node at `node`, on `conn`, listens on now.
 pub async fn binds(
+    conn: &mut MultiplexedConnection,
     node: SocketAddr,
-    internal_password: &str,
 ) -> Result<BTreeSet<Ipv4Addr>, NodeError> {
-    let mut conn = connect(node, internal_password).await?;
     let reply: Vec<String> = redis::cmd("CONFIG")
         .arg("GET")
         .arg("bind")
-        .query_async(&mut conn)
+        .query_async(conn)
         .await
         .map_err(command_error(node, "CONFIG GET bind"))?;
     Ok(reply
@@ -33,56 +34,77 @@ pub async fn binds(
         .unwrap_or_default())
 }
 
-/// Makes the node listen on exactly `addrs` (on port 6379).
+/// Makes the node at `node`, on `conn`, listen on exactly `addrs` (on
+/// every port it has: 6379 if open, and 6380).
 pub async fn set_binds(
+    conn: &mut MultiplexedConnection,
     node: SocketAddr,
-    internal_password: &str,
     addrs: &BTreeSet<Ipv4Addr>,
 ) -> Result<(), NodeError> {
     let list: Vec<String> = addrs.iter().map(Ipv4Addr::to_string).collect();
-    let mut conn = connect(node, internal_password).await?;
     redis::cmd("CONFIG")
         .arg("SET")
         .arg("bind")
         .arg(list.join(" "))
-        .query_async::<()>(&mut conn)
+        .query_async::<()>(conn)
         .await
         .map_err(command_error(node, "CONFIG SET bind"))
 }
 
-/// Disconnects the node's clients that connected through `through`;
-/// returns how many there were.
+/// Disconnects the clients of the node at `node`, on `conn`, that
+/// connected through `through`, on either port; returns how many there were.
 pub async fn disconnect_clients(
+    conn: &mut MultiplexedConnection,
     node: SocketAddr,
-    internal_password: &str,
     through: Ipv4Addr,
 ) -> Result<u64, NodeError> {
-    let mut conn = connect(node, internal_password).await?;
-    redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("LADDR")
-        .arg(format!("{through}:{REDIS_PORT}"))
-        .query_async(&mut conn)
-        .await
-        .map_err(command_error(node, "CLIENT KILL LADDR"))
+    let mut killed = 0;
+    for port in [REDIS_PORT, TLS_PORT] {
+        killed += redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("LADDR")
+            .arg(format!("{through}:{port}"))
+            .query_async::<u64>(conn)
+            .await
+            .map_err(command_error(node, "CLIENT KILL LADDR"))?;
+    }
+    Ok(killed)
 }
 
-/// Moves `addr` from the node `from` to the node `to`: drops it from
-/// `from`'s listeners, disconnects its clients there, then adds it to `to`'s.
+/// Opens or closes the plain port, 6379, of the node at `node`, on `conn`:
+/// `CONFIG SET port`, which Redis applies at once. Clients already
+/// connected through it stay connected, as on Azure when the setting changes.
+pub async fn set_plain_port(
+    conn: &mut MultiplexedConnection,
+    node: SocketAddr,
+    open: bool,
+) -> Result<(), NodeError> {
+    let port = if open { REDIS_PORT } else { 0 };
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("port")
+        .arg(port)
+        .query_async::<()>(conn)
+        .await
+        .map_err(command_error(node, "CONFIG SET port"))
+}
+
+/// Moves `addr` from the node `from` to the node `to` (each with its control
+/// connection): drops it from `from`'s listeners, disconnects its clients
+/// there, then adds it to `to`'s.
 pub async fn move_address(
     addr: Ipv4Addr,
-    from: SocketAddr,
-    to: SocketAddr,
-    internal_password: &str,
+    (from_conn, from): (&mut MultiplexedConnection, SocketAddr),
+    (to_conn, to): (&mut MultiplexedConnection, SocketAddr),
 ) -> Result<(), NodeError> {
-    let mut old = binds(from, internal_password).await?;
+    let mut old = binds(from_conn, from).await?;
     if old.remove(&addr) {
-        set_binds(from, internal_password, &old).await?;
-        disconnect_clients(from, internal_password, addr).await?;
+        set_binds(from_conn, from, &old).await?;
+        disconnect_clients(from_conn, from, addr).await?;
     }
-    let mut new = binds(to, internal_password).await?;
+    let mut new = binds(to_conn, to).await?;
     if new.insert(addr) {
-        set_binds(to, internal_password, &new).await?;
+        set_binds(to_conn, to, &new).await?;
     }
     Ok(())
 }

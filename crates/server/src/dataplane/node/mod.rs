@@ -2,12 +2,15 @@
 //! restart, talking to it, and stopping it.
 //!
 //! Every node follows the same conventions (see [`NodeConfig::render`]): it
-//! listens on its own loopback address (port 6379), keeps no data on disk, refuses writes and stale reads
-//! as a replica, lets the cache's two access keys authenticate its `default`
-//! user, and has an internal user, [`INTERNAL_USER`], whose password is its
+//! listens on its own loopback address (port 6380 with TLS, 6379 plain when
+//! the cache allows it), keeps no data on disk, refuses writes and stale
+//! reads as a replica, lets the cache's two access keys authenticate its
+//! `default` user, and has an internal user, [`INTERNAL_USER`], whose password is its
 //! cache's own (see [`crate::dataplane::credentials`]). The control plane and
 //! replication links authenticate as that user, so changing a cache's access
-//! keys never disturbs either.
+//! keys never disturbs either. The control plane reaches every node on its
+//! unix socket, in the node's directory ([`Via::Socket`]), so no port or TLS
+//! setting a cache is given can shut it out.
 //!
 //! A [`Node`] does not stop its process when dropped: nodes outlive the
 //! control plane, which adopts them again when it restarts
@@ -35,8 +38,8 @@ use tracing::{debug, info, warn};
 use crate::store::records::REDIS_PORT;
 
 pub use config::{
-    tls_protocols, NodeConfig, NodeTls, CONFIG_FILE, INTERNAL_USER, LOG_FILE, PID_FILE,
-    STDERR_FILE, TLS_PORT,
+    replication_port, tls_protocols, NodeConfig, NodeTls, CONFIG_FILE, INTERNAL_USER, LOG_FILE,
+    PID_FILE, SOCKET_FILE, STDERR_FILE, TLS_PORT,
 };
 pub use info::{Info, ReplicaEntry, Role};
 
@@ -60,9 +63,10 @@ const SAVE_RETRY_FIRST: Duration = Duration::from_millis(250);
 const SAVE_RETRY_MAX: Duration = Duration::from_secs(5);
 /// How often to look again while waiting for a process.
 const POLL: Duration = Duration::from_millis(20);
-/// Default bounds for control connections.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long opening a control connection may take, by default.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a control connection waits for each reply, by default.
+pub(crate) const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What can go wrong with a node.
 #[derive(Debug, Error)]
@@ -107,7 +111,7 @@ pub enum NodeError {
         log_tail: String,
     },
     /// Another process already listens on the address.
-    #[error("{addr}:6379 is already taken by another process (pid {other_pid:?})")]
+    #[error("{addr} is already taken by another process (pid {other_pid:?})")]
     AddressInUse {
         /// The node's address.
         addr: Ipv4Addr,
@@ -199,7 +203,7 @@ pub enum NodeError {
 pub struct Node {
     addr: SocketAddr,
     pid: u32,
-    dir: Option<PathBuf>,
+    dir: PathBuf,
     internal_password: String,
     /// Present when this control plane started the process, so it can reap it.
     child: Option<Child>,
@@ -248,6 +252,7 @@ impl Node {
             })?;
         let pid = child.id().unwrap_or_default();
         let addr = config.socket();
+        let socket = config.socket_path();
         debug!(
             addr = %config.addr,
             pid, "started redis-server, waiting for it to answer"
@@ -272,10 +277,11 @@ impl Node {
                     log_tail,
                 });
             }
-            match server_pid(addr, &config.internal_password).await {
+            match server_pid(addr, Via::Socket(&socket), &config.internal_password).await {
                 Ok(found) if found == Some(pid) => break,
                 Ok(other_pid) => {
-                    // Someone else answers on our address; ours will fail to bind.
+                    // Another process answers in our directory, which ours
+                    // shares with no node but itself: it holds our address too.
                     let _ = child.start_kill();
                     let _ = child.wait().await;
                     return Err(NodeError::AddressInUse {
@@ -299,17 +305,24 @@ impl Node {
         Ok(Node {
             addr,
             pid,
-            dir: Some(config.dir.clone()),
+            dir: config.dir.clone(),
             internal_password: config.internal_password.clone(),
             child: Some(child),
         })
     }
 
-    /// Takes charge of a node started by an earlier run of the control plane.
+    /// Takes charge of a node started in `dir` by an earlier run of the
+    /// control plane.
     ///
-    /// Succeeds only if the process is alive and the server at `ip`
-    /// answers the internal user and reports `pid` as its own.
-    pub async fn adopt(ip: Ipv4Addr, pid: u32, internal_password: &str) -> Result<Node, NodeError> {
+    /// Succeeds only if the process is alive and the server on the
+    /// directory's socket answers the internal user and reports `pid` as
+    /// its own.
+    pub async fn adopt(
+        ip: Ipv4Addr,
+        dir: &Path,
+        pid: u32,
+        internal_password: &str,
+    ) -> Result<Node, NodeError> {
         let not = |reason: String| NodeError::NotAdoptable {
             addr: ip,
             pid,
@@ -319,11 +332,12 @@ impl Node {
             return Err(not("the process is not running".into()));
         }
         let addr = SocketAddr::from((ip, REDIS_PORT));
-        match server_pid(addr, internal_password).await {
+        let socket = dir.join(SOCKET_FILE);
+        match server_pid(addr, Via::Socket(&socket), internal_password).await {
             Ok(Some(found)) if found == pid => {}
             Ok(found) => {
                 return Err(not(format!(
-                    "the server at the address reports pid {found:?}"
+                    "the server on its socket reports pid {found:?}"
                 )));
             }
             Err(e) => return Err(not(format!("it does not answer: {e}"))),
@@ -332,7 +346,7 @@ impl Node {
         Ok(Node {
             addr,
             pid,
-            dir: None,
+            dir: dir.to_owned(),
             internal_password: internal_password.to_owned(),
             child: None,
         })
@@ -356,19 +370,32 @@ impl Node {
         self.pid
     }
 
-    /// Its directory, when this run of the control plane started it.
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
+    /// Its directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    /// A control connection, as the internal user.
+    /// Its unix socket, where the control plane reaches it.
+    fn socket(&self) -> PathBuf {
+        self.dir.join(SOCKET_FILE)
+    }
+
+    /// A control connection, as the internal user, over the node's socket.
     pub async fn connect(&self) -> Result<MultiplexedConnection, NodeError> {
-        connect(self.addr, &self.internal_password).await
+        connect_with_timeouts(
+            self.addr,
+            Via::Socket(&self.socket()),
+            &self.internal_password,
+            CONNECT_TIMEOUT,
+            RESPONSE_TIMEOUT,
+        )
+        .await
     }
 
     /// `INFO` for the given sections (e.g. `["replication", "stats"]`).
     pub async fn info(&self, sections: &[&str]) -> Result<Info, NodeError> {
-        info(self.addr, &self.internal_password, sections).await
+        let mut conn = self.connect().await?;
+        info_on(&mut conn, self.addr, sections).await
     }
 
     /// Whether the node answers `PING`.
@@ -382,7 +409,8 @@ impl Node {
 
     /// Makes exactly these two keys the passwords of the `default` user.
     pub async fn set_access_keys(&self, keys: &[String; 2]) -> Result<(), NodeError> {
-        set_access_keys(self.addr, &self.internal_password, keys).await
+        let mut conn = self.connect().await?;
+        set_access_keys(&mut conn, self.addr, keys).await
     }
 
     /// Whether the process is still running.
@@ -524,6 +552,7 @@ impl Node {
         // for it as long as the deadline allows, not the usual few seconds.
         let connection = connect_with_timeouts(
             self.addr,
+            Via::Socket(&self.socket()),
             &self.internal_password,
             CONNECT_TIMEOUT.min(remaining()),
             remaining(),
@@ -616,23 +645,47 @@ fn describe_end(status: Option<ExitStatus>, when: &str) -> String {
     }
 }
 
-/// Opens a control connection to the node at `addr` as the internal user.
+/// Where a control connection to a node goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Via<'a> {
+    /// The node's unix socket ([`NodeConfig::socket_path`]): the control
+    /// plane's own way in, open whatever the node's ports and TLS are.
+    Socket(&'a Path),
+    /// Its plain port on its own address, for nodes started by hand.
+    Plain,
+}
+
+/// Opens a control connection to the node at `addr`, on its plain port, as
+/// the internal user.
 pub async fn connect(
     addr: SocketAddr,
     internal_password: &str,
 ) -> Result<MultiplexedConnection, NodeError> {
-    connect_with_timeouts(addr, internal_password, CONNECT_TIMEOUT, RESPONSE_TIMEOUT).await
+    connect_with_timeouts(
+        addr,
+        Via::Plain,
+        internal_password,
+        CONNECT_TIMEOUT,
+        RESPONSE_TIMEOUT,
+    )
+    .await
 }
 
-/// [`connect`], with explicit bounds on connecting and on each reply.
+/// Opens a control connection to the node at `addr` (reached `via` its
+/// socket or its plain port), bounding the connect and each reply.
 pub async fn connect_with_timeouts(
     addr: SocketAddr,
+    via: Via<'_>,
     internal_password: &str,
     connect_timeout: Duration,
     response_timeout: Duration,
 ) -> Result<MultiplexedConnection, NodeError> {
     let connect_error = |source| NodeError::Connect { addr, source };
-    let info = ConnectionAddr::Tcp(addr.ip().to_string(), addr.port())
+    let target = match via {
+        Via::Socket(path) => ConnectionAddr::Unix(path.to_owned()),
+        Via::Plain => ConnectionAddr::Tcp(addr.ip().to_string(), addr.port()),
+    };
+    let info = target
         .into_connection_info()
         .map_err(connect_error)?
         .set_redis_settings(
@@ -652,7 +705,8 @@ pub async fn connect_with_timeouts(
         .map_err(connect_error)
 }
 
-/// `INFO` of the given sections from the node at `addr`, over a fresh connection.
+/// `INFO` of the given sections from the node at `addr`, over a fresh
+/// connection to its plain port.
 pub async fn info(
     addr: SocketAddr,
     internal_password: &str,
@@ -677,16 +731,16 @@ pub async fn info_on(
 }
 
 /// Makes exactly `keys` the passwords of the `default` user of the node at
-/// `addr` (`ACL SETUSER default resetpass >k1 >k2`). Open connections stay
-/// authenticated; replication is unaffected because it uses the internal user.
+/// `addr`, on `conn` (`ACL SETUSER default resetpass >k1 >k2`). Open
+/// connections stay authenticated; replication is unaffected because it
+/// uses the internal user.
 pub async fn set_access_keys(
+    conn: &mut MultiplexedConnection,
     addr: SocketAddr,
-    internal_password: &str,
     keys: &[String; 2],
 ) -> Result<(), NodeError> {
     config::check_secret("primary access key", &keys[0])?;
     config::check_secret("secondary access key", &keys[1])?;
-    let mut conn = connect(addr, internal_password).await?;
     redis::cmd("ACL")
         .arg("SETUSER")
         .arg("default")
@@ -694,7 +748,7 @@ pub async fn set_access_keys(
         .arg("resetpass")
         .arg(format!(">{}", keys[0]))
         .arg(format!(">{}", keys[1]))
-        .query_async::<()>(&mut conn)
+        .query_async::<()>(conn)
         .await
         .map_err(|e| {
             // Redis may quote the failing argument, which would be a key:
@@ -722,10 +776,15 @@ pub(crate) fn command_error(
     }
 }
 
-/// The pid the server at `addr` reports, if it answers the internal user.
-async fn server_pid(addr: SocketAddr, internal_password: &str) -> Result<Option<u32>, NodeError> {
+/// The pid the server at `addr` (reached `via`) reports, if it answers the internal user.
+async fn server_pid(
+    addr: SocketAddr,
+    via: Via<'_>,
+    internal_password: &str,
+) -> Result<Option<u32>, NodeError> {
     let mut conn = connect_with_timeouts(
         addr,
+        via,
         internal_password,
         Duration::from_millis(500),
         Duration::from_secs(2),

@@ -495,7 +495,7 @@ pub(crate) async fn replica_of_on(
         credentials.replicate_from(conn, node_addr, primary).await?;
     }
     let mut cmd = redis::cmd("REPLICAOF");
-    match primary {
+    match primary.map(|p| credentials.replication_addr(p)) {
         Some(p) => cmd.arg(p.ip().to_string()).arg(p.port()),
         None => cmd.arg("NO").arg("ONE"),
     };
@@ -525,13 +525,14 @@ fn check_pairs(primary: &[SocketAddr], secondary: &[SocketAddr]) -> Result<(), R
 mod tests {
     use super::*;
 
-    fn addr(port: u16) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], port))
+    /// The node at 127.0.0.`n`: nodes are told apart by address.
+    fn addr(n: u8) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, n], 6379))
     }
 
     fn replica(fields: &str) -> Info {
         Info::parse(&format!(
-            "role:slave\nmaster_host:127.0.0.1\nmaster_port:7000\n{fields}"
+            "role:slave\nmaster_host:127.0.0.70\nmaster_port:6380\n{fields}"
         ))
     }
 
@@ -557,10 +558,11 @@ mod tests {
 
     #[test]
     fn phases_follow_the_secondarys_info() {
-        let online =
-            Info::parse("role:master\nslave0:ip=127.0.0.1,port=7001,state=online,offset=1,lag=0\n");
+        let online = Info::parse(
+            "role:master\nslave0:ip=127.0.0.71,port=6380,state=online,offset=1,lag=0\n",
+        );
         let phase =
-            |info: Option<&Info>| observe_shard(addr(7000), addr(7001), info, Some(&online)).phase;
+            |info: Option<&Info>| observe_shard(addr(70), addr(71), info, Some(&online)).phase;
         assert_eq!(phase(None), SyncPhase::Unreachable);
         assert_eq!(
             phase(Some(&Info::parse("role:master\n"))),
@@ -568,7 +570,7 @@ mod tests {
         );
         assert_eq!(
             phase(Some(&Info::parse(
-                "role:slave\nmaster_host:127.0.0.1\nmaster_port:7999\nmaster_link_status:up\n"
+                "role:slave\nmaster_host:127.0.0.79\nmaster_port:6380\nmaster_link_status:up\n"
             ))),
             SyncPhase::NotLinked
         );
@@ -588,11 +590,11 @@ mod tests {
         assert_eq!(phase(Some(&up)), SyncPhase::Done);
         // Not done until the primary, too, sees the replica online.
         let sending = Info::parse(
-            "role:master\nslave0:ip=127.0.0.1,port=7001,state=wait_bgsave,offset=0,lag=0\n",
+            "role:master\nslave0:ip=127.0.0.71,port=6380,state=wait_bgsave,offset=0,lag=0\n",
         );
         for primary in [None, Some(&sending)] {
             assert_eq!(
-                observe_shard(addr(7000), addr(7001), Some(&up), primary).phase,
+                observe_shard(addr(70), addr(71), Some(&up), primary).phase,
                 SyncPhase::Connecting
             );
         }
@@ -604,7 +606,7 @@ mod tests {
             "master_link_status:down\nmaster_sync_in_progress:1\n\
              master_sync_total_bytes:1000\nmaster_sync_read_bytes:250\n",
         );
-        let shard = observe_shard(addr(7000), addr(7001), Some(&info), None);
+        let shard = observe_shard(addr(70), addr(71), Some(&info), None);
         assert_eq!((shard.bytes_read, shard.bytes_total), (250, 1000));
     }
 
@@ -616,10 +618,10 @@ mod tests {
         let primary = Info::parse(
             "rdb_bgsave_in_progress:1\ncurrent_save_keys_processed:2500\ncurrent_save_keys_total:10000\n",
         );
-        let shard = observe_shard(addr(7000), addr(7001), Some(&info), Some(&primary));
+        let shard = observe_shard(addr(70), addr(71), Some(&info), Some(&primary));
         assert_eq!((shard.bytes_read, shard.bytes_total), (300, 1200));
         // Without the primary's progress the size is unknown.
-        let shard = observe_shard(addr(7000), addr(7001), Some(&info), None);
+        let shard = observe_shard(addr(70), addr(71), Some(&info), None);
         assert_eq!(shard.bytes_total, 0);
     }
 

@@ -192,10 +192,12 @@ async fn fail_over_shard(
     let timeout_ms = u64::try_from(catch_up.as_millis())
         .unwrap_or(u64::MAX)
         .max(1);
+    // Named as the replica announced itself: by the port it replicates on.
+    let target = credentials.replication_addr(new);
     redis::cmd("FAILOVER")
         .arg("TO")
-        .arg(new.ip().to_string())
-        .arg(new.port())
+        .arg(target.ip().to_string())
+        .arg(target.port())
         .arg("TIMEOUT")
         .arg(timeout_ms)
         .query_async::<()>(&mut old_conn)
