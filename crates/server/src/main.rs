@@ -23,6 +23,10 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    // One TLS provider for every client and server in the process (the
+    // drills' Redis connections build their configs from the default), so
+    // no dependency's feature choice can leave it ambiguous.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let config = Config::parse();
     match georep_server::server::run(config).await {
         Ok(()) => ExitCode::SUCCESS,

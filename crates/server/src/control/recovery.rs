@@ -101,6 +101,12 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
             finish_operation(app, Some(&op.id), None);
         } else if !resumed.contains(&op.id) {
             tracing::warn!(operation = %op.id, kind = ?op.kind, "an operation was cut short by a restart");
+            if let (OperationKind::Export, Some(cache)) = (op.kind, cache) {
+                match app.store.nodes(&cache.id) {
+                    Ok(nodes) => app.fleet.discard_export_snapshots(&nodes).await,
+                    Err(error) => tracing::warn!(%error, "could not read an export's nodes"),
+                }
+            }
             finish_operation(
                 app,
                 Some(&op.id),

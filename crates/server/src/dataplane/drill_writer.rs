@@ -8,7 +8,9 @@
 //! the writer connects again (with whichever access key the URL's node
 //! takes now: after a failover it is the other cache's) and writes on.
 //! Every key it writes starts with the drill's reserved prefix, and
-//! [`remove_keys`] deletes exactly those.
+//! [`remove_keys`] deletes exactly those. It connects over TLS (port 6380,
+//! checking the node's certificate against the local CA), as an Azure
+//! application does, so a drill runs whether or not the plain port is on.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -18,7 +20,10 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::{
     AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo,
+    TlsCertificates,
 };
+
+use crate::dataplane::node::TLS_PORT;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -81,6 +86,8 @@ pub struct Target {
     pub addr: SocketAddr,
     /// The access keys to try, most likely first.
     pub keys: Vec<String>,
+    /// The local CA's certificate (PEM), which every node's certificate chains to.
+    pub ca_pem: Arc<str>,
 }
 
 // Hand-written so the keys can never reach a log line.
@@ -98,7 +105,7 @@ impl Target {
     pub async fn connect(&mut self) -> redis::RedisResult<MultiplexedConnection> {
         let mut last = None;
         for i in 0..self.keys.len() {
-            match connect(self.addr, &self.keys[i]).await {
+            match connect(self.addr, &self.keys[i], &self.ca_pem).await {
                 Ok(connection) => {
                     self.keys.swap(0, i);
                     return Ok(connection);
@@ -110,19 +117,33 @@ impl Target {
     }
 }
 
-/// Connects to `addr` as the `default` user with `key`, as an application does.
-async fn connect(addr: SocketAddr, key: &str) -> redis::RedisResult<MultiplexedConnection> {
-    let info = ConnectionAddr::Tcp(addr.ip().to_string(), addr.port())
-        .into_connection_info()?
-        .set_redis_settings(
-            RedisConnectionInfo::default()
-                .set_password(key)
-                .set_skip_set_lib_name(),
-        );
+/// Connects to `addr`'s TLS port as the `default` user with `key`, as an
+/// application does, checking the certificate names `addr`.
+async fn connect(
+    addr: SocketAddr,
+    key: &str,
+    ca_pem: &str,
+) -> redis::RedisResult<MultiplexedConnection> {
+    let info = ConnectionAddr::TcpTls {
+        host: addr.ip().to_string(),
+        port: TLS_PORT,
+        insecure: false,
+        tls_params: None,
+    }
+    .into_connection_info()?
+    .set_redis_settings(
+        RedisConnectionInfo::default()
+            .set_password(key)
+            .set_skip_set_lib_name(),
+    );
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(CONNECT_TIMEOUT))
         .set_response_timeout(Some(REPLY_TIMEOUT));
-    Client::open(info)?
+    let certificates = TlsCertificates {
+        client_tls: None,
+        root_cert: Some(ca_pem.as_bytes().to_vec()),
+    };
+    Client::build_with_tls(info, certificates)?
         .get_multiplexed_async_connection_with_config(&config)
         .await
 }

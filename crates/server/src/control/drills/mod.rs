@@ -174,6 +174,7 @@ fn target(app: &SharedApp, link: &LinkRecord) -> Result<Target, ControlError> {
     Ok(Target {
         addr: socket(addr),
         keys,
+        ca_pem: app.fleet.ca_pem().into(),
     })
 }
 

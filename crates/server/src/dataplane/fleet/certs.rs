@@ -111,6 +111,11 @@ impl Fleet {
         Ok(())
     }
 
+    /// The local CA's certificate (PEM), which every node's certificate chains to.
+    pub fn ca_pem(&self) -> &str {
+        self.ca.cert_pem()
+    }
+
     /// Makes the running nodes accept TLS from `minimum_version` up, at once
     /// (new connections; open ones keep theirs).
     pub async fn set_minimum_tls(&self, nodes: &[NodeSlot], minimum_version: &str) -> Result<()> {

@@ -579,6 +579,39 @@ impl Fleet {
         Ok(())
     }
 
+    /// After a restart cut an export short: waits out the `SAVE` the export
+    /// may have left running on each primary node (a command queues behind
+    /// it), then removes the snapshot it wrote, as the export would have.
+    /// A node that comes back on its own later must not load it in place of
+    /// newer data.
+    pub async fn discard_export_snapshots(&self, nodes: &[NodeSlot]) {
+        for slot in nodes.iter().filter(|n| n.is_primary()) {
+            if !self.is_running(slot.addr).await {
+                continue;
+            }
+            let waited = async {
+                let mut conn = self
+                    .credentials
+                    .connect_with_timeouts(
+                        socket(slot.addr),
+                        std::time::Duration::from_secs(2),
+                        node::SAVE_STOP_LIMIT,
+                    )
+                    .await?;
+                redis::cmd("PING")
+                    .query_async::<()>(&mut conn)
+                    .await
+                    .map_err(|e| FleetError::Other(format!("node {}: {e}", slot.addr)))
+            };
+            match waited.await {
+                Ok(()) => self.discard_dump(slot.addr),
+                Err(error) => {
+                    tracing::warn!(node = %slot.addr, %error, "could not wait out an interrupted export's snapshot");
+                }
+            }
+        }
+    }
+
     /// `SAVE` on a node, waiting out a background save (a replica's full
     /// sync forks one) that makes Redis refuse it for a moment.
     async fn save(&self, addr: Ipv4Addr) -> Result<()> {
