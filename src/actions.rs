@@ -184,18 +184,27 @@ impl Mutation {
 
 impl Mutation {
     /// What to tell the user once the fleet shows the accepted mutation
-    /// done, for those whose notice says it has only started.
+    /// done, for those whose notice says it has only started (linking and
+    /// unlinking).
     fn done_text(&self, fleet: &Fleet) -> Option<String> {
-        let Self::CreateLink { primary, secondary } = self else {
-            return None;
-        };
-        let link = fleet.link_of(primary)?;
-        (link.state == LinkState::Linked && link.secondary == secondary.id).then(|| {
-            format!(
-                "{} and {} are linked: the full sync is done and {} replicates {}.",
-                primary.name, secondary.id.name, secondary.id.name, primary.name
-            )
-        })
+        match self {
+            Self::CreateLink { primary, secondary } => {
+                let link = fleet.link_of(primary)?;
+                (link.state == LinkState::Linked && link.secondary == secondary.id).then(|| {
+                    format!(
+                        "{} and {} are linked: the full sync is done and {} replicates {}.",
+                        primary.name, secondary.id.name, secondary.id.name, primary.name
+                    )
+                })
+            }
+            Self::Unlink { link, .. } => fleet.link_of(&link.primary).is_none().then(|| {
+                format!(
+                    "{} and {} are unlinked: both accept reads and writes, and {} kept the replicated data.",
+                    link.primary.name, link.secondary.name, link.secondary.name
+                )
+            }),
+            _ => None,
+        }
     }
 }
 

@@ -98,9 +98,9 @@ pub fn WalkthroughPage() -> impl IntoView {
                             <SampleAge sampled_at=Signal::derive(move || offset.get().map(|o| o.at_ms))/>
                             {move || {
                                 if wrote.get() {
-                                    format!(". It grew by more than the primary's pings to its replicas add ({PING_BYTES} bytes a second): a write went through.")
+                                    format!(". It grew by more than the {PING_BYTES} bytes a second of the primary's pings to its replicas: a write went through.")
                                 } else {
-                                    format!(". A write makes it grow by more than the primary's pings to its replicas add ({PING_BYTES} bytes a second).")
+                                    format!(". A write makes it grow by more than the {PING_BYTES} bytes a second of the primary's pings to its replicas.")
                                 }
                             }}
                         </p>

@@ -5,8 +5,10 @@
 //!
 //! - [`server`] starts `georep-server --demo` and reads its fleet;
 //! - [`console`] is the console as a page object;
-//! - [`screenshots`] numbers the walkthrough's screenshots.
+//! - [`screenshots`] numbers the walkthrough's screenshots;
+//! - [`static_host`] serves the built console as any static host would.
 
 pub mod console;
 pub mod screenshots;
 pub mod server;
+pub mod static_host;

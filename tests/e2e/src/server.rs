@@ -15,6 +15,8 @@ use serde_json::Value;
 const STARTUP: Duration = Duration::from_secs(120);
 /// How long it may take to save and stop its nodes.
 const SHUTDOWN: Duration = Duration::from_secs(90);
+/// The subscription of caches the tests create themselves.
+const SUBSCRIPTION: &str = "0e2e0e2e-0000-4000-8000-000000000001";
 
 /// A running `georep-server --demo`.
 pub struct Server {
@@ -59,6 +61,44 @@ impl Server {
             .start()
             .expect("georep-server --demo starts");
         Server { inner }
+    }
+
+    /// Starts the server without the demo fleet, serving `static_dir` at
+    /// `/` as ever and answering calls from `origin` too
+    /// (`--allow-origin`): the backend of a console hosted elsewhere.
+    pub fn start_for_origin(static_dir: &Path, origin: &str) -> Server {
+        let inner = georep_testkit::Server::builder()
+            .static_dir(static_dir)
+            .arg("--allow-origin")
+            .arg(origin)
+            .startup_timeout(STARTUP)
+            .shutdown_timeout(SHUTDOWN)
+            .start()
+            .expect("georep-server starts");
+        Server { inner }
+    }
+
+    /// The API, called with the token.
+    pub fn api(&self) -> &georep_testkit::api::Api {
+        self.inner.api()
+    }
+
+    /// The token the login URL carries.
+    pub fn token(&self) -> &str {
+        self.inner.token()
+    }
+
+    /// Creates a Premium P1 cache `name` in `location` through the API and
+    /// waits until it runs.
+    pub async fn create_cache(&self, name: &str, location: &str) -> Cache {
+        let path = georep_testkit::api::cache_path(SUBSCRIPTION, "e2e", name);
+        let resource = self
+            .inner
+            .api()
+            .create_cache(&path, location, serde_json::json!({}))
+            .await
+            .unwrap_or_else(|e| panic!("creating {name}: {e:#}"));
+        Cache::from_arm(&resource)
     }
 
     /// `http://127.0.0.1:PORT/#token=…`, as printed.

@@ -8,7 +8,7 @@
 //!
 //! This module holds the shared reading and clicking, navigation and the
 //! cache list with its map; `geo` the geo-replication pages (the link
-//! wizard, endpoints, failover and unlink).
+//! wizard, endpoints, failover and unlink); `tour` the walkthrough page.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,8 +25,10 @@ use crate::screenshots::Screenshots;
 
 mod drills;
 mod geo;
+mod tour;
 
 pub use drills::{ReportShown, VerificationShown};
+pub use tour::Tour;
 
 /// How long the console may take to show something after an action.
 pub const UI: Duration = Duration::from_secs(60);
