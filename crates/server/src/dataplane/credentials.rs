@@ -129,7 +129,7 @@ impl Credentials {
     ) -> Result<MultiplexedConnection, NodeError> {
         let password = self.of(addr)?;
         let socket = self.socket_of(addr);
-        let via = socket.as_deref().map_or(Via::Plain, Via::Socket);
+        let via = socket.as_deref().map_or(Via::Plain, Via::socket_or_plain);
         node::connect_with_timeouts(addr, via, &password, connect_timeout, response_timeout).await
     }
 

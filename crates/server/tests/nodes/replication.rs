@@ -162,6 +162,37 @@ async fn a_node_outlives_its_handle_and_is_adopted() {
     assert!(Node::adopt(ip, &dir, pid, INTERNAL).await.is_err());
 }
 
+/// The control plane reaches a node on its unix socket, and a node without
+/// one (started by an older control plane) on its plain port: either way
+/// it is adopted, never doubled.
+#[tokio::test]
+async fn a_node_is_reached_on_its_socket_or_else_its_plain_port() {
+    let mut guard = TestNode::start().await;
+    let ip = guard.config.addr;
+    let dir = guard.config.dir.clone();
+    let pid = guard.node().pid();
+    let socket = guard.config.socket_path();
+    assert!(socket.exists(), "{} is missing", socket.display());
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "the socket is open to others: {mode:o}");
+    drop(guard.take());
+
+    let on_socket = Node::adopt(ip, &dir, pid, INTERNAL).await.unwrap();
+    on_socket.ping().await.unwrap();
+    drop(on_socket);
+
+    // Without the socket file the node is still there on its plain port.
+    std::fs::remove_file(&socket).unwrap();
+    let on_port = Node::adopt(ip, &dir, pid, INTERNAL).await.unwrap();
+    assert_eq!(
+        on_port.info(&["server"]).await.unwrap().process_id(),
+        Some(pid)
+    );
+    on_port.stop().await.unwrap();
+    assert!(!node::process_alive(pid));
+}
+
 #[tokio::test]
 async fn stop_ends_the_process_and_frees_the_address() {
     let mut guard = TestNode::start().await;

@@ -277,11 +277,18 @@ impl Node {
                     log_tail,
                 });
             }
-            match server_pid(addr, Via::Socket(&socket), &config.internal_password).await {
+            match server_pid(
+                addr,
+                Via::socket_or_plain(&socket),
+                &config.internal_password,
+            )
+            .await
+            {
                 Ok(found) if found == Some(pid) => break,
                 Ok(other_pid) => {
-                    // Another process answers in our directory, which ours
-                    // shares with no node but itself: it holds our address too.
+                    // Another process answers: a node left running in our
+                    // directory, or whatever holds our address. Ours will
+                    // fail to bind.
                     let _ = child.start_kill();
                     let _ = child.wait().await;
                     return Err(NodeError::AddressInUse {
@@ -333,7 +340,7 @@ impl Node {
         }
         let addr = SocketAddr::from((ip, REDIS_PORT));
         let socket = dir.join(SOCKET_FILE);
-        match server_pid(addr, Via::Socket(&socket), internal_password).await {
+        match server_pid(addr, Via::socket_or_plain(&socket), internal_password).await {
             Ok(Some(found)) if found == pid => {}
             Ok(found) => {
                 return Err(not(format!(
@@ -384,7 +391,7 @@ impl Node {
     pub async fn connect(&self) -> Result<MultiplexedConnection, NodeError> {
         connect_with_timeouts(
             self.addr,
-            Via::Socket(&self.socket()),
+            Via::socket_or_plain(&self.socket()),
             &self.internal_password,
             CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT,
@@ -552,7 +559,7 @@ impl Node {
         // for it as long as the deadline allows, not the usual few seconds.
         let connection = connect_with_timeouts(
             self.addr,
-            Via::Socket(&self.socket()),
+            Via::socket_or_plain(&self.socket()),
             &self.internal_password,
             CONNECT_TIMEOUT.min(remaining()),
             remaining(),
@@ -653,6 +660,19 @@ pub enum Via<'a> {
     Socket(&'a Path),
     /// Its plain port on its own address, for nodes started by hand.
     Plain,
+}
+
+impl<'a> Via<'a> {
+    /// The socket at `path` if there is one, else the plain port: a node
+    /// started by an older control plane, which gave nodes no socket, is
+    /// still reached (and adopted, never doubled) until it restarts.
+    pub fn socket_or_plain(path: &'a Path) -> Via<'a> {
+        if path.exists() {
+            Via::Socket(path)
+        } else {
+            Via::Plain
+        }
+    }
 }
 
 /// Opens a control connection to the node at `addr`, on its plain port, as
