@@ -219,11 +219,15 @@ impl LinkView {
     }
 }
 
-/// A key naming a pair of caches regardless of order or case.
+/// A key naming a pair of caches regardless of order or case (ASCII case,
+/// as `CacheId` compares).
 pub fn pair_key(a: &CacheId, b: &CacheId) -> String {
-    let mut ids = [a.to_string().to_lowercase(), b.to_string().to_lowercase()];
-    ids.sort();
-    ids.join("|")
+    let (a, b) = (id_key(a), id_key(b));
+    if a <= b {
+        format!("{a}|{b}")
+    } else {
+        format!("{b}|{a}")
+    }
 }
 
 /// One reading of a link's geo-primary replication offset, from the live
@@ -376,7 +380,7 @@ impl Fleet {
 
 /// A cache id as the link index keys it.
 fn id_key(id: &CacheId) -> String {
-    id.to_string().to_lowercase()
+    id.to_string().to_ascii_lowercase()
 }
 
 /// Every link of `caches` once, seen from its geo-primary.
@@ -385,9 +389,11 @@ fn links_of(caches: &[CacheEntry]) -> Vec<LinkView> {
     let mut seen = std::collections::HashSet::new();
     let mut links = Vec::new();
     // Primaries first, so each pair is described from its primary.
-    let mut entries: Vec<&CacheEntry> = caches.iter().filter(|e| e.link.is_some()).collect();
-    entries.sort_by_key(|e| e.role() != Some(ServerRole::Primary));
-    for entry in entries {
+    let (primaries, secondaries): (Vec<&CacheEntry>, Vec<&CacheEntry>) = caches
+        .iter()
+        .filter(|e| e.link.is_some())
+        .partition(|e| e.role() == Some(ServerRole::Primary));
+    for entry in primaries.into_iter().chain(secondaries) {
         let Some(link) = &entry.link else { continue };
         let Ok(peer) = link.linked_cache_id() else {
             continue;

@@ -59,7 +59,7 @@ pub fn normalize(location: &str) -> String {
         None => location
             .chars()
             .filter(|c| !c.is_whitespace())
-            .flat_map(char::to_lowercase)
+            .map(|c| c.to_ascii_lowercase())
             .collect(),
     }
 }

@@ -161,7 +161,7 @@ pub fn LiveRunPanel() -> impl IntoView {
                             <p class="muted">
                                 {format!(
                                     "No drill is running. The last one {}; its report is below.",
-                                    d.status.label().to_lowercase(),
+                                    d.status.label().to_ascii_lowercase(),
                                 )}
                             </p>
                         }

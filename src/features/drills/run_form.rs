@@ -38,7 +38,7 @@ fn KindOption(kind: RwSignal<DrillKind>, this: DrillKind, what: &'static str) ->
             <input
                 type="radio"
                 name="drill-kind"
-                value=this.label().to_lowercase()
+                value=this.label().to_ascii_lowercase()
                 prop:checked=move || kind.get() == this
                 on:change=move |_| kind.set(this)
             />
