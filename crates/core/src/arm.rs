@@ -637,8 +637,11 @@ pub struct FailoverSummary {
 pub struct Endpoint {
     /// Host name or IP address.
     pub host: String,
-    /// TCP port.
+    /// The plain port, as a cache's `port` (open only while `enableNonSslPort` is).
     pub port: u16,
+    /// The TLS port, as a cache's `sslPort`.
+    #[serde(rename = "sslPort", default, skip_serializing_if = "Option::is_none")]
+    pub ssl_port: Option<u16>,
 }
 
 /// How far a full sync has come.
@@ -769,12 +772,23 @@ pub struct LocalizableString {
     pub localized_value: String,
 }
 
+/// One dimension value of a series, in Azure Monitor's shape (a typed
+/// struct rather than `serde_json::Value`, which would bring a JSON value
+/// parser into the console's wasm).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataValue {
+    /// The dimension, e.g. `ShardId`.
+    pub name: LocalizableString,
+    /// Its value for this series.
+    pub value: String,
+}
+
 /// One series of data points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimeSeries {
     /// Dimension values; none here.
     #[serde(default)]
-    pub metadatavalues: Vec<serde_json::Value>,
+    pub metadatavalues: Vec<MetadataValue>,
     /// The points, oldest first.
     pub data: Vec<MetricValue>,
 }

@@ -117,10 +117,16 @@ async fn without_the_plain_port_a_pair_takes_only_tls_and_still_replicates_and_f
     let (key_s, _) = server.keys("only-s").await;
     let cache_p = cache_address(&server, "only-p").await;
     let cache_s = cache_address(&server, "only-s").await;
-    let geo_p = endpoint(
-        &link_of(&server, "only-p", "only-s").await["properties"],
+    let link = link_of(&server, "only-p", "only-s").await;
+    let geo_p = endpoint(&link["properties"], "geoPrimaryEndpoint");
+    // The endpoints name the TLS port beside the plain one, as a cache does.
+    for name in [
         "geoPrimaryEndpoint",
-    );
+        "currentPrimaryEndpoint",
+        "currentSecondaryEndpoint",
+    ] {
+        assert_eq!(link["properties"][name]["sslPort"], 6380, "{name}: {link}");
+    }
     let node_p = primary_node(&server, "only-p").await;
     for addr in [cache_p, cache_s, geo_p, node_p] {
         assert!(!plain_port_open(addr), "{addr} took a plain connection");
