@@ -74,7 +74,10 @@ pub fn WalkthroughPage() -> impl IntoView {
                         <em>"Add cache replication link"</em>
                         ". Pick a region on the map, choose a compatible cache, read the confirmation, and select Link."
                     </p>
-                    <a class="btn btn-primary" href=start_href>"Start linking"</a>
+                    // While a link exists, the next steps' buttons lead on.
+                    <Show when=move || link.with(Option::is_none)>
+                        <a class="btn btn-primary" href=start_href>"Start linking"</a>
+                    </Show>
                 </Step>
                 <Step number=2 title="Watch provisioning" done=progress.done(Stage::Provisioned)>
                     <p>
@@ -85,8 +88,8 @@ pub fn WalkthroughPage() -> impl IntoView {
                 <Step number=3 title="Write through the geo-primary URL" done=wrote>
                     <p>
                         "Copy a geo-primary URL from the Endpoints panel and write with any Redis client, e.g. "
-                        <code>"redis-cli -h ADDRESS -p 6379 -a KEY set greeting hello"</code>
-                        " (every address here is on port 6379). A write to the geo-secondary's own address answers READONLY."
+                        <code>"redis-cli --tls --cacert ca.pem -h ADDRESS -p 6380 -a KEY set greeting hello"</code>
+                        " (or port 6379 without TLS, while the cache's non-TLS port is on; the cache's Overview shows its own command). A write to the geo-secondary's own address answers READONLY."
                     </p>
                     <Show when=move || offset.with(Option::is_some)>
                         <p class="tour-evidence" data-primary-offset=move || offset.get().map(|o| o.offset)>
