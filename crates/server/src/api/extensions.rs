@@ -1,5 +1,8 @@
 //! Extensions ARM lacks, under `/x-georep/`.
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -22,76 +25,80 @@ pub struct CandidatesQuery {
 /// One cache judged as a geo-secondary.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CandidateView {
+struct CandidateView<'a> {
     id: String,
-    name: String,
-    location: String,
+    name: &'a str,
+    location: &'a str,
     compatible: bool,
     /// Every unmet prerequisite: `{code, message, …fields}`.
-    reasons: Vec<Explained<georep_core::Reason>>,
+    reasons: Vec<Explained<'a, georep_core::Reason>>,
     /// What linking entails: `{code, message, …fields}`.
-    warnings: Vec<Explained<georep_core::Warning>>,
+    warnings: Vec<Explained<'a, georep_core::Warning>>,
 }
 
 /// The response of `GET /x-georep/candidates`.
 #[derive(Serialize)]
-pub struct CandidatesResponse {
+struct CandidatesResponse<'a> {
     primary: String,
-    value: Vec<CandidateView>,
+    value: Vec<CandidateView<'a>>,
 }
 
 /// A reason or warning with its sentence added as `message`. Serialized
 /// straight into the response (no `Value` per item): a thousand caches'
 /// reasons are most of a candidates answer.
 #[derive(Serialize)]
-pub struct Explained<T> {
+struct Explained<'a, T> {
     #[serde(flatten)]
-    item: T,
+    item: &'a T,
     message: String,
 }
 
-fn explained<T: Clone + std::fmt::Display>(item: &T) -> Explained<T> {
+fn explained<T: std::fmt::Display>(item: &T) -> Explained<'_, T> {
     Explained {
-        item: item.clone(),
+        item,
         message: item.to_string(),
     }
 }
 
 /// `GET /x-georep/candidates?primary={cacheId}`: every cache judged as the
-/// geo-secondary of `primary`, compatible ones first, each with its reasons.
-async fn judge(app: &SharedApp, primary: &str) -> Result<CandidatesResponse, ApiError> {
+/// geo-secondary of `primary`, compatible ones first, each with its reasons,
+/// as JSON. The rules read nothing but the store's snapshot, so the answer
+/// is judged and written once per snapshot and primary, and served from
+/// the memo until a write makes a new snapshot.
+fn judge(app: &SharedApp, primary: &str) -> Result<Arc<[u8]>, ApiError> {
     let id: CacheId = primary
         .parse()
         .map_err(|e: georep_core::id::BadCacheId| ApiError::invalid("primary", e.to_string()))?;
-    let primary = app.core_view(&app.cache(&id)?)?;
-    let all = app
-        .store
-        .caches(None, None)?
-        .iter()
-        .map(|c| app.core_view(c))
-        .collect::<Result<Vec<_>, _>>()?;
-    let value = candidates(&primary, &all)
-        .into_iter()
-        .map(|c| CandidateView {
-            id: c.cache.id.to_string(),
-            name: c.cache.id.name.clone(),
-            location: c.cache.location.clone(),
-            compatible: c.is_compatible(),
-            reasons: c.reasons.iter().map(explained).collect(),
-            warnings: c.warnings.iter().map(explained).collect(),
+    let snapshot = app.store.snapshot()?;
+    let primary = app.core_view_in(&snapshot, &id)?;
+    app.candidates
+        .get_or_make(&snapshot, &crate::store::key(&id), || {
+            let all = app.core_views(&snapshot);
+            let judged = candidates(&primary, &all);
+            let value = judged
+                .iter()
+                .map(|c| CandidateView {
+                    id: c.cache.id.to_string(),
+                    name: &c.cache.id.name,
+                    location: &c.cache.location,
+                    compatible: c.is_compatible(),
+                    reasons: c.reasons.iter().map(explained).collect(),
+                    warnings: c.warnings.iter().map(explained).collect(),
+                })
+                .collect();
+            serde_json::to_vec(&CandidatesResponse {
+                primary: primary.id.to_string(),
+                value,
+            })
         })
-        .collect();
-    Ok(CandidatesResponse {
-        primary: primary.id.to_string(),
-        value,
-    })
+        .map_err(|e| ApiError::Internal(format!("writing the candidates: {e}")))
 }
 
 /// The handler.
 pub async fn list_candidates(
     State(app): State<SharedApp>,
     query: Result<Query<CandidatesQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<CandidatesResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(query) = query?;
     let primary = query.primary.ok_or_else(|| {
         ApiError::invalid(
@@ -99,7 +106,12 @@ pub async fn list_candidates(
             "Name the would-be geo-primary: ?primary={cacheId}.",
         )
     })?;
-    Ok(Json(judge(&app, &primary).await?))
+    let body = judge(&app, &primary)?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Bytes::from_owner(body),
+    )
+        .into_response())
 }
 
 /// Where the local CA's certificate is served.

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use georep_core::arm::{LinkedServerCreateParameters, LinkedServerResource, ListResult};
 use georep_core::id::LINKED_SERVER_TYPE;
+use georep_core::CacheId;
 use serde::Deserialize;
 
 use super::extract::{CachePath, ChildPath};
@@ -15,6 +16,8 @@ use super::{ApiError, ApiVersion, ArmJson, BaseUrl};
 use crate::control::app::SharedApp;
 use crate::control::failover;
 use crate::control::links::{self, Created};
+use crate::control::ControlError;
+use crate::store::records::LinkRecord;
 
 /// `GET …/linkedServers`: the cache's link, if any, as a one-item list.
 pub async fn list(
@@ -22,9 +25,8 @@ pub async fn list(
     _: ApiVersion,
     CachePath(id): CachePath,
 ) -> Result<Json<ListResult<LinkedServerResource>>, ApiError> {
-    app.cache(&id)?;
     let mut value = Vec::new();
-    if let Some(link) = app.store.link_of(&id)? {
+    if let Some(link) = stored_link(&app, &id)? {
         value.push(links::view(&app, &link, &id).await?);
     }
     Ok(Json(ListResult::of(value)))
@@ -36,10 +38,7 @@ pub async fn get(
     _: ApiVersion,
     path: ChildPath,
 ) -> Result<Json<LinkedServerResource>, ApiError> {
-    app.cache(&path.cache)?;
-    let link = app
-        .store
-        .link_of(&path.cache)?
+    let link = stored_link(&app, &path.cache)?
         .filter(|l| {
             l.peer_of(&path.cache)
                 .name
@@ -50,6 +49,16 @@ pub async fn get(
             name: path.child.clone(),
         })?;
     Ok(Json(links::view(&app, &link, &path.cache).await?))
+}
+
+/// The cache's link, if any, from the store's snapshot (a 404 if there is
+/// no such cache): GETs of links read no table, however many poll at once.
+fn stored_link(app: &SharedApp, id: &CacheId) -> Result<Option<LinkRecord>, ApiError> {
+    let snapshot = app.store.snapshot()?;
+    let cache = snapshot
+        .cache(id)
+        .ok_or_else(|| ControlError::cache_not_found(&id.name))?;
+    Ok(cache.link.clone())
 }
 
 /// The extension query of a linked-server `PUT`.

@@ -37,7 +37,7 @@ use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 pub use extract::{ApiVersion, ArmJson, BaseUrl};
@@ -180,14 +180,46 @@ pub fn router(app: SharedApp, options: Options) -> Router {
     if !options.allow_origins.is_empty() {
         router = router.layer(cors(&options.allow_origins));
     }
-    router.layer(
+    router.layer(middleware::from_fn(log_answer)).layer(
         // Log the method and path only: query strings and headers may carry secrets.
         TraceLayer::new_for_http()
             .make_span_with(|request: &Request| {
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                let (method, path) = (request.method(), request.uri().path());
+                // A read's span only at debug: formatting one per request
+                // is CPU a loaded server lacks, and reads rarely log.
+                if is_read(method) {
+                    tracing::debug_span!("request", %method, %path)
+                } else {
+                    tracing::info_span!("request", %method, %path)
+                }
             })
-            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            .on_response(()),
     )
+}
+
+/// Logs each answer in the request's span: at debug for a read that
+/// succeeded, since the console polls several a second and a loaded API
+/// serves thousands (a line each cost the busy server CPU and buried the
+/// start-up box); at info for changes and for failures.
+async fn log_answer(request: Request, next: Next) -> Response {
+    let read = is_read(request.method());
+    // A failed read is logged at info outside its (debug) span: say which.
+    let uri = read.then(|| request.uri().clone());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status();
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let failed = status.is_client_error() || status.is_server_error();
+    match uri {
+        Some(_) if !failed => tracing::debug!(%status, latency_ms, "answered"),
+        Some(uri) => tracing::info!(path = uri.path(), %status, latency_ms, "answered a read"),
+        None => tracing::info!(%status, latency_ms, "answered"),
+    }
+    response
+}
+
+fn is_read(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD)
 }
 
 /// Requires the token on API paths; the console's files and the local CA's

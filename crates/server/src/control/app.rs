@@ -1,6 +1,7 @@
 //! The control plane's shared state, and the views every handler needs:
 //! a cache as ARM shows it and as the rules see it.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -36,6 +37,8 @@ pub struct App {
     pub events: Events,
     /// The event streams' single-use tickets.
     pub tickets: Tickets,
+    /// The candidates answers of the store's current snapshot, by primary.
+    pub candidates: SnapshotMemo,
     /// Each running full sync's last progress, by link key, as its driver
     /// saw it: what GETs report, so they never wait on Redis.
     sync_progress: std::sync::Mutex<std::collections::HashMap<String, SyncProgress>>,
@@ -68,6 +71,7 @@ impl App {
             timeline,
             events,
             tickets: Tickets::new(),
+            candidates: SnapshotMemo::default(),
             sync_progress: Default::default(),
             shutting_down: Default::default(),
             changes: Mutex::new(()),
@@ -151,6 +155,7 @@ impl App {
                 record: cache.clone(),
                 nodes: stored.nodes.clone(),
                 address: stored.address,
+                geo_primary: stored.geo_primary,
                 link: stored.link.clone(),
                 firewall_rules: stored.firewall_rules.clone(),
             },
@@ -181,6 +186,23 @@ impl App {
         Ok(self.core_view_of(&self.stored(cache)?))
     }
 
+    /// The rules' view of every cache in `snapshot`, in its order.
+    pub fn core_views(&self, snapshot: &Snapshot) -> Vec<Cache> {
+        snapshot
+            .caches
+            .iter()
+            .map(|c| self.core_view_of(c))
+            .collect()
+    }
+
+    /// The rules' view of the cache `id` as `snapshot` holds it, or a 404.
+    pub fn core_view_in(&self, snapshot: &Snapshot, id: &CacheId) -> Result<Cache, ControlError> {
+        snapshot
+            .cache(id)
+            .map(|c| self.core_view_of(c))
+            .ok_or_else(|| ControlError::cache_not_found(&id.name))
+    }
+
     /// The rules' view of a stored cache (from a [`Snapshot`], say).
     fn core_view_of(&self, stored: &StoredCache) -> Cache {
         let cache = &stored.record;
@@ -193,5 +215,64 @@ impl App {
             stored.firewall_rules.clone(),
             end,
         )
+    }
+}
+
+/// How many answers a [`SnapshotMemo`] keeps for one snapshot.
+const MEMO_ENTRIES: usize = 16;
+
+/// Serialized answers computed from one store snapshot alone, by key,
+/// kept until the store takes a new snapshot. Judging a thousand caches as
+/// candidates and writing the answer out takes milliseconds, and nothing in
+/// it can change before a write to the store does, which makes a new
+/// snapshot. An answer is filed under the snapshot it was computed from
+/// (the same `Arc`, held here), so one from an older snapshot is never
+/// served for a newer one.
+#[derive(Default)]
+pub struct SnapshotMemo {
+    kept: std::sync::Mutex<Option<Memoized>>,
+}
+
+/// The snapshot the answers were computed from, and the answers by key.
+type Memoized = (Arc<Snapshot>, HashMap<String, Arc<[u8]>>);
+
+impl SnapshotMemo {
+    /// The answer kept for `key` in `snapshot`, or `make`'s, kept. `make`
+    /// runs outside the lock, so a slow one holds up no other key.
+    pub fn get_or_make<E>(
+        &self,
+        snapshot: &Arc<Snapshot>,
+        key: &str,
+        make: impl FnOnce() -> Result<Vec<u8>, E>,
+    ) -> Result<Arc<[u8]>, E> {
+        if let Some(kept) = self
+            .lock()
+            .as_ref()
+            .filter(|(at, _)| Arc::ptr_eq(at, snapshot))
+            .and_then(|(_, answers)| answers.get(key).cloned())
+        {
+            return Ok(kept);
+        }
+        let made: Arc<[u8]> = make()?.into();
+        let mut kept = self.lock();
+        match kept.as_mut() {
+            Some((at, answers)) if Arc::ptr_eq(at, snapshot) => {
+                if answers.len() >= MEMO_ENTRIES {
+                    answers.clear();
+                }
+                answers.insert(key.to_owned(), made.clone());
+            }
+            _ => {
+                *kept = Some((
+                    snapshot.clone(),
+                    HashMap::from([(key.to_owned(), made.clone())]),
+                ))
+            }
+        }
+        Ok(made)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Memoized>> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -27,7 +27,7 @@ use crate::control::ops::finish_operation;
 use crate::control::ControlError;
 use crate::live::timeline::Step;
 use crate::store::records::{now, OperationKind, OperationRecord};
-use crate::store::records::{AddressRole, LinkRecord, REDIS_PORT};
+use crate::store::records::{AddressRole, LinkRecord, REDIS_PORT, TLS_PORT};
 use crate::store::StoreError;
 
 /// How long a full sync may take before the link is declared failed.
@@ -448,18 +448,25 @@ pub async fn view(
     owner: &CacheId,
 ) -> Result<LinkedServerResource, ControlError> {
     let peer_id = link.peer_of(owner);
-    let peer = app.cache(peer_id)?;
-    let endpoint = |cache: &CacheId, role: AddressRole| -> Result<Option<Endpoint>, ControlError> {
-        Ok(app.store.address(cache, role)?.map(|addr| Endpoint {
+    // From the store's snapshot, as every read of many caches: 200 clients
+    // polling a link while its full sync runs query no table.
+    let snapshot = app.store.snapshot()?;
+    let peer = snapshot
+        .cache(peer_id)
+        .ok_or_else(|| ControlError::cache_not_found(&peer_id.name))?;
+    let endpoint = |addr: Option<std::net::Ipv4Addr>| {
+        addr.map(|addr| Endpoint {
             host: addr.to_string(),
             port: REDIS_PORT,
-        }))
+            ssl_port: Some(TLS_PORT),
+        })
     };
+    let cache_endpoint = |cache: &CacheId| endpoint(snapshot.cache(cache).and_then(|c| c.address));
     let host = |e: &Option<Endpoint>| e.as_ref().map(|e| format!("{}:{}", e.host, e.port));
     // A cache's own address, which its primary node serves.
-    let primary_endpoint = endpoint(link.primary(), AddressRole::Cache)?;
+    let primary_endpoint = cache_endpoint(link.primary());
     // The resource describes the linked cache: its geo-primary URL.
-    let geo_primary = endpoint(peer_id, AddressRole::GeoPrimary)?;
+    let geo_primary = endpoint(peer.geo_primary);
     // What the sync's driver saw last: a GET never waits on Redis.
     let sync_progress = match link.pair.state {
         LinkState::Linking => Some(app.sync_progress(&link.key()).unwrap_or(SyncProgress {
@@ -474,7 +481,7 @@ pub async fn view(
         kind: LINKED_SERVER_TYPE.to_owned(),
         properties: LinkedServerProperties {
             linked_redis_cache_id: peer_id.to_string(),
-            linked_redis_cache_location: peer.location.clone(),
+            linked_redis_cache_location: peer.record.location.clone(),
             server_role: link.role_of(peer_id),
             provisioning_state: link
                 .pair
@@ -487,7 +494,7 @@ pub async fn view(
             primary_host_name: host(&primary_endpoint),
             geo_primary_endpoint: geo_primary,
             current_primary_endpoint: primary_endpoint,
-            current_secondary_endpoint: endpoint(link.secondary(), AddressRole::Cache)?,
+            current_secondary_endpoint: cache_endpoint(link.secondary()),
             sync_progress,
             last_failover: link.last_failover.clone(),
         },

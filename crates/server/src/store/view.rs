@@ -29,6 +29,8 @@ pub struct StoredCache {
     pub nodes: Vec<NodeSlot>,
     /// Its own address, once it has one.
     pub address: Option<Ipv4Addr>,
+    /// Its geo-primary URL's address, while it is linked.
+    pub geo_primary: Option<Ipv4Addr>,
     /// The link it is part of, on either side.
     pub link: Option<LinkRecord>,
     /// Its firewall rules, by name.
@@ -76,6 +78,7 @@ impl Store {
         Ok(StoredCache {
             nodes: self.nodes(&record.id)?,
             address: self.address(&record.id, AddressRole::Cache)?,
+            geo_primary: self.address(&record.id, AddressRole::GeoPrimary)?,
             link: self.link_of(&record.id)?,
             firewall_rules: self.firewall_rules(&record.id)?,
             record: record.clone(),
@@ -115,6 +118,7 @@ impl Store {
                     record,
                     nodes: Vec::new(),
                     address: None,
+                    geo_primary: None,
                     link: None,
                     firewall_rules: Vec::new(),
                 });
@@ -138,11 +142,17 @@ impl Store {
         }
         {
             let mut statement =
-                conn.prepare("SELECT cache_key, addr FROM cache_addresses WHERE role = ?1")?;
-            let mut rows = statement.query([AddressRole::Cache.as_str()])?;
+                conn.prepare("SELECT cache_key, role, addr FROM cache_addresses")?;
+            let mut rows = statement.query([])?;
             while let Some(row) = rows.next()? {
                 if let Some(i) = of(&row.get::<_, String>(0)?) {
-                    caches[i].address = Some(parse_addr(&row.get::<_, String>(1)?)?);
+                    let addr = Some(parse_addr(&row.get::<_, String>(2)?)?);
+                    let role: String = row.get(1)?;
+                    if role == AddressRole::Cache.as_str() {
+                        caches[i].address = addr;
+                    } else if role == AddressRole::GeoPrimary.as_str() {
+                        caches[i].geo_primary = addr;
+                    }
                 }
             }
         }
