@@ -2,8 +2,10 @@
 //! Premium pairs to link, and caches that are incompatible for each of the
 //! reasons in Azure's passive geo-replication guide, across several regions and two subscriptions.
 
+use std::time::Duration;
+
 use georep_core::arm::{RedisConfiguration, RedisCreateParameters, RedisCreateProperties};
-use georep_core::{CacheId, Sku};
+use georep_core::{CacheId, ProvisioningState, Sku};
 
 use crate::control::app::SharedApp;
 use crate::control::caches;
@@ -17,6 +19,8 @@ pub const PRODUCTION: &str = "6b4e1c2a-0d3f-4a9b-8c7d-1e2f3a4b5c6d";
 pub const STAGING: &str = "9f8e7d6c-5b4a-4c3d-9e2f-1a0b9c8d7e6f";
 /// The resource group every demo cache is in.
 pub const GROUP: &str = "rg-georep-demo";
+/// How often [`wait_until_up`] looks at the demo caches' states.
+const UP_POLL: Duration = Duration::from_millis(100);
 
 /// One demo cache.
 struct Seed {
@@ -40,6 +44,12 @@ const fn premium(name: &'static str, location: &'static str) -> Seed {
         replicas: 1,
         shards: 0,
         rdb: false,
+    }
+}
+
+impl Seed {
+    fn id(&self) -> CacheId {
+        CacheId::new(self.subscription, GROUP, self.name)
     }
 }
 
@@ -99,7 +109,7 @@ pub async fn seed(app: &SharedApp) -> Result<(), Error> {
     subscriptions::register(app, STAGING, "Contoso Staging")?;
     let all = seeds();
     for seed in &all {
-        let id = CacheId::new(seed.subscription, GROUP, seed.name);
+        let id = seed.id();
         let params = RedisCreateParameters {
             location: seed.location.into(),
             tags: [("purpose".to_owned(), "georep demo".to_owned())].into(),
@@ -128,4 +138,36 @@ pub async fn seed(app: &SharedApp) -> Result<(), Error> {
     app.store.set_meta(SEEDED, "1")?;
     tracing::info!(caches = all.len(), "seeded the demo fleet");
     Ok(())
+}
+
+/// Waits until no demo cache is still being created (each is `Succeeded`,
+/// or `Failed` with its reason in the log), so what is printed next comes
+/// after the fleet is up. A demo cache deleted since it was seeded is not
+/// waited for.
+pub async fn wait_until_up(app: &SharedApp) -> Result<(), Error> {
+    loop {
+        let mut creating = 0;
+        let mut failed = Vec::new();
+        for seed in seeds() {
+            match app.store.cache(&seed.id())? {
+                Some(c) if c.provisioning_state == ProvisioningState::Creating => creating += 1,
+                Some(c) if c.provisioning_state == ProvisioningState::Failed => {
+                    failed.push(seed.name)
+                }
+                _ => {}
+            }
+        }
+        if creating == 0 {
+            if failed.is_empty() {
+                tracing::info!("the demo fleet is up");
+            } else {
+                tracing::warn!(
+                    ?failed,
+                    "the demo fleet is up, but some caches failed to start"
+                );
+            }
+            return Ok(());
+        }
+        tokio::time::sleep(UP_POLL).await;
+    }
 }

@@ -1,6 +1,7 @@
 //! Start-up and shutdown: open the data directory, bring the fleet back,
 //! seed the demo, serve until told to stop.
 
+use std::future::IntoFuture;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -131,21 +132,38 @@ pub async fn run(config: Config) -> Result<(), Error> {
         println!("georep-server listening (TLS) on {https}");
     }
     println!("Open the console: {login}");
-    println!("{}", banner(&login, &urls, &env_file));
 
     let events = app.events.clone();
-    let mut stop = stop_rx;
+    let mut stop = stop_rx.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         // Open event streams would keep the server waiting forever.
         events.close();
         let _ = stop_tx.send(true);
     });
-    axum::serve(listener, tower::make::Shared::new(service))
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })
-        .await?;
+    let serving = tokio::spawn(
+        axum::serve(listener, tower::make::Shared::new(service))
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .into_future(),
+    );
+    // The box comes last, once the demo fleet is up (the API serves
+    // meanwhile, so the console can watch it start), not above the lines
+    // of the caches starting.
+    let mut stopping = stop_rx;
+    let ready = async {
+        if config.demo {
+            demo::wait_until_up(&app).await?;
+        }
+        println!("{}", banner(&login, &urls, &env_file));
+        Ok::<(), Error>(())
+    };
+    tokio::select! {
+        ready = ready => ready?,
+        _ = stopping.wait_for(|s| *s) => {}
+    }
+    serving.await??;
     if let Some(task) = tls_task {
         task.await??;
     }

@@ -1,12 +1,123 @@
 //! Fidelity to Azure's recorded traffic (the az CLI's
 //! `test_redis_cache_server_link.yaml`): the polling headers of a link's
 //! create and delete, and an unlink that follows the request's api-version
-//! (2021-06-01: a synchronous 204; 2024-11-01: a long-running 202).
+//! (2021-06-01: a synchronous 204; 2024-11-01: a long-running 202); which
+//! answers carry `Retry-After`.
 
-use reqwest::StatusCode;
-use serde_json::Value;
+use reqwest::header::HeaderMap;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
 
 use crate::support::{create_pair, Server};
+
+/// The polling headers an answer carries, by name, in order.
+const POLLING: [&str; 3] = ["azure-asyncoperation", "location", "retry-after"];
+
+fn polling_headers(headers: &HeaderMap) -> Vec<&'static str> {
+    POLLING
+        .into_iter()
+        .filter(|name| headers.contains_key(*name))
+        .collect()
+}
+
+/// Asserts the answer's status and polling headers; `Retry-After`, when
+/// there, is 1.
+fn assert_answer(response: &Response, status: StatusCode, headers: &[&str], what: &str) {
+    assert_eq!(response.status(), status, "{what}");
+    assert_eq!(polling_headers(response.headers()), headers, "{what}");
+    if let Some(retry) = response.headers().get("retry-after") {
+        assert_eq!(retry, "1", "{what}");
+    }
+}
+
+/// Azure's recordings carry no `Retry-After` on any Redis operation, and
+/// the SDKs then wait 30 s between polls (the recording's polls are 30 s
+/// apart). The server sends the recorded set of each long-running answer
+/// plus `Retry-After: 1`, while the operation runs only; synchronous ones
+/// carry none of them, as Azure's.
+#[tokio::test]
+async fn retry_after_on_long_running_answers_while_they_run() {
+    let server = Server::start();
+    let path = Server::cache_path("ra-a");
+    let body = json!({"location": "eastus", "properties": {
+        "sku": {"name": "Premium", "family": "P", "capacity": 1}, "enableNonSslPort": true}});
+    let created = server.put(&path, body).await;
+    assert_answer(
+        &created,
+        StatusCode::CREATED,
+        &POLLING,
+        "cache create: Azure-AsyncOperation, Location = the cache",
+    );
+    server.wait_succeeded(&created).await;
+    let status_url = created.headers()["azure-asyncoperation"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let done = server
+        .http()
+        .get(&status_url)
+        .bearer_auth(server.token())
+        .send()
+        .await
+        .unwrap();
+    assert_answer(
+        &done,
+        StatusCode::OK,
+        &["azure-asyncoperation"],
+        "a finished operation's status: nothing more to wait for",
+    );
+
+    let patched = server.patch(&path, json!({"tags": {"team": "ops"}})).await;
+    assert_answer(&patched, StatusCode::OK, &[], "update (PATCH)");
+    let regenerated = server
+        .post(
+            &format!("{path}/regenerateKey"),
+            Some(json!({"keyType": "Secondary"})),
+        )
+        .await;
+    assert_answer(&regenerated, StatusCode::OK, &[], "regenerateKey");
+    let rebooted = server
+        .post(
+            &format!("{path}/forceReboot"),
+            Some(json!({"rebootType": "AllNodes"})),
+        )
+        .await;
+    assert_answer(&rebooted, StatusCode::OK, &[], "forceReboot");
+
+    server
+        .create_cache(&Server::cache_path("ra-b"), "westus2", json!({}))
+        .await;
+    let link = format!("{path}/linkedServers/ra-b");
+    let linked = server.put_link("ra-a", "ra-b").await;
+    assert_answer(&linked, StatusCode::CREATED, &POLLING, "link create");
+    server.wait_succeeded(&linked).await;
+    let unlinked = server.delete(&link).await;
+    assert_answer(&unlinked, StatusCode::ACCEPTED, &POLLING, "link delete");
+    server.wait_succeeded(&unlinked).await;
+
+    let deleted = server.delete(&path).await;
+    assert_answer(
+        &deleted,
+        StatusCode::ACCEPTED,
+        &["location", "retry-after"],
+        "cache delete: Location (operationResults) only",
+    );
+    let result_url = deleted.headers()["location"].to_str().unwrap().to_owned();
+    server.wait_succeeded(&deleted).await;
+    let result = server
+        .http()
+        .get(&result_url)
+        .bearer_auth(server.token())
+        .send()
+        .await
+        .unwrap();
+    assert_answer(
+        &result,
+        StatusCode::OK,
+        &[],
+        "a finished operation's result",
+    );
+}
 
 #[tokio::test]
 async fn link_polling_headers_and_unlink_per_api_version() {
