@@ -484,6 +484,26 @@ async fn candidates_put_compatible_caches_first_with_their_warnings() {
         "{warnings:?}"
     );
     assert_eq!(judged["value"][1]["reasons"][0]["code"], "Itself");
+    // The answer is kept while the store is unchanged, and judged anew
+    // after a write.
+    let path = format!("/x-georep/candidates?primary={id}");
+    assert_eq!(server.get_json(&path).await, judged);
+    server
+        .create_cache(&Server::cache_path("third"), "westus2", json!({}))
+        .await;
+    let after: Value = server.get_json(&path).await;
+    let names: Vec<&str> = after["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.contains(&"third"), "{names:?}");
+    let gone = server
+        .get(&format!("/x-georep/candidates?primary={id}-gone"))
+        .await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     let bad = server.get("/x-georep/candidates?primary=nope").await;
     assert_arm_error(bad, StatusCode::BAD_REQUEST, "InvalidParameter").await;
     let missing = server.get("/x-georep/candidates").await;
