@@ -308,12 +308,12 @@ impl Server {
         self.home().join("server.log")
     }
 
-    /// The log's last 80 lines, without the line per request.
+    /// The log's last 80 lines, without the line per successful request.
     pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
         let lines: Vec<&str> = log
             .lines()
-            .filter(|line| !line.contains("finished processing request"))
+            .filter(|line| !line.contains(" answered status="))
             .collect();
         lines[lines.len().saturating_sub(80)..].join("\n")
     }
