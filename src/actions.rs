@@ -34,8 +34,9 @@ pub enum Mutation {
     Failover {
         /// The link, as the server last reported it.
         link: LinkView,
-        /// The current geo-primary, named in the reversed link.
-        primary: Cache,
+        /// The current geo-primary, named in the reversed link (boxed: a
+        /// whole cache resource would make every mutation that big).
+        primary: Box<Cache>,
         /// Planned or forced.
         kind: FailoverKind,
         /// The state the console shows until the server moves.
@@ -100,7 +101,7 @@ impl Mutation {
             .ok()?;
         let primary = app
             .fleet
-            .with_untracked(|f| f.get(&link.primary).map(|e| e.cache.clone()))?;
+            .with_untracked(|f| f.get(&link.primary).map(|e| Box::new(e.cache.clone())))?;
         Some(Self::Failover {
             link,
             primary,
