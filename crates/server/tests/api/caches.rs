@@ -555,7 +555,10 @@ async fn logs_never_contain_the_token_keys_or_query_strings() {
     // Changes are logged with their request, and so is the refused read
     // (successful reads only at debug): the secrets must be in none of them.
     assert!(log.contains("regenerateKey"), "requests are logged: {log}");
-    assert!(log.contains("answered a read"), "the refused read is logged: {log}");
+    assert!(
+        log.contains("answered a read"),
+        "the refused read is logged: {log}"
+    );
     for secret in [
         server.token(),
         &k1,
