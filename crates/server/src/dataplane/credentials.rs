@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 
-use crate::dataplane::node::{self, Info, NodeError, Via, SOCKET_FILE, TLS_PORT};
+use crate::dataplane::node::{self, Info, NodeError, Via, SOCKET_FILE};
 use crate::store::Store;
 
 /// Where the internal passwords come from.
@@ -76,10 +76,8 @@ impl Credentials {
     /// Where a node names `upstream` to replicate from it: its TLS port for
     /// the fleet's nodes, its plain one for nodes started by hand.
     pub fn replication_addr(&self, upstream: SocketAddr) -> SocketAddr {
-        match self.0 {
-            Source::Shared(_) => upstream,
-            Source::PerCache { .. } => SocketAddr::new(upstream.ip(), TLS_PORT),
-        }
+        let tls = matches!(self.0, Source::PerCache { .. });
+        SocketAddr::new(upstream.ip(), node::replication_port(tls, upstream.port()))
     }
 
     /// The socket the node at `addr` answers the control plane on, if it has one.

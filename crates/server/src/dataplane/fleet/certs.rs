@@ -119,20 +119,30 @@ impl Fleet {
     /// Makes the running nodes accept TLS from `minimum_version` up, at once
     /// (new connections; open ones keep theirs).
     pub async fn set_minimum_tls(&self, nodes: &[NodeSlot], minimum_version: &str) -> Result<()> {
+        self.config_set_running(nodes, "tls-protocols", tls_protocols(minimum_version))
+            .await
+    }
+
+    /// `CONFIG SET parameter value` on every running node of `nodes`. A node
+    /// that isn't running reads the setting from its config when it starts.
+    pub(super) async fn config_set_running(
+        &self,
+        nodes: &[NodeSlot],
+        parameter: &str,
+        value: &str,
+    ) -> Result<()> {
         for slot in nodes {
             if !self.is_running(slot.addr).await {
-                continue; // It reads the setting from its config when it starts.
+                continue;
             }
             let mut conn = self.credentials.connect(socket(slot.addr)).await?;
             redis::cmd("CONFIG")
                 .arg("SET")
-                .arg("tls-protocols")
-                .arg(tls_protocols(minimum_version))
+                .arg(parameter)
+                .arg(value)
                 .query_async::<()>(&mut conn)
                 .await
-                .map_err(|e| {
-                    FleetError::Other(format!("node {}: tls-protocols: {e}", slot.addr))
-                })?;
+                .map_err(|e| FleetError::Other(format!("node {}: {parameter}: {e}", slot.addr)))?;
         }
         Ok(())
     }

@@ -24,7 +24,7 @@ use georep_core::CacheId;
 
 use super::{Fleet, FleetError, Result, BIND_ATTEMPTS};
 use crate::dataplane::addresses::{is_free, socket};
-use crate::dataplane::node::listen;
+use crate::dataplane::node::{self, listen};
 use crate::store::records::{AddressRole, NodeSlot};
 
 /// What a node listens on now and should listen on.
@@ -181,16 +181,11 @@ impl Fleet {
     }
 
     /// Opens or closes the plain port (6379) of every running node in
-    /// `nodes`, as the cache's `enableNonSslPort` says.
+    /// `nodes`, as the cache's `enableNonSslPort` says, at once. Clients
+    /// already connected through it stay connected, as on Azure.
     pub async fn set_plain_port(&self, nodes: &[NodeSlot], open: bool) -> Result<()> {
-        for slot in nodes {
-            if !self.is_running(slot.addr).await {
-                continue; // It reads the setting from its config when it starts.
-            }
-            let mut conn = self.credentials.connect(socket(slot.addr)).await?;
-            listen::set_plain_port(&mut conn, socket(slot.addr), open).await?;
-        }
-        Ok(())
+        self.config_set_running(nodes, "port", &node::plain_port(open).to_string())
+            .await
     }
 
     /// The node's `bind` list now.

@@ -86,6 +86,16 @@ pub struct NodeTls {
 
 pub use crate::store::records::TLS_PORT;
 
+/// Redis's `port` for a node whose plain port is `open`: 6379, or 0, which
+/// listens on no plain port at all.
+pub fn plain_port(open: bool) -> u16 {
+    if open {
+        REDIS_PORT
+    } else {
+        0
+    }
+}
+
 /// The port a node replicates from, given whether nodes replicate over TLS
 /// and the upstream's plain port: replication follows the nodes' transport.
 pub fn replication_port(tls: bool, plain_port: u16) -> u16 {
@@ -172,8 +182,7 @@ impl NodeConfig {
         line(format!("bind {}", binds.join(" ")));
         // Port 0 listens on no plain port at all: with `enableNonSslPort`
         // off, as Azure's default has it, only TLS clients get in.
-        let plain = if self.listens_plain() { REDIS_PORT } else { 0 };
-        line(format!("port {plain}"));
+        line(format!("port {}", plain_port(self.listens_plain())));
         // The control plane's own way in: a socket only this user can open,
         // which no port, TLS or `bind` setting a cache is given can close.
         line(format!("unixsocket {}", file(SOCKET_FILE)?));

@@ -71,24 +71,6 @@ pub async fn disconnect_clients(
     Ok(killed)
 }
 
-/// Opens or closes the plain port, 6379, of the node at `node`, on `conn`:
-/// `CONFIG SET port`, which Redis applies at once. Clients already
-/// connected through it stay connected, as on Azure when the setting changes.
-pub async fn set_plain_port(
-    conn: &mut MultiplexedConnection,
-    node: SocketAddr,
-    open: bool,
-) -> Result<(), NodeError> {
-    let port = if open { REDIS_PORT } else { 0 };
-    redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("port")
-        .arg(port)
-        .query_async::<()>(conn)
-        .await
-        .map_err(command_error(node, "CONFIG SET port"))
-}
-
 /// Moves `addr` from the node `from` to the node `to` (each with its control
 /// connection): drops it from `from`'s listeners, disconnects its clients
 /// there, then adds it to `to`'s.

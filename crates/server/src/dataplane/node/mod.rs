@@ -38,8 +38,8 @@ use tracing::{debug, info, warn};
 use crate::store::records::REDIS_PORT;
 
 pub use config::{
-    replication_port, tls_protocols, NodeConfig, NodeTls, CONFIG_FILE, INTERNAL_USER, LOG_FILE,
-    PID_FILE, SOCKET_FILE, STDERR_FILE, TLS_PORT,
+    plain_port, replication_port, tls_protocols, NodeConfig, NodeTls, CONFIG_FILE, INTERNAL_USER,
+    LOG_FILE, PID_FILE, SOCKET_FILE, STDERR_FILE, TLS_PORT,
 };
 pub use info::{Info, ReplicaEntry, Role};
 
