@@ -15,6 +15,7 @@ use super::lro::{self, Polling};
 use super::{ApiError, ApiVersion, ArmJson, BaseUrl};
 use crate::control::app::SharedApp;
 use crate::control::caches::{self, Put};
+use crate::control::update;
 
 /// `GET …/redis/{cache}`.
 pub async fn get(
@@ -57,7 +58,8 @@ fn list(
     Ok(Json(ListResult::of(resources)))
 }
 
-/// `PUT …/redis/{cache}`: 201 and an operation for a new cache, 200 for an update.
+/// `PUT …/redis/{cache}`: 201 and an operation for a new cache, 200 and an
+/// operation (the cache `Updating`) for an existing one.
 pub async fn put(
     State(app): State<SharedApp>,
     _: ApiVersion,
@@ -73,18 +75,33 @@ pub async fn put(
             Polling::Created(id.to_string()),
             Some(resource),
         ),
-        Put::Updated(resource) => Json(resource).into_response(),
+        Put::Updated(resource, op) => lro::accepted(
+            StatusCode::OK,
+            &base,
+            &op,
+            Polling::Created(id.to_string()),
+            Some(resource),
+        ),
     })
 }
 
-/// `PATCH …/redis/{cache}`.
+/// `PATCH …/redis/{cache}`: 202, the cache `Updating`, and the operation
+/// that applies the change, as Azure's recording answers.
 pub async fn update(
     State(app): State<SharedApp>,
     _: ApiVersion,
+    BaseUrl(base): BaseUrl,
     CachePath(id): CachePath,
     ArmJson(params): ArmJson<RedisUpdateParameters>,
-) -> Result<Json<RedisResource>, ApiError> {
-    Ok(Json(caches::update(&app, &id, params).await?))
+) -> Result<Response, ApiError> {
+    let (resource, op) = update::update(&app, &id, params).await?;
+    Ok(lro::accepted(
+        StatusCode::ACCEPTED,
+        &base,
+        &op,
+        Polling::StatusOnly,
+        Some(resource),
+    ))
 }
 
 /// `DELETE …/redis/{cache}`: 202 and an operation, or 204 if there is no such cache.

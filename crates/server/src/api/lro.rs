@@ -5,7 +5,9 @@
 //! Which headers, per operation, follows the az CLI's recordings of Azure
 //! (`test_redis_cache_server_link.yaml`): a create answers 201 with
 //! `Azure-AsyncOperation` and a `Location` that is the new resource itself;
-//! a cache delete answers 202 with only a `Location` at `operationResults`.
+//! a cache delete answers 202 with only a `Location` at `operationResults`;
+//! a cache update (`test_redis_cache_update.yaml`) answers 202 with the
+//! cache `Updating`, and both headers name its `asyncOperations` status.
 //! `Retry-After` is added to every one: Azure leaves it out, and the SDKs
 //! then wait 30 s between polls, far longer than anything here takes.
 
@@ -28,6 +30,9 @@ pub enum Polling {
     Created(String),
     /// A cache delete: `Location` at `operationResults` only.
     ResultOnly,
+    /// A cache update: `Azure-AsyncOperation`, and a `Location` naming the
+    /// same status resource.
+    StatusOnly,
     /// Everything else (unlink, export, import): both status resources.
     Both,
 }
@@ -74,6 +79,10 @@ pub fn insert_headers(
         }
         Polling::ResultOnly => {
             headers.insert("location", header(&op.result_path()));
+        }
+        Polling::StatusOnly => {
+            headers.insert("azure-asyncoperation", header(&op.status_path()));
+            headers.insert("location", header(&op.status_path()));
         }
         Polling::Both => {
             headers.insert("azure-asyncoperation", header(&op.status_path()));

@@ -1,4 +1,5 @@
-//! Cache operations: create, update, delete, keys, export and import, reboot.
+//! Cache operations: create, delete, keys, export and import, reboot (an
+//! update is `update.rs`'s).
 //!
 //! Each checks georep-core's restrictions through the cache's rules view
 //! before changing anything, under the app's change lock; the slow part
@@ -12,7 +13,6 @@ use georep_core::arm::{
     AccessKeys, ExportParameters, ImportParameters, KeyType, RebootParameters,
     RedisCreateParameters, RedisResource, RedisUpdateParameters,
 };
-use georep_core::model::SkuName;
 use georep_core::{check_change, regions, CacheId, Change, ProvisioningState};
 
 use crate::control::app::SharedApp;
@@ -28,8 +28,8 @@ use crate::store::records::{OperationKind, OperationRecord};
 pub enum Put {
     /// A new cache, starting.
     Created(Box<RedisResource>, Box<OperationRecord>),
-    /// An existing cache, updated in place.
-    Updated(Box<RedisResource>),
+    /// An existing cache, being updated in place.
+    Updated(Box<RedisResource>, Box<OperationRecord>),
 }
 
 /// `PUT …/redis/{name}`: creates a cache and starts its nodes, or updates an existing one.
@@ -69,7 +69,8 @@ pub async fn put(
                 public_network_access: p.public_network_access,
             }),
         };
-        return Ok(Put::Updated(Box::new(update(app, id, as_update).await?)));
+        let (resource, op) = crate::control::update::update(app, id, as_update).await?;
+        return Ok(Put::Updated(Box::new(resource), Box::new(op)));
     }
 
     let shard_count = p.shard_count.unwrap_or(0);
@@ -160,148 +161,6 @@ pub async fn finish_creating(app: SharedApp, record: CacheRecord, op_id: String)
     tracing::info!(cache = %record.id.name, state = %record.provisioning_state, "cache created");
 }
 
-/// The changes an update asks for, as georep-core names them, in the order
-/// they are checked.
-fn changes(record: &CacheRecord, update: &georep_core::arm::RedisUpdateProperties) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let resized = update.sku.is_some_and(|sku| sku != record.sku);
-    let replicas = update
-        .replicas_per_primary
-        .or(update.replicas_per_master)
-        .is_some_and(|r| r != record.replicas_per_primary);
-    if resized || replicas {
-        changes.push(Change::Scale);
-    }
-    if update.shard_count.is_some_and(|n| n != record.shard_count) {
-        changes.push(Change::ChangeShardCount);
-    }
-    if let Some(config) = &update.redis_configuration {
-        let now = record.redis_configuration.persistence();
-        let asked = config.persistence();
-        if (asked.rdb && !now.rdb) || (asked.aof && !now.aof) {
-            changes.push(Change::EnablePersistence);
-        }
-    }
-    changes
-}
-
-/// `PATCH …/redis/{name}`: scale, change shard count or persistence, and simple settings.
-pub async fn update(
-    app: &SharedApp,
-    id: &CacheId,
-    update: RedisUpdateParameters,
-) -> Result<RedisResource, ControlError> {
-    let _changes = app.lock_changes().await;
-    let mut record = app.cache(id)?;
-    let view = app.core_view(&record)?;
-    let props = update.properties.unwrap_or_default();
-    let asked = changes(&record, &props);
-    for change in &asked {
-        check_change(&view, *change)?;
-    }
-    if !asked.is_empty() && !view.provisioning_state.is_running() {
-        return Err(ControlError::conflict(
-            "OperationInProgress",
-            format!(
-                "Cache '{}' is {}; wait until it is Succeeded.",
-                id.name, view.provisioning_state
-            ),
-        ));
-    }
-
-    let sku = props.sku.unwrap_or(record.sku);
-    let shard_count = props.shard_count.unwrap_or(record.shard_count);
-    let config = props
-        .redis_configuration
-        .clone()
-        .unwrap_or_else(|| record.redis_configuration.clone());
-    let replicas = validate_shape(
-        &sku,
-        props
-            .replicas_per_primary
-            .or(props.replicas_per_master)
-            .or(Some(record.replicas_per_primary))
-            .filter(|_| sku.name == SkuName::Premium),
-        shard_count,
-        config.persistence().enabled(),
-    )?;
-    validate_minimum_tls(props.minimum_tls_version.as_deref())?;
-    let reshape = shard_count != record.shard_count || replicas != record.replicas_per_primary;
-    let persistence_changed = config.persistence() != record.redis_configuration.persistence();
-
-    record.sku = sku;
-    record.shard_count = shard_count;
-    record.replicas_per_primary = replicas;
-    record.redis_configuration = config;
-    if let Some(tags) = update.tags {
-        record.tags = tags;
-    }
-    let plain_port_changed = props
-        .enable_non_ssl_port
-        .is_some_and(|v| v != record.enable_non_ssl_port);
-    if let Some(v) = props.enable_non_ssl_port {
-        record.enable_non_ssl_port = v;
-    }
-    let tls_changed = props
-        .minimum_tls_version
-        .as_ref()
-        .is_some_and(|v| Some(v) != record.minimum_tls_version.as_ref());
-    if let Some(v) = props.minimum_tls_version {
-        record.minimum_tls_version = Some(v);
-    }
-    if let Some(v) = props.public_network_access {
-        record.public_network_access = Some(v);
-    }
-
-    if reshape {
-        // Keep the nodes that stay, start the new ones, stop the rest.
-        let old = app.store.nodes(id)?;
-        let slots: Vec<(u32, u32)> = (0..shard_count.max(1))
-            .flat_map(|shard| (0..=replicas).map(move |replica| (shard, replica)))
-            .collect();
-        let kept = |shard: u32, replica: u32| {
-            old.iter()
-                .find(|n| n.shard == shard && n.replica == replica)
-                .copied()
-        };
-        let new_count = slots.iter().filter(|(s, r)| kept(*s, *r).is_none()).count();
-        let mut fresh = app.fleet.allocate(new_count)?.into_iter();
-        let mut nodes: Vec<NodeSlot> = Vec::with_capacity(slots.len());
-        for (shard, replica) in slots {
-            match kept(shard, replica) {
-                Some(node) => nodes.push(node),
-                None => nodes.extend(fresh.next().map(|addr| NodeSlot {
-                    shard,
-                    replica,
-                    addr,
-                })),
-            }
-        }
-        let gone: Vec<NodeSlot> = old.iter().filter(|n| !nodes.contains(n)).copied().collect();
-        app.fleet.stop_nodes(&gone).await;
-        app.store.set_nodes(id, &nodes)?;
-        app.fleet.start(&record, &nodes).await?;
-    } else if persistence_changed {
-        let nodes = app.store.nodes(id)?;
-        app.fleet.start(&record, &nodes).await?;
-    }
-    if plain_port_changed {
-        app.fleet
-            .set_plain_port(&app.store.nodes(id)?, record.enable_non_ssl_port)
-            .await?;
-    }
-    if tls_changed {
-        let minimum =
-            georep_core::arm::minimum_tls_or_default(record.minimum_tls_version.as_deref());
-        app.fleet
-            .set_minimum_tls(&app.store.nodes(id)?, &minimum)
-            .await?;
-    }
-    app.store.put_cache(&record)?;
-    tracing::info!(cache = %id.name, "cache updated");
-    app.resource(&record)
-}
-
 /// `DELETE …/redis/{name}`: refused while linked; otherwise stops the nodes in the background.
 /// `None` when there was no such cache (ARM answers 204).
 pub async fn delete(
@@ -315,7 +174,7 @@ pub async fn delete(
     check_change(&app.core_view(&record)?, Change::Delete)?;
     if matches!(
         record.provisioning_state,
-        ProvisioningState::Creating | ProvisioningState::Deleting
+        ProvisioningState::Creating | ProvisioningState::Deleting | ProvisioningState::Updating
     ) {
         // Stopping nodes that are still starting could orphan them.
         return Err(ControlError::conflict(
@@ -374,7 +233,7 @@ pub async fn delete_group(
     for mut record in app.store.caches(Some(subscription), Some(group))? {
         if matches!(
             record.provisioning_state,
-            ProvisioningState::Creating | ProvisioningState::Deleting
+            ProvisioningState::Creating | ProvisioningState::Deleting | ProvisioningState::Updating
         ) {
             continue;
         }

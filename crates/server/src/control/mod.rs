@@ -18,6 +18,7 @@ pub mod ops;
 pub mod recovery;
 pub mod shape;
 pub mod subscriptions;
+pub mod update;
 pub mod verify;
 
 pub use app::{App, SharedApp};

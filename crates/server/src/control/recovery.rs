@@ -13,6 +13,7 @@ use crate::control::caches::{finish_creating, finish_deleting};
 use crate::control::failover;
 use crate::control::links::{self, finish_linking, finish_unlinking};
 use crate::control::ops::finish_operation;
+use crate::control::update::{self, finish_updating};
 use crate::store::records::LinkRecord;
 use crate::store::records::{NodeSlot, OperationKind, OperationRecord};
 use crate::store::StoreError;
@@ -69,6 +70,21 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
                 tracing::info!(cache = %cache.id.name, "resuming a create");
                 finish_creating(app.clone(), cache, op).await;
             }
+            ProvisioningState::Updating => {
+                let op = op_for(OperationKind::UpdateCache, &target).unwrap_or_default();
+                resumed.push(op.clone());
+                tracing::info!(cache = %cache.id.name, "resuming an update");
+                if let Err(error) = update::restore_layout(app, &cache) {
+                    tracing::error!(cache = %cache.id.name, %error, "could not read the update's plan");
+                }
+                // Its nodes run again first, as every cache's do; then the
+                // rest of the update.
+                let nodes = app.store.nodes(&cache.id)?;
+                if let Err(error) = app.fleet.start(&cache, &nodes).await {
+                    tracing::error!(cache = %cache.id.name, %error, "could not bring the cache's nodes back");
+                }
+                finish_updating(app.clone(), cache.id.clone(), op).await;
+            }
             _ => {
                 let nodes = app.store.nodes(&cache.id)?;
                 if let Err(error) = app.fleet.start(&cache, &nodes).await {
@@ -85,13 +101,14 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
 
     let caches = app.store.caches(None, None)?;
     for op in unfinished {
-        // A create or delete may have done everything but record its end:
-        // its cache runs, or is gone. Then it succeeded.
+        // A create, update or delete may have done everything but record
+        // its end: its cache runs, or is gone. Then it succeeded. (An
+        // update's operation is recorded only once its cache is `Updating`.)
         let cache = caches
             .iter()
             .find(|c| c.id.to_string().eq_ignore_ascii_case(&op.target));
         let done = match op.kind {
-            OperationKind::CreateCache => {
+            OperationKind::CreateCache | OperationKind::UpdateCache => {
                 cache.is_some_and(|c| c.provisioning_state == ProvisioningState::Succeeded)
             }
             OperationKind::DeleteCache => cache.is_none(),

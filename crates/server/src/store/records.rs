@@ -318,6 +318,8 @@ pub enum OperationKind {
     CreateCache,
     /// Stopping a cache's nodes and forgetting it.
     DeleteCache,
+    /// Applying a cache update (`PATCH`) to its nodes.
+    UpdateCache,
     /// Linking a secondary and waiting for its full sync.
     CreateLink,
     /// Unlinking a pair.

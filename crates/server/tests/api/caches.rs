@@ -269,12 +269,8 @@ async fn patch_changes_size_tags_and_shape_of_an_unlinked_cache() {
     let response = server
         .patch(&path, json!({"tags": {"env": "prod"}, "properties": {"sku": {"name": "Premium", "family": "P", "capacity": 2}, "replicasPerPrimary": 2}}))
         .await;
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "{}",
-        response.text().await.unwrap()
-    );
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    server.wait_succeeded(&response).await;
     let cache: Value = server.get_json(&path).await;
     assert_eq!(cache["tags"]["env"], "prod");
     assert_eq!(cache["properties"]["sku"]["capacity"], 2);
@@ -287,7 +283,8 @@ async fn patch_changes_size_tags_and_shape_of_an_unlinked_cache() {
         .put(&path, json!({"location": "westeurope", "properties": {"sku": {"name": "Premium", "family": "P", "capacity": 2}, "replicasPerPrimary": 1}}))
         .await;
     assert_eq!(again.status(), StatusCode::OK);
-    let cache: Value = again.json().await.unwrap();
+    server.wait_succeeded(&again).await;
+    let cache: Value = server.get_json(&path).await;
     assert_eq!(
         cache["properties"]["instances"].as_array().unwrap().len(),
         2

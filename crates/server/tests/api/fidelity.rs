@@ -2,7 +2,9 @@
 //! `test_redis_cache_server_link.yaml`): the polling headers of a link's
 //! create and delete, and an unlink that follows the request's api-version
 //! (2021-06-01: a synchronous 204; 2024-11-01: a long-running 202); which
-//! answers carry `Retry-After`.
+//! answers carry `Retry-After`; and a cache update
+//! (`test_redis_cache_update.yaml`): 202, the cache `Updating`, both
+//! headers at its `asyncOperations` status, then polled to its end.
 
 use reqwest::header::HeaderMap;
 use reqwest::{Response, StatusCode};
@@ -68,7 +70,13 @@ async fn retry_after_on_long_running_answers_while_they_run() {
     );
 
     let patched = server.patch(&path, json!({"tags": {"team": "ops"}})).await;
-    assert_answer(&patched, StatusCode::OK, &[], "update (PATCH)");
+    assert_answer(
+        &patched,
+        StatusCode::ACCEPTED,
+        &POLLING,
+        "update (PATCH): long-running, as Azure's recording",
+    );
+    server.wait_succeeded(&patched).await;
     let regenerated = server
         .post(
             &format!("{path}/regenerateKey"),
@@ -193,4 +201,104 @@ async fn link_polling_headers_and_unlink_per_api_version() {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+}
+
+/// `test_redis_cache_update.yaml`: the PATCH answers 202 with the cache
+/// (`provisioningState: Updating`) and `Azure-AsyncOperation` and
+/// `Location` both naming the `asyncOperations` status; the status says
+/// `InProgress`, then `Succeeded`, and a GET of the cache then has the
+/// change and `Succeeded`. A `PUT` on the existing cache is the same
+/// update: 200 with the cache `Updating` and an operation to poll.
+#[tokio::test]
+async fn update_answers_202_updating_and_polls_to_the_change() {
+    let server = Server::start();
+    let path = Server::cache_path("upd");
+    server
+        .create_cache(&path, "westeurope", json!({"replicasPerPrimary": 1}))
+        .await;
+    let patched = server
+        .patch(
+            &path,
+            json!({"tags": {"team": "ops"}, "properties": {"replicasPerPrimary": 2}}),
+        )
+        .await;
+    assert_answer(&patched, StatusCode::ACCEPTED, &POLLING, "update (PATCH)");
+    let status_url = patched.headers()["azure-asyncoperation"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let location = patched.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, status_url, "Location names the same status");
+    assert!(status_url.contains("/asyncOperations/"), "{status_url}");
+    let body: Value = server.get_json(&path).await;
+    let answered: Value = patched.json().await.unwrap();
+    assert_eq!(answered["properties"]["provisioningState"], "Updating");
+    assert_eq!(answered["id"], body["id"]);
+    assert_eq!(answered["tags"]["team"], "ops", "the body has the change");
+    assert!(
+        answered["properties"]["accessKeys"].is_null(),
+        "no keys in an update's answer: {answered}"
+    );
+
+    let end = server.operation_status(&status_url).await;
+    let done = if end["status"] == "InProgress" {
+        let response = server
+            .http()
+            .get(&status_url)
+            .bearer_auth(server.token())
+            .send()
+            .await
+            .unwrap();
+        assert_answer(
+            &response,
+            StatusCode::OK,
+            &["azure-asyncoperation", "retry-after"],
+            "an update's status while it runs",
+        );
+        georep_testkit::wait::eventually(
+            "the update ends",
+            std::time::Duration::from_secs(60),
+            || async {
+                let op = server.operation_status(&status_url).await;
+                (op["status"] != "InProgress").then_some(op)
+            },
+        )
+        .await
+    } else {
+        end
+    };
+    assert_eq!(done["status"], "Succeeded", "{done}");
+    for key in ["id", "name", "status", "startTime", "endTime", "error"] {
+        assert!(done.get(key).is_some(), "{key} in {done}");
+    }
+    let cache: Value = server.get_json(&path).await;
+    assert_eq!(cache["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(cache["properties"]["replicasPerPrimary"], 2);
+    assert_eq!(
+        cache["properties"]["instances"].as_array().unwrap().len(),
+        3
+    );
+    assert_eq!(cache["tags"]["team"], "ops");
+    assert_eq!(server.node_pids().len(), 3, "the new replica runs");
+
+    let put = server
+        .put(
+            &path,
+            json!({"location": "westeurope", "properties": {
+                "sku": {"name": "Premium", "family": "P", "capacity": 1},
+                "replicasPerPrimary": 1, "enableNonSslPort": true}}),
+        )
+        .await;
+    assert_answer(&put, StatusCode::OK, &POLLING, "PUT on an existing cache");
+    server.wait_succeeded(&put).await;
+    let cache: Value = server.get_json(&path).await;
+    assert_eq!(
+        cache["properties"]["instances"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(
+        server.node_pids().len(),
+        2,
+        "the replica no longer wanted stopped"
+    );
 }

@@ -245,7 +245,8 @@ async fn every_restriction_holds_while_linked() {
     }
     // Tags and other settings may still change.
     let tags = server.patch(&a, json!({"tags": {"ok": "yes"}})).await;
-    assert_eq!(tags.status(), StatusCode::OK);
+    assert_eq!(tags.status(), StatusCode::ACCEPTED);
+    server.wait_succeeded(&tags).await;
 
     // Import into the secondary is refused; into the primary it is allowed.
     let import = json!({"files": ["c/snap.rdb"]});

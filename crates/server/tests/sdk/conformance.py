@@ -14,7 +14,7 @@ import sys
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.identity import DefaultAzureCredential
 from azure.mgmt.redis import RedisManagementClient
-from azure.mgmt.redis.models import RedisLinkedServerCreateParameters
+from azure.mgmt.redis.models import RedisLinkedServerCreateParameters, RedisUpdateParameters
 
 BASE_URL = os.environ["GEOREP_URL"]
 SUBSCRIPTION = os.environ["GEOREP_SUBSCRIPTION"]
@@ -60,6 +60,13 @@ def main():
     keys = client.redis.list_keys(GROUP, PRIMARY)
     check(bool(keys.primary_key) and bool(keys.secondary_key) and keys.primary_key != keys.secondary_key,
           "list_keys returns two keys")
+
+    # Redis_Update is long-running (202, the cache Updating): begin_update
+    # polls its status and ends with the cache as a GET reads it.
+    poller = client.redis.begin_update(GROUP, PRIMARY, RedisUpdateParameters(tags={"sdk": "begin_update"}))
+    updated = poller.result()
+    check(updated.provisioning_state == "Succeeded" and updated.tags.get("sdk") == "begin_update",
+          f"begin_update polls to the updated cache: {updated.provisioning_state} {updated.tags}")
 
     params = RedisLinkedServerCreateParameters(
         linked_redis_cache_id=cache_id(SECONDARY),
