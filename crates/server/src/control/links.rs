@@ -462,7 +462,9 @@ pub async fn view(
         })
     };
     let cache_endpoint = |cache: &CacheId| endpoint(snapshot.cache(cache).and_then(|c| c.address));
-    let host = |e: &Option<Endpoint>| e.as_ref().map(|e| format!("{}:{}", e.host, e.port));
+    // Host names, as Azure's are: the ports are the endpoints' (and a
+    // TLS-only cache has no plain port to name).
+    let host = |e: &Option<Endpoint>| e.as_ref().map(|e| e.host.clone());
     // A cache's own address, which its primary node serves.
     let primary_endpoint = cache_endpoint(link.primary());
     // The resource describes the linked cache: its geo-primary URL.

@@ -145,12 +145,45 @@ async fn link_polling_headers_and_unlink_per_api_version() {
         location.starts_with(&server.url(&link).to_lowercase()),
         "{location}"
     );
-    server.wait_succeeded(&created).await;
-    // A poll of the status resource names itself, as Azure's do.
+    // Its body: the link resource, `Creating`, with host names (no port)
+    // as the spec's example and the recording give them.
     let status_url = created.headers()["azure-asyncoperation"]
         .to_str()
         .unwrap()
         .to_owned();
+    let body: Value = created.json().await.unwrap();
+    assert_eq!(body["name"], "fid-b", "{body}");
+    assert_eq!(body["type"], "Microsoft.Cache/Redis/linkedServers");
+    assert!(body["id"]
+        .as_str()
+        .unwrap()
+        .ends_with("/linkedServers/fid-b"));
+    let p = &body["properties"];
+    assert_eq!(p["provisioningState"], "Creating", "{body}");
+    assert_eq!(p["serverRole"], "Secondary");
+    assert!(p["linkedRedisCacheId"]
+        .as_str()
+        .unwrap()
+        .ends_with("/Redis/fid-b"));
+    for field in ["geoReplicatedPrimaryHostName", "primaryHostName"] {
+        let host = p[field].as_str().unwrap_or_default();
+        assert!(
+            host.parse::<std::net::Ipv4Addr>().is_ok(),
+            "{field} is a host name without a port: {body}"
+        );
+    }
+    let done = server.operation_status(&status_url).await;
+    let done = if done["status"] == "InProgress" {
+        georep_testkit::wait::eventually("the link", std::time::Duration::from_secs(60), || async {
+            let op = server.operation_status(&status_url).await;
+            (op["status"] != "InProgress").then_some(op)
+        })
+        .await
+    } else {
+        done
+    };
+    assert_eq!(done["status"], "Succeeded", "{done}");
+    // A poll of the status resource names itself, as Azure's do.
     let poll = server
         .http()
         .get(&status_url)
@@ -173,6 +206,7 @@ async fn link_polling_headers_and_unlink_per_api_version() {
         .unwrap();
     assert_eq!(old.status(), StatusCode::NO_CONTENT);
     assert!(old.headers().get("azure-asyncoperation").is_none());
+    assert!(old.bytes().await.unwrap().is_empty(), "a 204 has no body");
     let links: Value = server.get_json(&format!("{a}/linkedServers")).await;
     assert_eq!(links["value"], serde_json::json!([]), "unlinked at once");
 
@@ -191,6 +225,10 @@ async fn link_polling_headers_and_unlink_per_api_version() {
         .unwrap()
         .contains("/operationResults/"));
     server.wait_succeeded(&new).await;
+    assert!(
+        new.bytes().await.unwrap().is_empty(),
+        "the recorded 202 has no body"
+    );
 
     // The old version is the unlink's alone: elsewhere it is refused.
     let refused = server

@@ -30,12 +30,17 @@ async fn link_replicates_makes_the_secondary_read_only_and_unlink_keeps_its_data
     assert_eq!(p["provisioningState"], "Succeeded");
     assert_eq!(p["serverRole"], "Secondary");
     assert_eq!(p["linkedRedisCacheLocation"], "northeurope");
-    // ARM's host names: the link's geo-primary URL and the current
-    // primary's own address, each a loopback address of its own on 6379.
+    // ARM's host names (no port, as Azure's): the link's geo-primary URL
+    // and the current primary's own address, each a loopback address of
+    // its own.
     let geo = endpoint(p, "geoPrimaryEndpoint");
     let primary = endpoint(p, "currentPrimaryEndpoint");
-    assert_eq!(p["geoReplicatedPrimaryHostName"], geo.to_string(), "{p}");
-    assert_eq!(p["primaryHostName"], primary.to_string(), "{p}");
+    assert_eq!(
+        p["geoReplicatedPrimaryHostName"],
+        geo.ip().to_string(),
+        "{p}"
+    );
+    assert_eq!(p["primaryHostName"], primary.ip().to_string(), "{p}");
     assert_eq!(primary, cache_address(&server, "primary-a").await);
     assert_ne!(geo.ip(), primary.ip());
     assert!(
