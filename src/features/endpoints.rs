@@ -1,16 +1,21 @@
 //! The endpoints panel: each cache's geo-primary URL, the current
-//! geo-primary and the current geo-secondary, each with a copy button.
+//! geo-primary and the current geo-secondary, each on its TLS port and, while
+//! the serving cache keeps it open, its non-TLS port, with copy buttons.
 
 use leptos::prelude::*;
 
 use crate::components::card::Card;
 use crate::components::copy_button::CopyButton;
-use crate::model::{Endpoints, LinkView};
+use crate::model::{EndpointAddress, Endpoints, LinkView};
 use crate::state::use_app;
 
+/// One endpoint: its TLS address first (Azure's default, and how
+/// applications connect), then its non-TLS address while that port is open.
 #[component]
-fn EndpointRow(label: String, value: Option<String>, hint: &'static str) -> impl IntoView {
-    let text = value.clone().unwrap_or_else(|| "—".to_owned());
+fn EndpointRow(label: String, value: Option<EndpointAddress>, hint: &'static str) -> impl IntoView {
+    let tls = value.as_ref().map(EndpointAddress::tls);
+    let plain = value.as_ref().and_then(EndpointAddress::plain);
+    let text = tls.clone().unwrap_or_else(|| "—".to_owned());
     view! {
         <div class="endpoint">
             <dt>
@@ -18,8 +23,29 @@ fn EndpointRow(label: String, value: Option<String>, hint: &'static str) -> impl
                 <span class="endpoint-hint">{hint}</span>
             </dt>
             <dd>
-                <code class="endpoint-value">{text}</code>
-                <CopyButton value=Signal::stored(value) label=label.clone()/>
+                <div class="endpoint-line">
+                    <span class="endpoint-port" title="TLS port, checked against the server's local CA">
+                        "TLS"
+                    </span>
+                    <code class="endpoint-value">{text}</code>
+                    <CopyButton value=Signal::stored(tls) label=label.clone()/>
+                </div>
+                {plain
+                    .map(|plain| {
+                        let copy = Some(plain.clone());
+                        view! {
+                            <div class="endpoint-line">
+                                <span class="endpoint-port" title="The non-TLS port, open while enableNonSslPort is true">
+                                    "non-TLS"
+                                </span>
+                                <code class="endpoint-plain-value">{plain}</code>
+                                <CopyButton
+                                    value=Signal::stored(copy)
+                                    label=format!("{label} without TLS")
+                                />
+                            </div>
+                        }
+                    })}
             </dd>
         </div>
     }

@@ -195,7 +195,9 @@ fn free_port() -> Result<u16> {
 /// The window's frame is measured, the window sized to the viewport plus
 /// the frame, and the viewport measured again; a window narrower than the
 /// browser's minimum reports a frame that is too wide, so the size is then
-/// corrected by what the viewport missed (twice at most).
+/// corrected by what the viewport missed. A loaded machine may report the
+/// old size for a while after a resize, so each reading waits until two in
+/// a row agree.
 pub async fn set_viewport(client: &Client, (width, height): (u32, u32)) -> Result<()> {
     let read = |script: &'static str| async move {
         let value = client
@@ -205,20 +207,32 @@ pub async fn set_viewport(client: &Client, (width, height): (u32, u32)) -> Resul
         serde_json::from_value::<(i64, i64)>(value.clone())
             .with_context(|| format!("the script gave {value}"))
     };
-    let frame = read(
+    let settled = |script: &'static str| async move {
+        let mut last = read(script).await?;
+        for _ in 0..20 {
+            sleep(Duration::from_millis(100)).await;
+            let now = read(script).await?;
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        anyhow::Ok(last)
+    };
+    let frame = settled(
         "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];",
     )
     .await?;
     let wanted = (i64::from(width), i64::from(height));
     let mut window = (wanted.0 + frame.0, wanted.1 + frame.1);
     let mut viewport = (0, 0);
-    for _ in 0..3 {
+    for _ in 0..5 {
         let size = |n: i64| u32::try_from(n.max(1)).unwrap_or(1);
         client
             .set_window_size(size(window.0), size(window.1))
             .await
             .context("resizing the window")?;
-        viewport = read("return [window.innerWidth, window.innerHeight];").await?;
+        viewport = settled("return [window.innerWidth, window.innerHeight];").await?;
         if viewport == wanted {
             return Ok(());
         }

@@ -158,6 +158,14 @@ impl Info {
     }
 }
 
+/// `host:port` split in two; a test's own input, so anything else is a bug.
+fn split_address(address: &str) -> (&str, u16) {
+    address
+        .rsplit_once(':')
+        .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
+        .unwrap_or_else(|| panic!("{address:?} is not host:port"))
+}
+
 /// One connection to a cache endpoint, as the console shows it
 /// (`127.0.0.1:PORT`), authenticated with an access key from the API.
 pub struct RedisClient {
@@ -169,12 +177,45 @@ impl RedisClient {
     /// Connects to `address` (`host:port`) with `key` as the `default`
     /// user's password.
     pub async fn connect(address: &str, key: &str) -> RedisResult<Self> {
-        let (host, port) = address
-            .rsplit_once(':')
-            .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
-            .unwrap_or_else(|| panic!("{address:?} is not host:port"));
+        let (host, port) = split_address(address);
         let info = host_connection_info(host, port, Some(key))?;
         let connection = connect_info(info, Duration::from_secs(30)).await?;
+        Ok(Self {
+            address: address.to_owned(),
+            connection,
+        })
+    }
+
+    /// Connects to `address` (`host:port`, the TLS port) over TLS, as
+    /// `redis-cli --tls --cacert CA` does: the certificate must chain to
+    /// the server's local CA (`ca_pem`, its text) and name `host`.
+    pub async fn connect_tls(address: &str, key: &str, ca_pem: &str) -> RedisResult<Self> {
+        // The first TLS client of a test process picks its provider, as
+        // georep-server's `main` does; a second install is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let (host, port) = split_address(address);
+        let info = ConnectionAddr::TcpTls {
+            host: host.to_owned(),
+            port,
+            insecure: false,
+            tls_params: None,
+        }
+        .into_connection_info()?
+        .set_redis_settings(
+            RedisConnectionInfo::default()
+                .set_password(key)
+                .set_skip_set_lib_name(),
+        );
+        let certificates = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(ca_pem.as_bytes().to_vec()),
+        };
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(30)))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+        let connection = Client::build_with_tls(info, certificates)?
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
         Ok(Self {
             address: address.to_owned(),
             connection,

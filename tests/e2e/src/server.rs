@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use georep_testkit::redis_client::RedisClient;
 use georep_testkit::wait::{self, Poll};
 use serde_json::Value;
 
@@ -30,8 +31,12 @@ pub struct Cache {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// `hostName:port` of its first shard primary.
+    /// `hostName:port`: its address on the non-TLS port (open on the demo's
+    /// and the tests' caches).
     pub address: String,
+    /// `hostName:sslPort`: its address on the TLS port, as the console
+    /// shows it.
+    pub tls_address: String,
     /// `properties.provisioningState`.
     pub provisioning_state: String,
 }
@@ -44,6 +49,7 @@ impl Cache {
             id: text(&resource["id"]),
             name: text(&resource["name"]),
             address: format!("{}:{}", text(&props["hostName"]), props["port"]),
+            tls_address: format!("{}:{}", text(&props["hostName"]), props["sslPort"]),
             provisioning_state: text(&props["provisioningState"]),
         }
     }
@@ -152,6 +158,16 @@ impl Server {
     pub async fn access_key(&self, cache: &Cache) -> String {
         let (primary, _) = self.inner.keys(&cache.id).await.expect("listKeys");
         primary
+    }
+
+    /// Connects over TLS to `address` (a `host:sslPort` the console shows)
+    /// with `key`, checking the certificate against the server's local CA,
+    /// as `redis-cli --tls --cacert ca.pem` does.
+    pub async fn connect_tls(&self, address: &str, key: &str) -> RedisClient {
+        let ca_pem = std::fs::read_to_string(self.inner.ca_pem()).expect("the server's ca.pem");
+        RedisClient::connect_tls(address, key, &ca_pem)
+            .await
+            .unwrap_or_else(|e| panic!("connecting over TLS to {address}: {e}"))
     }
 
     /// Links `secondary` to `primary` through the API and waits until the

@@ -305,9 +305,7 @@ impl Hosted {
 
     async fn step_6_write_through_the_geo_primary_url(&mut self, geo_url: &str) {
         let key = self.server.access_key(&self.primary).await;
-        let geo = RedisClient::connect(geo_url, &key)
-            .await
-            .expect("the geo-primary URL answers");
+        let geo = self.server.connect_tls(geo_url, &key).await;
         geo.set("greeting", b"hello from the hosted console")
             .await
             .expect("the geo-primary URL takes writes");

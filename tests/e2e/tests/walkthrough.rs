@@ -278,15 +278,15 @@ impl Walkthrough {
             .await;
         assert_eq!(
             endpoints.current_primary,
-            (PRIMARY.to_owned(), self.primary.address.clone())
+            (PRIMARY.to_owned(), self.primary.tls_address.clone())
         );
         assert_eq!(
             endpoints.current_secondary,
-            (SECONDARY.to_owned(), self.secondary.address.clone())
+            (SECONDARY.to_owned(), self.secondary.tls_address.clone())
         );
         let geo_url = endpoints.geo_primary[PRIMARY].clone();
         assert_ne!(
-            geo_url, self.primary.address,
+            geo_url, self.primary.tls_address,
             "the geo-primary URL is an endpoint of its own"
         );
         console.scroll_to("dl.endpoints").await;
@@ -294,16 +294,16 @@ impl Walkthrough {
 
         let primary_cache_key = self.server.access_key(&self.primary).await;
         let secondary_cache_key = self.server.access_key(&self.secondary).await;
-        let geo = RedisClient::connect(&geo_url, &primary_cache_key)
-            .await
-            .expect("the geo-primary endpoint answers");
+        // As an application does: over TLS, to the address shown.
+        let geo = self.server.connect_tls(&geo_url, &primary_cache_key).await;
         geo.set(KEY, VALUE)
             .await
             .expect("the geo-primary endpoint takes writes");
 
-        let secondary = RedisClient::connect(&endpoints.current_secondary.1, &secondary_cache_key)
-            .await
-            .expect("the geo-secondary answers");
+        let secondary = self
+            .server
+            .connect_tls(&endpoints.current_secondary.1, &secondary_cache_key)
+            .await;
         read_back(&secondary, KEY, VALUE).await;
         let refused = secondary.set(KEY, b"not here").await;
         assert!(
@@ -387,9 +387,10 @@ impl Walkthrough {
         // The geo-primary URL now reaches the new primary, with the data of
         // the old one (a planned failover loses nothing).
         let new_primary_key = self.server.access_key(&self.secondary).await;
-        let geo = RedisClient::connect(&after.geo_primary[PRIMARY], &new_primary_key)
-            .await
-            .expect("the geo-primary endpoint answers");
+        let geo = self
+            .server
+            .connect_tls(&after.geo_primary[PRIMARY], &new_primary_key)
+            .await;
         read_back(&geo, KEY, VALUE).await;
         assert_eq!(geo.role().await.expect("ROLE"), "master");
     }
