@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
+use leptos::reactive::computed::Selector;
 
 use crate::model::Health;
 use crate::regions::{self, Region};
@@ -110,10 +111,11 @@ fn Marker(
     region: &'static Region,
     names: Vec<String>,
     selected: RwSignal<Option<String>>,
+    is_selected: Signal<bool>,
 ) -> impl IntoView {
     let (x, y) = project(region);
     let key = region.name;
-    let is_selected = move || selected.with(|s| s.as_deref() == Some(key));
+    let is_selected = move || is_selected.get();
     let toggle = move || {
         selected.update(|s| {
             *s = if s.as_deref() == Some(key) {
@@ -202,7 +204,16 @@ pub fn RegionMap(
                 .collect_view()
         })
     };
-    let selected_name = move || selected.get().map(|s| regions::display_name(&s));
+    // Markers and chips hear about a click only when their own state
+    // flips: two of each, not every region.
+    let choice = StoredValue::new(Selector::new(move || selected.get()));
+    let is_chosen = move |key: &'static str| {
+        let key = Some(key.to_owned());
+        Signal::derive(move || choice.with_value(|c| c.selected(&key)))
+    };
+    let selected_name =
+        Memo::new(move |_| selected.with(|s| s.as_deref().map(regions::display_name)));
+    let filtering = Memo::new(move |_| selected.with(Option::is_some));
     view! {
         <figure class="region-map">
             // The land is a layer of its own, under the SVG: selecting a
@@ -226,7 +237,7 @@ pub fn RegionMap(
                         key=|(region, names)| (region.name, names.clone())
                         let((region, names))
                     >
-                        <Marker region=region names=names selected=selected/>
+                        <Marker region=region names=names selected=selected is_selected=is_chosen(region.name)/>
                     </For>
                 </g>
                 </svg>
@@ -239,7 +250,8 @@ pub fn RegionMap(
                 >
                     {
                         let key = region.name;
-                        let pressed = move || selected.with(|s| s.as_deref() == Some(key));
+                        let pressed = is_chosen(key);
+                        let pressed = move || pressed.get();
                         view! {
                             <button
                                 type="button"
@@ -266,10 +278,11 @@ pub fn RegionMap(
                     <span class="legend-item"><span class="swatch busy"></span>"In progress"</span>
                     <span class="legend-item"><span class="swatch unhealthy"></span>"Unhealthy"</span>
                 </span>
-                {move || match selected_name() {
-                    Some(name) => view! {
+                // Switching from one region to another rewrites the name only.
+                {move || if filtering.get() {
+                    view! {
                         <span class="map-filter" role="status">
-                            "Showing " <strong>{name}</strong>
+                            "Showing " <strong>{move || selected_name.get()}</strong>
                             <button
                                 class="btn btn-small"
                                 on:click=move |_| selected.set(None)
@@ -277,12 +290,13 @@ pub fn RegionMap(
                                 "Clear filter"
                             </button>
                         </span>
-                    }.into_any(),
-                    None => view! {
+                    }.into_any()
+                } else {
+                    view! {
                         <span class="map-filter muted" role="status">
                             "Select a region to filter the list"
                         </span>
-                    }.into_any(),
+                    }.into_any()
                 }}
             </figcaption>
         </figure>

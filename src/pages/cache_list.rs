@@ -1,17 +1,24 @@
 //! `/`: every cache, on the region map and in a list the map filters.
 //!
-//! Built to stay within a frame with a thousand caches: the rows are derived
+//! Built to stay within a frame with a thousand caches. The rows are derived
 //! once per fleet load (one [`Memo`], shared by the list, the count and the
-//! empty state) and stay mounted; selecting a region only toggles the
-//! `hidden` attribute of the rows whose visibility changes (a [`Selector`]).
+//! empty state). The table holds one row element per cache, mounted once
+//! and keyed by its position (a `u32`): a filter puts the matching caches,
+//! in fleet order, into the first positions and hides the rest. A click so
+//! rewrites the text of the positions whose cache changed and creates,
+//! removes and restyles nothing; with a fixed table layout Chromium then
+//! only lays out that text again. Showing and hiding whole rows instead
+//! made the browser restyle and lay out every newly shown row, about three
+//! times the work (README, Performance).
+//!
 //! The first screenful is mounted first and the rest after it is painted.
 
 use std::sync::Arc;
 
-use georep_core::link::LinkState;
-use georep_core::model::{ProvisioningState, ServerRole};
+use georep_core::model::ServerRole;
+use leptos::either::Either;
+use leptos::html;
 use leptos::prelude::*;
-use leptos::reactive::computed::Selector;
 
 use crate::components::card::{Card, Column, Table};
 use crate::components::status::LinkBadge;
@@ -35,65 +42,204 @@ const COLUMNS: [Column; 6] = [
 /// Rows mounted before the first paint: more than a tall window shows.
 const FIRST_SCREEN: usize = 40;
 
-/// What one row shows, derived once per fleet load.
+/// What one row shows, derived once per fleet load. The texts are shared
+/// (`Arc<str>`), so handing a row to a position copies no string.
 #[derive(Debug, Clone, PartialEq)]
 struct Row {
-    /// Names the row for `<For>`: the id, and what a change of should
-    /// re-render the row.
-    key: (Arc<str>, ProvisioningState, Option<LinkState>),
-    entry: CacheEntry,
+    name: Arc<str>,
+    overview: Arc<str>,
+    geo: Arc<str>,
+    location: Arc<str>,
+    group: Arc<str>,
+    sku: Arc<str>,
+    status: Arc<str>,
     /// The region's ARM name, the filter's key.
-    region: Option<String>,
+    region: Arc<str>,
     /// The cache's link, when it has a role in one.
     link: Option<(ServerRole, LinkView)>,
 }
 
 impl Row {
     fn new(entry: &CacheEntry, fleet: &Fleet) -> Self {
-        let link = entry.role().zip(fleet.link_ref(entry.id()).cloned());
+        let id = entry.id();
         Row {
-            key: (
-                Arc::from(entry.id().to_string()),
-                entry.cache.provisioning_state,
-                entry.link_state(),
-            ),
-            entry: entry.clone(),
-            region: Some(entry.region().to_owned()),
-            link,
+            name: entry.name().into(),
+            overview: overview_href(id).into(),
+            geo: geo_href(id).into(),
+            location: regions::display_name(&entry.cache.location).into(),
+            group: id.resource_group.as_str().into(),
+            sku: entry.cache.sku.to_string().into(),
+            status: entry.cache.provisioning_state.to_string().into(),
+            region: entry.region().into(),
+            link: entry.role().zip(fleet.link_ref(id).cloned()),
         }
     }
 }
 
+/// Which row each position of the table shows (`None`: hidden), one
+/// signal per position, so that a filter wakes only the positions whose
+/// row changes.
+#[derive(Clone, Copy)]
+struct Positions(StoredValue<Vec<ArcRwSignal<Option<u32>>>>);
+
+impl Positions {
+    fn new() -> Self {
+        Self(StoredValue::new(Vec::new()))
+    }
+
+    /// Position `i`'s signal; positions created for it start with the row
+    /// `initial` gives them.
+    fn get(self, i: usize, initial: impl Fn(usize) -> Option<u32>) -> ArcRwSignal<Option<u32>> {
+        self.0.update_value(|all| {
+            while all.len() <= i {
+                all.push(ArcRwSignal::new(initial(all.len())));
+            }
+        });
+        self.0.with_value(|all| all[i].clone())
+    }
+
+    /// Puts `shown[i]` into position `i` and hides the positions past it,
+    /// touching only those that change.
+    fn assign(self, shown: &[u32]) {
+        self.0.with_value(|all| {
+            for (i, position) in all.iter().enumerate() {
+                let want = shown.get(i).copied();
+                if position.get_untracked() != want {
+                    position.set(want);
+                }
+            }
+        });
+    }
+}
+
+/// One position of the table: the row it is given, or hidden. While hidden
+/// it keeps the cells of its last row (nothing to rewrite) but no
+/// `data-cache`, so only shown rows answer for a cache.
+///
+/// The cells are mounted once; when the row changes, one effect writes the
+/// texts and links that differ into them. A reactive binding per cell cost
+/// twice the script, and a view rebuilt per row re-set every class, which
+/// made the browser restyle each row.
 #[component]
-fn CacheRow(row: Arc<Row>, visible: Signal<bool>) -> impl IntoView {
+fn CacheRow(position: ArcRwSignal<Option<u32>>, rows: Memo<Vec<Arc<Row>>>) -> impl IntoView {
     let app = use_app();
-    let entry = &row.entry;
-    let id = entry.id();
-    let geo = match row.link.clone() {
+    let shown = {
+        let position = position.clone();
+        Memo::new(move |_| position.with(Option::is_some))
+    };
+    let row = Memo::new(
+        move |last: Option<&Option<Arc<Row>>>| match position.get() {
+            Some(i) => rows.with(|rows| rows.get(i as usize).cloned()),
+            None => last.cloned().flatten(),
+        },
+    );
+    let cache = move || {
+        shown
+            .get()
+            .then(|| row.with(|r| r.as_ref().map(|r| r.name.clone())))
+            .flatten()
+    };
+    let link = Memo::new(move |_| row.with(|r| r.as_ref().and_then(|r| r.link.clone())));
+    let geo = move || match link.get() {
         Some((role, link)) => {
             let state = Signal::derive(move || app.link_state(&link));
-            view! {
-                <span class="role">{if role == ServerRole::Primary { "Geo-primary" } else { "Geo-secondary" }}</span>
-                " "
-                <LinkBadge state=state/>
-            }
-            .into_any()
+            let role = if role == ServerRole::Primary {
+                "Geo-primary"
+            } else {
+                "Geo-secondary"
+            };
+            Either::Left(view! { <span class="role">{role}</span> " " <LinkBadge state=state/> })
         }
-        None => view! { <span class="muted">"Not linked"</span> }.into_any(),
+        None => Either::Right(view! { <span class="muted">"Not linked"</span> }),
     };
+    let first = row.get_untracked();
+    let field = |f: fn(&Row) -> &Arc<str>| {
+        first
+            .as_deref()
+            .map_or_else(|| Arc::from(""), |r| f(r).clone())
+    };
+    let (name, location, group, sku, status) = (
+        NodeRef::<html::A>::new(),
+        NodeRef::<html::Td>::new(),
+        NodeRef::<html::Td>::new(),
+        NodeRef::<html::Td>::new(),
+        NodeRef::<html::Td>::new(),
+    );
+    let geo_link = NodeRef::<html::A>::new();
+    let mounted = first.clone();
+    Effect::new(move |last: Option<Option<Arc<Row>>>| {
+        let now = row.get();
+        let before = last.unwrap_or_else(|| mounted.clone());
+        if let (Some(now), Some(before)) = (&now, &before) {
+            let changed = |f: fn(&Row) -> &Arc<str>| f(now) != f(before);
+            let write = |el: Option<web_sys::HtmlElement>, f: fn(&Row) -> &Arc<str>| {
+                if let Some(el) = el.filter(|_| changed(f)) {
+                    write_text(&el, f(now));
+                }
+            };
+            write(name.get().map(Into::into), |r| &r.name);
+            write(location.get().map(Into::into), |r| &r.location);
+            write(group.get().map(Into::into), |r| &r.group);
+            write(sku.get().map(Into::into), |r| &r.sku);
+            write(status.get().map(Into::into), |r| &r.status);
+            for (el, f) in [
+                (name.get(), (|r| &r.overview) as fn(&Row) -> &Arc<str>),
+                (geo_link.get(), |r| &r.geo),
+            ] {
+                if let Some(el) = el.filter(|_| changed(f)) {
+                    let _ = el.set_attribute("href", f(now));
+                }
+            }
+        } else if let Some(now) = &now {
+            // A position shown for the first time after it was mounted
+            // empty.
+            for (el, f) in [
+                (
+                    name.get().map(Into::into),
+                    (|r| &r.name) as fn(&Row) -> &Arc<str>,
+                ),
+                (location.get().map(Into::into), |r| &r.location),
+                (group.get().map(Into::into), |r| &r.group),
+                (sku.get().map(Into::into), |r| &r.sku),
+                (status.get().map(Into::into), |r| &r.status),
+            ] {
+                if let Some(el) = el {
+                    write_text(&el, f(now));
+                }
+            }
+            if let Some(el) = name.get() {
+                let _ = el.set_attribute("href", &now.overview);
+            }
+            if let Some(el) = geo_link.get() {
+                let _ = el.set_attribute("href", &now.geo);
+            }
+        }
+        now
+    });
     view! {
-        <tr data-cache=entry.name().to_owned() hidden=move || !visible.get()>
+        <tr data-cache=cache hidden=move || !shown.get()>
             <th scope="row">
-                <a href=overview_href(id)>{entry.name().to_owned()}</a>
+                <a node_ref=name href=field(|r| &r.overview)>{field(|r| &r.name)}</a>
             </th>
-            <td>{regions::display_name(&entry.cache.location)}</td>
-            <td class="col-optional">{id.resource_group.clone()}</td>
-            <td class="col-optional">{entry.cache.sku.to_string()}</td>
-            <td class="col-optional">{entry.cache.provisioning_state.to_string()}</td>
+            <td node_ref=location>{field(|r| &r.location)}</td>
+            <td class="col-optional" node_ref=group>{field(|r| &r.group)}</td>
+            <td class="col-optional" node_ref=sku>{field(|r| &r.sku)}</td>
+            <td class="col-optional" node_ref=status>{field(|r| &r.status)}</td>
             <td>
-                <a class="cell-link" href=geo_href(id)>{geo}</a>
+                <a class="cell-link" node_ref=geo_link href=field(|r| &r.geo)>{geo}</a>
             </td>
         </tr>
+    }
+}
+
+/// Replaces an element's text, keeping its text node (and so the
+/// browser's box for it) when it has one.
+fn write_text(el: &web_sys::HtmlElement, text: &str) {
+    match el.first_child() {
+        Some(node) if node.node_type() == web_sys::Node::TEXT_NODE => {
+            node.set_node_value(Some(text))
+        }
+        _ => el.set_text_content(Some(text)),
     }
 }
 
@@ -111,18 +257,22 @@ pub fn CacheListPage() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    // Rows only hear about a click when their own visibility flips.
-    let all = Memo::new(move |_| region.with(Option::is_none));
-    let selected = Selector::new(move || region.get());
+    // The rows the filter keeps, by index into `rows`, in fleet order.
     let shown = Memo::new(move |_| {
-        region.with(|r| {
+        region.with(|selected| {
             rows.with(|rows| {
-                rows.iter()
-                    .filter(|row| r.is_none() || row.region == *r)
-                    .count()
+                (0..rows.len() as u32)
+                    .filter(|&i| {
+                        selected
+                            .as_deref()
+                            .is_none_or(|s| *rows[i as usize].region == *s)
+                    })
+                    .collect::<Vec<u32>>()
             })
         })
     });
+    let positions = Positions::new();
+    Effect::new(move |_| shown.with(|shown| positions.assign(shown)));
     let limit = RwSignal::new(FIRST_SCREEN);
     let total = move || rows.with(Vec::len);
     let ready = move || app.load.with(|l| *l == Load::Ready) && total() > 0;
@@ -138,10 +288,7 @@ pub fn CacheListPage() -> impl IntoView {
         now
     });
     perf::mark_painted_on_change("georep:list-filtered", move || region.get());
-    let each = move || {
-        let limit = limit.get();
-        rows.with(|rows| rows.iter().take(limit).cloned().collect::<Vec<_>>())
-    };
+    let each = move || 0..total().min(limit.get()) as u32;
     view! {
         <section class="page">
             <header class="page-header page-header-row">
@@ -164,13 +311,13 @@ pub fn CacheListPage() -> impl IntoView {
                 />
             </Card>
             <Card title="Caches " count=Signal::derive(total)>
-                <Table columns=&COLUMNS label="Caches">
-                    <For each=each key=|row| row.key.clone() let(row)>
+                <Table columns=&COLUMNS class="cache-list" label="Caches">
+                    <For each=each key=|i| *i let(i)>
                         {
-                            let mine = row.region.clone();
-                            let selected = selected.clone();
-                            let visible = Signal::derive(move || all.get() || selected.selected(&mine));
-                            view! { <CacheRow row=row visible=visible/> }
+                            let position = positions.get(i as usize, |at| {
+                                shown.with_untracked(|s| s.get(at).copied())
+                            });
+                            view! { <CacheRow position=position rows=rows/> }
                         }
                     </For>
                 </Table>
@@ -196,7 +343,7 @@ pub fn CacheListPage() -> impl IntoView {
                             </p>
                         </div>
                     }.into_any()),
-                    Load::Ready if shown.get() == 0 => Some(view! {
+                    Load::Ready if shown.with(Vec::is_empty) => Some(view! {
                         <p class="empty-inline muted">"No caches in this region."</p>
                     }.into_any()),
                     Load::Ready => None,
