@@ -166,12 +166,29 @@ impl Bench<'_> {
         self.report.record(&keys, outcome);
 
         say(format!("\n==> bench: a fleet of {} caches", fleet::SIZE));
-        self.measure_fleet().await;
+        self.measure_fleet(true).await;
     }
 
-    /// Creates the fleet, then measures the API and the region filter over
-    /// it.
-    async fn measure_fleet(&mut self) {
+    /// The console's figures alone (`--only console`): cold loads with the
+    /// linked pair, then with the fleet, and the region filter over it.
+    pub async fn measure_console(&mut self) {
+        say("\n==> bench: a linked pair (the fleet of the small cold loads)");
+        if let Err(err) = self.link_geo_pair().await {
+            let reason = format!("the linked pair could not be made: {err:#}");
+            self.report
+                .record(&[Key::FirstListMs], Err(anyhow!(reason)));
+        } else {
+            say("\n==> bench: console start (cold loads, small fleet)");
+            let outcome = self.first_list().await;
+            self.report.record(&[Key::FirstListMs], outcome);
+        }
+        say(format!("\n==> bench: a fleet of {} caches", fleet::SIZE));
+        self.measure_fleet(false).await;
+    }
+
+    /// Creates the fleet, then measures the API (when `api`) and the
+    /// region filter over it.
+    async fn measure_fleet(&mut self, api: bool) {
         let api_keys = [Key::ApiListMsP99, Key::ApiCandidatesMsP99];
         let filter_keys = [Key::FirstList1000Ms, Key::FilterMsP50, Key::FilterMsP95];
         let existing = GEO_PAIR.len();
@@ -179,7 +196,9 @@ impl Bench<'_> {
             Ok(populated) => populated,
             Err(err) => {
                 let reason = format!("the fleet could not be created: {err:#}");
-                self.report.record(&api_keys, Err(anyhow!(reason.clone())));
+                if api {
+                    self.report.record(&api_keys, Err(anyhow!(reason.clone())));
+                }
                 self.report.record(&filter_keys, Err(anyhow!(reason)));
                 return;
             }
@@ -196,14 +215,16 @@ impl Bench<'_> {
                 populated.failed.join(", ")
             ));
         }
-        say("\n==> bench: API latency over the fleet");
-        let outcome = fleet::api_latency(self.server, self.plan.api_requests)
-            .await
-            .map(|(figures, note)| {
-                self.report.note(note);
-                figures
-            });
-        self.report.record(&api_keys, outcome);
+        if api {
+            say("\n==> bench: API latency over the fleet");
+            let outcome = fleet::api_latency(self.server, self.plan.api_requests)
+                .await
+                .map(|(figures, note)| {
+                    self.report.note(note);
+                    figures
+                });
+            self.report.record(&api_keys, outcome);
+        }
         say("\n==> bench: console start and region filter over the fleet (headless Chromium)");
         let outcome = self.filter().await;
         self.report.record(&filter_keys, outcome);

@@ -46,16 +46,28 @@ use self::bench::{Bench, Plan};
 use self::report::{Key, Report};
 
 const USAGE: &str = "\
-Usage: georep-bench [--quick] (--dist DIR | --no-dist REASON) (--server-bin PATH | --no-server REASON)
+Usage: georep-bench [--quick] [--only console] (--dist DIR | --no-dist REASON) (--server-bin PATH | --no-server REASON)
 
 Run it with `cargo xtask bench [--quick]`, which builds the console and the
-server first and passes where they are.";
+server first and passes where they are.
+
+--only console measures the console's figures alone, in a few minutes:
+its size, cold loads with the linked pair (first_list_ms), then the fleet
+of 1,000 caches (first_list_1000_ms) and the region filter over it
+(filter_ms_p50, filter_ms_p95). It writes target/bench/console.json and
+console.md, leaving a full run's latest.json alone. After
+`cargo xtask build-console` and `cargo build --release -p georep-server`:
+
+    cargo run --release -p georep-bench -- --only console \\
+        --dist dist --server-bin target/release/georep-server";
 
 /// What the run measures, and with what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Options {
     /// The reduced run: under 5 minutes once built.
     quick: bool,
+    /// Only the console's figures (`--only console`).
+    console_only: bool,
     /// The built console, or why there is none.
     dist: Result<PathBuf, String>,
     /// The release `georep-server`, or why there is none.
@@ -66,6 +78,7 @@ impl Options {
     /// Parses the command line (without the program name).
     fn parse(args: &[String]) -> Result<Self> {
         let mut quick = false;
+        let mut console_only = false;
         let mut dist = Err("no --dist given".to_owned());
         let mut server = Err("no --server-bin given".to_owned());
         let mut args = args.iter();
@@ -77,6 +90,10 @@ impl Options {
             };
             match arg.as_str() {
                 "--quick" => quick = true,
+                "--only" => match value()?.as_str() {
+                    "console" => console_only = true,
+                    other => bail!("--only knows `console`, not `{other}`\n\n{USAGE}"),
+                },
                 "--dist" => dist = Ok(PathBuf::from(value()?)),
                 "--no-dist" => dist = Err(value()?),
                 "--server-bin" => server = Ok(PathBuf::from(value()?)),
@@ -86,6 +103,7 @@ impl Options {
         }
         Ok(Self {
             quick,
+            console_only,
             dist,
             server,
         })
@@ -122,7 +140,12 @@ async fn run(options: &Options) -> Result<()> {
     let plan = Plan::new(options.quick);
     let mut report = Report::default();
     let bench_dir = georep_testkit::paths::target_dir().join("bench");
-    let work = bench_dir.join("run");
+    // Apart from a full run's, so that the two can run side by side.
+    let work = bench_dir.join(if options.console_only {
+        "run-console"
+    } else {
+        "run"
+    });
     if work.exists() {
         std::fs::remove_dir_all(&work)
             .with_context(|| format!("cannot clear {}", work.display()))?;
@@ -155,12 +178,20 @@ async fn run(options: &Options) -> Result<()> {
                 report: &mut report,
                 dist_ok: options.dist.is_ok(),
             };
-            bench.measure_with_server().await;
+            if options.console_only {
+                bench.measure_console().await;
+            } else {
+                bench.measure_with_server().await;
+            }
             say("\n==> bench: stopping georep-server and its nodes");
             // Keep the server's log for a look at what it did.
             let log = server.log_path();
             server.stop();
             let _ = std::fs::copy(log, bench_dir.join("server.log"));
+            if options.console_only {
+                let _ = std::fs::remove_dir_all(&work);
+                return finish(report, options, &bench_dir, started, &load_before);
+            }
             // On a server of its own, which it crashes and restarts, once
             // the other benchmarks are done.
             say(format!(
@@ -194,23 +225,42 @@ async fn run(options: &Options) -> Result<()> {
         }
     }
     let _ = std::fs::remove_dir_all(&work);
+    finish(report, options, &bench_dir, started, &load_before)
+}
 
-    let elapsed = started.elapsed();
+/// Notes how long the run took and how busy the machine was, prints the
+/// table and writes it with the JSON: `latest.*`, or `console.*` for
+/// `--only console`.
+fn finish(
+    mut report: Report,
+    options: &Options,
+    bench_dir: &std::path::Path,
+    started: Instant,
+    load_before: &str,
+) -> Result<()> {
+    let kind = match (options.console_only, options.quick) {
+        (true, _) => "--only console",
+        (false, true) => "--quick",
+        (false, false) => "full",
+    };
     report.note(format!(
-        "{} run, measured in {:.0} s (builds excluded) on {}; load average {} at the start, {} at the end",
-        if options.quick { "--quick" } else { "full" },
-        elapsed.as_secs_f64(),
+        "{kind} run, measured in {:.0} s (builds excluded) on {}; load average {load_before} at the start, {} at the end",
+        started.elapsed().as_secs_f64(),
         machine(),
-        load_before,
         load_average()
     ));
+    let stem = if options.console_only {
+        "console"
+    } else {
+        "latest"
+    };
     let table = report.table();
     say(format!("\n==> bench: results\n\n{table}"));
-    let json = bench_dir.join("latest.json");
+    let json = bench_dir.join(format!("{stem}.json"));
     report.write_json(&json)?;
-    std::fs::write(bench_dir.join("latest.md"), &table)?;
+    std::fs::write(bench_dir.join(format!("{stem}.md")), &table)?;
     say(format!(
-        "==> bench: wrote {} (the table to latest.md and the server's log to server.log beside it)",
+        "==> bench: wrote {} (the table to {stem}.md and the server's log to server.log beside it)",
         json.display()
     ));
     Ok(())
@@ -272,6 +322,14 @@ mod tests {
         assert!(options.dist.is_err() && options.server.is_err());
         assert!(parse(&["--fast"]).is_err());
         assert!(parse(&["--dist"]).is_err());
+    }
+
+    #[test]
+    fn only_console_is_the_console_alone() {
+        assert!(parse(&["--only", "console"]).unwrap().console_only);
+        assert!(!parse(&["--quick"]).unwrap().console_only);
+        assert!(parse(&["--only", "api"]).is_err());
+        assert!(parse(&["--only"]).is_err());
     }
 
     #[test]

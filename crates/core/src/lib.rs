@@ -17,6 +17,7 @@ pub mod model;
 pub mod names;
 pub mod regions;
 pub mod restrict;
+pub mod verification;
 
 pub use compat::{candidates, check_pair, Candidate, Reason, Warning};
 pub use id::CacheId;

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{ApiError, ArmJson};
 use crate::control::app::SharedApp;
-use crate::dataplane::verify::Verification;
+use georep_core::verification::Verification;
 
 /// The query of `GET /x-georep/candidates`.
 #[derive(Deserialize)]
@@ -144,17 +144,12 @@ pub struct VerifyRequest {
     link: String,
 }
 
-/// The answer of `POST /x-georep/verify`.
+/// The answer of `POST /x-georep/verify`: the link, and what was found.
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct VerifyResponse {
     link: String,
-    consistent: bool,
-    keys_primary: u64,
-    keys_secondary: u64,
-    sampled: bool,
-    compared: u64,
-    mismatches: Vec<String>,
+    #[serde(flatten)]
+    found: Verification,
 }
 
 /// `POST /x-georep/verify {"link": …}`: whether the geo-secondary holds the
@@ -167,12 +162,7 @@ pub async fn verify(
     let found: Verification = crate::control::verify::verify(&app, &request.link).await?;
     Ok(Json(VerifyResponse {
         link: request.link,
-        consistent: found.consistent,
-        keys_primary: found.keys_primary,
-        keys_secondary: found.keys_secondary,
-        sampled: found.sampled,
-        compared: found.compared,
-        mismatches: found.mismatches,
+        found,
     }))
 }
 

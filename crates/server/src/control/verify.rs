@@ -2,7 +2,7 @@
 //! data? The link is named by its linked-server id from either side.
 
 use crate::control::{links, ControlError, SharedApp};
-use crate::dataplane::verify::Verification;
+use georep_core::verification::Verification;
 
 /// Compares the two sides of the link `linked_server_id`.
 pub async fn verify(app: &SharedApp, linked_server_id: &str) -> Result<Verification, ControlError> {

@@ -19,6 +19,8 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use tokio::time::{sleep, Instant};
 
+pub use georep_core::verification::Verification;
+
 use crate::dataplane::credentials::Credentials;
 use crate::dataplane::node::{command_error, info_on, NodeError, Role};
 
@@ -30,23 +32,6 @@ pub const MISMATCH_LIMIT: usize = 100;
 const RECHECKS: usize = 3;
 /// How long the secondary may take to catch up before each look.
 const CATCH_UP: Duration = Duration::from_secs(5);
-
-/// What comparing the two sides found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Verification {
-    /// Same key counts in every database, and no compared key differs.
-    pub consistent: bool,
-    /// Keys on the geo-primary, every database and shard.
-    pub keys_primary: u64,
-    /// Keys on the geo-secondary.
-    pub keys_secondary: u64,
-    /// Whether only a sample of the keys was compared.
-    pub sampled: bool,
-    /// How many keys were compared value by value.
-    pub compared: u64,
-    /// Keys whose values differ or that one side lacks (at most [`MISMATCH_LIMIT`]).
-    pub mismatches: Vec<String>,
-}
 
 /// Compares shard `i` of `secondary` with shard `i` of `primary`.
 pub async fn verify(

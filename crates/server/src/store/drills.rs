@@ -6,6 +6,7 @@
 
 use georep_core::arm::ErrorDetail;
 use georep_core::link::FailoverKind;
+use georep_core::verification::Verification;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -64,24 +65,6 @@ pub struct DrillStep {
     pub at_ms: u64,
 }
 
-/// What verifying the two sides found at the end of a drill.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DrillVerification {
-    /// Same key counts, and no compared key differs.
-    pub consistent: bool,
-    /// Keys on the geo-primary.
-    pub keys_primary: u64,
-    /// Keys on the geo-secondary.
-    pub keys_secondary: u64,
-    /// Whether only a sample was compared.
-    pub sampled: bool,
-    /// Keys compared value by value.
-    pub compared: u64,
-    /// Keys that differ (at most 100).
-    pub mismatches: Vec<String>,
-}
-
 /// What a drill measured; filled in as it runs.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -106,7 +89,7 @@ pub struct DrillReport {
     /// Acknowledged writes per second over the drill.
     pub writes_per_second: f64,
     /// Both sides compared once the writer stopped.
-    pub verification: Option<DrillVerification>,
+    pub verification: Option<Verification>,
     /// Each step, with its time.
     pub steps: Vec<DrillStep>,
 }

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::control::{failover, links, verify, ControlError, SharedApp};
 use crate::dataplane::drill_writer::{self, DrillWriter, Ledger, Target};
-use crate::store::drills::{DrillRecord, DrillStatus, DrillStep, DrillVerification};
+use crate::store::drills::{DrillRecord, DrillStatus, DrillStep};
 use crate::store::records::{now, LinkRecord};
 
 /// One drill as it runs.
@@ -137,14 +137,7 @@ impl Run {
             .await
             .map_err(|e| Failure::new("DrillVerificationFailed", chain(&e)))?;
         let consistent = found.consistent;
-        self.record.report.verification = Some(DrillVerification {
-            consistent: found.consistent,
-            keys_primary: found.keys_primary,
-            keys_secondary: found.keys_secondary,
-            sampled: found.sampled,
-            compared: found.compared,
-            mismatches: found.mismatches,
-        });
+        self.record.report.verification = Some(found);
         self.step("verified");
         self.judge(kind, missing.len() as u64, lost_bytes, consistent)
     }
