@@ -27,6 +27,9 @@ pub struct Plan {
     /// Chaos events (at most), and no new one after this long.
     pub chaos_events: usize,
     pub chaos_time: Duration,
+    /// Evenly spaced kill points per operation (over its first 500 ms,
+    /// beside its logged steps) in the kill-point sweeps.
+    pub killpoints: u32,
     /// Requests of each kind for the API figures.
     pub api_requests: usize,
     /// Cold loads of the console for `first_list_ms`.
@@ -49,6 +52,7 @@ impl Plan {
                 ha_kills: 3,
                 chaos_events: 15,
                 chaos_time: Duration::from_secs(90),
+                killpoints: 4,
                 api_requests: 1000,
                 cold_loads: 10,
                 clicks: 50,
@@ -64,6 +68,7 @@ impl Plan {
                 ha_kills: 5,
                 chaos_events: 60,
                 chaos_time: Duration::from_secs(600),
+                killpoints: 40,
                 api_requests: 1000,
                 cold_loads: 10,
                 clicks: 50,

@@ -28,6 +28,7 @@ mod failover;
 mod fleet;
 mod ha;
 mod haproxy;
+mod killpoint;
 mod report;
 mod stats;
 mod sync;
@@ -213,6 +214,24 @@ async fn run(options: &Options) -> Result<()> {
             };
             report.record(&chaos::KEYS, outcome);
             let _ = std::fs::copy(home.join("server.log"), bench_dir.join("chaos-server.log"));
+            // Servers of their own too, each killed at every point of an operation.
+            say(format!(
+                "\n==> bench: kill points, {} per operation on a linked pair",
+                plan.killpoints
+            ));
+            let outcome = match &options.server {
+                Ok(binary) => killpoint::measure(binary, &work.join("killpoint"), plan.killpoints)
+                    .await
+                    .map(|(figures, details)| {
+                        report.detail(Key::KillpointRuns, details.summary);
+                        for failure in details.failures.iter().take(5) {
+                            report.note(format!("kill points: {failure}"));
+                        }
+                        figures
+                    }),
+                Err(reason) => Err(anyhow!("georep-server was not built: {reason}")),
+            };
+            report.record(&killpoint::KEYS, outcome);
         }
         Err(err) => {
             let needs_server: Vec<Key> = Key::ALL

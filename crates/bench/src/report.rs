@@ -35,6 +35,8 @@ pub enum Key {
     ChaosAckedWrites,
     ChaosLostWrites,
     ChaosUnreportedLostWrites,
+    KillpointRuns,
+    KillpointFailures,
     ApiListMsP99,
     ApiCandidatesMsP99,
     ApiLinkedMsP99Loaded,
@@ -54,7 +56,7 @@ enum Unit {
 impl Key {
     /// Every key, in the order (the table's and the JSON's): each
     /// figure beside its peer from the same run.
-    pub const ALL: [Key; 28] = [
+    pub const ALL: [Key; 30] = [
         Key::BundleGzipBytes,
         Key::BundleBrotliBytes,
         Key::FirstListMs,
@@ -80,6 +82,8 @@ impl Key {
         Key::ChaosAckedWrites,
         Key::ChaosLostWrites,
         Key::ChaosUnreportedLostWrites,
+        Key::KillpointRuns,
+        Key::KillpointFailures,
         Key::ApiListMsP99,
         Key::ApiCandidatesMsP99,
         Key::ApiLinkedMsP99Loaded,
@@ -113,6 +117,8 @@ impl Key {
             Key::ChaosAckedWrites => "chaos_acked_writes",
             Key::ChaosLostWrites => "chaos_lost_writes",
             Key::ChaosUnreportedLostWrites => "chaos_unreported_lost_writes",
+            Key::KillpointRuns => "killpoint_runs",
+            Key::KillpointFailures => "killpoint_failures",
             Key::ApiListMsP99 => "api_list_ms_p99",
             Key::ApiCandidatesMsP99 => "api_candidates_ms_p99",
             Key::ApiLinkedMsP99Loaded => "api_linked_ms_p99_loaded",
@@ -153,6 +159,12 @@ impl Key {
             Key::ChaosUnreportedLostWrites => {
                 "chaos: acknowledged writes missing that no failover or node loss reported"
             }
+            Key::KillpointRuns => {
+                "kill points: the server killed and restarted mid-operation on a linked pair"
+            }
+            Key::KillpointFailures => {
+                "kill points: runs after which the pair did not converge or lost a write"
+            }
             Key::ApiListMsP99 => "API list caches (p99)",
             Key::ApiCandidatesMsP99 => "API candidates (p99)",
             Key::ApiLinkedMsP99Loaded => "API GET linkedServers, 200 clients, during a full sync (p99)",
@@ -186,7 +198,9 @@ impl Key {
             | Key::ChaosEvents
             | Key::ChaosAckedWrites
             | Key::ChaosLostWrites
-            | Key::ChaosUnreportedLostWrites => Unit::Count,
+            | Key::ChaosUnreportedLostWrites
+            | Key::KillpointRuns
+            | Key::KillpointFailures => Unit::Count,
         }
     }
 
@@ -201,7 +215,9 @@ impl Key {
             Key::LinkRatio => "≤ 1.0",
             Key::FailoverMsP50 => "≤ 50 ms",
             Key::FailoverMsMax => "≤ 200 ms",
-            Key::FailoverLostWrites | Key::ChaosUnreportedLostWrites => "0",
+            Key::FailoverLostWrites | Key::ChaosUnreportedLostWrites | Key::KillpointFailures => {
+                "0"
+            }
             Key::ChaosEvents => "≥ 50",
             Key::ApiListMsP99 | Key::ApiLinkedMsP99Loaded => "≤ 50 ms",
             Key::ApiCandidatesMsP99 => "≤ 10 ms",

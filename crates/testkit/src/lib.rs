@@ -18,7 +18,9 @@
 //!   writes, and the check that none went missing;
 //! - [`killpoint`] kills the server at a logged step or a set time into
 //!   an operation, for the crash-safety sweeps, and checks afterwards that
-//!   the nodes running are the ones the API lists;
+//!   the nodes running are the ones the API lists; [`killpoint::pair`]
+//!   sweeps a linked pair's operations with it, for the fault tests and
+//!   (denser) the bench;
 //! - [`wait`] polls a condition until it holds or a deadline passes (no
 //!   test asserts how long something took);
 //! - [`paths`] and [`process`] are plumbing: where the repository, the

@@ -13,13 +13,15 @@
 //!   keeps its data.
 //! - [`isolation`]: busy caches refuse operations with 409, response URLs
 //!   never come from `Host`, and files holding secrets are the owner's only.
-//! - [`sweep`]: the control plane killed at ten evenly spaced points of the
-//!   first 500 ms of a planned failover, a link and an unlink converges from
-//!   what Redis says, and loses nothing.
-//! - [`sweep_cache`] and [`sweep_reboot`]: the same for create, delete,
-//!   regenerateKey, import, export and each kind of forceReboot (a linked
-//!   geo-primary's too), killed at every step their log names as well
-//!   ([`sweep_check`] is what they share).
+//! - [`sweep`]: the control plane killed at every logged step and ten
+//!   evenly spaced points of the first 500 ms of a link, a planned and a
+//!   forced failover, an unlink, a geo-primary's reboot and a key
+//!   regeneration on a linked pair (the test kit's `killpoint::pair`, which
+//!   the bench runs denser) converges from what Redis says, and loses
+//!   nothing.
+//! - [`sweep_cache`] and [`sweep_reboot`]: the same for create, update,
+//!   delete, regenerateKey, import, export and each kind of forceReboot of
+//!   a cache alone ([`sweep_check`] is what they share).
 //! - [`verify`]: verification proves both sides equal, and finds a
 //!   difference planted on the geo-secondary.
 

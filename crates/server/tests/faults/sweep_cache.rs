@@ -1,5 +1,5 @@
-//! Crash safety of a cache's own operations, swept: create, delete,
-//! regenerateKey and import, each with the control plane `kill -9`ed at
+//! Crash safety of a cache's own operations, swept: create, update,
+//! delete, regenerateKey and import, each with the control plane `kill -9`ed at
 //! every step its log names and at ten evenly spaced points over its first
 //! 500 ms, then started again. After each restart the cache converges (see
 //! `sweep_check`), the operation ends coherently with what Redis holds, and
@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use georep_testkit::api::cache_path;
-use georep_testkit::killpoint::log_mark;
+use georep_testkit::killpoint::{log_mark, KillPoint};
 use georep_testkit::redis_client::connect;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -129,7 +129,7 @@ async fn key_regenerations_killed_at_every_point_apply_what_list_keys_says() {
             &server,
             Method::POST,
             format!("{path}/regenerateKey"),
-            json!({"keyType": kind}),
+            Some(json!({"keyType": kind})),
         );
         crash_at(&mut server, point, mark, asked).await;
         let answer = answer.await.expect("the request task");
@@ -370,6 +370,88 @@ async fn exports_killed_at_every_point_write_a_whole_file_or_fail() {
                 dump.display()
             );
         }
+    }
+    follow_up(&server, &path).await;
+}
+
+/// A cache update (`PATCH`, long-running) killed at every point: adding a
+/// replica, then removing it again, turn by turn, on a cache holding data.
+/// Answered 202, its operation ends `Succeeded` with the shape it asked
+/// for; cut short before it was answered, the cache has the old shape or
+/// the new one. Either way the cache converges (roles, address, processes
+/// exactly its nodes) and every node holds all the data.
+#[tokio::test(flavor = "multi_thread")]
+async fn updates_killed_at_every_point_end_in_the_shape_asked_and_keep_the_data() {
+    let mut server = logging_server();
+    let (path, key, cache) = loaded_premium(&server, "sweep-update", "westeurope", 1_000).await;
+    let sweep = points(&[
+        ("updating cache", 1),
+        ("node is up", 1),
+        ("node stopped", 1),
+        ("cache updated", 1),
+    ]);
+    for (i, point) in sweep.iter().enumerate() {
+        // Removing a replica at "node stopped" and at every other timed
+        // point, adding one otherwise: from the shape that allows it,
+        // reached by an update that is not killed.
+        let removing = match point {
+            KillPoint::Logged { step, .. } => *step == "node stopped",
+            KillPoint::After(_) => i % 2 == 1,
+        };
+        let replicas: u32 = if removing { 1 } else { 2 };
+        let from = 3 - replicas;
+        if instances(&server, &path).await.len() as u32 != from + 1 {
+            let response = server
+                .api()
+                .patch(&path, json!({"properties": {"replicasPerPrimary": from}}))
+                .await;
+            server
+                .api()
+                .wait_succeeded(&response)
+                .await
+                .expect("an update not killed");
+            settled(&server, &path, &key).await;
+        }
+        let before = instances(&server, &path).await.len();
+        let mark = log_mark(&server);
+        let asked = Instant::now();
+        let answer = send_detached(
+            &server,
+            Method::PATCH,
+            path.clone(),
+            Some(
+                json!({"tags": {"round": i.to_string()}, "properties": {"replicasPerPrimary": replicas}}),
+            ),
+        );
+        crash_at(&mut server, point, mark, asked).await;
+        let answer = answer.await.expect("the request task");
+
+        let settled_cache = settled(&server, &path, &key).await;
+        let shape = settled_cache["properties"]["replicasPerPrimary"].clone();
+        let nodes = instances(&server, &path).await.len();
+        assert_eq!(
+            nodes as u64,
+            shape.as_u64().unwrap() + 1,
+            "update killed {point}: the nodes are the shape the API gives"
+        );
+        match &answer {
+            Some((status, body)) => {
+                assert_eq!(*status, StatusCode::ACCEPTED, "{point}: {body}");
+                assert_eq!(body["properties"]["provisioningState"], "Updating");
+                assert_eq!(shape, replicas, "answered {point}, so applied");
+                assert_eq!(settled_cache["tags"]["round"], i.to_string());
+            }
+            None => assert!(
+                nodes == before || nodes as u32 == replicas + 1,
+                "update killed {point} before its answer: {nodes} nodes"
+            ),
+        }
+        assert_eq!(
+            settled_cache["properties"]["provisioningState"], "Succeeded",
+            "{point}"
+        );
+        every_node_holds(&server, &path, &key, 1_000).await;
+        assert_eq!(dbsize(cache, &key).await, Some(1_000), "{point}");
     }
     follow_up(&server, &path).await;
 }

@@ -8,10 +8,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use georep_testkit::chaos::{check_role, node_info};
+pub use georep_testkit::killpoint::send_detached;
 use georep_testkit::killpoint::{self, KillPoint};
 use georep_testkit::wait::{self, Poll};
 use georep_testkit::Server;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -41,10 +42,9 @@ pub fn logging_server() -> Server {
 /// Kills the server at `point` of an operation asked for at `asked` (its
 /// log counted from `mark`), and starts it again.
 pub async fn crash_at(server: &mut Server, point: &KillPoint, mark: u64, asked: Instant) {
-    if let Err(e) = point.kill(server, mark, asked).await {
+    if let Err(e) = killpoint::crash_at(server, point, mark, asked).await {
         panic!("{point}: {e}");
     }
-    killpoint::crash_and_restart(server);
 }
 
 /// The path of an operation-status URL the server gave (its port may have
@@ -199,22 +199,4 @@ pub async fn follow_up(server: &Server, path: &str) {
         .query_async(&mut con)
         .await
         .expect("a write with the new key");
-}
-
-/// Sends a request off the test's own flow, so the server can be killed
-/// while it is answered (a synchronous operation's request dies with it):
-/// its status, or `None` if the server died first.
-pub fn send_detached(
-    server: &Server,
-    method: Method,
-    path: String,
-    body: Value,
-) -> tokio::task::JoinHandle<Option<(StatusCode, Value)>> {
-    let api = server.api().clone();
-    tokio::spawn(async move {
-        let response = api.send(method, &path, Some(&body)).await.ok()?;
-        let status = response.status();
-        let body = response.json().await.unwrap_or(Value::Null);
-        Some((status, body))
-    })
 }

@@ -2,6 +2,10 @@
 //! operation — when its log says it reached a step, or a fixed time after
 //! the operation was asked for — and the checks every sweep makes after
 //! the restart that the processes running are the ones the store records.
+//! [`pair`] sweeps the operations on a linked pair with them, for the fault
+//! tests and the bench alike.
+
+pub mod pair;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -90,6 +94,38 @@ impl KillPoint {
         server.kill();
         Ok(())
     }
+}
+
+/// Kills the server at `point` of an operation asked for at `asked` (its
+/// log counted from `mark`), and starts it again on the same data.
+pub async fn crash_at(
+    server: &mut Server,
+    point: &KillPoint,
+    mark: u64,
+    asked: Instant,
+) -> Result<(), String> {
+    point.kill(server, mark, asked).await?;
+    crash_and_restart(server);
+    Ok(())
+}
+
+/// Sends a request off the caller's flow, so the server can be killed
+/// while it answers (a synchronous operation's answer dies with it): its
+/// status and JSON body (`null` if none), or `None` if the server died
+/// first.
+pub fn send_detached(
+    server: &Server,
+    method: reqwest::Method,
+    path: String,
+    body: Option<serde_json::Value>,
+) -> tokio::task::JoinHandle<Option<(reqwest::StatusCode, serde_json::Value)>> {
+    let api = server.api().clone();
+    tokio::spawn(async move {
+        let response = api.send(method, &path, body.as_ref()).await.ok()?;
+        let status = response.status();
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        Some((status, body))
+    })
 }
 
 /// `kill -9` of the server and a start on the same data, off the async
