@@ -59,11 +59,10 @@ pub fn VerificationResult(verification: Verification) -> impl IntoView {
             format!("Inconsistent: {} keys differ", v.mismatches.len()),
         )
     };
-    let compared = match (v.compared, v.sampled) {
-        (Some(n), true) => format!("{n} keys compared (a sample)"),
-        (Some(n), false) => format!("{n} keys compared (every key)"),
-        (None, true) => "A sample of the keys compared".to_owned(),
-        (None, false) => "Every key compared".to_owned(),
+    let compared = if v.sampled {
+        format!("{} keys compared (a sample)", v.compared)
+    } else {
+        format!("{} keys compared (every key)", v.compared)
     };
     let mismatches = (!v.mismatches.is_empty()).then(|| {
         view! {

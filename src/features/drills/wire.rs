@@ -93,23 +93,9 @@ pub struct DrillStep {
     pub at_ms: u64,
 }
 
-/// The answer of `POST /x-georep/verify`, also a drill report's last word.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct Verification {
-    /// Whether both sides hold the same data.
-    pub consistent: bool,
-    /// Keys on the geo-primary.
-    pub keys_primary: u64,
-    /// Keys on the geo-secondary.
-    pub keys_secondary: u64,
-    /// Whether only a sample of the keys was compared (large caches).
-    pub sampled: bool,
-    /// How many keys were compared.
-    pub compared: Option<u64>,
-    /// Keys that differ (at most 100).
-    pub mismatches: Vec<String>,
-}
+/// The answer of `POST /x-georep/verify`, also a drill report's last word:
+/// the server's own type.
+pub use georep_core::verification::Verification;
 
 /// What a drill measured.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
