@@ -123,9 +123,10 @@ impl Positions {
 #[component]
 fn CacheRow(position: ArcRwSignal<Option<u32>>, rows: Memo<Vec<Arc<Row>>>) -> impl IntoView {
     let app = use_app();
+    let initially_shown = position.with_untracked(Option::is_some);
     let shown = {
         let position = position.clone();
-        Memo::new(move |_| position.with(Option::is_some))
+        move || position.with(Option::is_some)
     };
     let row = Memo::new(
         move |last: Option<&Option<Arc<Row>>>| match position.get() {
@@ -133,12 +134,6 @@ fn CacheRow(position: ArcRwSignal<Option<u32>>, rows: Memo<Vec<Arc<Row>>>) -> im
             None => last.cloned().flatten(),
         },
     );
-    let cache = move || {
-        shown
-            .get()
-            .then(|| row.with(|r| r.as_ref().map(|r| r.name.clone())))
-            .flatten()
-    };
     let link = Memo::new(move |_| row.with(|r| r.as_ref().and_then(|r| r.link.clone())));
     let geo = move || match link.get() {
         Some((role, link)) => {
@@ -167,9 +162,23 @@ fn CacheRow(position: ArcRwSignal<Option<u32>>, rows: Memo<Vec<Arc<Row>>>) -> im
     );
     let geo_link = NodeRef::<html::A>::new();
     let mounted = first.clone();
-    Effect::new(move |last: Option<Option<Arc<Row>>>| {
+    let tr = NodeRef::<html::Tr>::new();
+    Effect::new(move |last: Option<(bool, Option<Arc<Row>>)>| {
+        let is_shown = shown();
         let now = row.get();
-        let before = last.unwrap_or_else(|| mounted.clone());
+        let (was_shown, before) = last.unwrap_or_else(|| (initially_shown, mounted.clone()));
+        if let Some(tr) = tr.get() {
+            let renamed = now.as_ref().map(|r| &r.name) != before.as_ref().map(|r| &r.name);
+            if is_shown != was_shown {
+                tr.set_hidden(!is_shown);
+            }
+            if is_shown != was_shown || renamed {
+                match now.as_ref().filter(|_| is_shown) {
+                    Some(r) => drop(tr.set_attribute("data-cache", &r.name)),
+                    None => drop(tr.remove_attribute("data-cache")),
+                }
+            }
+        }
         if let (Some(now), Some(before)) = (&now, &before) {
             let changed = |f: fn(&Row) -> &Arc<str>| f(now) != f(before);
             let write = |el: Option<web_sys::HtmlElement>, f: fn(&Row) -> &Arc<str>| {
@@ -214,10 +223,10 @@ fn CacheRow(position: ArcRwSignal<Option<u32>>, rows: Memo<Vec<Arc<Row>>>) -> im
                 let _ = el.set_attribute("href", &now.geo);
             }
         }
-        now
+        (is_shown, now)
     });
     view! {
-        <tr data-cache=cache hidden=move || !shown.get()>
+        <tr node_ref=tr data-cache=initially_shown.then(|| field(|r| &r.name)) hidden=!initially_shown>
             <th scope="row">
                 <a node_ref=name href=field(|r| &r.overview)>{field(|r| &r.name)}</a>
             </th>
