@@ -1,4 +1,5 @@
-//! Operations that would meet a busy cache half-done are refused, response
+//! Operations that would meet a busy cache half-done (being created,
+//! updated or deleted) are refused, response
 //! URLs come from the server's own address, and secrets stay the owner's.
 
 use std::os::unix::fs::PermissionsExt;
@@ -59,6 +60,79 @@ async fn a_cache_being_created_or_deleted_refuses_keys_and_reboots() {
         .expect("deleted");
     // Nothing of the cache is left running.
     assert!(server.node_pids().is_empty(), "{:?}", server.node_pids());
+}
+
+/// A cache update (`PATCH`) is long-running: while the cache is `Updating`
+/// (it is, right after the 202: adding a replica to a cache with data
+/// takes a start and a sync), a key regeneration, a reboot and another
+/// update are refused with 409 and change nothing; once it ends, the cache
+/// has the new shape and all its data on every node.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cache_being_updated_refuses_other_operations() {
+    let server = server();
+    let (path, key, cache) = loaded_premium(&server, "updating", "westeurope", 5_000).await;
+    let patched = server
+        .api()
+        .patch(&path, json!({"properties": {"replicasPerPrimary": 2}}))
+        .await;
+    assert_eq!(patched.status(), StatusCode::ACCEPTED);
+    let regenerated = server
+        .api()
+        .post(
+            &format!("{path}/regenerateKey"),
+            Some(json!({"keyType": "Primary"})),
+        )
+        .await;
+    assert_arm_error(regenerated, StatusCode::CONFLICT, "OperationInProgress").await;
+    // The next ones may find the update done; refused or not, never a 5xx.
+    for (method, target, body) in [
+        (
+            reqwest::Method::POST,
+            format!("{path}/forceReboot"),
+            json!({"rebootType": "AllNodes"}),
+        ),
+        (
+            reqwest::Method::PATCH,
+            path.clone(),
+            json!({"tags": {"second": "update"}}),
+        ),
+    ] {
+        let response = server
+            .api()
+            .request(method.clone(), &target, Some(body))
+            .await;
+        if response.status() == StatusCode::CONFLICT {
+            assert_arm_error(response, StatusCode::CONFLICT, "OperationInProgress").await;
+        } else {
+            assert!(
+                response.status().is_success(),
+                "{method} {target}: {}",
+                response.status()
+            );
+        }
+    }
+    server
+        .api()
+        .wait_succeeded(&patched)
+        .await
+        .expect("the update succeeds");
+    let settled = georep_testkit::wait::eventually(
+        "the cache to be Succeeded",
+        std::time::Duration::from_secs(60),
+        || async {
+            let cache = server.api().get_json(&path).await;
+            (cache["properties"]["provisioningState"] == "Succeeded").then_some(cache)
+        },
+    )
+    .await;
+    assert_eq!(
+        settled["properties"]["instances"].as_array().unwrap().len(),
+        3
+    );
+    // The refused regeneration changed nothing: the key still works.
+    assert_eq!(server.api().keys(&path).await.expect("listKeys").0, key);
+    assert_eq!(dbsize(cache, &key).await, Some(5_000));
+    every_node_holds(&server, &path, &key, 5_000).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
