@@ -2,13 +2,12 @@
 //! navigation, banners and the route table.
 
 use leptos::prelude::*;
-use leptos_router::components::Router;
 
 use crate::api::Api;
 use crate::components::notice::NoticeBar;
 use crate::features::live::events::LiveEvents;
 use crate::features::live::fleet_sync::FleetSync;
-use crate::routes::AppRoutes;
+use crate::routes::{AppRoutes, Router};
 use crate::shell::backend_banner::BackendBanner;
 use crate::shell::header::Header;
 use crate::shell::nav::Nav;
@@ -27,7 +26,7 @@ pub fn App() -> impl IntoView {
 #[component]
 pub fn Shell() -> impl IntoView {
     view! {
-        <Router base=crate::routes::root()>
+        <Router>
             <FleetSync/>
             <LiveEvents/>
             <a class="skip-link" href="#main">"Skip to content"</a>

@@ -6,12 +6,12 @@
 //! host), so every href is relative to its root: index.html points the
 //! document's base there, and the router strips [`root`] before matching.
 
+mod location;
+
 use georep_core::CacheId;
 use leptos::prelude::*;
-use leptos_router::components::{Route, Routes};
-use leptos_router::hooks::{use_navigate, use_params_map};
-use leptos_router::path;
-use leptos_router::NavigateOptions;
+
+pub use location::{use_location, Location, Router, Url};
 
 use crate::pages::add_link::AddLinkPage;
 use crate::pages::cache_list::CacheListPage;
@@ -33,28 +33,65 @@ const CACHES_PREFIX: &str = "caches/";
 /// The wizard's query parameter naming the chosen secondary.
 pub const SECONDARY_PARAM: &str = "secondary";
 
-/// Every route, for the shell's router.
+/// Which page an address shows. A cache page's id is read separately
+/// ([`use_cache_id`]), so moving between two caches' pages of the same kind
+/// keeps the page and updates it.
+#[derive(Clone, Copy, PartialEq)]
+enum Page {
+    CacheList,
+    Overview,
+    GeoReplication,
+    AddLink,
+    Drills,
+    Dashboard,
+    Walkthrough,
+    NotFound,
+}
+
+impl Page {
+    /// The page at `path` (the address bar's).
+    fn at(path: &str) -> Self {
+        let path = in_console(path).trim_end_matches('/');
+        if path.is_empty() {
+            return Self::CacheList;
+        }
+        if path == DASHBOARD {
+            return Self::Dashboard;
+        }
+        if path == WALKTHROUGH {
+            return Self::Walkthrough;
+        }
+        let Some(cache) = path.strip_prefix(CACHES_PREFIX) else {
+            return Self::NotFound;
+        };
+        let segments: Vec<&str> = cache.split('/').collect();
+        if segments.len() < 3 || segments[..3].iter().any(|s| s.is_empty()) {
+            return Self::NotFound;
+        }
+        match segments[3..] {
+            [] => Self::Overview,
+            ["geo-replication"] => Self::GeoReplication,
+            ["geo-replication", "add"] => Self::AddLink,
+            ["geo-replication", "drills"] => Self::Drills,
+            _ => Self::NotFound,
+        }
+    }
+}
+
+/// Every route: the page the address bar names.
 #[component]
 pub fn AppRoutes() -> impl IntoView {
-    view! {
-        <Routes fallback=NotFound>
-            <Route path=path!("/") view=CacheListPage/>
-            <Route path=path!("/caches/:sub/:rg/:name") view=OverviewPage/>
-            <Route
-                path=path!("/caches/:sub/:rg/:name/geo-replication")
-                view=GeoReplicationPage
-            />
-            <Route
-                path=path!("/caches/:sub/:rg/:name/geo-replication/add")
-                view=AddLinkPage
-            />
-            <Route
-                path=path!("/caches/:sub/:rg/:name/geo-replication/drills")
-                view=DrillsPage
-            />
-            <Route path=path!("/dashboard") view=DashboardPage/>
-            <Route path=path!("/walkthrough") view=WalkthroughPage/>
-        </Routes>
+    let url = use_location().url();
+    let page = Memo::new(move |_| url.with(|u| Page::at(&u.path)));
+    move || match page.get() {
+        Page::CacheList => view! { <CacheListPage/> }.into_any(),
+        Page::Overview => view! { <OverviewPage/> }.into_any(),
+        Page::GeoReplication => view! { <GeoReplicationPage/> }.into_any(),
+        Page::AddLink => view! { <AddLinkPage/> }.into_any(),
+        Page::Drills => view! { <DrillsPage/> }.into_any(),
+        Page::Dashboard => view! { <DashboardPage/> }.into_any(),
+        Page::Walkthrough => view! { <WalkthroughPage/> }.into_any(),
+        Page::NotFound => view! { <NotFound/> }.into_any(),
     }
 }
 
@@ -145,34 +182,32 @@ fn root_of(base: &str) -> &str {
 /// A `navigate` that takes the hrefs above (relative to the console's
 /// root) or an address bar path, for pages that move on by themselves.
 pub fn use_go() -> impl Fn(&str) + Clone {
-    let navigate = use_navigate();
+    let location = use_location();
     move |href: &str| {
         let path = if href.starts_with('/') {
             href.to_owned()
         } else {
             format!("{}/{}", root(), href.trim_start_matches("./"))
         };
-        // Already a full path: resolving would add the root a second time.
-        let options = NavigateOptions {
-            resolve: false,
-            ..NavigateOptions::default()
-        };
-        navigate(&path, options);
+        location.navigate(&path);
     }
 }
 
 /// The current route's cache id, reactive.
 pub fn use_cache_id() -> Memo<CacheId> {
-    let params = use_params_map();
-    Memo::new(move |_| {
-        params.with(|p| {
-            CacheId::new(
-                p.get("sub").unwrap_or_default(),
-                p.get("rg").unwrap_or_default(),
-                p.get("name").unwrap_or_default(),
-            )
-        })
-    })
+    let url = use_location().url();
+    Memo::new(move |_| url.with(|u| cache_id_at(&u.path)))
+}
+
+/// The cache a cache page's path names (empty parts elsewhere).
+fn cache_id_at(path: &str) -> CacheId {
+    let cache = in_console(path)
+        .strip_prefix(CACHES_PREFIX)
+        .unwrap_or_default();
+    let mut parts = cache.split('/').map(location::decode);
+    let mut next = || parts.next().unwrap_or_default();
+    let (sub, rg, name) = (next(), next(), next());
+    CacheId::new(sub, rg, name)
 }
 
 #[cfg(test)]
@@ -199,6 +234,33 @@ mod tests {
         assert!(in_caches(&at_root(HOME)));
         assert!(!in_caches(&at_root(DASHBOARD)));
         assert!(in_section(&at_root(DASHBOARD), DASHBOARD));
+    }
+
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn every_href_opens_its_page_and_names_its_cache() {
+        let id = CacheId::new("sub", "rg", "cache");
+        let at_root = |href: &str| format!("{}/{}", root(), href.trim_start_matches("./"));
+        let pages = [
+            (at_root(HOME), Page::CacheList),
+            (at_root(&overview_href(&id)), Page::Overview),
+            (at_root(&geo_href(&id)), Page::GeoReplication),
+            (at_root(&add_link_href(&id)), Page::AddLink),
+            (at_root(&drills_href(&id)), Page::Drills),
+            (at_root(DASHBOARD), Page::Dashboard),
+            (at_root(WALKTHROUGH), Page::Walkthrough),
+            (
+                format!("{}/", at_root(&geo_href(&id))),
+                Page::GeoReplication,
+            ),
+            (at_root("caches/sub/rg"), Page::NotFound),
+            (at_root("caches/sub/rg/cache/nowhere"), Page::NotFound),
+            (at_root("dashboards"), Page::NotFound),
+        ];
+        for (path, page) in pages {
+            assert!(Page::at(&path) == page, "{path}");
+        }
+        assert_eq!(cache_id_at(&at_root(&drills_href(&id))), id);
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]

@@ -9,10 +9,10 @@ use common::*;
 use georep_console::features::link_actions::LinkActions;
 use georep_console::model::{CacheEntry, Fleet};
 use georep_console::pages::overview::Overview;
+use georep_console::routes::Router;
 use georep_core::link::{Event, FailoverKind, LinkState};
 use georep_core::restrict::{check_change, Change};
 use leptos::prelude::*;
-use leptos_router::components::Router;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

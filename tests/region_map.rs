@@ -8,8 +8,8 @@ use common::*;
 use georep_console::features::region_map::{MapCache, MapLink, RegionMap};
 use georep_console::model::{Fleet, Health};
 use georep_console::pages::cache_list::CacheListPage;
+use georep_console::routes::Router;
 use leptos::prelude::*;
-use leptos_router::components::Router;
 use serde_json::json;
 use wasm_bindgen_test::*;
 

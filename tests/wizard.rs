@@ -7,9 +7,9 @@ mod common;
 use common::*;
 use georep_console::features::link_wizard::LinkWizard;
 use georep_console::model::Fleet;
+use georep_console::routes::Router;
 use georep_core::CacheId;
 use leptos::prelude::*;
-use leptos_router::components::Router;
 use serde_json::json;
 use wasm_bindgen_test::*;
 

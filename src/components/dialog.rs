@@ -7,6 +7,8 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::guarded_button::unique_id;
+use super::show::Show;
+use crate::components::reactive::effect;
 
 const FOCUSABLE: &str =
     "button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex='-1'])";
@@ -44,7 +46,7 @@ pub fn Dialog(
     let panel = NodeRef::<html::Div>::new();
     // Where focus was before opening, to restore it on close.
     let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
-    Effect::new(move |_| {
+    effect(move || {
         if open.get() {
             opener.set_value(active_element());
             if let Some(panel) = panel.get() {

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::show::Show;
 use leptos::prelude::*;
 
 /// A fresh id for `aria-*` references.

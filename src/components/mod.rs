@@ -6,5 +6,7 @@ pub mod copy_button;
 pub mod dialog;
 pub mod guarded_button;
 pub mod notice;
+pub mod reactive;
+pub mod show;
 pub mod sparkline;
 pub mod status;

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::actions::{last_accepted, use_mutation, Mutation, Report};
 use crate::components::dialog::{Dialog, DialogActions};
+use crate::components::reactive::effect;
 use crate::model::CacheEntry;
 use crate::routes::{use_go, HOME};
 
@@ -64,7 +65,7 @@ pub fn ScaleDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoVi
 pub fn DeleteDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
     let go = use_go();
     let delete = use_mutation(Report::Notice);
-    Effect::new(move |_| {
+    effect(move || {
         if last_accepted(delete) {
             go(HOME);
         }

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use super::region_map::in_region;
 use crate::components::card::{Card, Column, Table};
 use crate::components::guarded_button::unique_id;
+use crate::components::show::Show;
 use crate::regions;
 use crate::routes::overview_href;
 

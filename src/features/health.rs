@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::live::ticker::use_ticker;
 use crate::api::{Api, ApiError};
 use crate::components::card::Card;
+use crate::components::reactive::{effect, fetched};
 use crate::components::sparkline::{series_of, Series, Sparkline};
 
 /// How many minutes of history the sparklines show.
@@ -109,7 +110,7 @@ pub fn use_pair_metrics(
     primary: Signal<CacheId>,
     secondary: Signal<CacheId>,
     period_ms: u32,
-) -> LocalResource<Result<PairMetrics, ApiError>> {
+) -> ReadSignal<Option<Result<PairMetrics, ApiError>>> {
     use_pair_metrics_in(primary, secondary, period_ms, Window::History)
 }
 
@@ -119,10 +120,10 @@ pub fn use_pair_metrics_in(
     secondary: Signal<CacheId>,
     period_ms: u32,
     window: Window,
-) -> LocalResource<Result<PairMetrics, ApiError>> {
+) -> ReadSignal<Option<Result<PairMetrics, ApiError>>> {
     let app = crate::state::use_app();
     let tick = use_ticker(period_ms);
-    LocalResource::new(move || {
+    fetched(move || {
         tick.track();
         app.metrics_epoch.track();
         let (p, s) = (primary.get(), secondary.get());
@@ -140,7 +141,7 @@ pub fn HealthPanel(
     // Keep the last good data while refetching, so charts don't flicker.
     let last = RwSignal::new(None::<Vec<Series>>);
     let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match metrics.get() {
+    effect(move || match metrics.get() {
         Some(Ok(pair)) => {
             last.set(Some(pair.merged()));
             error.set(None);

@@ -8,15 +8,15 @@ use georep_core::compat::{check_pair, Reason, Warning};
 use georep_core::model::{Cache, ServerRole};
 use georep_core::CacheId;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_query_map};
 
 use super::candidates::{warning_title, CandidateList};
 use super::region_map::{MapCache, MapLink, RegionMap};
 use crate::actions::{last_accepted, last_error, use_mutation, Mutation, MutationAction, Report};
 use crate::components::card::Card;
+use crate::components::reactive::effect;
 use crate::model::Health;
 use crate::regions;
-use crate::routes::{geo_href, use_go, wizard_step_href, SECONDARY_PARAM};
+use crate::routes::{geo_href, use_go, use_location, wizard_step_href, SECONDARY_PARAM};
 use crate::state::use_app;
 
 /// Why `primary` can't get a new link at all, whatever the secondary: the
@@ -206,8 +206,7 @@ pub fn LinkWizard(
     primary: Signal<CacheId>,
 ) -> impl IntoView {
     let app = use_app();
-    let query = use_query_map();
-    let location = use_location();
+    let url = use_location().url();
     let navigate = use_go();
     let region = RwSignal::new(None::<String>);
 
@@ -216,7 +215,7 @@ pub fn LinkWizard(
         primary.with(|id| caches.with(|all| all.iter().find(|c| &c.id == id).cloned()))
     });
     let chosen = Memo::new(move |_| {
-        let name = query.with(|q| q.get(SECONDARY_PARAM))?;
+        let name = url.with(|u| u.query(SECONDARY_PARAM))?;
         caches.with(|all| {
             all.iter()
                 .find(|c| c.id.name.eq_ignore_ascii_case(&name))
@@ -228,7 +227,7 @@ pub fn LinkWizard(
     let go = {
         let navigate = navigate.clone();
         move |secondary: Option<&str>| {
-            let url = wizard_step_href(&location.pathname.get_untracked(), secondary);
+            let url = wizard_step_href(&url.with_untracked(|u| u.path.clone()), secondary);
             navigate(&url);
         }
     };
@@ -268,7 +267,7 @@ pub fn LinkWizard(
     let link = use_mutation(Report::Inline);
     {
         let navigate = navigate.clone();
-        Effect::new(move |_| {
+        effect(move || {
             if last_accepted(link) {
                 navigate(&geo_href(&primary.get_untracked()));
             }

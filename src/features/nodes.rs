@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::card::Card;
 use crate::components::copy_button::CopyButton;
+use crate::components::show::Show;
 use crate::model::CacheEntry;
 use crate::state::use_app;
 

@@ -9,6 +9,7 @@ use super::failover::dialog::FailoverDialog;
 use super::failover::{failover_refusal, pair_same_size};
 use super::link_actions::{unlink_refusal, UnlinkDialog};
 use crate::components::guarded_button::GuardedButton;
+use crate::components::show::Show;
 use crate::model::LinkView;
 use crate::state::use_app;
 

@@ -8,6 +8,8 @@ use leptos::prelude::*;
 
 use super::live::ticker::use_ticker;
 use crate::components::card::Card;
+use crate::components::reactive::{effect, fetched};
+use crate::components::show::Show;
 use crate::components::sparkline::rfc3339_ms;
 use crate::model::{format_time, LinkView};
 use crate::state::use_app;
@@ -143,7 +145,7 @@ pub fn TimelinePanel(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
     let app = use_app();
     let tick = use_ticker(REFETCH_MS);
     let id = Memo::new(move |_| link.with(timeline_id));
-    let fetched = LocalResource::new(move || {
+    let fetched = fetched(move || {
         app.epoch.track();
         tick.track();
         let id = id.get();
@@ -152,7 +154,7 @@ pub fn TimelinePanel(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
     // The last good answer stays on screen while a refetch runs or fails.
     let entries = RwSignal::new(Vec::<TimelineEntry>::new());
     let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match fetched.get() {
+    effect(move || match fetched.get() {
         Some(Ok(list)) => {
             error.set(None);
             if entries.with_untracked(|e| *e != list) {

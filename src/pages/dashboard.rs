@@ -6,6 +6,7 @@ use georep_core::metrics::GeoMetric;
 use leptos::prelude::*;
 
 use crate::components::card::Card;
+use crate::components::show::Show;
 use crate::components::sparkline::SampleAge;
 use crate::components::sparkline::{format_value, headline};
 use crate::components::status::{HealthBadge, LinkBadge};

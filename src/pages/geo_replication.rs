@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use super::{sticky, CacheFrame, Tab};
 use crate::components::card::{Card, Column, Table};
 use crate::components::guarded_button::GuardedButton;
+use crate::components::show::Show;
 use crate::components::status::{LinkBadge, SyncProgressBar};
 use crate::features::endpoints::EndpointsPanel;
 use crate::features::health::HealthPanel;

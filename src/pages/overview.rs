@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use super::{CacheFrame, Tab};
 use crate::components::card::Card;
 use crate::components::guarded_button::GuardedButton;
+use crate::components::show::Show;
 use crate::components::status::{LinkBadge, SyncProgressBar};
 use crate::features::cache_commands::{
     refusal, DeleteDialog, ExportDialog, ImportDialog, ScaleDialog,

@@ -8,6 +8,7 @@ mod progress;
 use leptos::prelude::*;
 
 use self::progress::{use_progress, Stage, PING_BYTES};
+use crate::components::show::Show;
 use crate::components::sparkline::SampleAge;
 use crate::routes::{add_link_href, geo_href, HOME};
 use crate::state::use_app;

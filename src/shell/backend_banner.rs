@@ -6,6 +6,8 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::components::reactive::effect;
+use crate::components::show::Show;
 use crate::state::{use_app, AppState, Connectivity};
 
 /// Delay before retry number `attempt` (0-based): 1 s, 2 s, 4 s, 8 s, then
@@ -30,7 +32,7 @@ async fn retry(app: AppState) {
 #[component]
 pub fn BackendBanner() -> impl IntoView {
     let app = use_app();
-    Effect::new(move |_| {
+    effect(move || {
         if let Connectivity::Offline { attempts } = app.connectivity.get() {
             spawn_local(async move {
                 gloo_timers::future::sleep(retry_delay(attempts)).await;

@@ -1,9 +1,8 @@
 //! The left navigation (a tab strip on narrow screens).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
-use crate::routes::{in_caches, in_section, DASHBOARD, HOME, WALKTHROUGH};
+use crate::routes::{in_caches, in_section, use_location, DASHBOARD, HOME, WALKTHROUGH};
 
 /// One navigation entry: label, target, and which paths make it current.
 struct Entry {
@@ -45,7 +44,7 @@ const ENTRIES: [Entry; 3] = [
 /// The console's primary navigation.
 #[component]
 pub fn Nav() -> impl IntoView {
-    let location = use_location();
+    let url = use_location().url();
     view! {
         <nav class="sidenav" aria-label="Primary">
             <ul>
@@ -53,7 +52,7 @@ pub fn Nav() -> impl IntoView {
                     .iter()
                     .map(|entry| {
                         let is_current = entry.is_current;
-                        let current = move || location.pathname.with(|p| is_current(p));
+                        let current = move || url.with(|u| is_current(&u.path));
                         view! {
                             <li>
                                 <a

@@ -13,6 +13,7 @@ use crate::actions::{last_error, use_mutation, Mutation, MutationAction, Report}
 use crate::components::card::Card;
 use crate::components::dialog::{Dialog, DialogActions};
 use crate::components::guarded_button::GuardedButton;
+use crate::components::reactive::{effect, fetched};
 use crate::features::drills::error_banner;
 use crate::features::live::ticker::use_ticker;
 use crate::model::{format_time, LinkView};
@@ -161,7 +162,7 @@ pub fn FaultsPanel() -> impl IntoView {
     let ctx = use_drills();
     let action = use_mutation(Report::Inline);
     let tick = use_ticker(REFETCH_MS);
-    let fetched = LocalResource::new(move || {
+    let fetched = fetched(move || {
         app.epoch.track();
         tick.track();
         let id = ctx.link_id.get();
@@ -169,7 +170,7 @@ pub fn FaultsPanel() -> impl IntoView {
     });
     let faults = RwSignal::new(None::<Faults>);
     let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match fetched.get() {
+    effect(move || match fetched.get() {
         Some(Ok(f)) => {
             error.set(None);
             if faults.with_untracked(|old| old.as_ref() != Some(&f)) {
@@ -218,7 +219,7 @@ pub fn FaultsPanel() -> impl IntoView {
             list
         })
     });
-    Effect::new(move |_| {
+    effect(move || {
         if region.with_untracked(String::is_empty) {
             if let Some(first) = link_regions.get().into_iter().next() {
                 region.set(first);

@@ -10,6 +10,8 @@ use super::report::{ms, StepList};
 use super::use_drills;
 use super::wire::Drill;
 use crate::components::card::Card;
+use crate::components::reactive::{effect, fetched};
+use crate::components::show::Show;
 use crate::components::sparkline::format_value;
 use crate::features::health::{latest, use_pair_metrics};
 use crate::features::live::ticker::use_ticker;
@@ -65,7 +67,7 @@ pub fn LiveRunPanel() -> impl IntoView {
     let ctx = use_drills();
     let tick = use_ticker(POLL_MS);
     let running_id = Memo::new(move |_| ctx.running().map(|d| d.id));
-    let polled = LocalResource::new(move || {
+    let polled = fetched(move || {
         tick.track();
         let id = running_id.get();
         async move {
@@ -76,7 +78,7 @@ pub fn LiveRunPanel() -> impl IntoView {
         }
     });
     let poll_error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match polled.get() {
+    effect(move || match polled.get() {
         Some(Some(Ok(drill))) => {
             poll_error.set(None);
             if !drill.running() {
@@ -96,7 +98,7 @@ pub fn LiveRunPanel() -> impl IntoView {
     let secondary = Signal::derive(move || ctx.link.with(|l| l.secondary.clone()));
     let metrics = use_pair_metrics(primary, secondary, METRICS_MS);
     let merged = RwSignal::new(Vec::new());
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Ok(pair)) = metrics.get() {
             merged.set(pair.merged());
         }

@@ -31,6 +31,7 @@ use self::run_form::RunForm;
 use self::verification::VerificationPanel;
 use self::wire::Drill;
 use super::live::ticker::use_ticker;
+use crate::components::reactive::{effect, fetched};
 use crate::model::{CacheEntry, LinkView};
 use crate::pages::sticky;
 use crate::routes::geo_href;
@@ -163,14 +164,14 @@ fn LinkDrills(entry: Memo<CacheEntry>, link: Memo<LinkView>) -> impl IntoView {
     };
     provide_context(ctx);
     let tick = use_ticker(HISTORY_REFETCH_MS);
-    let fetched = LocalResource::new(move || {
+    let fetched = fetched(move || {
         app.epoch.track();
         ctx.reload.track();
         tick.track();
         let id = link_id.get();
         async move { app.observe(app.api().drills(&id).await) }
     });
-    Effect::new(move |_| match fetched.get() {
+    effect(move || match fetched.get() {
         Some(Ok(list)) => {
             ctx.drills_error.set(None);
             if ctx.drills.with_untracked(|d| *d != list) {

@@ -4,6 +4,7 @@
 use georep_core::failover::{preflight, CheckItem};
 use leptos::prelude::*;
 
+use crate::components::reactive::fetched;
 use crate::model::LinkView;
 use crate::state::use_app;
 
@@ -13,7 +14,7 @@ pub fn Checklist(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
     let app = use_app();
     // Whether the access keys differ needs both caches' keys; the keys
     // themselves never leave this future.
-    let keys_differ = LocalResource::new(move || {
+    let keys_differ = fetched(move || {
         let (p, s) = link.with(|l| (l.primary.clone(), l.secondary.clone()));
         async move {
             let api = app.api();

@@ -14,6 +14,8 @@ use super::{failover_refusal, pair_same_size};
 use crate::actions::{use_mutation, Mutation, Report};
 use crate::components::dialog::{Dialog, DialogActions};
 use crate::components::guarded_button::GuardedButton;
+use crate::components::reactive::{effect, fetched};
+use crate::components::show::Show;
 use crate::features::link_actions::unlink_refusal;
 use crate::features::primary_lost::{forced_failover_text, primary_lost_summary};
 use crate::features::timeline::{last_failover_ms, timeline_id};
@@ -165,7 +167,7 @@ pub fn FailoverDialog(
     let lost = Signal::derive(move || {
         started_from.with(Option::is_none) && state.get() == LinkState::PrimaryLost
     });
-    Effect::new(move |_| {
+    effect(move || {
         if !open.get() {
             started_from.set(None);
             refused.set(None);
@@ -177,7 +179,7 @@ pub fn FailoverDialog(
         }
     });
     // A refusal ends the attempt and says why, in the dialog.
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Err(e)) = failover.value().get() {
             started_from.set(None);
             refused.set(Some(e.to_string()));
@@ -195,7 +197,7 @@ pub fn FailoverDialog(
     let primary = Signal::derive(move || link.with(|l| l.primary.clone()));
     let secondary = Signal::derive(move || link.with(|l| l.secondary.clone()));
     // How long this link's last failover took here, from its timeline.
-    let history = LocalResource::new(move || {
+    let history = fetched(move || {
         let id = link.with(timeline_id);
         let open = open.get();
         async move {

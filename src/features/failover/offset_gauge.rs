@@ -6,6 +6,7 @@ use georep_core::metrics::GeoMetric;
 use georep_core::CacheId;
 use leptos::prelude::*;
 
+use crate::components::reactive::effect;
 use crate::components::sparkline::SampleAge;
 use crate::features::health::{use_pair_metrics_in, Window};
 use crate::model::format_bytes;
@@ -20,7 +21,7 @@ pub fn OffsetGauge(
     let metrics = use_pair_metrics_in(primary, secondary, 1_000, Window::Latest);
     let offset = RwSignal::new(None::<f64>);
     let sampled_at = RwSignal::new(None::<f64>);
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Ok(pair)) = metrics.get() {
             let series = pair
                 .merged()

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::components::reactive::effect;
 use crate::model::Fleet;
 use crate::state::{use_app, AppState, Connectivity, Load};
 
@@ -52,7 +53,7 @@ pub fn FleetSync() -> impl IntoView {
     let app = use_app();
     let in_flight = StoredValue::new(false);
     let last = StoredValue::new(0.0);
-    Effect::new(move |_| {
+    effect(move || {
         app.epoch.track();
         load(app, in_flight, last);
     });

@@ -8,6 +8,7 @@ use georep_core::link::LinkState;
 use georep_core::live::TimelineKind;
 use leptos::prelude::*;
 
+use crate::components::reactive::{effect, fetched};
 use crate::features::timeline::timeline_id;
 use crate::model::{LinkView, PrimaryOffset};
 use crate::state::{use_app, Load};
@@ -115,7 +116,7 @@ pub fn use_progress(link: Memo<Option<LinkView>>) -> Progress {
     };
 
     // The pair followed, and the steps its link shows now.
-    Effect::new(move |_| {
+    effect(move || {
         let Some(link) = link.get() else { return };
         let key = link.key();
         let unlinked_before = seen.get_untracked() & Stage::Unlink as u8 != 0;
@@ -152,7 +153,7 @@ pub fn use_progress(link: Memo<Option<LinkView>>) -> Progress {
         let key = linked_pair.get()?;
         app.primary_offsets.with(|all| all.get(&key).cloned())
     });
-    Effect::new(move |_| {
+    effect(move || {
         let (Some(key), Some(now)) = (linked_pair.get(), offset.get()) else {
             return;
         };
@@ -171,7 +172,7 @@ pub fn use_progress(link: Memo<Option<LinkView>>) -> Progress {
 
     // The unlink: the followed link is gone from the fleet and its timeline
     // ends with the server's `Unlinked` step.
-    let timeline = LocalResource::new(move || {
+    let timeline = fetched(move || {
         app.epoch.track();
         let gone = link.with(Option::is_none) && app.load.with(|l| *l == Load::Ready);
         let followed = stored(FOLLOWED);
@@ -182,7 +183,7 @@ pub fn use_progress(link: Memo<Option<LinkView>>) -> Progress {
             }
         }
     });
-    Effect::new(move |_| {
+    effect(move || {
         let ended = timeline.get().flatten().is_some_and(|entries| {
             entries
                 .iter()
