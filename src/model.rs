@@ -382,6 +382,10 @@ pub struct Fleet {
     links: Vec<LinkView>,
     /// Lower-cased cache id → index in `links`, for both ends of each link.
     link_index: std::collections::HashMap<String, usize>,
+    /// Lower-cased cache id → index in `caches`: a reload looks up every
+    /// cache of the previous load (its firewall rules), which a scan made
+    /// a million comparisons over a thousand caches.
+    cache_index: std::collections::HashMap<String, usize>,
 }
 
 impl Fleet {
@@ -394,16 +398,24 @@ impl Fleet {
                 link_index.entry(id_key(end)).or_insert(i);
             }
         }
+        let mut cache_index = std::collections::HashMap::with_capacity(caches.len());
+        for (i, entry) in caches.iter().enumerate() {
+            cache_index.entry(id_key(entry.id())).or_insert(i);
+        }
         Self {
             caches,
             links,
             link_index,
+            cache_index,
         }
     }
 
     /// The cache with this id.
     pub fn get(&self, id: &CacheId) -> Option<&CacheEntry> {
-        self.caches.iter().find(|e| e.id() == id)
+        self.cache_index
+            .get(&id_key(id))
+            .and_then(|&i| self.caches.get(i))
+            .filter(|e| e.id() == id)
     }
 
     /// The rules' view of every cache, for `georep_core::candidates`.
