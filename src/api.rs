@@ -223,12 +223,18 @@ impl Api {
             .filter(|e| e.cache.sku.name == SkuName::Premium)
             .map(|e| e.id().clone())
             .collect();
-        let rules = join_all(premium.iter().map(|id| self.firewall_rules(id))).await;
+        let mut rules = join_all(premium.iter().map(|id| self.firewall_rules(id)))
+            .await
+            .into_iter();
+        // The answers come in the order of `premium`, which is the caches'
+        // own order: one pass, not a search per cache.
         let mut caches = fleet.caches;
-        for (id, rules) in premium.iter().zip(rules) {
-            let rules = rules?;
-            if let Some(entry) = caches.iter_mut().find(|e| e.id() == id) {
-                entry.cache.firewall_rules = rules;
+        for entry in caches
+            .iter_mut()
+            .filter(|e| e.cache.sku.name == SkuName::Premium)
+        {
+            if let Some(found) = rules.next() {
+                entry.cache.firewall_rules = found?;
             }
         }
         Ok(Fleet::new(caches))

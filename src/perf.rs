@@ -31,6 +31,17 @@ pub fn after_paint(f: impl FnOnce() + 'static) {
     let _ = window.request_animation_frame(after_frame.unchecked_ref());
 }
 
+/// Resolves once the next frame has been painted: what a task awaits to
+/// let the browser show what it has rendered before it goes on.
+pub async fn painted() {
+    let (done, painted) = futures::channel::oneshot::channel::<()>();
+    after_paint(move || {
+        let _ = done.send(());
+    });
+    // A page without a window never paints; nothing then waits on it.
+    let _ = painted.await;
+}
+
 /// Sets the performance mark `name` now.
 pub fn mark(name: &str) {
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {

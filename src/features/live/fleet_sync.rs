@@ -35,6 +35,9 @@ fn load(app: AppState, in_flight: StoredValue<bool>, last: StoredValue<f64>) {
         let mut result = app.observe(api.load_fleet_quick(&known).await);
         if let Ok(fleet) = result {
             app.set_fleet(fleet.clone());
+            // Starting the rules' requests (one per Premium cache) takes
+            // the main thread for a while; the list is shown first.
+            crate::perf::painted().await;
             result = app.observe(api.with_firewall_rules(fleet).await);
         }
         match result {
