@@ -393,7 +393,7 @@ mod tests {
         let expected: Vec<&str> = Key::ALL.iter().map(|k| k.name()).collect();
         assert_eq!(keys, expected);
         let json: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(json.as_object().unwrap().len(), 28);
+        assert_eq!(json.as_object().unwrap().len(), 30);
         assert_eq!(json["bundle_gzip_bytes"], 187_654);
         assert!(json["geo_ratio_set"].is_null());
         assert!(json.get("proxy_ratio_set").is_none());
