@@ -217,25 +217,14 @@ impl Api {
     /// caches geo-replicate, and the rules only matter to linking and
     /// failover (the checks compare them), so the others are not asked.
     pub async fn with_firewall_rules(&self, fleet: Fleet) -> Result<Fleet, ApiError> {
-        let premium: Vec<CacheId> = fleet
-            .caches
-            .iter()
-            .filter(|e| e.cache.sku.name == SkuName::Premium)
-            .map(|e| e.id().clone())
-            .collect();
-        let mut rules = join_all(premium.iter().map(|id| self.firewall_rules(id)))
-            .await
-            .into_iter();
-        // The answers come in the order of `premium`, which is the caches'
-        // own order: one pass, not a search per cache.
         let mut caches = fleet.caches;
-        for entry in caches
+        let premium: Vec<&mut CacheEntry> = caches
             .iter_mut()
             .filter(|e| e.cache.sku.name == SkuName::Premium)
-        {
-            if let Some(found) = rules.next() {
-                entry.cache.firewall_rules = found?;
-            }
+            .collect();
+        let rules = join_all(premium.iter().map(|e| self.firewall_rules(e.id()))).await;
+        for (entry, found) in premium.into_iter().zip(rules) {
+            entry.cache.firewall_rules = found?;
         }
         Ok(Fleet::new(caches))
     }
