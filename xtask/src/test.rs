@@ -48,6 +48,7 @@ enum Outcome {
 /// Sets up, runs every layer, prints a summary and fails if a layer failed.
 pub fn run() -> Result<()> {
     setup::run()?;
+    report_free_space();
     let mut state = Run::default();
     let outcomes: Vec<(&str, Outcome)> = LAYERS
         .iter()
@@ -87,6 +88,7 @@ fn summarize(outcomes: &[(&str, Outcome)], counts: &TestCounts) -> Result<()> {
             }
         }
     }
+    report_free_space();
     say(format!("layers: {passed} passed, {failed} failed"));
     say(format!(
         "tests: {} passed, {} failed, {} ignored",
@@ -137,13 +139,25 @@ fn browser_tests(state: &mut Run) -> Result<()> {
     if !console_sources_exist() {
         bail!("the console has no src/lib.rs or src/main.rs");
     }
-    Cmd::cargo()
+    // wasm-bindgen-test-runner ends chromedriver without ending its session,
+    // so every test binary left a 160 MB Chromium profile in /tmp. They go
+    // into a directory of this run's own, removed when the layer ends.
+    let browser_tmp = project::target_dir().join("browser-tests-tmp");
+    std::fs::create_dir_all(&browser_tmp)?;
+    let result = Cmd::cargo()
         .args(["test", "--tests", "--target", project::WASM_TARGET])
         .args(["-p", CONSOLE_PACKAGE])
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
-        .run_watching_stdout(|line| state.counts.add(line))?;
-    Ok(())
+        .env("TMPDIR", &browser_tmp)
+        .run_watching_stdout(|line| state.counts.add(line));
+    if let Err(err) = std::fs::remove_dir_all(&browser_tmp) {
+        say(format!(
+            "    could not remove {}: {err}",
+            browser_tmp.display()
+        ));
+    }
+    result
 }
 
 /// Clippy with warnings denied: natively for the default members, and for
@@ -164,6 +178,43 @@ fn clippy(_: &mut Run) -> Result<()> {
         .args(deny_warnings)
         .run()?;
     Ok(())
+}
+
+/// Prints the free space where the builds go: a full disk fails every
+/// layer with a compiler error that doesn't say so.
+fn report_free_space() {
+    let target = project::target_dir();
+    let probe = target
+        .ancestors()
+        .find(|dir| dir.exists())
+        .unwrap_or(&target);
+    let free_kib = Cmd::new("df")
+        .arg("-Pk")
+        .arg(probe)
+        .probe_output()
+        .and_then(|out| free_kib_from_df(&out));
+    match free_kib {
+        Some(kib) => say(format!(
+            "    disk: {:.1} GiB free for {}",
+            kib as f64 / (1024.0 * 1024.0),
+            target.display()
+        )),
+        None => say(format!(
+            "    disk: free space for {} unknown",
+            target.display()
+        )),
+    }
+}
+
+/// The "Available" figure of `df -Pk`'s one filesystem line.
+fn free_kib_from_df(output: &str) -> Option<u64> {
+    output
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()
 }
 
 /// Whether the console package has any code to compile yet.
@@ -209,6 +260,14 @@ impl TestCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_available_column_of_df() {
+        let out = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n\
+                   /dev/vda         264000000 72000000  24117248      76% /\n";
+        assert_eq!(free_kib_from_df(out), Some(24_117_248));
+        assert_eq!(free_kib_from_df("Filesystem\n"), None);
+    }
 
     #[test]
     fn counts_libtest_and_wasm_bindgen_results() {
