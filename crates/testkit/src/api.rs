@@ -144,7 +144,7 @@ impl Api {
     /// `Azure-AsyncOperation` header, or its `Location` where Azure sends
     /// only that, as on a cache delete) until it is no longer `InProgress`;
     /// its final status body, whichever status it ended in. Fails if the
-    /// response lacks `Location` or `Retry-After`.
+    /// response lacks `Location`.
     pub async fn wait_operation(&self, response: &Response) -> Result<Value> {
         let header = |name: &str| {
             response
@@ -153,7 +153,6 @@ impl Api {
                 .with_context(|| format!("the response has no {name} header"))
         };
         let location = header("location")?.to_str()?.to_owned();
-        header("retry-after")?;
         let url = match response.headers().get("azure-asyncoperation") {
             Some(status) => status.to_str()?.to_owned(),
             None => location,

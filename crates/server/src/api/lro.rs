@@ -8,8 +8,8 @@
 //! a cache delete answers 202 with only a `Location` at `operationResults`;
 //! a cache update (`test_redis_cache_update.yaml`) answers 202 with the
 //! cache `Updating`, and both headers name its `asyncOperations` status.
-//! `Retry-After` is added to every one: Azure leaves it out, and the SDKs
-//! then wait 30 s between polls, far longer than anything here takes.
+//! None carries `Retry-After`, as none of Azure's does; the status polls
+//! wait for a running operation to end instead (`operations.rs`).
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,9 +18,6 @@ use georep_core::names::API_VERSION;
 use serde::Serialize;
 
 use crate::store::records::OperationRecord;
-
-/// How many seconds clients should wait between polls.
-pub const RETRY_AFTER_SECONDS: u32 = 1;
 
 /// The polling headers of one kind of operation.
 #[derive(Debug, Clone)]
@@ -89,5 +86,4 @@ pub fn insert_headers(
             headers.insert("location", header(&op.result_path()));
         }
     }
-    headers.insert("retry-after", HeaderValue::from(RETRY_AFTER_SECONDS));
 }

@@ -260,7 +260,6 @@ fn cors(origins: &[String]) -> CorsLayer {
         .expose_headers([
             HeaderName::from_static("azure-asyncoperation"),
             header::LOCATION,
-            header::RETRY_AFTER,
         ])
         .max_age(Duration::from_secs(600))
 }

@@ -20,6 +20,16 @@ use crate::store::records::{OperationKind, OperationRecord};
 /// How long a synchronous request waits for its operation to end.
 const SYNCHRONOUS_WAIT: Duration = Duration::from_secs(300);
 
+/// How long a status poll of a running operation waits for it to end
+/// before it answers `InProgress`. Azure sends no `Retry-After`, so the
+/// SDKs' pollers (azure-core's and core-lro's) poll once at once and then
+/// only every 30 s (2 s in JavaScript); nearly every operation here ends
+/// within this wait, so that first poll already says how it ended.
+pub const STATUS_POLL_WAIT: Duration = Duration::from_secs(10);
+
+/// How often a waiting request looks at the operation's record again.
+const RECHECK: Duration = Duration::from_millis(25);
+
 fn find(app: &SharedApp, path: &OperationPath) -> Result<OperationRecord, ApiError> {
     app.store
         .operation(&path.operation)?
@@ -30,17 +40,45 @@ fn find(app: &SharedApp, path: &OperationPath) -> Result<OperationRecord, ApiErr
         })
 }
 
+/// The record of `op` once it has ended, or as it stands after `wait`, or
+/// as it stands when the server begins to stop (a waiting request must
+/// not hold up a graceful shutdown).
+async fn settled(
+    app: &SharedApp,
+    op: OperationRecord,
+    wait: Duration,
+) -> Result<OperationRecord, ApiError> {
+    if op.status != OperationState::InProgress {
+        return Ok(op);
+    }
+    let deadline = tokio::time::Instant::now() + wait;
+    let stopping = app.events.closed();
+    tokio::pin!(stopping);
+    let mut now = op;
+    while now.status == OperationState::InProgress && tokio::time::Instant::now() < deadline {
+        tokio::select! {
+            () = tokio::time::sleep(RECHECK) => {}
+            () = &mut stopping => break,
+        }
+        now = app
+            .store
+            .operation(&now.id)?
+            .ok_or_else(|| ApiError::Internal("the operation's record disappeared".into()))?;
+    }
+    Ok(now)
+}
+
 /// `GET …/locations/{loc}/asyncOperations/{id}`: what `Azure-AsyncOperation`
-/// points at. It names itself in `Azure-AsyncOperation`, as Azure's do.
-/// While it runs, `Retry-After` too: the SDKs' pollers read it from the
-/// last poll's response, and wait 30 s without it.
+/// points at. It names itself in `Azure-AsyncOperation`, as Azure's do,
+/// and carries no `Retry-After`, as Azure's don't. A poll of a running
+/// operation waits up to [`STATUS_POLL_WAIT`] for it to end.
 pub async fn status(
     State(app): State<SharedApp>,
     _: ApiVersion,
     BaseUrl(base): BaseUrl,
     path: OperationPath,
 ) -> Result<Response, ApiError> {
-    let op = find(&app, &path)?;
+    let op = settled(&app, find(&app, &path)?, STATUS_POLL_WAIT).await?;
     let percent = match (op.kind, op.status) {
         (OperationKind::CreateLink, OperationState::InProgress) => {
             links::percent_complete(&app, &op.target).await
@@ -55,11 +93,6 @@ pub async fn status(
         georep_core::names::API_VERSION
     )) {
         response.headers_mut().insert("azure-asyncoperation", url);
-    }
-    if op.status == OperationState::InProgress {
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from(lro::RETRY_AFTER_SECONDS));
     }
     Ok(response)
 }
@@ -89,14 +122,15 @@ pub fn failed(op: &OperationRecord) -> Response {
 
 /// `GET …/locations/{loc}/operationResults/{id}`: what `Location` points at.
 /// 202 with `{id, name, status}` while running, 200 with it once done, the
-/// error once failed.
+/// error once failed. Like [`status`], a poll of a running operation waits
+/// up to [`STATUS_POLL_WAIT`] for it to end.
 pub async fn result(
     State(app): State<SharedApp>,
     _: ApiVersion,
     BaseUrl(base): BaseUrl,
     path: OperationPath,
 ) -> Result<Response, ApiError> {
-    let op = find(&app, &path)?;
+    let op = settled(&app, find(&app, &path)?, STATUS_POLL_WAIT).await?;
     Ok(match op.status {
         OperationState::InProgress => lro::accepted(
             StatusCode::ACCEPTED,
@@ -113,28 +147,19 @@ pub async fn result(
 /// Waits for `op` to end, for a request that answers only then: 204 once
 /// it succeeded, its error if it failed.
 pub async fn finished(app: &SharedApp, op: &OperationRecord) -> Result<Response, ApiError> {
-    let deadline = tokio::time::Instant::now() + SYNCHRONOUS_WAIT;
-    loop {
-        let now = app
-            .store
-            .operation(&op.id)?
-            .ok_or_else(|| ApiError::Internal("the operation's record disappeared".into()))?;
-        match now.status {
-            OperationState::Succeeded => return Ok(StatusCode::NO_CONTENT.into_response()),
-            OperationState::Failed | OperationState::Canceled => return Ok(failed(&now)),
-            OperationState::InProgress if tokio::time::Instant::now() >= deadline => {
-                return Err(ApiError::BadRequest {
-                    code: "OperationStillRunning",
-                    message: format!(
-                        "The operation {} is still running; poll {}.",
-                        now.id,
-                        now.status_path()
-                    ),
-                    target: None,
-                    status: StatusCode::CONFLICT,
-                });
-            }
-            OperationState::InProgress => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
+    let now = settled(app, op.clone(), SYNCHRONOUS_WAIT).await?;
+    match now.status {
+        OperationState::Succeeded => Ok(StatusCode::NO_CONTENT.into_response()),
+        OperationState::Failed | OperationState::Canceled => Ok(failed(&now)),
+        OperationState::InProgress => Err(ApiError::BadRequest {
+            code: "OperationStillRunning",
+            message: format!(
+                "The operation {} is still running; poll {}.",
+                now.id,
+                now.status_path()
+            ),
+            target: None,
+            status: StatusCode::CONFLICT,
+        }),
     }
 }

@@ -41,7 +41,6 @@ def main():
         DefaultAzureCredential(),
         SUBSCRIPTION,
         base_url=BASE_URL,
-        polling_interval=0.2,
     )
 
     names = sorted(c.name for c in client.redis.list_by_subscription())
