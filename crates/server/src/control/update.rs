@@ -69,8 +69,9 @@ fn changes(record: &CacheRecord, update: &RedisUpdateProperties) -> Vec<Change> 
 }
 
 /// `PATCH …/redis/{name}`: scale, change shard count or persistence, and
-/// simple settings. Answers the cache as it now is (`Updating`) and the
-/// operation that applies the update.
+/// simple settings. Answers the cache as it was, now `Updating`, as Azure's
+/// recording does (a PATCH that asked for `publicNetworkAccess: Disabled`
+/// was answered with `Enabled`), and the operation that applies the update.
 pub async fn update(
     app: &SharedApp,
     id: &CacheId,
@@ -131,6 +132,8 @@ pub async fn update(
         plan.nodes = Some(nodes);
     }
 
+    let mut answered = record.clone();
+    answered.provisioning_state = ProvisioningState::Updating;
     record.sku = sku;
     record.shard_count = shard_count;
     record.replicas_per_primary = replicas;
@@ -165,7 +168,7 @@ pub async fn update(
     );
     app.store.put_operation(&op)?;
     tracing::info!(cache = %id.name, operation = %op.id, "updating cache");
-    let resource = app.resource(&record)?;
+    let resource = app.resource(&answered)?;
     tokio::spawn(finish_updating(app.clone(), id.clone(), op.id.clone()));
     Ok((resource, op))
 }
