@@ -45,3 +45,35 @@ fn shell_shows_product_name_and_navigation() {
     assert_eq!(auth.text_content().unwrap(), "No token");
     drop(handle);
 }
+
+/// The skip link (the first thing a keyboard reaches) moves the focus to
+/// the page's content, and leaves the address as it was: a bare `#main`
+/// would otherwise resolve against the document's base.
+#[wasm_bindgen_test]
+async fn the_skip_link_moves_the_focus_to_the_content() {
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), || {
+        provide_context(AppState::new(Api::new("http://127.0.0.1:9", None)));
+        view! { <Shell/> }
+    });
+    let before = web_sys::window().unwrap().location().href().unwrap();
+    let link: web_sys::HtmlElement = root
+        .query_selector(".skip-link")
+        .unwrap()
+        .expect("a skip link")
+        .unchecked_into();
+    assert_eq!(link.text_content().unwrap(), "Skip to content");
+    link.click();
+    gloo_timers::future::TimeoutFuture::new(0).await;
+
+    let document = web_sys::window().unwrap().document().unwrap();
+    let active = document.active_element().expect("something has the focus");
+    assert_eq!(active.tag_name(), "MAIN", "the focus is on the content");
+    assert!(root.contains(Some(&active)), "this shell's own content");
+    assert_eq!(
+        web_sys::window().unwrap().location().href().unwrap(),
+        before,
+        "the address did not change"
+    );
+    drop(handle);
+}
