@@ -31,6 +31,16 @@ pub fn after_paint(f: impl FnOnce() + 'static) {
     let _ = window.request_animation_frame(after_frame.unchecked_ref());
 }
 
+/// Runs `f` just before the next frame is rendered, once the changes made
+/// so far are in the DOM: a layout read there costs nothing the frame
+/// would not do anyway, and what `f` changes is in the same frame.
+pub fn before_paint(f: impl FnOnce() + 'static) {
+    if let Some(window) = web_sys::window() {
+        let f = Closure::once_into_js(f);
+        let _ = window.request_animation_frame(f.unchecked_ref());
+    }
+}
+
 /// Resolves once the next frame has been painted: what a task awaits to
 /// let the browser show what it has rendered before it goes on.
 pub async fn painted() {

@@ -10,3 +10,4 @@ pub mod reactive;
 pub mod show;
 pub mod sparkline;
 pub mod status;
+pub mod windowed;

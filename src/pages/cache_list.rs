@@ -2,16 +2,16 @@
 //!
 //! Built to stay within a frame with a thousand caches. The rows are derived
 //! once per fleet load (one [`Memo`], shared by the list, the count and the
-//! empty state). The table holds one row element per cache, mounted once
-//! and keyed by its position (a `u32`): a filter puts the matching caches,
-//! in fleet order, into the first positions and hides the rest. A click so
-//! rewrites the text of the positions whose cache changed and creates,
-//! removes and restyles nothing; with a fixed table layout Chromium then
-//! only lays out that text again. Showing and hiding whole rows instead
-//! made the browser restyle and lay out every newly shown row, about three
-//! times the work (README, Performance).
-//!
-//! The first screenful is mounted first and the rest after it is painted.
+//! empty state). Only a window of the filtered list is in the document, the
+//! rows in and near the viewport ([`windowed`]), each keyed by its position
+//! in the filtered list (a `u32`); spacers stand for the rest. A filter puts
+//! the matching caches, in fleet order, into the first positions: a click
+//! rewrites the text of the mounted positions whose cache changed and
+//! creates, removes and restyles next to nothing, and with a fixed table
+//! layout and rows of one height Chromium lays out only that text again.
+//! With every row mounted, the browser's style, layout and paint of a
+//! thousand rows took most of a click's frame and of the first load
+//! (README, Performance).
 
 use std::sync::Arc;
 
@@ -22,6 +22,7 @@ use leptos::prelude::*;
 
 use crate::components::card::{Card, Column, Table};
 use crate::components::status::LinkBadge;
+use crate::components::windowed;
 use crate::features::region_map::{use_map_data, RegionMap};
 use crate::model::{CacheEntry, Fleet, LinkView};
 use crate::perf;
@@ -38,9 +39,6 @@ const COLUMNS: [Column; 6] = [
     Column::optional("Status"),
     Column::new("Geo-replication"),
 ];
-
-/// Rows mounted before the first paint: more than a tall window shows.
-const FIRST_SCREEN: usize = 40;
 
 /// What one row shows, derived once per fleet load. The texts are shared
 /// (`Arc<str>`), so handing a row to a position copies no string.
@@ -76,44 +74,9 @@ impl Row {
     }
 }
 
-/// Which row each position of the table shows (`None`: hidden), one
-/// signal per position, so that a filter wakes only the positions whose
-/// row changes.
-#[derive(Clone, Copy)]
-struct Positions(StoredValue<Vec<ArcRwSignal<Option<u32>>>>);
-
-impl Positions {
-    fn new() -> Self {
-        Self(StoredValue::new(Vec::new()))
-    }
-
-    /// Position `i`'s signal; positions created for it start with the row
-    /// `initial` gives them.
-    fn get(self, i: usize, initial: impl Fn(usize) -> Option<u32>) -> ArcRwSignal<Option<u32>> {
-        self.0.update_value(|all| {
-            while all.len() <= i {
-                all.push(ArcRwSignal::new(initial(all.len())));
-            }
-        });
-        self.0.with_value(|all| all[i].clone())
-    }
-
-    /// Puts `shown[i]` into position `i` and hides the positions past it,
-    /// touching only those that change.
-    fn assign(self, shown: &[u32]) {
-        self.0.with_value(|all| {
-            for (i, position) in all.iter().enumerate() {
-                let want = shown.get(i).copied();
-                if position.get_untracked() != want {
-                    position.set(want);
-                }
-            }
-        });
-    }
-}
-
-/// One position of the table: the row it is given, or hidden. While hidden
-/// it keeps the cells of its last row (nothing to rewrite) but no
+/// One position of the table, while the window holds it: the row the
+/// filter puts there, or hidden past the filtered list's end. Hidden, it
+/// keeps the cells of its last row (nothing to rewrite) but no
 /// `data-cache`, so only shown rows answer for a cache.
 ///
 /// The cells are mounted once; when the row changes, one effect writes the
@@ -121,19 +84,17 @@ impl Positions {
 /// twice the script, and a view rebuilt per row re-set every class, which
 /// made the browser restyle each row.
 #[component]
-fn CacheRow(position: ArcRwSignal<Option<u32>>, rows: Memo<Vec<Arc<Row>>>) -> impl IntoView {
+fn CacheRow(position: u32, shown: Memo<Vec<u32>>, rows: Memo<Vec<Arc<Row>>>) -> impl IntoView {
     let app = use_app();
-    let initially_shown = position.with_untracked(Option::is_some);
-    let shown = {
-        let position = position.clone();
-        move || position.with(Option::is_some)
-    };
-    let row = Memo::new(
-        move |last: Option<&Option<Arc<Row>>>| match position.get() {
+    let at = position as usize;
+    let is_shown = Memo::new(move |_| shown.with(|s| at < s.len()));
+    let row = Memo::new(move |last: Option<&Option<Arc<Row>>>| {
+        match shown.with(|s| s.get(at).copied()) {
             Some(i) => rows.with(|rows| rows.get(i as usize).cloned()),
             None => last.cloned().flatten(),
-        },
-    );
+        }
+    });
+    let initially_shown = is_shown.get_untracked();
     let link = Memo::new(move |_| row.with(|r| r.as_ref().and_then(|r| r.link.clone())));
     let geo = move || match link.get() {
         Some((role, link)) => {
@@ -148,98 +109,88 @@ fn CacheRow(position: ArcRwSignal<Option<u32>>, rows: Memo<Vec<Arc<Row>>>) -> im
         None => Either::Right(view! { <span class="muted">"Not linked"</span> }),
     };
     let first = row.get_untracked();
-    let field = |f: fn(&Row) -> &Arc<str>| {
+    let field = |f: Field| {
         first
             .as_deref()
             .map_or_else(|| Arc::from(""), |r| f(r).clone())
     };
-    let (name, location, group, sku, status) = (
-        NodeRef::<html::A>::new(),
-        NodeRef::<html::Td>::new(),
-        NodeRef::<html::Td>::new(),
-        NodeRef::<html::Td>::new(),
-        NodeRef::<html::Td>::new(),
-    );
+    let name = NodeRef::<html::A>::new();
+    let cells = [(); 4].map(|_| NodeRef::<html::Span>::new());
     let geo_link = NodeRef::<html::A>::new();
     let mounted = first.clone();
     let tr = NodeRef::<html::Tr>::new();
     Effect::new(move |last: Option<(bool, Option<Arc<Row>>)>| {
-        let is_shown = shown();
+        let shown = is_shown.get();
         let now = row.get();
         let (was_shown, before) = last.unwrap_or_else(|| (initially_shown, mounted.clone()));
         if let Some(tr) = tr.get() {
             let renamed = now.as_ref().map(|r| &r.name) != before.as_ref().map(|r| &r.name);
-            if is_shown != was_shown {
-                tr.set_hidden(!is_shown);
+            if shown != was_shown {
+                tr.set_hidden(!shown);
             }
-            if is_shown != was_shown || renamed {
-                match now.as_ref().filter(|_| is_shown) {
+            if shown != was_shown || renamed {
+                match now.as_ref().filter(|_| shown) {
                     Some(r) => drop(tr.set_attribute("data-cache", &r.name)),
                     None => drop(tr.remove_attribute("data-cache")),
                 }
             }
         }
-        if let (Some(now), Some(before)) = (&now, &before) {
-            let changed = |f: fn(&Row) -> &Arc<str>| f(now) != f(before);
-            let write = |el: Option<web_sys::HtmlElement>, f: fn(&Row) -> &Arc<str>| {
-                if let Some(el) = el.filter(|_| changed(f)) {
-                    write_text(&el, f(now));
-                }
-            };
-            write(name.get().map(Into::into), |r| &r.name);
-            write(location.get().map(Into::into), |r| &r.location);
-            write(group.get().map(Into::into), |r| &r.group);
-            write(sku.get().map(Into::into), |r| &r.sku);
-            write(status.get().map(Into::into), |r| &r.status);
-            for (el, f) in [
-                (name.get(), (|r| &r.overview) as fn(&Row) -> &Arc<str>),
-                (geo_link.get(), |r| &r.geo),
-            ] {
-                if let Some(el) = el.filter(|_| changed(f)) {
-                    let _ = el.set_attribute("href", f(now));
-                }
-            }
-        } else if let Some(now) = &now {
-            // A position shown for the first time after it was mounted
-            // empty.
-            for (el, f) in [
-                (
-                    name.get().map(Into::into),
-                    (|r| &r.name) as fn(&Row) -> &Arc<str>,
-                ),
-                (location.get().map(Into::into), |r| &r.location),
-                (group.get().map(Into::into), |r| &r.group),
-                (sku.get().map(Into::into), |r| &r.sku),
-                (status.get().map(Into::into), |r| &r.status),
-            ] {
-                if let Some(el) = el {
-                    write_text(&el, f(now));
-                }
-            }
-            if let Some(el) = name.get() {
-                let _ = el.set_attribute("href", &now.overview);
-            }
-            if let Some(el) = geo_link.get() {
-                let _ = el.set_attribute("href", &now.geo);
+        let Some(now) = &now else {
+            return (shown, None);
+        };
+        // A position shown for the first time after it was mounted empty
+        // has every field to write.
+        let changed = |f: Field| before.as_ref().is_none_or(|before| f(now) != f(before));
+        let texts = [
+            (name.get().map(Into::into), NAME),
+            (cells[0].get().map(Into::into), CELLS[0]),
+            (cells[1].get().map(Into::into), CELLS[1]),
+            (cells[2].get().map(Into::into), CELLS[2]),
+            (cells[3].get().map(Into::into), CELLS[3]),
+        ];
+        for (el, f) in texts {
+            if let Some(el) = el.filter(|_| changed(f)) {
+                write_text(&el, f(now));
             }
         }
-        (is_shown, now)
+        let hrefs = [
+            (name.get(), (|r| &r.overview) as Field),
+            (geo_link.get(), |r| &r.geo),
+        ];
+        for (el, f) in hrefs {
+            if let Some(el) = el.filter(|_| changed(f)) {
+                let _ = el.set_attribute("href", f(now));
+            }
+        }
+        (shown, Some(now.clone()))
     });
     view! {
-        <tr node_ref=tr data-cache=initially_shown.then(|| field(|r| &r.name)) hidden=!initially_shown>
+        <tr
+            node_ref=tr
+            aria-rowindex=position + 2
+            data-cache=initially_shown.then(|| field(NAME))
+            hidden=!initially_shown
+        >
             <th scope="row">
-                <a node_ref=name href=field(|r| &r.overview)>{field(|r| &r.name)}</a>
+                <a node_ref=name href=field(|r| &r.overview)>{field(NAME)}</a>
             </th>
-            <td node_ref=location>{field(|r| &r.location)}</td>
-            <td class="col-optional" node_ref=group>{field(|r| &r.group)}</td>
-            <td class="col-optional" node_ref=sku>{field(|r| &r.sku)}</td>
-            <td class="col-optional" node_ref=status>{field(|r| &r.status)}</td>
+            <td><span node_ref=cells[0]>{field(CELLS[0])}</span></td>
+            <td class="col-optional"><span node_ref=cells[1]>{field(CELLS[1])}</span></td>
+            <td class="col-optional"><span node_ref=cells[2]>{field(CELLS[2])}</span></td>
+            <td class="col-optional"><span node_ref=cells[3]>{field(CELLS[3])}</span></td>
             <td>
                 <a class="cell-link" node_ref=geo_link href=field(|r| &r.geo)>{geo}</a>
             </td>
         </tr>
     }
 }
+
+/// One of a row's texts.
+type Field = fn(&Row) -> &Arc<str>;
+/// The name, in the row's heading cell.
+const NAME: Field = |r| &r.name;
+/// The texts of the cells after it, in order.
+const CELLS: [Field; 4] = [|r| &r.location, |r| &r.group, |r| &r.sku, |r| &r.status];
 
 /// Replaces an element's text, keeping its text node (and so the
 /// browser's box for it) when it has one.
@@ -280,24 +231,27 @@ pub fn CacheListPage() -> impl IntoView {
             })
         })
     });
-    let positions = Positions::new();
-    Effect::new(move |_| shown.with(|shown| positions.assign(shown)));
-    let limit = RwSignal::new(FIRST_SCREEN);
     let total = move || rows.with(Vec::len);
     let ready = move || app.load.with(|l| *l == Load::Ready) && total() > 0;
     perf::mark_painted_once("georep:list-rendered", ready);
-    Effect::new(move |done: Option<bool>| {
-        if done == Some(true) {
-            return true;
-        }
-        let now = ready();
-        if now {
-            perf::after_paint(move || limit.set(usize::MAX));
-        }
-        now
-    });
     perf::mark_painted_on_change("georep:list-filtered", move || region.get());
-    let each = move || 0..total().min(limit.get()) as u32;
+    let (before, after) = (NodeRef::<html::Tr>::new(), NodeRef::<html::Tr>::new());
+    let window = windowed::window(before, after, Signal::derive(move || shown.with(Vec::len)));
+    // Screen readers learn the whole list's length and each row's place in
+    // it from these, as only the window's rows are in the document.
+    Effect::new(move |_| {
+        let count = window.len.get() + 1;
+        if let Some(table) = before
+            .get()
+            .and_then(|tr| tr.parent_element()?.parent_element())
+        {
+            let _ = table.set_attribute("aria-rowcount", &count.to_string());
+        }
+    });
+    let each = move || {
+        let (start, end) = window.range.get();
+        start..end
+    };
     view! {
         <section class="page">
             <header class="page-header page-header-row">
@@ -321,14 +275,17 @@ pub fn CacheListPage() -> impl IntoView {
             </Card>
             <Card title="Caches " count=Signal::derive(total)>
                 <Table columns=&COLUMNS class="cache-list" label="Caches">
+                    <tr class="list-spacer" aria-hidden="true" node_ref=before
+                        style:height=move || format!("{}px", window.before())>
+                        <td></td>
+                    </tr>
                     <For each=each key=|i| *i let(i)>
-                        {
-                            let position = positions.get(i as usize, |at| {
-                                shown.with_untracked(|s| s.get(at).copied())
-                            });
-                            view! { <CacheRow position=position rows=rows/> }
-                        }
+                        <CacheRow position=i shown=shown rows=rows/>
                     </For>
+                    <tr class="list-spacer" aria-hidden="true" node_ref=after
+                        style:height=move || format!("{}px", window.after())>
+                        <td></td>
+                    </tr>
                 </Table>
                 {move || match app.load.get() {
                     Load::Loading => {
