@@ -144,19 +144,14 @@ impl Api {
     /// `Azure-AsyncOperation` header, or its `Location` where Azure sends
     /// only that, as on a cache delete) until it is no longer `InProgress`;
     /// its final status body, whichever status it ended in. Fails if the
-    /// response lacks `Location`.
+    /// response names neither.
     pub async fn wait_operation(&self, response: &Response) -> Result<Value> {
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .with_context(|| format!("the response has no {name} header"))
-        };
-        let location = header("location")?.to_str()?.to_owned();
-        let url = match response.headers().get("azure-asyncoperation") {
-            Some(status) => status.to_str()?.to_owned(),
-            None => location,
-        };
+        let header = |name: &str| response.headers().get(name);
+        let url = header("azure-asyncoperation")
+            .or_else(|| header("location"))
+            .context("the response has neither Azure-AsyncOperation nor Location")?
+            .to_str()?
+            .to_owned();
         self.wait_operation_at(&url).await
     }
 

@@ -99,7 +99,7 @@ pub async fn update(
         StatusCode::ACCEPTED,
         &base,
         &op,
-        Polling::StatusOnly,
+        Polling::StatusTwice,
         Some(resource),
     ))
 }
@@ -163,7 +163,7 @@ pub async fn export(
     ArmJson(params): ArmJson<ExportParameters>,
 ) -> Result<Response, ApiError> {
     let op = caches::export(&app, &id, params).await?;
-    Ok(lro::started(&base, &op))
+    Ok(lro::started(&base, &op, Polling::Both))
 }
 
 /// `POST …/import`: 202 and an operation.
@@ -175,7 +175,7 @@ pub async fn import(
     ArmJson(params): ArmJson<ImportParameters>,
 ) -> Result<Response, ApiError> {
     let op = caches::import(&app, &id, params).await?;
-    Ok(lro::started(&base, &op))
+    Ok(lro::started(&base, &op, Polling::Both))
 }
 
 /// ARM's `RedisForceRebootResponse`.

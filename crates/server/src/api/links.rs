@@ -84,10 +84,13 @@ pub async fn put(
     let kind = failover::kind_from_query(query.failover.as_deref())?;
     Ok(
         match links::create(&app, &path.cache, &path.child, params, kind).await? {
-            Created::Started(resource, op) => {
-                let polling = Polling::Created(resource.id.clone());
-                lro::accepted(StatusCode::CREATED, &base, &op, polling, Some(resource))
-            }
+            Created::Started(resource, op) => lro::accepted(
+                StatusCode::CREATED,
+                &base,
+                &op,
+                Polling::StatusOnly,
+                Some(resource),
+            ),
             Created::Existing(resource) => Json(resource).into_response(),
         },
     )
@@ -119,5 +122,5 @@ pub async fn delete(
     if synchronous {
         return operations::finished(&app, &op).await;
     }
-    Ok(lro::started(&base, &op))
+    Ok(lro::started(&base, &op, Polling::StatusTwice))
 }

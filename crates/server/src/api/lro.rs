@@ -2,12 +2,13 @@
 //! the polling headers Azure sends for that operation, pointing at the
 //! status resources clients poll until they say `Succeeded` or `Failed`.
 //!
-//! Which headers, per operation, follows the az CLI's recordings of Azure
-//! (`test_redis_cache_server_link.yaml`): a create answers 201 with
-//! `Azure-AsyncOperation` and a `Location` that is the new resource itself;
-//! a cache delete answers 202 with only a `Location` at `operationResults`;
-//! a cache update (`test_redis_cache_update.yaml`) answers 202 with the
-//! cache `Updating`, and both headers name its `asyncOperations` status.
+//! Which headers, per operation, follows the az CLI's recordings of Azure:
+//! a cache create answers 201 with `Azure-AsyncOperation` and a `Location`
+//! that is the new cache itself; a link create
+//! (`test_redis_cache_server_link.yaml`) 201 with `Azure-AsyncOperation`
+//! only; a cache delete 202 with only a `Location` at `operationResults`;
+//! a cache update (`test_redis_cache_update.yaml`) and an unlink 202 with
+//! both headers naming the `asyncOperations` status.
 //! None carries `Retry-After`, as none of Azure's does; the status polls
 //! wait for a running operation to end instead (`operations.rs`).
 
@@ -22,15 +23,17 @@ use crate::store::records::OperationRecord;
 /// The polling headers of one kind of operation.
 #[derive(Debug, Clone)]
 pub enum Polling {
-    /// A create: `Azure-AsyncOperation`, and `Location` = the resource at
-    /// this path.
+    /// A cache create: `Azure-AsyncOperation`, and `Location` = the
+    /// resource at this path.
     Created(String),
+    /// A link create: `Azure-AsyncOperation` only.
+    StatusOnly,
     /// A cache delete: `Location` at `operationResults` only.
     ResultOnly,
-    /// A cache update: `Azure-AsyncOperation`, and a `Location` naming the
-    /// same status resource.
-    StatusOnly,
-    /// Everything else (unlink, export, import): both status resources.
+    /// A cache update and an unlink: `Azure-AsyncOperation`, and a
+    /// `Location` naming the same status resource.
+    StatusTwice,
+    /// Export and import, which no recording shows: both status resources.
     Both,
 }
 
@@ -51,10 +54,10 @@ pub fn accepted<T: Serialize>(
     response
 }
 
-/// 202 with both status resources and no body: how unlink, export and
-/// import answer.
-pub fn started(base_url: &str, op: &OperationRecord) -> Response {
-    accepted::<()>(StatusCode::ACCEPTED, base_url, op, Polling::Both, None)
+/// 202 with `polling`'s headers and no body: how unlink, export and import
+/// answer.
+pub fn started(base_url: &str, op: &OperationRecord, polling: Polling) -> Response {
+    accepted::<()>(StatusCode::ACCEPTED, base_url, op, polling, None)
 }
 
 /// Adds the polling headers of `op` to `response`.
@@ -74,10 +77,13 @@ pub fn insert_headers(
             headers.insert("azure-asyncoperation", header(&op.status_path()));
             headers.insert("location", header(&resource));
         }
+        Polling::StatusOnly => {
+            headers.insert("azure-asyncoperation", header(&op.status_path()));
+        }
         Polling::ResultOnly => {
             headers.insert("location", header(&op.result_path()));
         }
-        Polling::StatusOnly => {
+        Polling::StatusTwice => {
             headers.insert("azure-asyncoperation", header(&op.status_path()));
             headers.insert("location", header(&op.status_path()));
         }
