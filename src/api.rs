@@ -6,6 +6,8 @@
 //! [`crate::session`]'s job.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
 use futures::future::join_all;
 use georep_core::arm::{
@@ -21,7 +23,7 @@ use georep_core::CacheId;
 use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::features::drills::wire::{Drill, DrillRequest, FaultRequest, Faults, Verification};
 use crate::model::{CacheEntry, Fleet};
@@ -195,22 +197,24 @@ impl Api {
     /// thousand caches show without a thousand requests first.
     pub async fn load_fleet_quick(&self, known: &Fleet) -> Result<Fleet, ApiError> {
         let subscriptions = self.list_subscriptions().await?;
-        let lists = join_all(
-            subscriptions
-                .iter()
-                .map(|s| self.list_caches(&s.subscription_id)),
-        )
-        .await;
-        let mut resources = Vec::new();
-        for list in lists {
-            resources.extend(list?);
-        }
-        let entries = join_all(resources.into_iter().map(|r| self.load_entry(r, known))).await;
-        let mut caches = Vec::new();
-        for entry in entries {
-            caches.extend(entry?);
-        }
-        Ok(Fleet::new(caches))
+        let mut lists: Vec<Vec<RedisResource>> = slots(subscriptions.len());
+        all(lists.iter_mut().zip(&subscriptions).map(|(list, s)| {
+            Box::pin(async move {
+                *list = self.list_caches(&s.subscription_id).await?;
+                Ok(())
+            }) as Step<'_>
+        }))
+        .await?;
+        let resources: Vec<RedisResource> = lists.into_iter().flatten().collect();
+        let mut entries: Vec<Option<CacheEntry>> = slots(resources.len());
+        all(entries.iter_mut().zip(resources).map(|(entry, r)| {
+            Box::pin(async move {
+                *entry = self.load_entry(r, known).await?;
+                Ok(())
+            }) as Step<'_>
+        }))
+        .await?;
+        Ok(Fleet::new(entries.into_iter().flatten().collect()))
     }
 
     /// `fleet` with the firewall rules of its Premium caches. Only Premium
@@ -218,14 +222,16 @@ impl Api {
     /// failover (the checks compare them), so the others are not asked.
     pub async fn with_firewall_rules(&self, fleet: Fleet) -> Result<Fleet, ApiError> {
         let mut caches = fleet.caches;
-        let premium: Vec<&mut CacheEntry> = caches
+        all(caches
             .iter_mut()
             .filter(|e| e.cache.sku.name == SkuName::Premium)
-            .collect();
-        let rules = join_all(premium.iter().map(|e| self.firewall_rules(e.id()))).await;
-        for (entry, found) in premium.into_iter().zip(rules) {
-            entry.cache.firewall_rules = found?;
-        }
+            .map(|entry| {
+                Box::pin(async move {
+                    entry.cache.firewall_rules = self.firewall_rules(entry.id()).await?;
+                    Ok(())
+                }) as Step<'_>
+            }))
+        .await?;
         Ok(Fleet::new(caches))
     }
 
@@ -381,19 +387,18 @@ impl Api {
     /// Every page of an ARM list.
     pub async fn get_all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ApiError> {
         let mut items = Vec::new();
-        let mut next = Some(path.to_owned());
-        while let Some(url) = next.take() {
-            let page: ListResult<T> = self.get(&url).await?;
+        self.each_page(path, &mut |page| {
+            let page: ListResult<T> = read(page)?;
             items.extend(page.value);
-            next = page.next_link;
-        }
+            Ok(page.next_link)
+        })
+        .await?;
         Ok(items)
     }
 
     /// `GET` a JSON resource.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        let response = self.send(Method::GET, path, None::<&()>).await?;
-        decode(response).await
+        read(self.call(Method::GET, path, None).await?)
     }
 
     /// `PUT` a JSON body and read the resource back.
@@ -402,8 +407,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        let response = self.send(Method::PUT, path, Some(body)).await?;
-        decode(response).await
+        read(self.call(Method::PUT, path, Some(json(body)?)).await?)
     }
 
     /// `PATCH` a JSON body and read the resource back.
@@ -412,8 +416,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        let response = self.send(Method::PATCH, path, Some(body)).await?;
-        decode(response).await
+        read(self.call(Method::PATCH, path, Some(json(body)?)).await?)
     }
 
     /// `POST` a JSON body and read the answer.
@@ -422,13 +425,12 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        let response = self.send(Method::POST, path, Some(body)).await?;
-        decode(response).await
+        read(self.call(Method::POST, path, Some(json(body)?)).await?)
     }
 
     /// `DELETE` a resource; 200, 202 and 204 all count as accepted.
     pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
-        self.send(Method::DELETE, path, None::<&()>).await.map(drop)
+        self.send(Method::DELETE, path, None).await.map(drop)
     }
 
     /// Where the server serves its local CA's certificate, which TLS clients
@@ -447,11 +449,37 @@ impl Api {
         }
     }
 
-    async fn send<B: Serialize>(
+    /// Pages through an ARM list from `path`: `take` reads each page and
+    /// says where the next one is. Not generic, so the requests' code is
+    /// compiled once for every item type (README, console size notes).
+    async fn each_page(
+        &self,
+        path: &str,
+        take: &mut dyn FnMut(JsValue) -> Result<Option<String>, ApiError>,
+    ) -> Result<(), ApiError> {
+        let mut next = Some(path.to_owned());
+        while let Some(url) = next.take() {
+            next = take(self.call(Method::GET, &url, None).await?)?;
+        }
+        Ok(())
+    }
+
+    /// One request with an optional JSON body, answered with its body as
+    /// the browser parsed it.
+    async fn call(
         &self,
         method: Method,
         path: &str,
-        body: Option<&B>,
+        body: Option<String>,
+    ) -> Result<JsValue, ApiError> {
+        decode(self.send(method, path, body).await?).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
     ) -> Result<Response, ApiError> {
         let mut builder = RequestBuilder::new(&self.url(path))
             .method(method)
@@ -461,12 +489,11 @@ impl Api {
         }
         let request = match body {
             Some(body) => builder
-                .json(body)
-                .map_err(|e| ApiError::Decode(e.to_string()))?,
-            None => builder
-                .build()
-                .map_err(|e| ApiError::Decode(e.to_string()))?,
-        };
+                .header("Content-Type", "application/json")
+                .body(body),
+            None => builder.build(),
+        }
+        .map_err(|e| ApiError::Decode(e.to_string()))?;
         let response = request
             .send()
             .await
@@ -477,6 +504,19 @@ impl Api {
             Err(error_from(response).await)
         }
     }
+}
+
+/// Requests run side by side, each writing its answer where it belongs;
+/// the first failure in their order is the answer. One future type for
+/// every caller, so `join_all` is compiled once.
+type Step<'a> = Pin<Box<dyn Future<Output = Result<(), ApiError>> + 'a>>;
+
+fn slots<T: Default>(n: usize) -> Vec<T> {
+    std::iter::repeat_with(T::default).take(n).collect()
+}
+
+async fn all<'a>(steps: impl IntoIterator<Item = Step<'a>>) -> Result<(), ApiError> {
+    join_all(steps).await.into_iter().collect()
 }
 
 /// The URL of a cache resource, or of something under it (`suffix`).
@@ -499,7 +539,13 @@ fn link_body(linked: &Cache, role: ServerRole) -> LinkedServerCreateParameters {
     }
 }
 
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+/// `body` as JSON, as serde_json writes it.
+fn json<B: Serialize>(body: &B) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// A response's body as the browser's `JSON.parse` reads it.
+async fn decode(response: Response) -> Result<JsValue, ApiError> {
     let text = response
         .text()
         .await
@@ -511,18 +557,26 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
     } else {
         &text
     };
-    from_json(text).map_err(ApiError::Decode)
+    parse(text).map_err(ApiError::Decode)
+}
+
+/// Reads a parsed answer as a `T`.
+fn read<T: DeserializeOwned>(value: JsValue) -> Result<T, ApiError> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 /// Reads JSON `text` as a `T`: the browser's `JSON.parse`, then serde over
 /// the parsed value, so the wasm carries no JSON parser of its own (see
 /// README's console size notes).
 pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    let value = js_sys::JSON::parse(text).map_err(|e| {
+    serde_wasm_bindgen::from_value(parse(text)?).map_err(|e| e.to_string())
+}
+
+fn parse(text: &str) -> Result<JsValue, String> {
+    js_sys::JSON::parse(text).map_err(|e| {
         e.dyn_ref::<js_sys::Error>()
             .map_or_else(|| "not JSON".to_owned(), |e| e.message().into())
-    })?;
-    serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
+    })
 }
 
 async fn error_from(response: Response) -> ApiError {

@@ -78,8 +78,7 @@ fn kind_name(kind: TimelineKind) -> String {
 /// How long the latest failover in `entries` took, in ms: from its request
 /// to the promotion of the geo-secondary (when writes move to it).
 pub fn last_failover_ms(entries: &[TimelineEntry]) -> Option<f64> {
-    let mut ordered: Vec<&TimelineEntry> = entries.iter().collect();
-    ordered.sort_by_key(|e| e.id);
+    let ordered = oldest_first(entries);
     let promoted = ordered
         .iter()
         .rposition(|e| e.kind == TimelineKind::Promoted)?;
@@ -88,6 +87,15 @@ pub fn last_failover_ms(entries: &[TimelineEntry]) -> Option<f64> {
         .rposition(|e| e.kind == TimelineKind::FailoverRequested)?;
     let at = |i: usize| rfc3339_ms(&ordered[i].time);
     Some((at(promoted)? - at(requested)?).max(0.0))
+}
+
+/// `entries` by id, oldest first. The one sort of the timeline (each
+/// sort compiled adds 3 kB of wasm): ids are unique, so newest first is
+/// this, reversed.
+fn oldest_first(entries: &[TimelineEntry]) -> Vec<&TimelineEntry> {
+    let mut ordered: Vec<&TimelineEntry> = entries.iter().collect();
+    ordered.sort_by_key(|e| e.id);
+    ordered
 }
 
 /// The linked-server id the timeline names `link` by.
@@ -106,12 +114,11 @@ pub fn TimelineList(#[prop(into)] entries: Signal<Vec<TimelineEntry>>) -> impl I
     let all = RwSignal::new(false);
     let total = move || entries.with(Vec::len);
     let shown = move || {
-        let mut newest: Vec<TimelineEntry> = entries.get();
-        newest.sort_by_key(|e| std::cmp::Reverse(e.id));
-        if !all.get() {
-            newest.truncate(SHOWN);
-        }
-        newest
+        let limit = if all.get() { usize::MAX } else { SHOWN };
+        entries.with(|entries| {
+            let newest = oldest_first(entries).into_iter().rev().take(limit);
+            newest.cloned().collect::<Vec<_>>()
+        })
     };
     view! {
         <ol class="timeline">

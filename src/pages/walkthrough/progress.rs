@@ -81,8 +81,11 @@ pub fn wrote_since(start: &PrimaryOffset, now: &PrimaryOffset) -> bool {
     start.primary == now.primary && now.offset > start.offset + PING_BYTES * (seconds + 1)
 }
 
+/// The time is whole milliseconds (the browser's clock), kept as an
+/// integer: reading it back then needs no float parser (README, console
+/// size notes).
 fn baseline_text(pair: &str, b: &PrimaryOffset) -> String {
-    format!("{pair}#{}#{}#{}", b.primary, b.at_ms, b.offset)
+    format!("{pair}#{}#{}#{}", b.primary, b.at_ms as i64, b.offset)
 }
 
 fn baseline_of(pair: &str, text: &str) -> Option<PrimaryOffset> {
@@ -90,7 +93,7 @@ fn baseline_of(pair: &str, text: &str) -> Option<PrimaryOffset> {
     (parts.next()? == pair).then_some(())?;
     Some(PrimaryOffset {
         primary: parts.next()?.parse().ok()?,
-        at_ms: parts.next()?.parse().ok()?,
+        at_ms: parts.next()?.parse::<i64>().ok()? as f64,
         offset: parts.next()?.parse().ok()?,
     })
 }
