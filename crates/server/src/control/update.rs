@@ -37,6 +37,16 @@ struct Plan {
     minimum_tls: bool,
 }
 
+impl Plan {
+    /// `nodes` and the nodes the update retires: what the store lists until
+    /// those are stopped. A node retired from the store while it still
+    /// runs could never be stopped by a restart: nothing would know its
+    /// password, and it would run on, unlisted.
+    fn with_retiring(&self, nodes: &[NodeSlot]) -> Vec<NodeSlot> {
+        nodes.iter().chain(&self.gone).copied().collect()
+    }
+}
+
 /// Where a cache's update plan is kept. One per cache: a cache is updated
 /// by one operation at a time.
 fn plan_key(id: &CacheId) -> String {
@@ -158,7 +168,7 @@ pub async fn update(
     app.store.set_meta_record(&plan_key(id), &plan)?;
     app.store.put_cache(&record)?;
     if let Some(nodes) = &plan.nodes {
-        app.store.set_nodes(id, nodes)?;
+        app.store.set_nodes(id, &plan.with_retiring(nodes))?;
     }
     let op = OperationRecord::start(
         &id.subscription,
@@ -242,6 +252,9 @@ async fn apply(app: &SharedApp, id: &CacheId) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .unwrap_or_default();
     app.fleet.stop_nodes(&plan.gone).await;
+    if let Some(nodes) = &plan.nodes {
+        app.store.set_nodes(id, nodes).map_err(|e| e.to_string())?;
+    }
     let nodes = app.store.nodes(id).map_err(|e| e.to_string())?;
     if plan.restart {
         app.fleet
@@ -268,13 +281,18 @@ async fn apply(app: &SharedApp, id: &CacheId) -> Result<(), String> {
     Ok(())
 }
 
-/// Before a restart resumes an update: the new layout, if the last run was
-/// killed between recording the cache `Updating` and recording its nodes.
+/// Before a restart resumes an update: the new layout, with the nodes it
+/// retires, if the last run was killed between recording the cache
+/// `Updating` and recording its nodes.
 pub fn restore_layout(app: &SharedApp, cache: &CacheRecord) -> Result<(), ControlError> {
     let plan: Option<Plan> = app.store.meta_record(&plan_key(&cache.id))?;
-    if let Some(nodes) = plan.and_then(|p| p.nodes) {
-        if app.store.nodes(&cache.id)?.len() != nodes.len() {
-            app.store.set_nodes(&cache.id, &nodes)?;
+    let Some(plan) = plan else {
+        return Ok(());
+    };
+    if let Some(nodes) = &plan.nodes {
+        let stored = app.store.nodes(&cache.id)?;
+        if !nodes.iter().all(|node| stored.contains(node)) {
+            app.store.set_nodes(&cache.id, &plan.with_retiring(nodes))?;
         }
     }
     Ok(())
