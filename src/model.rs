@@ -418,6 +418,19 @@ impl Fleet {
             .filter(|e| e.id() == id)
     }
 
+    /// The caches that have firewall rules, alone: all a reload carries
+    /// over from the last load (`Api::load_fleet_quick`), at the cost of a
+    /// copy of those caches rather than of the whole fleet.
+    pub fn firewalled(&self) -> Fleet {
+        Fleet::new(
+            self.caches
+                .iter()
+                .filter(|e| !e.cache.firewall_rules.is_empty())
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// The rules' view of every cache, for `georep_core::candidates`.
     pub fn cores(&self) -> Vec<Cache> {
         self.caches.iter().map(|e| e.cache.clone()).collect()
@@ -532,11 +545,8 @@ pub fn format_bytes(bytes: f64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 || value >= 100.0 {
-        format!("{value:.0} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    let decimals = if unit == 0 || value >= 100.0 { 0 } else { 1 };
+    format!("{} {}", crate::numbers::fixed(value, decimals), UNITS[unit])
 }
 
 #[cfg(test)]

@@ -41,12 +41,20 @@ pub fn before_paint(f: impl FnOnce() + 'static) {
     }
 }
 
-/// Resolves once the next frame has been painted: what a task awaits to
-/// let the browser show what it has rendered before it goes on.
+/// Resolves once the next frame has been painted and what else waited on
+/// that paint has run: what a task awaits to let the browser show what it
+/// has rendered (and the marks for it be set) before it goes on. A task
+/// resumed in the same turn as the marks ran first, since it asked first,
+/// and held the first-paint mark back by the time it took.
 pub async fn painted() {
     let (done, painted) = futures::channel::oneshot::channel::<()>();
     after_paint(move || {
-        let _ = done.send(());
+        let resume = Closure::once_into_js(move || {
+            let _ = done.send(());
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback(resume.unchecked_ref());
+        }
     });
     // A page without a window never paints; nothing then waits on it.
     let _ = painted.await;

@@ -203,3 +203,21 @@ async fn focus_moving_down_the_list_finds_the_next_rows_and_stays_put() {
     assert!(!rows(&root).iter().any(|(cache, _)| *cache == name(0)));
     scroll_to(0.0);
 }
+
+#[wasm_bindgen_test]
+fn a_reload_carries_over_the_caches_with_firewall_rules_alone() {
+    let fleet = Fleet::new(vec![
+        firewalled(resource("ruled", "westeurope", json!({}))),
+        entry(resource("open", "westeurope", json!({})), vec![]),
+    ]);
+    let known = fleet.firewalled();
+    assert_eq!(known.caches.len(), 1);
+    let ruled = known
+        .get(fleet.caches[0].id())
+        .expect("the cache with rules");
+    assert_eq!(
+        ruled.cache.firewall_rules,
+        fleet.caches[0].cache.firewall_rules
+    );
+    assert!(known.get(fleet.caches[1].id()).is_none());
+}

@@ -16,15 +16,18 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// Rows mounted before the first measurement: more than a tall window shows.
-pub const FIRST: u32 = 40;
+/// Rows mounted before the first measurement: the measurement, made before
+/// they are first painted, mounts more if the viewport shows more.
+pub const FIRST: u32 = 20;
 /// Rows mounted beyond each edge of the viewport, so that a scroll or the
 /// keyboard focus moving on finds them there.
 const OVERSCAN: f64 = 8.0;
 /// The window's edges move in steps of this many rows.
 pub const STEP: u32 = 10;
 
-/// Which positions of a list are mounted, and how tall the rest is.
+/// Which positions of a list are mounted, and how tall the rest is. Each
+/// is a memo, so a change that leaves one as it was (a filter that keeps
+/// the list's length) wakes nothing that reads it.
 #[derive(Clone, Copy)]
 pub struct Window {
     /// The positions mounted, `start..end` (never past the list's end
@@ -32,24 +35,11 @@ pub struct Window {
     /// hide).
     pub range: Memo<(u32, u32)>,
     /// The list's length.
-    pub len: Signal<usize>,
-    /// The height of one row, px (0 until measured).
-    height: RwSignal<f64>,
-}
-
-impl Window {
+    pub len: Memo<usize>,
     /// The height the spacer before the window stands for, px.
-    pub fn before(self) -> f64 {
-        let (start, _) = self.range.get();
-        (start as usize).min(self.len.get()) as f64 * self.height.get()
-    }
-
+    pub before: Memo<f64>,
     /// The height the spacer after the window stands for, px.
-    pub fn after(self) -> f64 {
-        let (_, end) = self.range.get();
-        let len = self.len.get();
-        (len - (end as usize).min(len)) as f64 * self.height.get()
-    }
+    pub after: Memo<f64>,
 }
 
 /// Where the viewport is over the list.
@@ -88,9 +78,19 @@ where
     E: leptos::tachys::html::element::ElementType,
     E::Output: JsCast + Clone + 'static,
 {
+    let len = Memo::new(move |_| len.get());
     let height = RwSignal::new(0.0_f64);
     let view = RwSignal::new(None::<View>);
     let range = Memo::new(move |_| view.with(|v| range_for(*v, height.get(), len.get())));
+    let before_px = Memo::new(move |_| {
+        let (start, _) = range.get();
+        (start as usize).min(len.get()) as f64 * height.get()
+    });
+    let after_px = Memo::new(move |_| {
+        let (_, end) = range.get();
+        let len = len.get();
+        (len - (end as usize).min(len)) as f64 * height.get()
+    });
     let element = move |node: NodeRef<E>| {
         node.get_untracked()
             .map(|e| e.unchecked_into::<web_sys::Element>())
@@ -110,7 +110,10 @@ where
         let mounted = (end as usize).min(len) - (start as usize).min(len);
         if mounted > 0 {
             let measured = (below.top() - above.bottom()) / mounted as f64;
-            if measured > 0.0 && (measured - height.get_untracked()).abs() > 0.01 {
+            // Rows differ by a fraction of a pixel (collapsed borders fall
+            // on either side of one); following that would move the
+            // spacers, and lay the page out again, at every step.
+            if measured > 0.0 && (measured - height.get_untracked()).abs() > 0.5 {
                 height.set(measured);
             }
         }
@@ -132,14 +135,22 @@ where
         scroll.remove();
         resize.remove();
     });
-    // Once the rows a new length mounted are laid out (before they are
-    // painted), measure them: the first rows give the height, and a list
-    // that got shorter may have moved under the viewport.
+    // Until rows have been measured, measure the first ones once they are
+    // laid out, before they are painted. Later lengths need no measuring:
+    // a list that got shorter is clamped by `range_for`, and the scroll
+    // the browser then clamps too is measured as any scroll. A forced
+    // layout per filter click cost more than the click's own work.
     Effect::new(move |_| {
-        len.track();
-        crate::perf::before_paint(measure);
+        if len.get() > 0 && height.get_untracked() == 0.0 {
+            crate::perf::before_paint(measure);
+        }
     });
-    Window { range, len, height }
+    Window {
+        range,
+        len,
+        before: before_px,
+        after: after_px,
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +167,7 @@ mod tests {
         assert_eq!(range_for(None, 0.0, 1000), (0, FIRST));
         assert_eq!(range_for(view(0.0), 0.0, 1000), (0, FIRST));
         assert_eq!(range_for(None, 0.0, 11), (0, 20));
+        assert_eq!(range_for(None, 0.0, 5), (0, 10));
         assert_eq!(range_for(None, 0.0, 0), (0, 0));
     }
 

@@ -1,10 +1,12 @@
 //! `/`: every cache, on the region map and in a list the map filters.
 //!
-//! Built to stay within a frame with a thousand caches. The rows are derived
-//! once per fleet load (one [`Memo`], shared by the list, the count and the
-//! empty state). Only a window of the filtered list is in the document, the
-//! rows in and near the viewport ([`windowed`]), each keyed by its position
-//! in the filtered list (a `u32`); spacers stand for the rest. A filter puts
+//! Built to stay within a frame with a thousand caches. The filter is one
+//! [`Memo`] over the fleet (each cache's region worked out once per load),
+//! shared by the list, its length and the empty state. Only a window of the
+//! filtered list is in the document, the rows in and near the viewport
+//! ([`windowed`]), each keyed by its position in the filtered list (a
+//! `u32`), and only their texts are derived; spacers stand for the rest.
+//! A filter puts
 //! the matching caches, in fleet order, into the first positions: a click
 //! rewrites the text of the mounted positions whose cache changed and
 //! creates, removes and restyles next to nothing, and with a fixed table
@@ -40,8 +42,9 @@ const COLUMNS: [Column; 6] = [
     Column::new("Geo-replication"),
 ];
 
-/// What one row shows, derived once per fleet load. The texts are shared
-/// (`Arc<str>`), so handing a row to a position copies no string.
+/// What one row shows, derived when a position of the window is given its
+/// cache. The texts are shared (`Arc<str>`), so the effect that compares a
+/// row with the last copies no string.
 #[derive(Debug, Clone, PartialEq)]
 struct Row {
     name: Arc<str>,
@@ -51,8 +54,6 @@ struct Row {
     group: Arc<str>,
     sku: Arc<str>,
     status: Arc<str>,
-    /// The region's ARM name, the filter's key.
-    region: Arc<str>,
     /// The cache's link, when it has a role in one.
     link: Option<(ServerRole, LinkView)>,
 }
@@ -68,7 +69,6 @@ impl Row {
             group: id.resource_group.as_str().into(),
             sku: entry.cache.sku.to_string().into(),
             status: entry.cache.provisioning_state.to_string().into(),
-            region: entry.region().into(),
             link: entry.role().zip(fleet.link_ref(id).cloned()),
         }
     }
@@ -84,13 +84,15 @@ impl Row {
 /// twice the script, and a view rebuilt per row re-set every class, which
 /// made the browser restyle each row.
 #[component]
-fn CacheRow(position: u32, shown: Memo<Vec<u32>>, rows: Memo<Vec<Arc<Row>>>) -> impl IntoView {
+fn CacheRow(position: u32, shown: Memo<Vec<u32>>) -> impl IntoView {
     let app = use_app();
     let at = position as usize;
     let is_shown = Memo::new(move |_| shown.with(|s| at < s.len()));
     let row = Memo::new(move |last: Option<&Option<Arc<Row>>>| {
         match shown.with(|s| s.get(at).copied()) {
-            Some(i) => rows.with(|rows| rows.get(i as usize).cloned()),
+            Some(i) => app
+                .fleet
+                .with(|f| f.caches.get(i as usize).map(|e| Arc::new(Row::new(e, f)))),
             None => last.cloned().flatten(),
         }
     });
@@ -209,29 +211,21 @@ pub fn CacheListPage() -> impl IntoView {
     let app = use_app();
     let region = RwSignal::new(None::<String>);
     let (markers, links) = use_map_data();
-    let rows = Memo::new(move |_| {
-        app.fleet.with(|f| {
-            f.caches
-                .iter()
-                .map(|e| Arc::new(Row::new(e, f)))
-                .collect::<Vec<_>>()
-        })
-    });
-    // The rows the filter keeps, by index into `rows`, in fleet order.
+    // The caches the filter keeps, by index into the fleet, in its order.
     let shown = Memo::new(move |_| {
         region.with(|selected| {
-            rows.with(|rows| {
-                (0..rows.len() as u32)
+            app.fleet.with(|f| {
+                (0..f.caches.len() as u32)
                     .filter(|&i| {
                         selected
                             .as_deref()
-                            .is_none_or(|s| *rows[i as usize].region == *s)
+                            .is_none_or(|s| f.caches[i as usize].region() == s)
                     })
                     .collect::<Vec<u32>>()
             })
         })
     });
-    let total = move || rows.with(Vec::len);
+    let total = move || app.fleet.with(|f| f.caches.len());
     let ready = move || app.load.with(|l| *l == Load::Ready) && total() > 0;
     perf::mark_painted_once("georep:list-rendered", ready);
     perf::mark_painted_on_change("georep:list-filtered", move || region.get());
@@ -276,14 +270,14 @@ pub fn CacheListPage() -> impl IntoView {
             <Card title="Caches " count=Signal::derive(total)>
                 <Table columns=&COLUMNS class="cache-list" label="Caches">
                     <tr class="list-spacer" aria-hidden="true" node_ref=before
-                        style:height=move || format!("{}px", window.before())>
+                        style:height=move || format!("{}px", window.before.get())>
                         <td></td>
                     </tr>
                     <For each=each key=|i| *i let(i)>
-                        <CacheRow position=i shown=shown rows=rows/>
+                        <CacheRow position=i shown=shown/>
                     </For>
                     <tr class="list-spacer" aria-hidden="true" node_ref=after
-                        style:height=move || format!("{}px", window.after())>
+                        style:height=move || format!("{}px", window.after.get())>
                         <td></td>
                     </tr>
                 </Table>

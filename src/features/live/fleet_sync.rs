@@ -31,14 +31,16 @@ fn load(app: AppState, in_flight: StoredValue<bool>, last: StoredValue<f64>) {
     spawn_local(async move {
         // The list first, then the firewall rules only linking needs.
         let api = app.api();
-        let known = app.fleet.get_untracked();
+        // Only what a reload carries over, not a copy of every cache.
+        let known = app.fleet.with_untracked(Fleet::firewalled);
         let mut result = app.observe(api.load_fleet_quick(&known).await);
         if let Ok(fleet) = result {
-            app.set_fleet(fleet.clone());
+            app.set_fleet(fleet);
             // Starting the rules' requests (one per Premium cache) takes
-            // the main thread for a while; the list is shown first.
+            // the main thread for a while; the list is shown first. The
+            // fleet is copied for them only then, off the list's way.
             crate::perf::painted().await;
-            result = app.observe(api.with_firewall_rules(fleet).await);
+            result = app.observe(api.with_firewall_rules(app.fleet.get_untracked()).await);
         }
         match result {
             Ok(fleet) => app.set_fleet(fleet),
