@@ -24,6 +24,7 @@ pub mod app;
 pub mod components;
 pub mod features;
 pub mod model;
+pub mod numbers;
 pub mod pages;
 pub mod perf;
 pub mod regions;

@@ -5,6 +5,7 @@ use georep_core::metrics::{GeoMetric, Unit};
 use leptos::prelude::*;
 
 use crate::model::format_bytes;
+use crate::numbers::fixed;
 
 /// One metric's recent values, oldest first.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,9 +128,9 @@ pub fn age_text(age_ms: f64) -> String {
     if seconds < 1.0 {
         "just now".to_owned()
     } else if seconds < 120.0 {
-        format!("{seconds:.0} s ago")
+        format!("{} s ago", fixed(seconds, 0))
     } else {
-        format!("{:.0} min ago", (seconds / 60.0).floor())
+        format!("{} min ago", fixed((seconds / 60.0).floor(), 0))
     }
 }
 
@@ -175,8 +176,8 @@ pub fn format_value(metric: GeoMetric, value: f64) -> String {
             if value >= 0.5 { "Healthy" } else { "Unhealthy" }.to_owned()
         }
         (_, Unit::Bytes) => format_bytes(value),
-        (_, Unit::Seconds) => format!("{value:.0} s"),
-        (_, Unit::Count) => format!("{value:.0}"),
+        (_, Unit::Seconds) => format!("{} s", fixed(value, 0)),
+        (_, Unit::Count) => fixed(value, 0),
     }
 }
 
@@ -194,9 +195,9 @@ pub fn points(values: &[f64]) -> String {
         .enumerate()
         .map(|(i, v)| {
             format!(
-                "{:.1},{:.1}",
-                i as f64 * step,
-                28.0 - (v - min) / span * 26.0
+                "{},{}",
+                fixed(i as f64 * step, 1),
+                fixed(28.0 - (v - min) / span * 26.0, 1)
             )
         })
         .collect::<Vec<_>>()
@@ -210,7 +211,7 @@ pub fn Sparkline(#[prop(into)] series: Signal<Series>) -> impl IntoView {
     let latest = move || {
         series.with(|s| match headline(s) {
             None => "No data".to_owned(),
-            Some(v) if counts_events(s.metric) => format!("{v:.0} in 5 min"),
+            Some(v) if counts_events(s.metric) => format!("{} in 5 min", fixed(v, 0)),
             Some(v) => format_value(s.metric, v),
         })
     };

@@ -5,6 +5,7 @@ use georep_core::link::LinkState;
 use leptos::prelude::*;
 
 use crate::model::{format_bytes, Health};
+use crate::numbers::plain;
 
 /// The link's ARM provisioning state as a coloured badge ("Creating",
 /// "Succeeded", …), from `georep-core`'s mapping.
@@ -42,7 +43,7 @@ pub fn SyncProgressBar(#[prop(into)] progress: Signal<Option<SyncProgress>>) -> 
             "Full sync: {} of {} ({}%)",
             format_bytes(p.bytes_read as f64),
             format_bytes(p.bytes_total as f64),
-            percent().unwrap_or(0.0)
+            plain(percent().unwrap_or(0.0))
         ),
         _ => "Full sync starting…".to_owned(),
     };
@@ -54,12 +55,12 @@ pub fn SyncProgressBar(#[prop(into)] progress: Signal<Option<SyncProgress>>) -> 
                 aria-label="Full sync progress"
                 aria-valuemin="0"
                 aria-valuemax="100"
-                aria-valuenow=move || percent().unwrap_or(0.0)
+                aria-valuenow=move || plain(percent().unwrap_or(0.0))
             >
                 <div
                     class="progress-fill"
                     class:indeterminate=move || percent().is_none()
-                    style:width=move || format!("{}%", percent().unwrap_or(30.0))
+                    style:width=move || format!("{}%", plain(percent().unwrap_or(30.0)))
                 ></div>
             </div>
             <span class="progress-text">{text}</span>

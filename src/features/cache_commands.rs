@@ -11,6 +11,7 @@ use crate::actions::{last_accepted, use_mutation, Mutation, Report};
 use crate::components::dialog::{Dialog, DialogActions};
 use crate::components::reactive::effect;
 use crate::model::CacheEntry;
+use crate::numbers::fixed;
 use crate::routes::{use_go, HOME};
 
 /// Why `change` is refused for this cache now, per `georep-core`.
@@ -46,7 +47,7 @@ pub fn ScaleDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoVi
                             let mb = sku.memory_mb().unwrap_or_default();
                             view! {
                                 <option value=c.to_string() selected=move || capacity.get() == c>
-                                    {format!("{sku} ({:.0} GB)", f64::from(mb) / 1024.0)}
+                                    {format!("{sku} ({} GB)", fixed(f64::from(mb) / 1024.0, 0))}
                                 </option>
                             }
                         })

@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos::reactive::computed::Selector;
 
 use crate::model::Health;
+use crate::numbers::{fixed, plain};
 use crate::regions::{self, Region};
 use crate::state::use_app;
 
@@ -97,12 +98,20 @@ fn arc_path((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> String {
     let dist = (dx * dx + dy * dy).sqrt();
     if dist < 1.0 {
         // Same region: a small loop above the marker.
-        return format!("M{x1:.1},{y1:.1} c-7,-9 7,-9 0,0");
+        return format!("M{},{} c-7,-9 7,-9 0,0", fixed(x1, 1), fixed(y1, 1));
     }
     let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
     // Close regions still get a visible bow.
     let lift = (dist * 0.3).clamp(7.0, 25.0);
-    format!("M{x1:.1},{y1:.1} Q{mx:.1},{:.1} {x2:.1},{y2:.1}", my - lift)
+    format!(
+        "M{},{} Q{},{} {},{}",
+        fixed(x1, 1),
+        fixed(y1, 1),
+        fixed(mx, 1),
+        fixed(my - lift, 1),
+        fixed(x2, 1),
+        fixed(y2, 1)
+    )
 }
 
 /// One region's marker: a focusable toggle with the number of its caches.
@@ -114,6 +123,8 @@ fn Marker(
     is_selected: Signal<bool>,
 ) -> impl IntoView {
     let (x, y) = project(region);
+    let label_y = plain(y + 7.5);
+    let (x, y) = (plain(x), plain(y));
     let key = region.name;
     let is_selected = move || is_selected.get();
     let toggle = move || {
@@ -150,10 +161,10 @@ fn Marker(
             on:click=move |_| toggle()
             on:keydown=on_key
         >
-            <circle class="map-hit" cx=x cy=y r="7"></circle>
-            <circle class="map-dot" cx=x cy=y r="3.2"></circle>
-            <text class="map-count" x=x y=y dy="1.1">{count}</text>
-            <text class="map-label" x=x y=y + 7.5>{region.display_name}</text>
+            <circle class="map-hit" cx=x.clone() cy=y.clone() r="7"></circle>
+            <circle class="map-dot" cx=x.clone() cy=y.clone() r="3.2"></circle>
+            <text class="map-count" x=x.clone() y=y dy="1.1">{count}</text>
+            <text class="map-label" x=x y=label_y>{region.display_name}</text>
         </g>
     }
 }
@@ -226,7 +237,7 @@ pub fn RegionMap(
                         .iter()
                         .map(|r| {
                             let (x, y) = project(r);
-                            view! { <circle class="map-region" cx=x cy=y r="0.9"></circle> }
+                            view! { <circle class="map-region" cx=plain(x) cy=plain(y) r="0.9"></circle> }
                         })
                         .collect_view()}
                 </g>

@@ -15,6 +15,7 @@ use crate::components::show::Show;
 use crate::components::sparkline::format_value;
 use crate::features::health::{latest, use_pair_metrics};
 use crate::features::live::ticker::use_ticker;
+use crate::numbers::fixed;
 use crate::state::use_app;
 
 /// How often a running drill is read again.
@@ -123,13 +124,13 @@ pub fn LiveRunPanel() -> impl IntoView {
         })
     };
     let acked = report_field(|d| d.report.as_ref()?.acked_writes.map(|n| n.to_string()));
-    let rate = report_field(|d| writes_per_second(d).map(|r| format!("{r:.0} writes/s")));
+    let rate = report_field(|d| writes_per_second(d).map(|r| format!("{} writes/s", fixed(r, 0))));
     let gap = report_field(|d| d.report.as_ref()?.rto_ms.map(ms));
     let elapsed = Signal::derive(move || {
         tick.track();
         drill
             .with(|d| d.as_ref().and_then(elapsed_ms))
-            .map_or_else(|| "—".to_owned(), |e| format!("{:.0} s", e / 1000.0))
+            .map_or_else(|| "—".to_owned(), |e| format!("{} s", fixed(e / 1000.0, 0)))
     });
     let steps = Signal::derive(move || {
         drill.with(|d| {

@@ -20,6 +20,7 @@ use crate::features::link_actions::unlink_refusal;
 use crate::features::primary_lost::{forced_failover_text, primary_lost_summary};
 use crate::features::timeline::{last_failover_ms, timeline_id};
 use crate::model::{format_bytes, LinkView};
+use crate::numbers::fixed;
 use crate::state::use_app;
 
 /// What a finished failover may have lost, as a sentence to append.
@@ -55,9 +56,9 @@ fn measured_text(ms: Option<f64>) -> String {
 /// A duration for people: `12 ms`, `1.4 s`.
 fn duration_text(ms: f64) -> String {
     if ms < 1_000.0 {
-        format!("{ms:.0} ms")
+        format!("{} ms", fixed(ms, 0))
     } else {
-        format!("{:.1} s", ms / 1_000.0)
+        format!("{} s", fixed(ms / 1_000.0, 1))
     }
 }
 
