@@ -20,8 +20,8 @@ use crate::store::records::{OperationKind, OperationRecord};
 /// How long a synchronous request waits for its operation to end.
 const SYNCHRONOUS_WAIT: Duration = Duration::from_secs(300);
 
-/// How long a status poll of a running operation waits for it to end
-/// before it answers `InProgress`. Azure sends no `Retry-After`, so the
+/// How long a status poll of a running operation waits for it to end (or
+/// change) before it answers `InProgress`. Azure sends no `Retry-After`, so the
 /// SDKs' pollers (azure-core's and core-lro's) poll once at once and then
 /// only every 30 s (2 s in JavaScript); nearly every operation here ends
 /// within this wait, so that first poll already says how it ended.
@@ -40,13 +40,14 @@ fn find(app: &SharedApp, path: &OperationPath) -> Result<OperationRecord, ApiErr
         })
 }
 
-/// The record of `op` once it has ended, or as it stands after `wait`, or
-/// as it stands when the server begins to stop (a waiting request must
-/// not hold up a graceful shutdown).
+/// The record of `op` once it has ended or `changed` says so, or as it
+/// stands after `wait`, or when the server begins to stop (a waiting
+/// request must not hold up a graceful shutdown).
 async fn settled(
     app: &SharedApp,
     op: OperationRecord,
     wait: Duration,
+    changed: impl Fn(&OperationRecord) -> bool,
 ) -> Result<OperationRecord, ApiError> {
     if op.status != OperationState::InProgress {
         return Ok(op);
@@ -54,31 +55,41 @@ async fn settled(
     let deadline = tokio::time::Instant::now() + wait;
     let stopping = app.events.closed();
     tokio::pin!(stopping);
-    let mut now = op;
-    while now.status == OperationState::InProgress && tokio::time::Instant::now() < deadline {
+    loop {
         tokio::select! {
             () = tokio::time::sleep(RECHECK) => {}
-            () = &mut stopping => break,
+            () = &mut stopping => return Ok(op),
         }
-        now = app
+        let now = app
             .store
-            .operation(&now.id)?
+            .operation(&op.id)?
             .ok_or_else(|| ApiError::Internal("the operation's record disappeared".into()))?;
+        let ended = now.status != OperationState::InProgress;
+        if ended || changed(&now) || tokio::time::Instant::now() >= deadline {
+            return Ok(now);
+        }
     }
-    Ok(now)
+}
+
+/// [`settled`] for a status poll: it also answers as soon as the record
+/// changes, since a running operation may report on the way (a forced
+/// failover says what it may have lost before it ends).
+async fn polled(app: &SharedApp, op: OperationRecord) -> Result<OperationRecord, ApiError> {
+    let seen = op.clone();
+    settled(app, op, STATUS_POLL_WAIT, move |now| *now != seen).await
 }
 
 /// `GET …/locations/{loc}/asyncOperations/{id}`: what `Azure-AsyncOperation`
 /// points at. It names itself in `Azure-AsyncOperation`, as Azure's do,
 /// and carries no `Retry-After`, as Azure's don't. A poll of a running
-/// operation waits up to [`STATUS_POLL_WAIT`] for it to end.
+/// operation waits up to [`STATUS_POLL_WAIT`] for it to end or change.
 pub async fn status(
     State(app): State<SharedApp>,
     _: ApiVersion,
     BaseUrl(base): BaseUrl,
     path: OperationPath,
 ) -> Result<Response, ApiError> {
-    let op = settled(&app, find(&app, &path)?, STATUS_POLL_WAIT).await?;
+    let op = polled(&app, find(&app, &path)?).await?;
     let percent = match (op.kind, op.status) {
         (OperationKind::CreateLink, OperationState::InProgress) => {
             links::percent_complete(&app, &op.target).await
@@ -123,14 +134,14 @@ pub fn failed(op: &OperationRecord) -> Response {
 /// `GET …/locations/{loc}/operationResults/{id}`: what `Location` points at.
 /// 202 with `{id, name, status}` while running, 200 with it once done, the
 /// error once failed. Like [`status`], a poll of a running operation waits
-/// up to [`STATUS_POLL_WAIT`] for it to end.
+/// up to [`STATUS_POLL_WAIT`] for it to end or change.
 pub async fn result(
     State(app): State<SharedApp>,
     _: ApiVersion,
     BaseUrl(base): BaseUrl,
     path: OperationPath,
 ) -> Result<Response, ApiError> {
-    let op = settled(&app, find(&app, &path)?, STATUS_POLL_WAIT).await?;
+    let op = polled(&app, find(&app, &path)?).await?;
     Ok(match op.status {
         OperationState::InProgress => lro::accepted(
             StatusCode::ACCEPTED,
@@ -147,7 +158,7 @@ pub async fn result(
 /// Waits for `op` to end, for a request that answers only then: 204 once
 /// it succeeded, its error if it failed.
 pub async fn finished(app: &SharedApp, op: &OperationRecord) -> Result<Response, ApiError> {
-    let now = settled(app, op.clone(), SYNCHRONOUS_WAIT).await?;
+    let now = settled(app, op.clone(), SYNCHRONOUS_WAIT, |_| false).await?;
     match now.status {
         OperationState::Succeeded => Ok(StatusCode::NO_CONTENT.into_response()),
         OperationState::Failed | OperationState::Canceled => Ok(failed(&now)),
