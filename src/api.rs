@@ -539,9 +539,17 @@ fn link_body(linked: &Cache, role: ServerRole) -> LinkedServerCreateParameters {
     }
 }
 
-/// `body` as JSON, as serde_json writes it.
+/// `body` as JSON, written by the browser's `JSON.stringify` (so the wasm
+/// carries no JSON writer either): the same text as serde_json's, `None`
+/// as `null` and maps as objects.
 fn json<B: Serialize>(body: &B) -> Result<String, ApiError> {
-    serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let value = body
+        .serialize(&serializer)
+        .map_err(|e| ApiError::Decode(e.to_string()))?;
+    js_sys::JSON::stringify(&value)
+        .map(String::from)
+        .map_err(|_| ApiError::Decode("not JSON".to_owned()))
 }
 
 /// A response's body as the browser's `JSON.parse` reads it.
@@ -632,6 +640,53 @@ mod tests {
         let theirs: ListResult<TimelineEntry> = serde_json::from_str(timeline).unwrap();
         assert_eq!(ours.value, theirs.value);
         assert_eq!(ours.value[0].id, 9_007_199_254_740_991);
+    }
+
+    #[wasm_bindgen_test]
+    fn bodies_are_written_as_serde_json_writes_them() {
+        use crate::features::drills::wire::{DrillKind, FaultKind};
+        use georep_core::arm::{RedisConfiguration, RedisUpdateProperties};
+        use georep_core::model::Sku;
+
+        fn same<B: Serialize>(body: &B) {
+            assert_eq!(json(body).unwrap(), serde_json::to_string(body).unwrap());
+        }
+        let cache: RedisResource = from_json(CACHE).unwrap();
+        same(&link_body(
+            &CacheEntry::new(cache, Vec::new(), Vec::new())
+                .unwrap()
+                .cache,
+            ServerRole::Secondary,
+        ));
+        same(&EmptyBody {});
+        same(&LinkBody {
+            link: "a/linkedServers/b",
+        });
+        same(&RedisUpdateParameters {
+            tags: Some([("team".to_owned(), "x".to_owned())].into()),
+            properties: Some(RedisUpdateProperties {
+                sku: Some(Sku::premium(2)),
+                redis_configuration: Some(RedisConfiguration {
+                    rdb_backup_enabled: Some("true".to_owned()),
+                    ..Default::default()
+                }),
+                enable_non_ssl_port: Some(false),
+                ..Default::default()
+            }),
+        });
+        same(&RedisUpdateParameters::default());
+        same(&ExportParameters {
+            prefix: "p".to_owned(),
+            container: "c".to_owned(),
+            format: None,
+        });
+        same(&DrillRequest {
+            link: "l".to_owned(),
+            kind: DrillKind::Forced,
+            seconds: 5,
+            failback: true,
+        });
+        same(&FaultRequest::new("l", FaultKind::KillNode));
     }
 
     #[wasm_bindgen_test]
