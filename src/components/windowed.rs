@@ -140,7 +140,7 @@ where
     // a list that got shorter is clamped by `range_for`, and the scroll
     // the browser then clamps too is measured as any scroll. A forced
     // layout per filter click cost more than the click's own work.
-    Effect::new(move |_| {
+    crate::components::reactive::effect(move || {
         if len.get() > 0 && height.get_untracked() == 0.0 {
             crate::perf::before_paint(measure);
         }

@@ -23,6 +23,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::components::card::{Card, Column, Table};
+use crate::components::reactive::effect;
 use crate::components::status::LinkBadge;
 use crate::components::windowed;
 use crate::features::region_map::{use_map_data, RegionMap};
@@ -233,7 +234,7 @@ pub fn CacheListPage() -> impl IntoView {
     let window = windowed::window(before, after, Signal::derive(move || shown.with(Vec::len)));
     // Screen readers learn the whole list's length and each row's place in
     // it from these, as only the window's rows are in the document.
-    Effect::new(move |_| {
+    effect(move || {
         let count = window.len.get() + 1;
         if let Some(table) = before
             .get()
