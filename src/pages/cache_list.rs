@@ -28,6 +28,7 @@ use crate::components::status::LinkBadge;
 use crate::components::windowed;
 use crate::features::region_map::{use_map_data, RegionMap};
 use crate::model::{CacheEntry, Fleet, LinkView};
+use crate::numbers;
 use crate::perf;
 use crate::regions;
 use crate::routes::{geo_href, overview_href};
@@ -271,14 +272,14 @@ pub fn CacheListPage() -> impl IntoView {
             <Card title="Caches " count=Signal::derive(total)>
                 <Table columns=&COLUMNS class="cache-list" label="Caches">
                     <tr class="list-spacer" aria-hidden="true" node_ref=before
-                        style:height=move || format!("{}px", window.before.get())>
+                        style:height=move || format!("{}px", numbers::plain(window.before.get()))>
                         <td></td>
                     </tr>
                     <For each=each key=|i| *i let(i)>
                         <CacheRow position=i shown=shown/>
                     </For>
                     <tr class="list-spacer" aria-hidden="true" node_ref=after
-                        style:height=move || format!("{}px", window.after.get())>
+                        style:height=move || format!("{}px", numbers::plain(window.after.get()))>
                         <td></td>
                     </tr>
                 </Table>
