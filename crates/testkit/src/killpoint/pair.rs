@@ -143,7 +143,11 @@ pub async fn sweep(world: &mut World, op: PairOp, density: Density) -> SweepOutc
         return outcome;
     }
     let writer = Writer::start(target.clone(), world.keys());
-    let reported_before = reported_bytes(world).await;
+    // Read after every run, by entry id: the timeline keeps a link's last
+    // 1,000 steps only, and a long sweep outgrows that.
+    let mut reports = Reports::default();
+    reports.read(world).await;
+    let before = reports.clone();
     for point in op.points(density) {
         outcome.runs += 1;
         if let Err(e) = run_once(world, op, &point).await {
@@ -151,6 +155,7 @@ pub async fn sweep(world: &mut World, op: PairOp, density: Density) -> SweepOutc
                 .failures
                 .push(format!("{} killed {point}: {e}", op.name()));
         }
+        reports.read(world).await;
         // Whatever happened, the next run starts from a converged pair.
         let ready = match prepare(world, op).await {
             Ok(()) => aim(world, &target).await,
@@ -169,9 +174,11 @@ pub async fn sweep(world: &mut World, op: PairOp, density: Density) -> SweepOutc
         Ok(missing) => {
             outcome.missing = missing.len();
             let lost_bytes: u64 = missing.iter().map(|&n| set_bytes(n)).sum();
-            let reported = reported_bytes(world).await.saturating_sub(reported_before);
+            reports.read(world).await;
+            let (reported, unknown) = reports.since(&before);
             if op == PairOp::ForcedFailover {
-                if lost_bytes > reported {
+                // A loss reported unknown (`null`) is bounded by nothing.
+                if lost_bytes > reported && !unknown {
                     outcome.failures.push(format!(
                         "forced failover: {} writes ({lost_bytes} bytes) lost, {reported} bytes reported",
                         missing.len()
@@ -373,18 +380,33 @@ async fn lost(world: &mut World, acked: &[(u64, Instant)]) -> Result<Vec<u64>, S
     Ok(missing_on(&mut con, acked).await)
 }
 
-/// The bytes every failover on the link's timeline reported as possibly
-/// lost so far (0 while unlinked).
-async fn reported_bytes(world: &World) -> u64 {
-    let Some(link) = world.link_view().await else {
-        return 0;
-    };
-    let id = link["id"].as_str().unwrap_or_default().to_owned();
-    let (_, timeline) = world.get(&format!("/x-georep/timeline?link={id}")).await;
-    timeline["value"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["failover"]["bytesPossiblyLost"].as_u64())
-        .sum()
+/// What the failovers on the link's timeline reported as possibly lost,
+/// by timeline entry id: bytes, or `None` where the loss is unknown.
+#[derive(Debug, Default, Clone)]
+struct Reports(std::collections::BTreeMap<u64, Option<u64>>);
+
+impl Reports {
+    /// Adds the failovers the timeline lists now (none while unlinked).
+    async fn read(&mut self, world: &World) {
+        let Some(link) = world.link_view().await else {
+            return;
+        };
+        let id = link["id"].as_str().unwrap_or_default().to_owned();
+        let (_, timeline) = world.get(&format!("/x-georep/timeline?link={id}")).await;
+        for entry in timeline["value"].as_array().into_iter().flatten() {
+            if let (Some(id), Some(failover)) = (entry["id"].as_u64(), entry.get("failover")) {
+                self.0.insert(id, failover["bytesPossiblyLost"].as_u64());
+            }
+        }
+    }
+
+    /// The bytes reported since `before`, and whether any loss since then
+    /// was reported unknown.
+    fn since(&self, before: &Reports) -> (u64, bool) {
+        let new = self.0.iter().filter(|(id, _)| !before.0.contains_key(id));
+        new.fold((0, false), |(bytes, unknown), (_, lost)| match lost {
+            Some(b) => (bytes + b, unknown),
+            None => (bytes, true),
+        })
+    }
 }
