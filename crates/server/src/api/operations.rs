@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use georep_core::arm::{
@@ -98,13 +98,8 @@ pub async fn status(
     };
     let status: OperationStatus = op.to_status(percent);
     let mut response = Json(status).into_response();
-    if let Ok(url) = HeaderValue::from_str(&format!(
-        "{base}{}?api-version={}",
-        op.status_path(),
-        georep_core::names::API_VERSION
-    )) {
-        response.headers_mut().insert("azure-asyncoperation", url);
-    }
+    // Naming itself, as a link create's answer names it.
+    lro::insert_headers(&mut response, &base, &op, Polling::StatusOnly);
     Ok(response)
 }
 
