@@ -3,6 +3,7 @@
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
 
@@ -10,10 +11,21 @@ use anyhow::{Context, Result};
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// The repository root (the workspace root, one level above `xtask/`).
+///
+/// Read from the `CARGO_MANIFEST_DIR` that `cargo run` sets, not the one
+/// compiled in: a target directory shared by two clones would otherwise run
+/// one clone's xtask in the other clone's (possibly deleted) tree.
 pub fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one directory below the workspace root")
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        manifest_dir
+            .parent()
+            .expect("xtask lives one directory below the workspace root")
+            .to_path_buf()
+    })
 }
 
 /// Repository-local tools that are not Cargo binaries (gitignored).
