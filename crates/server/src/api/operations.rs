@@ -27,9 +27,6 @@ const SYNCHRONOUS_WAIT: Duration = Duration::from_secs(300);
 /// within this wait, so that first poll already says how it ended.
 pub const STATUS_POLL_WAIT: Duration = Duration::from_secs(10);
 
-/// How often a waiting request looks at the operation's record again.
-const RECHECK: Duration = Duration::from_millis(25);
-
 fn find(app: &SharedApp, path: &OperationPath) -> Result<OperationRecord, ApiError> {
     app.store
         .operation(&path.operation)?
@@ -55,18 +52,25 @@ async fn settled(
     let deadline = tokio::time::Instant::now() + wait;
     let stopping = app.events.closed();
     tokio::pin!(stopping);
+    // Subscribed before the first read, so a write between a read and the
+    // wait that follows it still wakes the wait.
+    let mut writes = app.store.operation_writes();
     loop {
-        tokio::select! {
-            () = tokio::time::sleep(RECHECK) => {}
-            () = &mut stopping => return Ok(op),
-        }
         let now = app
             .store
             .operation(&op.id)?
             .ok_or_else(|| ApiError::Internal("the operation's record disappeared".into()))?;
-        let ended = now.status != OperationState::InProgress;
-        if ended || changed(&now) || tokio::time::Instant::now() >= deadline {
+        if now.status != OperationState::InProgress || changed(&now) {
             return Ok(now);
+        }
+        tokio::select! {
+            written = writes.changed() => {
+                if written.is_err() {
+                    return Ok(now);
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => return Ok(now),
+            () = &mut stopping => return Ok(now),
         }
     }
 }

@@ -23,10 +23,11 @@ use serde::Serialize;
 
 mod credentials;
 pub mod drills;
+mod operations;
 pub mod records;
 mod view;
 
-use records::{AddressRole, CacheRecord, LinkRecord, NodeSlot, OperationRecord};
+use records::{AddressRole, CacheRecord, LinkRecord, NodeSlot};
 pub use view::{Snapshot, StoredCache};
 
 /// A failure of the store.
@@ -62,6 +63,9 @@ pub struct Store {
     generation: std::sync::atomic::AtomicU64,
     /// The last snapshot, and the generation it was taken at.
     snapshot: Mutex<Option<(u64, std::sync::Arc<view::Snapshot>)>>,
+    /// Counts operation writes, so a status poll waits for one instead of
+    /// reading the record again and again.
+    operation_writes: tokio::sync::watch::Sender<u64>,
 }
 
 const SCHEMA: &str = "
@@ -172,6 +176,7 @@ impl Store {
             conn: Mutex::new(conn),
             generation: Default::default(),
             snapshot: Mutex::new(None),
+            operation_writes: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -523,37 +528,5 @@ impl Store {
             Ok(entry)
         })
         .collect()
-    }
-
-    // ----- operations -----
-
-    /// Inserts or replaces an operation.
-    pub fn put_operation(&self, op: &OperationRecord) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO operations (id, finished, record) VALUES (?1, ?2, ?3)
-             ON CONFLICT(id) DO UPDATE SET finished = excluded.finished, record = excluded.record",
-            params![op.id, op.is_finished(), to_json(op)?],
-        )?;
-        Ok(())
-    }
-
-    /// The operation with this id, if any.
-    pub fn operation(&self, id: &str) -> Result<Option<OperationRecord>> {
-        let text: Option<String> = self
-            .conn()
-            .query_row("SELECT record FROM operations WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        text.map(|t| from_json(&t)).transpose()
-    }
-
-    /// The operations that had not finished, oldest first.
-    pub fn unfinished_operations(&self) -> Result<Vec<OperationRecord>> {
-        let conn = self.conn();
-        let mut statement =
-            conn.prepare("SELECT record FROM operations WHERE finished = 0 ORDER BY rowid")?;
-        let rows = statement.query_map([], |r| r.get::<_, String>(0))?;
-        rows.map(|text| from_json(&text?)).collect()
     }
 }
