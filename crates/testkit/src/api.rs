@@ -236,6 +236,14 @@ impl Api {
         self.call(Method::GET, path, None).await
     }
 
+    /// `POST path/regenerateKey` for the `Primary` or `Secondary` key; the
+    /// answer is left to the caller, since tests check refusals too.
+    pub async fn regenerate_key(&self, path: &str, key_type: &str) -> Response {
+        let body = json!({ "keyType": key_type });
+        self.post(&format!("{path}/regenerateKey"), Some(body))
+            .await
+    }
+
     /// The primary and secondary access keys of the cache at `path` (its
     /// ARM path or id), from `listKeys`.
     pub async fn keys(&self, path: &str) -> Result<(String, String)> {

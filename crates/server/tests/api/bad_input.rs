@@ -82,12 +82,7 @@ async fn malformed_and_wrong_typed_bodies_are_400() {
         )
         .await;
     assert_arm_error(link, StatusCode::BAD_REQUEST, "InvalidRequestContent").await;
-    let key = server
-        .post(
-            &format!("{path}/regenerateKey"),
-            Some(json!({"keyType": "Tertiary"})),
-        )
-        .await;
+    let key = server.regenerate_key(&path, "Tertiary").await;
     assert_arm_error(key, StatusCode::BAD_REQUEST, "InvalidRequestContent").await;
     let reboot = server
         .post(

@@ -303,12 +303,7 @@ async fn regenerating_a_key_replaces_it_and_keeps_the_other() {
     server.create_cache(&path, "westeurope", json!({})).await;
     let addr = cache_address(&server, "keys").await;
     let (old1, old2) = server.keys("keys").await;
-    let response = server
-        .post(
-            &format!("{path}/regenerateKey"),
-            Some(json!({"keyType": "Primary"})),
-        )
-        .await;
+    let response = server.regenerate_key(&path, "Primary").await;
     assert_eq!(response.status(), StatusCode::OK);
     let keys: Value = response.json().await.unwrap();
     let new1 = keys["primaryKey"].as_str().unwrap();
@@ -530,10 +525,7 @@ async fn logs_never_contain_the_token_keys_or_query_strings() {
     server.create_cache(&path, "westeurope", json!({})).await;
     let (k1, k2) = server.keys("secret").await;
     let regenerated: Value = server
-        .post(
-            &format!("{path}/regenerateKey"),
-            Some(json!({"keyType": "Secondary"})),
-        )
+        .regenerate_key(&path, "Secondary")
         .await
         .json()
         .await

@@ -81,12 +81,7 @@ async fn long_running_answers_carry_the_recorded_headers_only() {
         "update (PATCH): long-running, as Azure's recording",
     );
     server.wait_succeeded(&patched).await;
-    let regenerated = server
-        .post(
-            &format!("{path}/regenerateKey"),
-            Some(json!({"keyType": "Secondary"})),
-        )
-        .await;
+    let regenerated = server.regenerate_key(&path, "Secondary").await;
     assert_answer(&regenerated, StatusCode::OK, &[], "regenerateKey");
     let rebooted = server
         .post(

@@ -20,13 +20,7 @@ async fn a_cache_being_created_or_deleted_refuses_keys_and_reboots() {
     let created = server.api().put(&path, body).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     // At once, while it is Creating:
-    let response = server
-        .api()
-        .post(
-            &format!("{path}/regenerateKey"),
-            Some(json!({"keyType": "Primary"})),
-        )
-        .await;
+    let response = server.api().regenerate_key(&path, "Primary").await;
     if response.status() != StatusCode::OK {
         assert_arm_error(response, StatusCode::CONFLICT, "OperationInProgress").await;
     }
@@ -76,13 +70,7 @@ async fn a_cache_being_updated_refuses_other_operations() {
         .patch(&path, json!({"properties": {"replicasPerPrimary": 2}}))
         .await;
     assert_eq!(patched.status(), StatusCode::ACCEPTED);
-    let regenerated = server
-        .api()
-        .post(
-            &format!("{path}/regenerateKey"),
-            Some(json!({"keyType": "Primary"})),
-        )
-        .await;
+    let regenerated = server.api().regenerate_key(&path, "Primary").await;
     assert_arm_error(regenerated, StatusCode::CONFLICT, "OperationInProgress").await;
     // The next ones may find the update done; refused or not, never a 5xx.
     for (method, target, body) in [

@@ -13,7 +13,7 @@ use georep_testkit::killpoint::{self, KillPoint};
 use georep_testkit::wait::{self, Poll};
 use georep_testkit::Server;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::support::*;
@@ -176,13 +176,7 @@ pub async fn settled(server: &Server, path: &str, key: &str) -> Value {
 /// A follow-up operation on a converged cache: regenerating its secondary
 /// key works, and the new key writes through the cache's address.
 pub async fn follow_up(server: &Server, path: &str) {
-    let response = server
-        .api()
-        .post(
-            &format!("{path}/regenerateKey"),
-            Some(json!({"keyType": "Secondary"})),
-        )
-        .await;
+    let response = server.api().regenerate_key(path, "Secondary").await;
     assert_eq!(response.status(), StatusCode::OK, "regenerateKey of {path}");
     let keys: Value = response.json().await.expect("the keys");
     let key = keys["secondaryKey"].as_str().expect("a secondary key");
