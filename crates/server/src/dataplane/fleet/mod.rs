@@ -8,18 +8,21 @@
 //! replicas to their shard's primary, applies the access keys, keeps each
 //! node's listeners as the store says ([`listeners`]), and runs the
 //! replication steps of a geo-replication link shard by shard ([`geo`]).
+//! Stopping nodes is in [`stop`], reboots, exports and imports (a cache's
+//! data through files) in [`data`], and in-cache failover in [`ha`].
 
 mod certs;
+mod data;
 mod geo;
 mod ha;
 mod listeners;
+mod stop;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use futures::future::join_all;
 use tokio::sync::Mutex;
 
 use super::addresses::{socket, AddressBlock, AddressError};
@@ -427,225 +430,5 @@ impl Fleet {
         }
         tracing::info!(%addr, ?recorded, ?written, "no node process to adopt");
         None
-    }
-
-    /// Stops one node and discards its data.
-    async fn stop_node(&self, addr: Ipv4Addr) {
-        let Some(node) = self.take(addr).await else {
-            return;
-        };
-        if let Err(error) = node.stop().await {
-            tracing::warn!(%addr, %error, "could not stop the node");
-        }
-        let _ = self.store.set_node_pid(addr, None);
-    }
-
-    /// Stops one node that will be started again: it saves its data to
-    /// `dump.rdb` in its directory and exits, and its next start loads the
-    /// data back (see [`Node::save_and_stop`]).
-    ///
-    /// A node that cannot confirm its save within [`node::SAVE_STOP_LIMIT`]
-    /// is not killed, which would lose its data: it is left running and
-    /// recorded, so the next start adopts it, data and all, and the error is
-    /// returned. A node that is not running (a lost node, say) has nothing
-    /// to save: that is not an error, and its next start begins empty.
-    async fn save_and_stop_node(&self, addr: Ipv4Addr) -> Result<()> {
-        let Some(mut node) = self.take(addr).await else {
-            // Neither ours nor adoptable: no running process holds data to save.
-            return Ok(());
-        };
-        if !node.is_alive() {
-            tracing::warn!(
-                %addr,
-                pid = node.pid(),
-                "the node was not running, so it had no data to save"
-            );
-            self.store.set_node_pid(addr, None)?;
-            return Ok(());
-        }
-        match node.save_and_stop(node::SAVE_STOP_LIMIT).await {
-            Ok(()) => {
-                self.store.set_node_pid(addr, None)?;
-                Ok(())
-            }
-            Err(error) if node.is_alive() => {
-                tracing::error!(
-                    %addr,
-                    pid = node.pid(),
-                    %error,
-                    "the node did not save its data; it is left running, so the next start adopts it with its data"
-                );
-                self.running.lock().await.insert(addr, node);
-                Err(error.into())
-            }
-            Err(error) => {
-                // It died while being asked: nothing is left to save or to
-                // keep, and whoever stops it to start it again should.
-                tracing::error!(
-                    %addr,
-                    pid = node.pid(),
-                    %error,
-                    "the node ended without saving its data; its next start begins empty"
-                );
-                self.store.set_node_pid(addr, None)?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Stops nodes without saving and removes their files.
-    pub async fn stop_nodes(&self, nodes: &[NodeSlot]) {
-        for slot in nodes {
-            self.stop_node(slot.addr).await;
-            let _ = std::fs::remove_dir_all(self.node_dir(slot.addr));
-        }
-    }
-
-    /// Stops every node this run knows, each saving its data first (on a
-    /// graceful shutdown); the next start loads the data back. A node whose
-    /// save can't be confirmed is left running for the next start to adopt.
-    pub async fn shutdown(&self) {
-        let addrs: Vec<Ipv4Addr> = self.running.lock().await.keys().copied().collect();
-        // All at once: each node's deadline then runs on its own, and the
-        // whole stop takes as long as the slowest save, not their sum.
-        let results = join_all(addrs.iter().map(|&addr| self.save_and_stop_node(addr))).await;
-        let kept = results.iter().filter(|result| result.is_err()).count();
-        if kept > 0 {
-            // Each one was logged with its reason.
-            tracing::error!(
-                nodes = addrs.len(),
-                failed = kept,
-                "not every node confirmed saving its data"
-            );
-        }
-    }
-
-    /// Restarts `chosen` nodes of a cache, keeping their data, and rewires the cache.
-    ///
-    /// If a node can't confirm its save it keeps running and the reboot
-    /// fails; the nodes already stopped are started again all the same.
-    pub async fn reboot(
-        &self,
-        cache: &CacheRecord,
-        nodes: &[NodeSlot],
-        chosen: &[NodeSlot],
-    ) -> Result<()> {
-        let mut saved = Ok(());
-        for slot in chosen {
-            if slot.is_primary() {
-                self.hand_over(nodes, *slot).await?;
-            }
-            saved = self.save_and_stop_node(slot.addr).await;
-            if saved.is_err() {
-                break;
-            }
-        }
-        self.start(cache, nodes).await?;
-        for slot in chosen {
-            let _ = std::fs::remove_file(self.node_dir(slot.addr).join(DUMP_FILE));
-        }
-        saved
-    }
-
-    /// Writes one RDB file per shard into `dir`: `{prefix}.rdb`, or
-    /// `{prefix}-shard{n}.rdb` for a clustered cache.
-    pub async fn export(
-        &self,
-        cache: &CacheRecord,
-        nodes: &[NodeSlot],
-        dir: &Path,
-        prefix: &str,
-    ) -> Result<()> {
-        std::fs::create_dir_all(dir)?;
-        for slot in nodes.iter().filter(|n| n.is_primary()) {
-            self.save(slot.addr).await?;
-            tracing::info!(addr = %slot.addr, "saved a snapshot to export");
-            let dump = self.node_dir(slot.addr).join(DUMP_FILE);
-            let name = if cache.shard_count > 0 {
-                format!("{prefix}-shard{}.rdb", slot.shard)
-            } else {
-                format!("{prefix}.rdb")
-            };
-            // Copied under a name no import accepts (it starts with '.'),
-            // then renamed: an export cut short leaves no partial file that
-            // an import would load.
-            let partial = dir.join(format!(".{name}.partial"));
-            let copied = std::fs::copy(&dump, &partial);
-            // The snapshot was for the export; a restart must not reload it.
-            let _ = std::fs::remove_file(&dump);
-            copied?;
-            std::fs::rename(&partial, dir.join(name))?;
-        }
-        Ok(())
-    }
-
-    /// After a restart cut an export short: waits out the `SAVE` the export
-    /// may have left running on each primary node (a command queues behind
-    /// it), then removes the snapshot it wrote, as the export would have.
-    /// A node that comes back on its own later must not load it in place of
-    /// newer data.
-    pub async fn discard_export_snapshots(&self, nodes: &[NodeSlot]) {
-        for slot in nodes.iter().filter(|n| n.is_primary()) {
-            if !self.is_running(slot.addr).await {
-                continue;
-            }
-            let waited = async {
-                let mut conn = self
-                    .credentials
-                    .connect_with_timeouts(
-                        socket(slot.addr),
-                        std::time::Duration::from_secs(2),
-                        node::SAVE_STOP_LIMIT,
-                    )
-                    .await?;
-                redis::cmd("PING")
-                    .query_async::<()>(&mut conn)
-                    .await
-                    .map_err(|e| FleetError::Other(format!("node {}: {e}", slot.addr)))
-            };
-            match waited.await {
-                Ok(()) => self.discard_dump(slot.addr),
-                Err(error) => {
-                    tracing::warn!(node = %slot.addr, %error, "could not wait out an interrupted export's snapshot");
-                }
-            }
-        }
-    }
-
-    /// `SAVE` on a node, waiting out a background save (a replica's full
-    /// sync forks one) that makes Redis refuse it for a moment.
-    async fn save(&self, addr: Ipv4Addr) -> Result<()> {
-        let mut attempts = 0;
-        loop {
-            match self.command::<String>(addr, &redis::cmd("SAVE")).await {
-                Err(FleetError::Other(why)) if why.contains("in progress") && attempts < 100 => {
-                    attempts += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-                other => return other.map(|_| ()),
-            }
-        }
-    }
-
-    /// Replaces each shard's data with an RDB file (in shard order) by
-    /// restarting its primary on the file; its replicas then resync.
-    pub async fn import(
-        &self,
-        cache: &CacheRecord,
-        nodes: &[NodeSlot],
-        files: &[PathBuf],
-    ) -> Result<()> {
-        let mut nodes = nodes.to_vec();
-        for slot in nodes.iter_mut().filter(|n| n.is_primary()).zip(files) {
-            let (slot, file) = slot;
-            self.stop_node(slot.addr).await;
-            let dump = self.node_dir(slot.addr).join(DUMP_FILE);
-            std::fs::create_dir_all(self.node_dir(slot.addr))?;
-            std::fs::copy(file, &dump)?;
-            let started = self.start_node(cache, *slot, None).await?;
-            let _ = std::fs::remove_file(self.node_dir(started).join(DUMP_FILE));
-            slot.addr = started;
-        }
-        self.configure(cache, &nodes).await
     }
 }
