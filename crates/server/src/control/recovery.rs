@@ -13,7 +13,7 @@ use crate::control::caches::{finish_creating, finish_deleting};
 use crate::control::failover;
 use crate::control::links::{self, finish_linking, finish_unlinking};
 use crate::control::ops::finish_operation;
-use crate::control::update::{self, finish_updating};
+use crate::control::update::finish_updating;
 use crate::store::records::LinkRecord;
 use crate::store::records::{NodeSlot, OperationKind, OperationRecord};
 use crate::store::StoreError;
@@ -74,9 +74,6 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
                 let op = op_for(OperationKind::UpdateCache, &target).unwrap_or_default();
                 resumed.push(op.clone());
                 tracing::info!(cache = %cache.id.name, "resuming an update");
-                if let Err(error) = update::restore_layout(app, &cache) {
-                    tracing::error!(cache = %cache.id.name, %error, "could not read the update's plan");
-                }
                 // Its nodes run again first, as every cache's do; then the
                 // rest of the update.
                 let nodes = app.store.nodes(&cache.id)?;

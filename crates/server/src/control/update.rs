@@ -5,9 +5,10 @@
 //!
 //! While it runs the cache is `Updating`, so every other operation on it is
 //! refused with 409. What applying it takes (the new node layout, the nodes
-//! to stop, which settings to set on the running nodes) is kept in the
-//! store before the cache turns `Updating`, and every step is one a second
-//! run may repeat: a restart finishes the update from there.
+//! to stop, which settings to set on the running nodes) is stored in the
+//! same transaction that turns the cache `Updating` and records the
+//! operation, and every step is one a second run may repeat: a restart
+//! finishes the update from there.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,7 @@ use crate::control::ops::finish_operation;
 use crate::control::shape::{validate_minimum_tls, validate_shape};
 use crate::control::ControlError;
 use crate::store::records::{CacheRecord, NodeSlot, OperationKind, OperationRecord};
+use crate::store::UpdateCommit;
 
 /// What applying an update to a cache's nodes takes.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -162,21 +164,26 @@ pub async fn update(
     }
     record.provisioning_state = ProvisioningState::Updating;
 
-    // The plan first, then the cache `Updating` with its new settings: that
-    // is the update's commit, which a restart resumes from. The new layout
-    // goes in while the change lock still reserves its fresh addresses.
-    app.store.set_meta_record(&plan_key(id), &plan)?;
-    app.store.put_cache(&record)?;
-    if let Some(nodes) = &plan.nodes {
-        app.store.set_nodes(id, &plan.with_retiring(nodes))?;
-    }
+    // The update's commit, which a restart resumes from: the plan, the
+    // cache `Updating` with its new settings, the new layout (with the
+    // nodes it retires, until they are stopped) and the operation, in one
+    // transaction, while the change lock still reserves the fresh addresses.
     let op = OperationRecord::start(
         &id.subscription,
         &record.location,
         OperationKind::UpdateCache,
         id.to_string(),
     );
-    app.store.put_operation(&op)?;
+    let layout = plan.nodes.as_ref().map(|nodes| plan.with_retiring(nodes));
+    app.store.commit_update(
+        &record,
+        UpdateCommit {
+            plan_key: &plan_key(id),
+            plan: &plan,
+            nodes: layout.as_deref(),
+            operation: &op,
+        },
+    )?;
     tracing::info!(cache = %id.name, operation = %op.id, "updating cache");
     let resource = app.resource(&answered)?;
     tokio::spawn(finish_updating(app.clone(), id.clone(), op.id.clone()));
@@ -277,23 +284,6 @@ async fn apply(app: &SharedApp, id: &CacheId) -> Result<(), String> {
             .set_minimum_tls(&nodes, &minimum)
             .await
             .map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-/// Before a restart resumes an update: the new layout, with the nodes it
-/// retires, if the last run was killed between recording the cache
-/// `Updating` and recording its nodes.
-pub fn restore_layout(app: &SharedApp, cache: &CacheRecord) -> Result<(), ControlError> {
-    let plan: Option<Plan> = app.store.meta_record(&plan_key(&cache.id))?;
-    let Some(plan) = plan else {
-        return Ok(());
-    };
-    if let Some(nodes) = &plan.nodes {
-        let stored = app.store.nodes(&cache.id)?;
-        if !nodes.iter().all(|node| stored.contains(node)) {
-            app.store.set_nodes(&cache.id, &plan.with_retiring(nodes))?;
-        }
     }
     Ok(())
 }

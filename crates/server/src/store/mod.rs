@@ -25,9 +25,11 @@ pub mod drills;
 mod operations;
 pub mod records;
 mod timeline;
+mod update;
 mod view;
 
 use records::{AddressRole, CacheRecord, LinkRecord, NodeSlot};
+pub use update::UpdateCommit;
 pub use view::{Snapshot, StoredCache};
 
 /// A failure of the store.
@@ -200,12 +202,7 @@ impl Store {
 
     /// Keeps `value` under `key`.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+        set_meta_on(&self.conn(), key, value)
     }
 
     /// A record kept as JSON under `key`, if any. A value that no longer
@@ -223,16 +220,7 @@ impl Store {
 
     /// Inserts or replaces a cache.
     pub fn put_cache(&self, cache: &CacheRecord) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO caches (key, subscription, resource_group, record) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(key) DO UPDATE SET record = excluded.record",
-            params![
-                key(&cache.id),
-                cache.id.subscription,
-                cache.id.resource_group,
-                to_json(cache)?
-            ],
-        )?;
+        put_cache_on(&self.conn(), cache)?;
         self.changed();
         Ok(())
     }
@@ -276,25 +264,7 @@ impl Store {
     pub fn set_nodes(&self, id: &CacheId, nodes: &[NodeSlot]) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let pids: Vec<(String, Option<u32>)> = {
-            let mut statement =
-                tx.prepare("SELECT addr, pid FROM cache_nodes WHERE cache_key = ?1")?;
-            let rows = statement.query_map([key(id)], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        tx.execute("DELETE FROM cache_nodes WHERE cache_key = ?1", [key(id)])?;
-        for node in nodes {
-            // A node that stays keeps its process.
-            let addr = node.addr.to_string();
-            let pid = pids
-                .iter()
-                .find(|(a, _)| *a == addr)
-                .and_then(|(_, pid)| *pid);
-            tx.execute(
-                "INSERT INTO cache_nodes (cache_key, shard, replica, addr, pid) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![key(id), node.shard, node.replica, addr, pid],
-            )?;
-        }
+        set_nodes_on(&tx, id, nodes)?;
         tx.commit()?;
         self.changed();
         Ok(())
@@ -482,4 +452,53 @@ impl Store {
         self.changed();
         Ok(())
     }
+}
+
+/// [`Store::set_meta`] on `conn`, which may be a transaction.
+fn set_meta_on(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// [`Store::put_cache`] on `conn`, which may be a transaction.
+fn put_cache_on(conn: &Connection, cache: &CacheRecord) -> Result<()> {
+    conn.execute(
+        "INSERT INTO caches (key, subscription, resource_group, record) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(key) DO UPDATE SET record = excluded.record",
+        params![
+            key(&cache.id),
+            cache.id.subscription,
+            cache.id.resource_group,
+            to_json(cache)?
+        ],
+    )?;
+    Ok(())
+}
+
+/// [`Store::set_nodes`] on `conn`, inside the caller's transaction.
+fn set_nodes_on(conn: &Connection, id: &CacheId, nodes: &[NodeSlot]) -> Result<()> {
+    let pids: Vec<(String, Option<u32>)> = {
+        let mut statement =
+            conn.prepare("SELECT addr, pid FROM cache_nodes WHERE cache_key = ?1")?;
+        let rows = statement.query_map([key(id)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    conn.execute("DELETE FROM cache_nodes WHERE cache_key = ?1", [key(id)])?;
+    for node in nodes {
+        // A node that stays keeps its process.
+        let addr = node.addr.to_string();
+        let pid = pids
+            .iter()
+            .find(|(a, _)| *a == addr)
+            .and_then(|(_, pid)| *pid);
+        conn.execute(
+            "INSERT INTO cache_nodes (cache_key, shard, replica, addr, pid) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key(id), node.shard, node.replica, addr, pid],
+        )?;
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@
 //! operation wakes when its record may have changed rather than reading
 //! SQLite on a timer.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::watch;
 
 use super::records::OperationRecord;
@@ -13,13 +13,15 @@ use super::{from_json, to_json, Result, Store};
 impl Store {
     /// Inserts or replaces an operation.
     pub fn put_operation(&self, op: &OperationRecord) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO operations (id, finished, record) VALUES (?1, ?2, ?3)
-             ON CONFLICT(id) DO UPDATE SET finished = excluded.finished, record = excluded.record",
-            params![op.id, op.is_finished(), to_json(op)?],
-        )?;
-        self.operation_writes.send_modify(|writes| *writes += 1);
+        put_operation_on(&self.conn(), op)?;
+        self.operation_written();
         Ok(())
+    }
+
+    /// Wakes the waiters of [`Store::operation_writes`]; after every
+    /// operation write, once it is committed.
+    pub(super) fn operation_written(&self) {
+        self.operation_writes.send_modify(|writes| *writes += 1);
     }
 
     /// The operation with this id, if any.
@@ -48,4 +50,15 @@ impl Store {
     pub fn operation_writes(&self) -> watch::Receiver<u64> {
         self.operation_writes.subscribe()
     }
+}
+
+/// [`Store::put_operation`] on `conn`, which may be a transaction; the
+/// caller announces the write once it is committed.
+pub(super) fn put_operation_on(conn: &Connection, op: &OperationRecord) -> Result<()> {
+    conn.execute(
+        "INSERT INTO operations (id, finished, record) VALUES (?1, ?2, ?3)
+         ON CONFLICT(id) DO UPDATE SET finished = excluded.finished, record = excluded.record",
+        params![op.id, op.is_finished(), to_json(op)?],
+    )?;
+    Ok(())
 }
