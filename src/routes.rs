@@ -13,6 +13,7 @@ use leptos::prelude::*;
 
 pub use location::{use_location, Location, Router, Url};
 
+use crate::components::reactive::Derived;
 use crate::pages::add_link::AddLinkPage;
 use crate::pages::cache_list::CacheListPage;
 use crate::pages::dashboard::DashboardPage;
@@ -82,7 +83,7 @@ impl Page {
 #[component]
 pub fn AppRoutes() -> impl IntoView {
     let url = use_location().url();
-    let page = Memo::new(move |_| url.with(|u| Page::at(&u.path)));
+    let page = Derived::new(move |_| url.with(|u| Page::at(&u.path)));
     move || match page.get() {
         Page::CacheList => view! { <CacheListPage/> }.into_any(),
         Page::Overview => view! { <OverviewPage/> }.into_any(),
@@ -194,9 +195,9 @@ pub fn use_go() -> impl Fn(&str) + Clone {
 }
 
 /// The current route's cache id, reactive.
-pub fn use_cache_id() -> Memo<CacheId> {
+pub fn use_cache_id() -> Derived<CacheId> {
     let url = use_location().url();
-    Memo::new(move |_| url.with(|u| cache_id_at(&u.path)))
+    Derived::new(move |_| url.with(|u| cache_id_at(&u.path)))
 }
 
 /// The cache a cache page's path names (empty parts elsewhere).

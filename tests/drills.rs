@@ -8,6 +8,7 @@
 mod common;
 
 use common::*;
+use georep_console::components::reactive::Derived;
 use georep_console::features::drills::faults::{cut_warning, kill_node_warning};
 use georep_console::features::drills::report::{DrillReportView, VerificationResult};
 use georep_console::features::drills::run_form::seconds_refusal;
@@ -69,7 +70,7 @@ fn mount_drills(fleet: Fleet) -> (web_sys::HtmlElement, AppState) {
     let app = state(fleet);
     let handle = leptos::mount::mount_to(root.clone(), move || {
         provide_context(app);
-        let entry = Memo::new(move |_| app.fleet.with(|f| f.caches[0].clone()));
+        let entry = Derived::new(move |_| app.fleet.with(|f| f.caches[0].clone()));
         view! { <Drills entry=entry/> }
     });
     std::mem::forget(handle);

@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use georep_console::components::reactive::Derived;
 use georep_console::features::link_actions::LinkActions;
 use georep_console::features::timeline::TimelineList;
 use georep_console::model::{CacheEntry, Fleet};
@@ -44,7 +45,7 @@ fn mount_overview(fleet: Fleet) -> (web_sys::HtmlElement, AppState) {
     let app = state(fleet);
     let handle = leptos::mount::mount_to(root.clone(), move || {
         provide_context(app);
-        let entry = Memo::new(move |_| app.fleet.with(|f| f.caches[0].clone()));
+        let entry = Derived::new(move |_| app.fleet.with(|f| f.caches[0].clone()));
         view! { <Router><Overview entry=entry/></Router> }
     });
     std::mem::forget(handle);
@@ -172,7 +173,7 @@ fn mount_geo(fleet: Fleet) -> (web_sys::HtmlElement, AppState) {
     let app = state(fleet);
     let handle = leptos::mount::mount_to(root.clone(), move || {
         provide_context(app);
-        let entry = Memo::new(move |_| app.fleet.with(|f| f.caches[0].clone()));
+        let entry = Derived::new(move |_| app.fleet.with(|f| f.caches[0].clone()));
         view! { <Router><GeoReplication entry=entry/></Router> }
     });
     std::mem::forget(handle);

@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use georep_console::components::reactive::Derived;
 use georep_console::features::link_actions::LinkActions;
 use georep_console::model::{CacheEntry, Fleet};
 use georep_console::pages::overview::Overview;
@@ -143,7 +144,7 @@ async fn a_linked_cache_cannot_be_scaled_or_deleted() {
     let app = state(Fleet::new(vec![primary, secondary]));
     let handle = leptos::mount::mount_to(root.clone(), move || {
         provide_context(app);
-        let entry = Memo::new(move |_| entry.clone());
+        let entry = Derived::new(move |_| entry.clone());
         view! { <Router><Overview entry=entry/></Router> }
     });
     std::mem::forget(handle);
@@ -173,7 +174,7 @@ async fn the_geo_secondary_refuses_import_but_exports() {
     let app = state(Fleet::new(vec![primary, secondary]));
     let handle = leptos::mount::mount_to(root.clone(), move || {
         provide_context(app);
-        let entry = Memo::new(move |_| entry.clone());
+        let entry = Derived::new(move |_| entry.clone());
         view! { <Router><Overview entry=entry/></Router> }
     });
     std::mem::forget(handle);

@@ -4,6 +4,7 @@
 //! (README, console size notes). Pages import this one by name, which
 //! takes precedence over the prelude's.
 
+use crate::components::reactive::Derived;
 use leptos::prelude::*;
 
 /// The children while `when` holds, else the fallback (nothing by default).
@@ -17,7 +18,7 @@ pub fn Show(
     fallback: ViewFn,
     children: ChildrenFn,
 ) -> impl IntoView {
-    let shown = Memo::new(move |_| when.get());
+    let shown = Derived::new(move |_| when.get());
     move || {
         if shown.get() {
             children()

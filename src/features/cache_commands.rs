@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use crate::actions::{last_accepted, use_mutation, Mutation, Report};
 use crate::components::dialog::{Dialog, DialogActions};
 use crate::components::reactive::effect;
+use crate::components::reactive::Derived;
 use crate::model::CacheEntry;
 use crate::numbers::fixed;
 use crate::routes::{use_go, HOME};
@@ -23,7 +24,7 @@ pub fn refusal(entry: &CacheEntry, change: Change) -> Option<String> {
 
 /// Scale: choose a new Premium size.
 #[component]
-pub fn ScaleDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
+pub fn ScaleDialog(entry: Derived<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
     let scale = use_mutation(Report::Notice);
     let capacity = RwSignal::new(entry.with_untracked(|e| e.cache.sku.capacity));
     let apply = move |_| {
@@ -63,7 +64,7 @@ pub fn ScaleDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoVi
 
 /// Delete, after a confirmation; back to the cache list once accepted.
 #[component]
-pub fn DeleteDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
+pub fn DeleteDialog(entry: Derived<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
     let go = use_go();
     let delete = use_mutation(Report::Notice);
     effect(move || {
@@ -107,7 +108,7 @@ fn TextField(label: &'static str, value: RwSignal<String>, hint: &'static str) -
 
 /// Export: one RDB file per shard into a container.
 #[component]
-pub fn ExportDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
+pub fn ExportDialog(entry: Derived<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
     let export = use_mutation(Report::Notice);
     let prefix = RwSignal::new("backup".to_owned());
     let container = RwSignal::new("exports".to_owned());
@@ -134,7 +135,7 @@ pub fn ExportDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoV
 
 /// Import: the files a previous export wrote.
 #[component]
-pub fn ImportDialog(entry: Memo<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
+pub fn ImportDialog(entry: Derived<CacheEntry>, open: RwSignal<bool>) -> impl IntoView {
     let import = use_mutation(Report::Notice);
     let files = RwSignal::new("exports/backup.rdb".to_owned());
     let apply = move |_| {

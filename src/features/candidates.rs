@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use super::region_map::in_region;
 use crate::components::card::{Card, Column, Table};
 use crate::components::guarded_button::unique_id;
+use crate::components::reactive::Derived;
 use crate::components::show::Show;
 use crate::regions;
 use crate::routes::overview_href;
@@ -123,7 +124,7 @@ pub fn CandidateList(
     /// Called with the chosen secondary.
     on_link: Callback<CacheId>,
 ) -> impl IntoView {
-    let judged = Memo::new(move |_| {
+    let judged = Derived::new(move |_| {
         let Some(primary) = primary.get() else {
             return Vec::new();
         };

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::card::Card;
 use crate::components::copy_button::CopyButton;
+use crate::components::reactive::Derived;
 use crate::model::{EndpointAddress, Endpoints, LinkView};
 use crate::state::use_app;
 
@@ -55,7 +56,7 @@ fn EndpointRow(label: String, value: Option<EndpointAddress>, hint: &'static str
 #[component]
 pub fn EndpointsPanel(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
     let app = use_app();
-    let endpoints = Memo::new(move |_| link.with(|l| app.fleet.with(|f| Endpoints::of(l, f))));
+    let endpoints = Derived::new(move |_| link.with(|l| app.fleet.with(|f| Endpoints::of(l, f))));
     view! {
         <Card title="Endpoints" heading_id="endpoints-heading">
             <dl class="endpoints card-body">

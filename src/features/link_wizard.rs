@@ -14,6 +14,7 @@ use super::region_map::{MapCache, MapLink, RegionMap};
 use crate::actions::{last_accepted, last_error, use_mutation, Mutation, MutationAction, Report};
 use crate::components::card::Card;
 use crate::components::reactive::effect;
+use crate::components::reactive::Derived;
 use crate::model::Health;
 use crate::regions;
 use crate::routes::{geo_href, use_go, use_location, wizard_step_href, SECONDARY_PARAM};
@@ -210,11 +211,11 @@ pub fn LinkWizard(
     let navigate = use_go();
     let region = RwSignal::new(None::<String>);
 
-    let caches = Memo::new(move |_| app.fleet.with(|f| f.cores()));
-    let primary_cache = Memo::new(move |_| {
+    let caches = Derived::new(move |_| app.fleet.with(|f| f.cores()));
+    let primary_cache = Derived::new(move |_| {
         primary.with(|id| caches.with(|all| all.iter().find(|c| &c.id == id).cloned()))
     });
-    let chosen = Memo::new(move |_| {
+    let chosen = Derived::new(move |_| {
         let name = url.with(|u| u.query(SECONDARY_PARAM))?;
         caches.with(|all| {
             all.iter()
@@ -273,7 +274,8 @@ pub fn LinkWizard(
             }
         });
     }
-    let blocked = Memo::new(move |_| primary_cache.with(|p| p.as_ref().and_then(add_link_refusal)));
+    let blocked =
+        Derived::new(move |_| primary_cache.with(|p| p.as_ref().and_then(add_link_refusal)));
     // This wizard's own link, on its way: not a reason to refuse.
     let linking = move || link.pending().get() || last_accepted(link);
     view! {

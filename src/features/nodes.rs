@@ -6,16 +6,17 @@ use leptos::prelude::*;
 
 use crate::components::card::Card;
 use crate::components::copy_button::CopyButton;
+use crate::components::reactive::Derived;
 use crate::components::show::Show;
 use crate::model::CacheEntry;
 use crate::state::use_app;
 
 /// The address, the `redis-cli` hint and the node list of a cache.
 #[component]
-pub fn NodesPanel(entry: Memo<CacheEntry>) -> impl IntoView {
-    let address = Memo::new(move |_| entry.with(CacheEntry::address));
-    let nodes = Memo::new(move |_| entry.with(CacheEntry::nodes));
-    let clustered = Memo::new(move |_| entry.with(|e| e.cache.is_clustered()));
+pub fn NodesPanel(entry: Derived<CacheEntry>) -> impl IntoView {
+    let address = Derived::new(move |_| entry.with(CacheEntry::address));
+    let nodes = Derived::new(move |_| entry.with(CacheEntry::nodes));
+    let clustered = Derived::new(move |_| entry.with(|e| e.cache.is_clustered()));
     let count = Signal::derive(move || nodes.with(Vec::len));
     // The TLS port needs the server's local CA (`ca.pem` in its data
     // directory) to check the cache's certificate against.

@@ -9,6 +9,7 @@ use super::failover::dialog::FailoverDialog;
 use super::failover::{failover_refusal, pair_same_size};
 use super::link_actions::{unlink_refusal, UnlinkDialog};
 use crate::components::guarded_button::GuardedButton;
+use crate::components::reactive::Derived;
 use crate::components::show::Show;
 use crate::model::LinkView;
 use crate::state::use_app;
@@ -48,7 +49,7 @@ pub fn PrimaryLostNotice(#[prop(into)] link: Signal<LinkView>) -> impl IntoView 
         failover_open.set(false);
         unlink_open.set(true);
     });
-    let lost = Memo::new(move |_| state.get() == LinkState::PrimaryLost);
+    let lost = Derived::new(move |_| state.get() == LinkState::PrimaryLost);
     view! {
         <Show when=move || lost.get()>
         <section class="primary-lost" role="alert" aria-labelledby="primary-lost-heading">

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::live::ticker::use_ticker;
 use crate::components::card::Card;
+use crate::components::reactive::Derived;
 use crate::components::reactive::{effect, fetched};
 use crate::components::show::Show;
 use crate::components::sparkline::rfc3339_ms;
@@ -151,7 +152,7 @@ pub fn TimelineList(#[prop(into)] entries: Signal<Vec<TimelineEntry>>) -> impl I
 pub fn TimelinePanel(#[prop(into)] link: Signal<LinkView>) -> impl IntoView {
     let app = use_app();
     let tick = use_ticker(REFETCH_MS);
-    let id = Memo::new(move |_| link.with(timeline_id));
+    let id = Derived::new(move |_| link.with(timeline_id));
     let fetched = fetched(move || {
         app.epoch.track();
         tick.track();

@@ -6,6 +6,7 @@ use georep_core::metrics::GeoMetric;
 use leptos::prelude::*;
 
 use crate::components::card::Card;
+use crate::components::reactive::Derived;
 use crate::components::show::Show;
 use crate::components::sparkline::SampleAge;
 use crate::components::sparkline::{format_value, headline};
@@ -20,7 +21,7 @@ use crate::state::use_app;
 fn LinkCard(link: LinkView) -> impl IntoView {
     let app = use_app();
     let key = link.key();
-    let current = Memo::new(move |_| {
+    let current = Derived::new(move |_| {
         app.fleet
             .with(|f| f.links().into_iter().find(|l| l.key() == key))
             .unwrap_or_else(|| link.clone())

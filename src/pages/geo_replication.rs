@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use super::{sticky, CacheFrame, Tab};
 use crate::components::card::{Card, Column, Table};
 use crate::components::guarded_button::GuardedButton;
+use crate::components::reactive::Derived;
 use crate::components::show::Show;
 use crate::components::status::{LinkBadge, SyncProgressBar};
 use crate::features::endpoints::EndpointsPanel;
@@ -34,11 +35,11 @@ const COLUMNS: [Column; 5] = [
 
 /// The linked pair's row: the other cache, its role, the link's status.
 #[component]
-fn LinkRow(entry: Memo<CacheEntry>, link: Memo<LinkView>) -> impl IntoView {
+fn LinkRow(entry: Derived<CacheEntry>, link: Derived<LinkView>) -> impl IntoView {
     let app = use_app();
     let state = Signal::derive(move || link.with(|l| app.link_state(l)));
     let progress = Signal::derive(move || link.with(|l| l.progress));
-    let peer = Memo::new(move |_| {
+    let peer = Derived::new(move |_| {
         let own = entry.with(|e| e.id().clone());
         link.with(|l| {
             if l.primary == own {
@@ -74,11 +75,11 @@ fn LinkRow(entry: Memo<CacheEntry>, link: Memo<LinkView>) -> impl IntoView {
 
 /// The page body for a loaded cache.
 #[component]
-pub fn GeoReplication(entry: Memo<CacheEntry>) -> impl IntoView {
+pub fn GeoReplication(entry: Derived<CacheEntry>) -> impl IntoView {
     let app = use_app();
     let go = use_go();
-    let link = Memo::new(move |_| entry.with(|e| app.fleet.with(|f| f.link_of(e.id()))));
-    let linked = Memo::new(move |_| link.with(Option::is_some));
+    let link = Derived::new(move |_| entry.with(|e| app.fleet.with(|f| f.link_of(e.id()))));
+    let linked = Derived::new(move |_| link.with(Option::is_some));
     let add_refused = Signal::derive(move || entry.with(|e| add_link_refusal(&e.cache)));
     let add = Callback::new(move |()| {
         let href = entry.with_untracked(|e| add_link_href(e.id()));

@@ -13,6 +13,7 @@ pub mod walkthrough;
 use crate::regions;
 use leptos::prelude::*;
 
+use crate::components::reactive::Derived;
 use crate::model::CacheEntry;
 use crate::routes::{geo_href, overview_href, use_cache_id, HOME};
 use crate::state::{use_app, Load};
@@ -32,15 +33,15 @@ pub enum Tab {
 pub fn CacheFrame(
     tab: Tab,
     #[prop(into, optional)] subtitle: Option<String>,
-    children: Box<dyn Fn(Memo<CacheEntry>) -> AnyView + Send + Sync>,
+    children: Box<dyn Fn(Derived<CacheEntry>) -> AnyView + Send + Sync>,
 ) -> impl IntoView {
     let app = use_app();
     let id = use_cache_id();
-    let entry = Memo::new(move |_| id.with(|id| app.fleet.with(|f| f.get(id).cloned())));
+    let entry = Derived::new(move |_| id.with(|id| app.fleet.with(|f| f.get(id).cloned())));
     let children = StoredValue::new(children);
     // Only a change between "found" and "not found" rebuilds the body;
     // fresh data for the same cache flows through `present`.
-    let found = Memo::new(move |_| entry.with(Option::is_some));
+    let found = Derived::new(move |_| entry.with(Option::is_some));
     let title_suffix = match tab {
         Tab::Overview => "",
         Tab::GeoReplication => " | Geo-replication",
@@ -102,13 +103,13 @@ pub fn CacheFrame(
 /// The latest `Some` value of `source`.
 ///
 /// Build it only once `source` holds a value (behind a check of a
-/// `Memo<bool>`): it then keeps the last value while the surrounding view
+/// `Derived<bool>`): it then keeps the last value while the surrounding view
 /// swaps itself out, instead of rebuilding on every refresh.
-pub fn sticky<T>(source: Memo<Option<T>>) -> Memo<T>
+pub fn sticky<T>(source: Derived<Option<T>>) -> Derived<T>
 where
     T: Clone + PartialEq + Send + Sync + 'static,
 {
-    Memo::new(move |prev: Option<&T>| {
+    Derived::new(move |prev: Option<&T>| {
         source
             .get()
             .or_else(|| prev.cloned())

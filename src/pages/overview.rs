@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use super::{CacheFrame, Tab};
 use crate::components::card::Card;
 use crate::components::guarded_button::GuardedButton;
+use crate::components::reactive::Derived;
 use crate::components::show::Show;
 use crate::components::status::{LinkBadge, SyncProgressBar};
 use crate::features::cache_commands::{
@@ -32,7 +33,7 @@ fn tls(p: &georep_core::arm::RedisProperties) -> String {
 }
 
 #[component]
-fn Essentials(entry: Memo<CacheEntry>) -> impl IntoView {
+fn Essentials(entry: Derived<CacheEntry>) -> impl IntoView {
     let row = |label: &'static str, value: String| {
         view! {
             <div class="kv">
@@ -62,9 +63,9 @@ fn Essentials(entry: Memo<CacheEntry>) -> impl IntoView {
 }
 
 #[component]
-fn GeoStatus(entry: Memo<CacheEntry>) -> impl IntoView {
+fn GeoStatus(entry: Derived<CacheEntry>) -> impl IntoView {
     let app = use_app();
-    let link = Memo::new(move |_| entry.with(|e| app.fleet.with(|f| f.link_of(e.id()))));
+    let link = Derived::new(move |_| entry.with(|e| app.fleet.with(|f| f.link_of(e.id()))));
     move || {
         let e = entry.get();
         match (e.role(), link.get()) {
@@ -127,7 +128,7 @@ fn GeoStatus(entry: Memo<CacheEntry>) -> impl IntoView {
 
 /// The overview body for a loaded cache.
 #[component]
-pub fn Overview(entry: Memo<CacheEntry>) -> impl IntoView {
+pub fn Overview(entry: Derived<CacheEntry>) -> impl IntoView {
     let scale_open = RwSignal::new(false);
     let delete_open = RwSignal::new(false);
     let scale_refused = Signal::derive(move || {

@@ -8,6 +8,7 @@ mod progress;
 use leptos::prelude::*;
 
 use self::progress::{use_progress, Stage, PING_BYTES};
+use crate::components::reactive::Derived;
 use crate::components::show::Show;
 use crate::components::sparkline::SampleAge;
 use crate::routes::{add_link_href, geo_href, HOME};
@@ -41,8 +42,8 @@ fn Step(
 #[component]
 pub fn WalkthroughPage() -> impl IntoView {
     let app = use_app();
-    let link = Memo::new(move |_| app.fleet.with(|f| f.links().into_iter().next()));
-    let first_premium = Memo::new(move |_| {
+    let link = Derived::new(move |_| app.fleet.with(|f| f.links().into_iter().next()));
+    let first_premium = Derived::new(move |_| {
         app.fleet.with(|f| {
             f.caches
                 .iter()

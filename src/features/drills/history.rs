@@ -6,6 +6,7 @@ use super::report::{ms, rpo_text};
 use super::use_drills;
 use super::wire::Drill;
 use crate::components::card::{Card, Column, Table};
+use crate::components::reactive::Derived;
 use crate::components::show::Show;
 use crate::model::format_time;
 
@@ -35,7 +36,7 @@ fn HistoryRow(drill: Drill) -> impl IntoView {
     let id = drill.id.clone();
     let picked = {
         let id = id.clone();
-        Memo::new(move |_| ctx.shown().is_some_and(|d| d.id == id))
+        Derived::new(move |_| ctx.shown().is_some_and(|d| d.id == id))
     };
     let pick = id.clone();
     let report = drill.report.clone().unwrap_or_default();
@@ -44,7 +45,7 @@ fn HistoryRow(drill: Drill) -> impl IntoView {
         .as_deref()
         .map_or_else(|| drill.id.clone(), format_time);
     view! {
-        <tr class="drill-row" class:picked=picked data-drill=id.clone()>
+        <tr class="drill-row" class:picked=move || picked.get() data-drill=id.clone()>
             <th scope="row">
                 <button
                     type="button"

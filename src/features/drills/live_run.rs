@@ -10,6 +10,7 @@ use super::report::{ms, StepList};
 use super::use_drills;
 use super::wire::Drill;
 use crate::components::card::Card;
+use crate::components::reactive::Derived;
 use crate::components::reactive::{effect, fetched};
 use crate::components::show::Show;
 use crate::components::sparkline::format_value;
@@ -67,7 +68,7 @@ pub fn LiveRunPanel() -> impl IntoView {
     let app = use_app();
     let ctx = use_drills();
     let tick = use_ticker(POLL_MS);
-    let running_id = Memo::new(move |_| ctx.running().map(|d| d.id));
+    let running_id = Derived::new(move |_| ctx.running().map(|d| d.id));
     let polled = fetched(move || {
         tick.track();
         let id = running_id.get();
@@ -114,8 +115,8 @@ pub fn LiveRunPanel() -> impl IntoView {
 
     // The drill on show here: the running one. One that just finished
     // leaves a line; its numbers are the report's.
-    let drill = Memo::new(move |_| ctx.running());
-    let ended = Memo::new(move |_| ctx.live.get().filter(|d| !d.running()));
+    let drill = Derived::new(move |_| ctx.running());
+    let ended = Derived::new(move |_| ctx.live.get().filter(|d| !d.running()));
     let report_field = move |f: fn(&Drill) -> Option<String>| {
         Signal::derive(move || {
             drill

@@ -31,6 +31,7 @@ use self::run_form::RunForm;
 use self::verification::VerificationPanel;
 use self::wire::Drill;
 use super::live::ticker::use_ticker;
+use crate::components::reactive::Derived;
 use crate::components::reactive::{effect, fetched};
 use crate::model::{CacheEntry, LinkView};
 use crate::pages::sticky;
@@ -45,10 +46,10 @@ const HISTORY_REFETCH_MS: u32 = 10_000;
 #[derive(Clone, Copy)]
 pub struct DrillsContext {
     /// The link, seen from its geo-primary.
-    pub link: Memo<LinkView>,
+    pub link: Derived<LinkView>,
     /// The link's linked-server id, named from the page's cache (it stays
     /// the same when a drill swaps the roles).
-    pub link_id: Memo<String>,
+    pub link_id: Derived<String>,
     /// The link's drills, newest first, as last fetched.
     pub drills: RwSignal<Vec<Drill>>,
     /// Why the drill list could not be read, if it could not.
@@ -122,10 +123,10 @@ pub fn error_banner(error: Option<String>) -> Option<impl IntoView> {
 
 /// The Drills view of a cache's link, or why there is none.
 #[component]
-pub fn Drills(entry: Memo<CacheEntry>) -> impl IntoView {
+pub fn Drills(entry: Derived<CacheEntry>) -> impl IntoView {
     let app = use_app();
-    let link = Memo::new(move |_| entry.with(|e| app.fleet.with(|f| f.link_of(e.id()))));
-    let linked = Memo::new(move |_| link.with(Option::is_some));
+    let link = Derived::new(move |_| entry.with(|e| app.fleet.with(|f| f.link_of(e.id()))));
+    let linked = Derived::new(move |_| link.with(Option::is_some));
     view! {
         <p class="drills-back">
             <a href=move || entry.with(|e| geo_href(e.id()))>"← Geo-replication"</a>
@@ -150,9 +151,9 @@ pub fn Drills(entry: Memo<CacheEntry>) -> impl IntoView {
 
 /// The view's parts for a linked cache, sharing one [`DrillsContext`].
 #[component]
-fn LinkDrills(entry: Memo<CacheEntry>, link: Memo<LinkView>) -> impl IntoView {
+fn LinkDrills(entry: Derived<CacheEntry>, link: Derived<LinkView>) -> impl IntoView {
     let app = use_app();
-    let link_id = Memo::new(move |_| entry.with(|e| link.with(|l| link_id_of(e.id(), l))));
+    let link_id = Derived::new(move |_| entry.with(|e| link.with(|l| link_id_of(e.id(), l))));
     let ctx = DrillsContext {
         link,
         link_id,

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::use_drills;
 use super::wire::{Drill, DrillReport, DrillStep, Verification};
 use crate::components::card::Card;
+use crate::components::reactive::Derived;
 use crate::model::{format_bytes, format_time};
 
 /// Milliseconds for people, exact: `742 ms`.
@@ -209,7 +210,7 @@ pub fn DrillReportView(drill: Drill) -> impl IntoView {
 #[component]
 pub fn ReportPanel() -> impl IntoView {
     let ctx = use_drills();
-    let shown = Memo::new(move |_| ctx.shown().filter(|d| !d.running()));
+    let shown = Derived::new(move |_| ctx.shown().filter(|d| !d.running()));
     view! {
         <Card title="Report" heading_id="drill-report-heading" class="drill-report-card">
             <div class="card-body">

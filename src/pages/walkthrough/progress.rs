@@ -8,6 +8,7 @@ use georep_core::link::LinkState;
 use georep_core::live::TimelineKind;
 use leptos::prelude::*;
 
+use crate::components::reactive::Derived;
 use crate::components::reactive::{effect, fetched};
 use crate::features::timeline::timeline_id;
 use crate::model::{LinkView, PrimaryOffset};
@@ -46,7 +47,7 @@ pub enum Stage {
 pub struct Progress {
     seen: RwSignal<u8>,
     /// The followed pair's latest geo-primary offset, while it is linked.
-    pub offset: Memo<Option<PrimaryOffset>>,
+    pub offset: Derived<Option<PrimaryOffset>>,
 }
 
 impl Progress {
@@ -99,7 +100,7 @@ fn baseline_of(pair: &str, text: &str) -> Option<PrimaryOffset> {
 }
 
 /// Follows `link` (the fleet's first) and ticks the steps as they happen.
-pub fn use_progress(link: Memo<Option<LinkView>>) -> Progress {
+pub fn use_progress(link: Derived<Option<LinkView>>) -> Progress {
     let app = use_app();
     let (stored_pair, stored_bits) = stored(SEEN)
         .and_then(|t| {
@@ -145,14 +146,14 @@ pub fn use_progress(link: Memo<Option<LinkView>>) -> Progress {
     // The write: the geo-primary's replication offset, sampled by the
     // server every second, grows after the step started by more than the
     // primary's pings add.
-    let linked_pair = Memo::new(move |_| {
+    let linked_pair = Derived::new(move |_| {
         link.with(|l| {
             l.as_ref()
                 .filter(|l| l.state == LinkState::Linked)
                 .map(LinkView::key)
         })
     });
-    let offset = Memo::new(move |_| {
+    let offset = Derived::new(move |_| {
         let key = linked_pair.get()?;
         app.primary_offsets.with(|all| all.get(&key).cloned())
     });
