@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 
@@ -34,21 +35,50 @@ pub async fn binds(
         .unwrap_or_default())
 }
 
+/// How many times a `CONFIG SET bind` that could not bind is tried again.
+const BIND_RETRIES: u32 = 20;
+/// The pause before each of those tries.
+const BIND_RETRY_PAUSE: Duration = Duration::from_millis(50);
+
 /// Makes the node at `node`, on `conn`, listen on exactly `addrs` (on
 /// every port it has: 6379 if open, and 6380).
+///
+/// A refusal to bind is tried again for about a second: a child Redis has
+/// just forked (a `BGSAVE`, or a replica's diskless full sync) holds the
+/// parent's listening sockets until it closes them, moments later, and
+/// Redis refuses the rebind meanwhile. It then falls back to its old
+/// addresses, and if those cannot be bound either it listens on none, so
+/// giving up at once could leave a node unreachable. An address held for
+/// good by another process still fails, a second later.
 pub async fn set_binds(
     conn: &mut MultiplexedConnection,
     node: SocketAddr,
     addrs: &BTreeSet<Ipv4Addr>,
 ) -> Result<(), NodeError> {
     let list: Vec<String> = addrs.iter().map(Ipv4Addr::to_string).collect();
-    redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("bind")
-        .arg(list.join(" "))
-        .query_async::<()>(conn)
-        .await
-        .map_err(command_error(node, "CONFIG SET bind"))
+    let list = list.join(" ");
+    let mut retries = 0;
+    loop {
+        let set = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("bind")
+            .arg(&list)
+            .query_async::<()>(conn)
+            .await;
+        match set {
+            Err(error) if retries < BIND_RETRIES && could_not_bind(&error) => {
+                retries += 1;
+                tracing::debug!(%node, retries, "CONFIG SET bind could not bind; trying again");
+                tokio::time::sleep(BIND_RETRY_PAUSE).await;
+            }
+            other => return other.map_err(command_error(node, "CONFIG SET bind")),
+        }
+    }
+}
+
+/// Whether Redis refused a `CONFIG SET bind` because an address was in use.
+fn could_not_bind(error: &redis::RedisError) -> bool {
+    error.to_string().contains("Failed to bind")
 }
 
 /// Disconnects the clients of the node at `node`, on `conn`, that
