@@ -128,6 +128,26 @@ impl Api {
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("GET {path}: not JSON: {text}"))
     }
 
+    /// The `kind` of each step of a link's timeline
+    /// (`/x-georep/timeline?link=…`, by either linked-server id), oldest first.
+    pub async fn timeline_kinds(&self, linked_server_id: &str) -> Vec<String> {
+        let body = self
+            .get_json(&format!("/x-georep/timeline?link={linked_server_id}"))
+            .await;
+        let steps = body["value"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a timeline has a value list: {body}"));
+        steps
+            .iter()
+            .map(|step| {
+                step["kind"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("every step has a kind: {step}"))
+                    .to_owned()
+            })
+            .collect()
+    }
+
     /// Sends a request and returns its JSON body (`null` when empty) if the
     /// status is 2xx; otherwise an error with the status and the ARM
     /// error's code and message.

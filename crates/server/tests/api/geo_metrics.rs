@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::support::{
     assert_arm_error, cache_address, endpoint, eventually, freeze_every_node, get, kill_every_node,
-    link_of, linked_pair, linked_server_id, metrics, points, request_failover, set, timeline_kinds,
-    try_connect, Server, MONITOR_API,
+    link_of, linked_pair, linked_server_id, metrics, points, request_failover, set, try_connect,
+    Server, MONITOR_API,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -214,7 +214,9 @@ async fn metrics_follow_node_loss_forced_failover_and_recovery() {
     assert_eq!(refused.code(), Some("READONLY"));
 
     // The timeline tells the story.
-    let kinds = timeline_kinds(&server, &linked_server_id("main", "backup")).await;
+    let kinds = server
+        .timeline_kinds(&linked_server_id("main", "backup"))
+        .await;
     let position = |kind: &str| {
         kinds
             .iter()

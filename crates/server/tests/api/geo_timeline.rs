@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::support::{
     assert_arm_error, cache_path_in, eventually, fail_over, linked_pair, linked_server_id, same_id,
-    timeline_kinds, Server, RG, SUB,
+    Server, RG, SUB,
 };
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -46,14 +46,16 @@ async fn the_timeline_lists_link_failover_and_unlink() {
 
     let id = linked_server_id("here", "there");
     let kinds = eventually("every step", Duration::from_secs(30), || async {
-        let kinds = timeline_kinds(&server, &id).await;
+        let kinds = server.timeline_kinds(&id).await;
         in_order(&kinds, &STEPS).then_some(kinds)
     })
     .await;
 
     // The same link, named from the other side.
     assert_eq!(
-        timeline_kinds(&server, &linked_server_id("there", "here")).await,
+        server
+            .timeline_kinds(&linked_server_id("there", "here"))
+            .await,
         kinds
     );
 
@@ -101,7 +103,9 @@ async fn timeline_queries_name_a_link() {
         .await;
     assert_arm_error(unknown, StatusCode::NOT_FOUND, "ResourceNotFound").await;
     // Ids compare as ARM compares them: without regard to case.
-    let kinds = timeline_kinds(&server, &linked_server_id("UP", "Down").to_lowercase()).await;
+    let kinds = server
+        .timeline_kinds(&linked_server_id("UP", "Down").to_lowercase())
+        .await;
     assert!(in_order(&kinds, &["LinkRequested", "Linked"]), "{kinds:?}");
     // Only with the token.
     let anonymous = reqwest::Client::new()

@@ -130,20 +130,7 @@ async fn the_geo_primary_url_follows_a_replaced_primary_node_and_the_secondary_f
     tokio::time::sleep(Duration::from_millis(300)).await;
     process::kill(server.node_pid(old).expect("the primary node's process"));
     new_primary(&server, &primary, old).await;
-    eventually(
-        "writes resume through the geo-primary URL",
-        Duration::from_secs(30),
-        || async {
-            let mut con = connect(geo, &key, Duration::from_millis(500)).await.ok()?;
-            redis::cmd("SET")
-                .arg("after")
-                .arg(1)
-                .query_async::<()>(&mut con)
-                .await
-                .ok()
-        },
-    )
-    .await;
+    writes_resume("writes resume through the geo-primary URL", geo, &key).await;
     let written = stop_writer(stop, writes).await;
     let mut con = connect(geo, &key, Duration::from_secs(2)).await.unwrap();
     let acked = &written.acked[..written.acked.len().saturating_sub(1)];

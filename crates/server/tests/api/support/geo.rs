@@ -261,21 +261,6 @@ pub fn points(response: &Value) -> Vec<Value> {
         .clone()
 }
 
-/// A link's timeline, as its `kind`s.
-pub async fn timeline_kinds(server: &Server, linked_server_id: &str) -> Vec<String> {
-    let response = server
-        .get(&format!("/x-georep/timeline?link={linked_server_id}"))
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    body["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// Whether an id in a response is `expected`, compared as ARM compares ids
 /// (without regard to case).
 pub fn same_id(id: &Value, expected: &str) -> bool {
