@@ -289,26 +289,31 @@ pub fn RegionMap(
                     <span class="legend-item"><span class="swatch busy"></span>"In progress"</span>
                     <span class="legend-item"><span class="swatch unhealthy"></span>"Unhealthy"</span>
                 </span>
-                // Switching from one region to another rewrites the name only.
-                {move || if filtering.get() {
-                    view! {
-                        <span class="map-filter" role="status">
-                            "Showing " <strong>{move || selected_name.get()}</strong>
-                            <button
-                                class="btn btn-small"
-                                on:click=move |_| selected.set(None)
-                            >
-                                "Clear filter"
-                            </button>
-                        </span>
-                    }.into_any()
-                } else {
-                    view! {
-                        <span class="map-filter muted" role="status">
-                            "Select a region to filter the list"
-                        </span>
-                    }.into_any()
-                }}
+                // Switching from one region to another rewrites the name only,
+                // in a box of a fixed size that is not a flex item: Chromium
+                // then lays out that box alone, not the page (a flex item is
+                // never a relayout boundary, whatever its containment).
+                <div class="map-status">
+                    {move || if filtering.get() {
+                        view! {
+                            <span class="map-filter" role="status">
+                                "Showing " <strong>{move || selected_name.get()}</strong>
+                                <button
+                                    class="btn btn-small"
+                                    on:click=move |_| selected.set(None)
+                                >
+                                    "Clear filter"
+                                </button>
+                            </span>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <span class="map-filter muted" role="status">
+                                "Select a region to filter the list"
+                            </span>
+                        }.into_any()
+                    }}
+                </div>
             </figcaption>
         </figure>
     }
