@@ -224,7 +224,8 @@ fn reshaped(
 
 /// Applies the plan of an update to the cache's nodes, then marks the cache
 /// `Succeeded` (or `Failed`) and ends the operation `op_id` (empty when a
-/// restart found the cache `Updating` before its operation was recorded).
+/// restart finds no operation for it: a store written by a server that
+/// recorded the operation after the cache's commit, not with it).
 pub async fn finish_updating(app: SharedApp, id: CacheId, op_id: String) {
     let outcome = apply(&app, &id).await;
     let _changes = app.lock_changes().await;
