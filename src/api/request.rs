@@ -5,7 +5,6 @@
 use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use wasm_bindgen::JsValue;
 
 use super::body::{decode, error_from, json, read};
 use super::{Api, ApiError};
@@ -16,7 +15,7 @@ impl Api {
     pub async fn get_all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ApiError> {
         let mut items = Vec::new();
         self.each_page(path, &mut |page| {
-            let page: ListResult<T> = read(page)?;
+            let page: ListResult<T> = read(&page)?;
             items.extend(page.value);
             Ok(page.next_link)
         })
@@ -26,7 +25,7 @@ impl Api {
 
     /// `GET` a JSON resource.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        read(self.call(Method::GET, path, None).await?)
+        read(&self.call(Method::GET, path, None).await?)
     }
 
     /// `PUT` a JSON body and read the resource back.
@@ -35,7 +34,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        read(self.call(Method::PUT, path, Some(json(body)?)).await?)
+        read(&self.call(Method::PUT, path, Some(json(body)?)).await?)
     }
 
     /// `PATCH` a JSON body and read the resource back.
@@ -44,7 +43,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        read(self.call(Method::PATCH, path, Some(json(body)?)).await?)
+        read(&self.call(Method::PATCH, path, Some(json(body)?)).await?)
     }
 
     /// `POST` a JSON body and read the answer.
@@ -53,7 +52,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        read(self.call(Method::POST, path, Some(json(body)?)).await?)
+        read(&self.call(Method::POST, path, Some(json(body)?)).await?)
     }
 
     /// `DELETE` a resource; 200, 202 and 204 all count as accepted.
@@ -67,7 +66,7 @@ impl Api {
     pub(super) async fn each_page(
         &self,
         path: &str,
-        take: &mut dyn FnMut(JsValue) -> Result<Option<String>, ApiError>,
+        take: &mut dyn FnMut(Vec<u8>) -> Result<Option<String>, ApiError>,
     ) -> Result<(), ApiError> {
         let mut next = Some(path.to_owned());
         while let Some(url) = next.take() {
@@ -83,7 +82,7 @@ impl Api {
         method: Method,
         path: &str,
         body: Option<String>,
-    ) -> Result<JsValue, ApiError> {
+    ) -> Result<Vec<u8>, ApiError> {
         decode(self.send(method, path, body).await?).await
     }
 

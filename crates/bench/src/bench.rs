@@ -296,10 +296,20 @@ impl Bench<'_> {
             let session = browser::session(&driver).await?;
             browser::navigate(&session, &url).await?;
             let ms = browser::list_rendered_ms(&session).await;
+            let stages = match ms {
+                Ok(_) => browser::load_stages(&session).await.ok(),
+                Err(_) => None,
+            };
             session.close().await;
             let ms = ms?;
+            let stages = stages.map_or_else(String::new, |s| {
+                format!(
+                    " (wasm in at {:.0} ms, cache lists in at {:.0} ms, {} requests before)",
+                    s.wasm_ms, s.lists_ms, s.requests
+                )
+            });
             say(format!(
-                "    cold load {}: list painted at {ms:.0} ms",
+                "    cold load {}: list painted at {ms:.0} ms{stages}",
                 i + 1
             ));
             loads.push(ms);

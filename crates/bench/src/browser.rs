@@ -32,6 +32,21 @@ const READ_LIST_RENDERED: &str = "\
 const mark = performance.getEntriesByName('georep:list-rendered', 'mark')[0];
 return mark ? mark.startTime : null;";
 
+/// Where a cold load's time went, from the browser's resource timings:
+/// when the wasm had arrived, when the last answer the list needs (the
+/// subscriptions' cache lists) had arrived, and how many requests the
+/// console made before its first paint of the list.
+const READ_LOAD_STAGES: &str = "\
+const painted = performance.getEntriesByName('georep:list-rendered', 'mark')[0]?.startTime ?? null;
+const resources = performance.getEntriesByType('resource');
+const end = (test) => Math.max(0, ...resources.filter(r => test(r.name)).map(r => r.responseEnd));
+return {
+  wasm: end(name => name.endsWith('.wasm')),
+  lists: end(name => /\\/providers\\/Microsoft\\.Cache\\/redis\\?/.test(name)),
+  requests: resources.filter(r => painted !== null && r.startTime < painted && r.initiatorType === 'fetch').length,
+  painted,
+};";
+
 /// The regions the map offers as filter chips.
 const READ_REGIONS: &str = "\
 return [...document.querySelectorAll('.region-chips button[data-region]')]
@@ -100,6 +115,32 @@ pub async fn list_rendered_ms(browser: &Browser) -> Result<f64> {
         }
     })
     .await?
+}
+
+/// Where a cold load's time went (call after [`list_rendered_ms`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadStages {
+    /// The wasm had arrived, ms from navigation start.
+    pub wasm_ms: f64,
+    /// The cache lists had arrived, ms from navigation start.
+    pub lists_ms: f64,
+    /// Requests the console made before the list's first paint.
+    pub requests: u64,
+}
+
+/// Reads where the cold load's time went.
+pub async fn load_stages(browser: &Browser) -> Result<LoadStages> {
+    let stages = browser.client.execute(READ_LOAD_STAGES, vec![]).await?;
+    let ms = |key: &str| {
+        stages[key]
+            .as_f64()
+            .with_context(|| format!("the load's {key} time in {stages}"))
+    };
+    Ok(LoadStages {
+        wasm_ms: ms("wasm")?,
+        lists_ms: ms("lists")?,
+        requests: stages["requests"].as_u64().unwrap_or(0),
+    })
 }
 
 /// The regions the map's chips offer.
