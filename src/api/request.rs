@@ -1,5 +1,5 @@
 //! The one request core: every call is a [`Api::call`] (or a page of
-//! [`Api::each_page`]) that answers with the body as the browser parsed it;
+//! [`Api::each_page`]) that answers with the body's bytes;
 //! only the sync read into a `T` is per type (README, console size notes).
 
 use gloo_net::http::{Method, RequestBuilder, Response};
@@ -75,8 +75,8 @@ impl Api {
         Ok(())
     }
 
-    /// One request with an optional JSON body, answered with its body as
-    /// the browser parsed it.
+    /// One request with an optional JSON body, answered with its body's
+    /// bytes.
     pub(super) async fn call(
         &self,
         method: Method,
