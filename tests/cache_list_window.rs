@@ -1,6 +1,6 @@
 //! The cache list mounts only the rows in and near the viewport: scrolling
 //! brings later rows in, a filter keeps the right count whatever the
-//! scroll, the keyboard focus moving down the list finds the next rows,
+//! scroll (and the header counts the rows shown, of how many), the keyboard focus moving down the list finds the next rows,
 //! and screen readers are told the whole list's length and each row's
 //! place in it.
 #![cfg(target_arch = "wasm32")]
@@ -151,6 +151,9 @@ async fn a_filter_keeps_the_right_rows_wherever_the_list_was_scrolled() {
     // A third of the caches, counted for screen readers; the ones shown
     // are East US's, in fleet order and numbered from the top.
     assert_eq!(row_count(&root).as_deref(), Some("101"));
+    // The list's header counts what it shows, and of how many.
+    assert_eq!(texts(&root, ".card-header .count"), ["100"]);
+    assert_eq!(texts(&root, ".card-header .muted"), ["of 300 caches"]);
     let shown = rows(&root);
     let east: Vec<String> = (0..CACHES).filter(|i| i % 3 == 1).map(name).collect();
     assert!(!shown.is_empty());
@@ -171,6 +174,8 @@ async fn a_filter_keeps_the_right_rows_wherever_the_list_was_scrolled() {
     one(&root, ".chip[data-region=eastus]").click();
     frames().await;
     assert_eq!(row_count(&root).as_deref(), Some("301"));
+    assert_eq!(texts(&root, ".card-header .count"), ["300"]);
+    assert_eq!(texts(&root, ".card-header .muted"), [""]);
     assert_eq!(rows(&root).first(), Some(&(name(0), 2)));
     assert_eq!(rows(&root)[1], (name(1), 3));
 }

@@ -269,7 +269,13 @@ pub fn CacheListPage() -> impl IntoView {
                     label="Region map: select a region to filter the caches"
                 />
             </Card>
-            <Card title="Caches " count=Signal::derive(total)>
+            // The count is the list's, so a filtered list says how many of
+            // the fleet it shows; the note changes only when a filter is
+            // set or cleared, never between regions, so a click lays out
+            // no more than the region's name (see `RegionMap`).
+            <Card title="Caches " count=Signal::derive(move || shown.with(Vec::len)) note=Signal::derive(move || {
+                if region.with(Option::is_some) { format!("of {} caches", total()) } else { String::new() }
+            })>
                 <Table columns=&COLUMNS class="cache-list" label="Caches">
                     <tr class="list-spacer" aria-hidden="true" node_ref=before
                         style:height=move || format!("{}px", numbers::plain(window.before.get()))>
