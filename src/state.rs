@@ -95,6 +95,19 @@ pub struct AppState {
     pub primary_offsets: RwSignal<HashMap<String, PrimaryOffset>>,
     /// Bumped when the stream says new metric samples exist.
     pub metrics_epoch: RwSignal<u64>,
+    /// Whether a load of `fleet` is running, and when the last one ended:
+    /// kept here rather than by the poller, so that the app can start the
+    /// first load before it builds the shell.
+    pub fleet_loads: StoredValue<FleetLoads>,
+}
+
+/// The fleet's loads, as the poller sees them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FleetLoads {
+    /// A load is running.
+    pub running: bool,
+    /// When the last load ended, ms since the Unix epoch (0: never).
+    pub ended_at: f64,
 }
 
 impl AppState {
@@ -112,6 +125,7 @@ impl AppState {
             stream_tried: RwSignal::new(false),
             primary_offsets: RwSignal::new(HashMap::new()),
             metrics_epoch: RwSignal::new(0),
+            fleet_loads: StoredValue::new(FleetLoads::default()),
         }
     }
 

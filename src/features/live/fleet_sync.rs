@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use crate::components::reactive::effect;
 use crate::model::Fleet;
-use crate::state::{use_app, AppState, Connectivity, Load};
+use crate::state::{use_app, AppState, Connectivity, FleetLoads, Load};
 
 /// Poll period while a link operation is running.
 const BUSY_MS: f64 = 1_500.0;
@@ -23,11 +23,11 @@ fn busy(app: AppState) -> bool {
 }
 
 /// Loads the fleet once; does nothing if a load is already running.
-fn load(app: AppState, in_flight: StoredValue<bool>, last: StoredValue<f64>) {
-    if in_flight.get_value() {
+pub fn load(app: AppState) {
+    if app.fleet_loads.with_value(|l| l.running) {
         return;
     }
-    in_flight.set_value(true);
+    app.fleet_loads.update_value(|l| l.running = true);
     spawn_local(async move {
         // The list first, then the firewall rules only linking needs.
         let api = app.api();
@@ -47,8 +47,10 @@ fn load(app: AppState, in_flight: StoredValue<bool>, last: StoredValue<f64>) {
             Err(e) if !e.is_unreachable() => app.load.set(Load::Failed(e)),
             Err(_) => {}
         }
-        last.set_value(now_ms());
-        in_flight.set_value(false);
+        app.fleet_loads.set_value(FleetLoads {
+            running: false,
+            ended_at: now_ms(),
+        });
     });
 }
 
@@ -56,11 +58,9 @@ fn load(app: AppState, in_flight: StoredValue<bool>, last: StoredValue<f64>) {
 #[component]
 pub fn FleetSync() -> impl IntoView {
     let app = use_app();
-    let in_flight = StoredValue::new(false);
-    let last = StoredValue::new(0.0);
     effect(move || {
         app.epoch.track();
-        load(app, in_flight, last);
+        load(app);
     });
     let tick = gloo_timers::callback::Interval::new(500, move || {
         if matches!(
@@ -70,8 +70,8 @@ pub fn FleetSync() -> impl IntoView {
             return; // The banner's retries bring it back.
         }
         let period = if busy(app) { BUSY_MS } else { IDLE_MS };
-        if now_ms() - last.get_value() >= period {
-            load(app, in_flight, last);
+        if now_ms() - app.fleet_loads.with_value(|l| l.ended_at) >= period {
+            load(app);
         }
     });
     // Dropping the interval cancels it; the arena drops it with this owner.
