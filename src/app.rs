@@ -21,10 +21,10 @@ pub fn App() -> impl IntoView {
     let app = AppState::new(Api::from_browser());
     provide_context(app);
     // The fleet's first request goes out before the shell is built, which
-    // holds the main thread for a while (about 50 ms of CPU, four times
-    // that on a busy machine): the list's own request waits for that
-    // answer, and would otherwise wait for the build and its first paint
-    // too (README, Performance).
+    // holds the main thread for a while (about 50 ms of CPU, three times
+    // that in wall time on a busy machine): the list's own request waits
+    // for that answer, and would otherwise wait for the build and its
+    // first paint too (README, Performance).
     fleet_sync::load(app);
     let built = RwSignal::new(false);
     spawn_local(async move { built.set(true) });

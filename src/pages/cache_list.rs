@@ -244,6 +244,18 @@ pub fn CacheListPage() -> impl IntoView {
             let _ = table.set_attribute("aria-rowcount", &count.to_string());
         }
     });
+    // The header counts the list, so a filtered one says how many of the
+    // fleet it shows. The note changes only when a filter is set or
+    // cleared, never between regions: a click lays out no more than the
+    // region's name (see `RegionMap`).
+    let count = Signal::derive(move || shown.with(Vec::len));
+    let of_fleet = Signal::derive(move || {
+        if region.with(Option::is_some) {
+            format!("of {} caches", total())
+        } else {
+            String::new()
+        }
+    });
     let each = move || {
         let (start, end) = window.range.get();
         start..end
@@ -269,13 +281,7 @@ pub fn CacheListPage() -> impl IntoView {
                     label="Region map: select a region to filter the caches"
                 />
             </Card>
-            // The count is the list's, so a filtered list says how many of
-            // the fleet it shows; the note changes only when a filter is
-            // set or cleared, never between regions, so a click lays out
-            // no more than the region's name (see `RegionMap`).
-            <Card title="Caches " count=Signal::derive(move || shown.with(Vec::len)) note=Signal::derive(move || {
-                if region.with(Option::is_some) { format!("of {} caches", total()) } else { String::new() }
-            })>
+            <Card title="Caches " count=count note=of_fleet>
                 <Table columns=&COLUMNS class="cache-list" label="Caches">
                     <tr class="list-spacer" aria-hidden="true" node_ref=before
                         style:height=move || format!("{}px", numbers::plain(window.before.get()))>
