@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos::reactive::computed::Selector;
 
 use crate::model::Health;
-use crate::numbers::{fixed, plain};
+use crate::numbers::{self, fixed, plain};
 use crate::regions::{self, Region};
 use crate::state::use_app;
 
@@ -144,9 +144,9 @@ fn Marker(
     };
     let count = names.len();
     let label = format!(
-        "{}: {count} cache{} ({})",
+        "{}: {} ({})",
         region.display_name,
-        if count == 1 { "" } else { "s" },
+        numbers::count(count, "cache"),
         names.join(", ")
     );
     view! {

@@ -251,7 +251,7 @@ pub fn CacheListPage() -> impl IntoView {
     let count = Signal::derive(move || shown.with(Vec::len));
     let of_fleet = Signal::derive(move || {
         if region.with(Option::is_some) {
-            format!("of {} caches", total())
+            format!("of {}", numbers::count(total(), "cache"))
         } else {
             String::new()
         }
