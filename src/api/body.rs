@@ -1,7 +1,7 @@
 //! How bodies and answers cross between Rust and JSON: serde_json, over
 //! the bytes as they came. Reading a thousand caches' list this way takes
-//! a third of the time the browser's `JSON.parse` and serde-wasm-bindgen
-//! over the parsed value took, for 8 kB more of gzipped wasm (README,
+//! half the CPU that the browser's `JSON.parse` and serde-wasm-bindgen
+//! over the parsed value took, for 9.5 kB more of gzipped wasm (README,
 //! Performance).
 
 use gloo_net::http::Response;
