@@ -18,7 +18,7 @@ pub(super) fn json<B: Serialize>(body: &B) -> Result<String, ApiError> {
 /// A response's body, as the bytes that came: copied into the wasm as
 /// they are, where decoding them to a JS string and encoding that again
 /// took longer than reading the JSON (README, Performance).
-pub(super) async fn decode(response: Response) -> Result<Vec<u8>, ApiError> {
+pub(super) async fn body_of(response: Response) -> Result<Vec<u8>, ApiError> {
     let body = response
         .binary()
         .await
@@ -34,18 +34,18 @@ pub(super) async fn decode(response: Response) -> Result<Vec<u8>, ApiError> {
 
 /// Reads an answer as a `T`.
 pub(super) fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::Decode(e.to_string()))
+    from_json(body).map_err(ApiError::Decode)
 }
 
-/// Reads JSON `text` as a `T`.
-pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    serde_json::from_str(text).map_err(|e| e.to_string())
+/// Reads JSON as a `T`.
+pub fn from_json<T: DeserializeOwned>(json: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(json).map_err(|e| e.to_string())
 }
 
 pub(super) async fn error_from(response: Response) -> ApiError {
     let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    match from_json::<georep_core::arm::ErrorResponse>(&text) {
+    let body = response.binary().await.unwrap_or_default();
+    match from_json::<georep_core::arm::ErrorResponse>(&body) {
         Ok(body) => ApiError::Arm {
             status,
             code: body.error.code,
@@ -102,7 +102,7 @@ mod tests {
     fn what_is_not_json_or_not_the_type_is_an_error() {
         assert!(read::<RedisResource>(b"<html>").is_err());
         assert!(read::<RedisResource>(br#"{"name": 1}"#).is_err());
-        assert!(from_json::<RedisResource>("").is_err());
+        assert!(from_json::<RedisResource>(b"").is_err());
         assert_eq!(read::<Option<u32>>(b"null").unwrap(), None);
     }
 }

@@ -6,7 +6,7 @@ use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::body::{decode, error_from, json, read};
+use super::body::{body_of, error_from, json, read};
 use super::{Api, ApiError};
 use georep_core::arm::ListResult;
 
@@ -83,7 +83,7 @@ impl Api {
         path: &str,
         body: Option<String>,
     ) -> Result<Vec<u8>, ApiError> {
-        decode(self.send(method, path, body).await?).await
+        body_of(self.send(method, path, body).await?).await
     }
 
     pub(super) async fn send(

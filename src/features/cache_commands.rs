@@ -9,8 +9,7 @@ use leptos::prelude::*;
 
 use crate::actions::{last_accepted, use_mutation, Mutation, Report};
 use crate::components::dialog::{Dialog, DialogActions};
-use crate::components::reactive::effect;
-use crate::components::reactive::Derived;
+use crate::components::reactive::{effect, Derived};
 use crate::model::CacheEntry;
 use crate::numbers::fixed;
 use crate::routes::{use_go, HOME};

@@ -8,8 +8,7 @@ use leptos::prelude::*;
 
 use super::live::ticker::use_ticker;
 use crate::components::card::Card;
-use crate::components::reactive::Derived;
-use crate::components::reactive::{effect, fetched};
+use crate::components::reactive::{effect, fetched, Derived};
 use crate::components::show::Show;
 use crate::components::sparkline::rfc3339_ms;
 use crate::model::{format_time, LinkView};

@@ -232,7 +232,9 @@ pub fn CacheListPage() -> impl IntoView {
     perf::mark_painted_once("georep:list-rendered", ready);
     perf::mark_painted_on_change("georep:list-filtered", move || region.get());
     let (before, after) = (NodeRef::<html::Tr>::new(), NodeRef::<html::Tr>::new());
-    let window = windowed::window(before, after, Signal::derive(move || shown.with(Vec::len)));
+    // How many rows the filter keeps: the window's length and the header's count.
+    let count = Signal::derive(move || shown.with(Vec::len));
+    let window = windowed::window(before, after, count);
     // Screen readers learn the whole list's length and each row's place in
     // it from these, as only the window's rows are in the document.
     effect(move || {
@@ -244,11 +246,10 @@ pub fn CacheListPage() -> impl IntoView {
             let _ = table.set_attribute("aria-rowcount", &count.to_string());
         }
     });
-    // The header counts the list, so a filtered one says how many of the
-    // fleet it shows. The note changes only when a filter is set or
+    // The header counts the list (`count`), so a filtered one says how many
+    // of the fleet it shows. The note changes only when a filter is set or
     // cleared, never between regions: a click lays out no more than the
     // region's name (see `RegionMap`).
-    let count = Signal::derive(move || shown.with(Vec::len));
     let of_fleet = Signal::derive(move || {
         if region.with(Option::is_some) {
             format!("of {}", numbers::count(total(), "cache"))

@@ -296,9 +296,10 @@ impl Bench<'_> {
             let session = browser::session(&driver).await?;
             browser::navigate(&session, &url).await?;
             let ms = browser::list_rendered_ms(&session).await;
-            let stages = match ms {
-                Ok(_) => browser::load_stages(&session).await.ok(),
-                Err(_) => None,
+            let stages = if ms.is_ok() {
+                browser::load_stages(&session).await.ok()
+            } else {
+                None
             };
             session.close().await;
             let ms = ms?;

@@ -44,7 +44,6 @@ return {
   wasm: end(name => name.endsWith('.wasm')),
   lists: end(name => /\\/providers\\/Microsoft\\.Cache\\/redis\\?/.test(name)),
   requests: resources.filter(r => painted !== null && r.startTime < painted && r.initiatorType === 'fetch').length,
-  painted,
 };";
 
 /// The regions the map offers as filter chips.

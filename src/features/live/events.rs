@@ -39,7 +39,7 @@ struct MetricOffset {
 
 /// Keeps the latest geo-primary offset of the sample's link.
 fn record_offset(app: AppState, data: &str) {
-    let Ok(sample) = crate::api::from_json::<MetricOffset>(data) else {
+    let Ok(sample) = crate::api::from_json::<MetricOffset>(data.as_bytes()) else {
         return;
     };
     let ids = (

@@ -8,8 +8,7 @@ use georep_core::link::LinkState;
 use georep_core::live::TimelineKind;
 use leptos::prelude::*;
 
-use crate::components::reactive::Derived;
-use crate::components::reactive::{effect, fetched};
+use crate::components::reactive::{effect, fetched, Derived};
 use crate::features::timeline::timeline_id;
 use crate::model::{LinkView, PrimaryOffset};
 use crate::state::{use_app, Load};
