@@ -3,9 +3,9 @@
 //! cache as a geo-secondary candidate, the two requests alternating.
 //!
 //! Every cache is real: each runs its own `redis-server` (two for the
-//! Premium ones). An idle node costs about 3 MB of unshared memory and
-//! next to no CPU, so a 1,000-cache fleet fits this machine, and nothing
-//! about it is faked.
+//! Premium ones). An idle node costs about 3 MB of unshared memory, and a
+//! Basic cache's node keeps house once a second, so a 1,000-cache fleet
+//! fits this machine, and nothing about it is faked.
 
 use std::time::{Duration, Instant};
 

@@ -68,6 +68,7 @@ pub fn node_config(dir: PathBuf, replica_of: Option<SocketAddr>) -> NodeConfig {
         access_keys: [KEY1.into(), KEY2.into()],
         internal_password: INTERNAL.into(),
         replica_of,
+        replicated: true,
         tls: None,
     }
 }

@@ -211,6 +211,9 @@ impl Fleet {
         if nodes.is_empty() {
             nodes = given.to_vec();
         }
+        // Before a new replica asks a running primary for a full sync (a
+        // Basic cache scaled up), so the sync's fork is noticed at once.
+        self.set_housekeeping(cache, &nodes).await?;
         let mut kept_data = false;
         for slot in &nodes {
             kept_data |= self.is_running(slot.addr).await
@@ -264,6 +267,7 @@ impl Fleet {
                 ],
                 internal_password: password.clone(),
                 replica_of,
+                replicated: cache.replicas_per_primary > 0,
                 tls: Some(tls),
             };
             match Node::start(&self.redis_server, &config).await {
@@ -316,6 +320,7 @@ impl Fleet {
         // crash may have left behind the store.
         self.set_plain_port(nodes, cache.enable_non_ssl_port)
             .await?;
+        self.set_housekeeping(cache, nodes).await?;
         for slot in nodes.iter().filter(|n| !n.is_primary()) {
             if let Some(primary) = nodes
                 .iter()
@@ -325,6 +330,14 @@ impl Fleet {
             }
         }
         self.reconcile_listeners(&[&cache.id]).await
+    }
+
+    /// Sets how often each running node keeps house for what its cache is
+    /// now ([`node::housekeeping_hz`]): a node's config is written only
+    /// when it starts, and a cache's shape changes while its nodes run.
+    async fn set_housekeeping(&self, cache: &CacheRecord, nodes: &[NodeSlot]) -> Result<()> {
+        let hz = node::housekeeping_hz(cache.replicas_per_primary > 0);
+        self.config_set_running(nodes, "hz", &hz.to_string()).await
     }
 
     /// Makes both access keys (and only they) authenticate as `default` on every node.

@@ -67,6 +67,9 @@ pub struct NodeConfig {
     pub internal_password: String,
     /// Start as a replica of this node (a cache's replica, or a geo-secondary's shard).
     pub replica_of: Option<SocketAddr>,
+    /// Whether the node's cache has replicas (every tier but Basic), so that
+    /// its nodes may fork to feed one, here or in a geo-secondary.
+    pub replicated: bool,
     /// The TLS port's certificate, if the node offers one.
     pub tls: Option<NodeTls>,
 }
@@ -85,6 +88,23 @@ pub struct NodeTls {
 }
 
 pub use crate::store::records::TLS_PORT;
+
+/// How many times a second a node runs its housekeeping (Redis's `hz`).
+///
+/// A node of a cache with replicas keeps Redis's 10: a finished full sync's
+/// fork is noticed, and the replica put online, only at that beat. A Basic
+/// cache's node never forks (it saves in the foreground, and access keys
+/// can't `BGSAVE`), so once a second is enough: at 10, each idle node's
+/// refresh of its allocator's statistics made 1,100 idle nodes take 1.3 of
+/// this machine's 2 cores, against 0.2 at 1. Keys still expire on access,
+/// and a client-heavy node still beats faster (`dynamic-hz`, on by default).
+pub fn housekeeping_hz(replicated: bool) -> u32 {
+    if replicated {
+        10
+    } else {
+        1
+    }
+}
 
 /// Redis's `port` for a node whose plain port is `open`: 6379, or 0, which
 /// listens on no plain port at all.
@@ -126,6 +146,7 @@ impl fmt::Debug for NodeConfig {
             .field("access_keys", &"<redacted>")
             .field("internal_password", &"<redacted>")
             .field("replica_of", &self.replica_of)
+            .field("replicated", &self.replicated)
             .field("tls", &self.tls)
             .finish()
     }
@@ -193,6 +214,7 @@ impl NodeConfig {
         line(format!("replica-announce-ip {}", self.addr));
         line("protected-mode no".into());
         line("daemonize no".into());
+        line(format!("hz {}", housekeeping_hz(self.replicated)));
         line(format!("dir {dir}"));
         line(format!("logfile {}", file(LOG_FILE)?));
         line(format!("pidfile {}", file(PID_FILE)?));
@@ -351,6 +373,7 @@ mod tests {
             access_keys: ["KEY1+/=".into(), "KEY2".into()],
             internal_password: "internal".into(),
             replica_of: None,
+            replicated: true,
             tls: None,
         }
     }
@@ -424,6 +447,7 @@ mod tests {
             "repl-diskless-sync-delay 0\n",
             "protected-mode no\n",
             "daemonize no\n",
+            "hz 10\n",
             "dir \"/tmp/a node\"\n",
             "logfile \"/tmp/a node/redis.log\"\n",
             "masteruser georep\n",
@@ -434,6 +458,15 @@ mod tests {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
         assert!(!text.contains("replicaof"));
+    }
+
+    #[test]
+    fn a_node_without_replicas_keeps_house_once_a_second() {
+        let mut alone = config();
+        alone.replicated = false;
+        let text = alone.render().unwrap();
+        assert!(text.contains("hz 1\n"), "{text}");
+        assert!(!text.contains("hz 10\n"), "{text}");
     }
 
     #[test]

@@ -37,8 +37,8 @@ use tracing::{debug, info};
 use crate::store::records::REDIS_PORT;
 
 pub use config::{
-    plain_port, replication_port, tls_protocols, NodeConfig, NodeTls, CONFIG_FILE, INTERNAL_USER,
-    LOG_FILE, PID_FILE, SOCKET_FILE, STDERR_FILE, TLS_PORT,
+    housekeeping_hz, plain_port, replication_port, tls_protocols, NodeConfig, NodeTls, CONFIG_FILE,
+    INTERNAL_USER, LOG_FILE, PID_FILE, SOCKET_FILE, STDERR_FILE, TLS_PORT,
 };
 use connect::server_pid;
 pub(crate) use connect::{command_error, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
