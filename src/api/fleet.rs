@@ -6,14 +6,15 @@ use std::pin::Pin;
 
 use futures::future::join_all;
 use georep_core::arm::RedisResource;
-use georep_core::model::SkuName;
 use georep_core::CacheId;
 
 use super::{Api, ApiError};
 use crate::model::{CacheEntry, Fleet};
 
 impl Api {
-    /// has for it (see [`Api::with_firewall_rules`]).
+    /// One cache of a list, joined with its linked servers and with the
+    /// firewall rules `known` (a previous load) has for it (see
+    /// [`Api::with_firewall_rules`]).
     pub async fn load_entry(
         &self,
         resource: RedisResource,
@@ -61,20 +62,18 @@ impl Api {
         Ok(Fleet::new(entries.into_iter().flatten().collect()))
     }
 
-    /// `fleet` with the firewall rules of its Premium caches. Only Premium
-    /// caches geo-replicate, and the rules only matter to linking and
-    /// failover (the checks compare them), so the others are not asked.
+    /// `fleet` with the firewall rules of its linked caches, which the
+    /// failover checklist compares. Nothing else in a load reads them: the
+    /// link wizard asks for its own primary's, so a poll over a thousand
+    /// caches does not ask for a hundred Premium caches' rules each time.
     pub async fn with_firewall_rules(&self, fleet: Fleet) -> Result<Fleet, ApiError> {
         let mut caches = fleet.caches;
-        all(caches
-            .iter_mut()
-            .filter(|e| e.cache.sku.name == SkuName::Premium)
-            .map(|entry| {
-                Box::pin(async move {
-                    entry.cache.firewall_rules = self.firewall_rules(entry.id()).await?;
-                    Ok(())
-                }) as Step<'_>
-            }))
+        all(caches.iter_mut().filter(|e| e.link.is_some()).map(|entry| {
+            Box::pin(async move {
+                entry.cache.firewall_rules = self.firewall_rules(entry.id()).await?;
+                Ok(())
+            }) as Step<'_>
+        }))
         .await?;
         Ok(Fleet::new(caches))
     }

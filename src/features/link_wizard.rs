@@ -13,7 +13,7 @@ use super::candidates::{warning_title, CandidateList};
 use super::region_map::{MapCache, MapLink, RegionMap};
 use crate::actions::{last_accepted, last_error, use_mutation, Mutation, MutationAction, Report};
 use crate::components::card::Card;
-use crate::components::reactive::{effect, Derived};
+use crate::components::reactive::{effect, fetched, Derived};
 use crate::model::Health;
 use crate::regions;
 use crate::routes::{geo_href, use_go, use_location, wizard_step_href, SECONDARY_PARAM};
@@ -211,8 +211,19 @@ pub fn LinkWizard(
     let region = RwSignal::new(None::<String>);
 
     let caches = Derived::new(move |_| app.fleet.with(|f| f.cores()));
+    // The "Firewall rule needed" warning reads the primary's rules, which
+    // the fleet's loads fetch for linked caches only: this one is asked here.
+    let primary_rules = fetched(move || {
+        let id = primary.get();
+        async move { app.api().firewall_rules(&id).await.ok() }
+    });
     let primary_cache = Derived::new(move |_| {
-        primary.with(|id| caches.with(|all| all.iter().find(|c| &c.id == id).cloned()))
+        let mut cache =
+            primary.with(|id| caches.with(|all| all.iter().find(|c| &c.id == id).cloned()))?;
+        if let Some(rules) = primary_rules.get().flatten() {
+            cache.firewall_rules = rules;
+        }
+        Some(cache)
     });
     let chosen = Derived::new(move |_| {
         let name = url.with(|u| u.query(SECONDARY_PARAM))?;

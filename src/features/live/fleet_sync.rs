@@ -29,15 +29,16 @@ pub fn load(app: AppState) {
     }
     app.fleet_loads.update_value(|l| l.running = true);
     spawn_local(async move {
-        // The list first, then the firewall rules only linking needs.
+        // The list first, then the linked caches' firewall rules, which
+        // only the failover checklist reads.
         let api = app.api();
         // Only what a reload carries over, not a copy of every cache.
         let known = app.fleet.with_untracked(Fleet::firewalled);
         let mut result = app.observe(api.load_fleet_quick(&known).await);
         if let Ok(fleet) = result {
             app.set_fleet(fleet);
-            // Starting the rules' requests (one per Premium cache) takes
-            // the main thread for a while; the list is shown first. The
+            // Starting the rules' requests (one per linked cache) takes
+            // the main thread a while; the list is shown first. The
             // fleet is copied for them only then, off the list's way.
             crate::perf::painted().await;
             result = app.observe(api.with_firewall_rules(app.fleet.get_untracked()).await);

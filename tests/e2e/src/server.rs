@@ -170,6 +170,21 @@ impl Server {
             .unwrap_or_else(|e| panic!("connecting over TLS to {address}: {e}"))
     }
 
+    /// Adds the firewall rule `name` to `cache` through the API, letting in
+    /// the one address `ip`.
+    pub async fn add_firewall_rule(&self, cache: &Cache, name: &str, ip: &str) {
+        let path = format!("{}/firewallRules/{name}", cache.id);
+        let body = serde_json::json!({"properties": {"startIP": ip, "endIP": ip}});
+        let response = self.inner.api().put(&path, body).await;
+        let status = response.status();
+        let answer = response.text().await.unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "adding a firewall rule to {}: {status} {answer}",
+            cache.name
+        );
+    }
+
     /// Links `secondary` to `primary` through the API and waits until the
     /// link has succeeded.
     pub async fn link(&self, primary: &Cache, secondary: &Cache) {

@@ -8,14 +8,17 @@
 //! 1. open the login URL: the demo caches are listed, the token leaves the
 //!    address bar;
 //! 2. pick a region on the map: the list is filtered; pick it again: not;
-//! 3. a Premium cache's geo-replication page → "Add cache replication link":
-//!    incompatible caches, each with its reasons in words;
+//! 3. a firewall rule added to a Premium cache through the API, then its
+//!    geo-replication page → "Add cache replication link": incompatible
+//!    caches, each with its reasons in words;
 //! 4. link a compatible pair through the wizard (the confirmation warns that
-//!    the secondary's data is removed): `Creating`, then `Succeeded`;
+//!    the secondary's data is removed and that the primary has firewall
+//!    rules): `Creating`, then `Succeeded`;
 //! 5. the endpoints panel; a write through the geo-primary endpoint is read
 //!    back from the geo-secondary;
-//! 6. a planned failover from the UI: the current primary and secondary
-//!    swap, the geo-primary URLs stay;
+//! 6. a planned failover from the UI (its checklist sees the two caches'
+//!    firewall rules differ): the current primary and secondary swap, the
+//!    geo-primary URLs stay;
 //! 7. unlink from the UI: both caches unlinked, the secondary writable.
 //!
 //! And the cache list once more, on a phone-sized screen.
@@ -163,6 +166,13 @@ impl Walkthrough {
     }
 
     async fn step_3_see_why_caches_are_incompatible(&mut self) {
+        // A firewall rule on the primary, letting the secondary in, made
+        // after the console's first load: the fleet's loads fetch the rules
+        // of linked caches only, so the wizard must ask for the primary's.
+        let secondary_ip = self.secondary.address.split(':').next().unwrap_or_default();
+        self.server
+            .add_firewall_rule(&self.primary, "allow_orders_neu", secondary_ip)
+            .await;
         let console = &mut self.console;
         console.open_geo_replication(PRIMARY).await;
         console.wait_for_no_link().await;
@@ -233,6 +243,11 @@ impl Walkthrough {
         );
         let egress = warning("CrossRegionEgress");
         assert!(egress.contains("different regions"), "{egress}");
+        let firewall = warning("FirewallRuleNeeded");
+        assert!(
+            firewall.contains(&format!("{PRIMARY} has firewall rules")),
+            "{firewall}"
+        );
         console.screenshot("confirm-link").await;
 
         console.record_link_statuses().await;
@@ -338,6 +353,16 @@ impl Walkthrough {
                 ready && d.checklist.iter().all(|c| !c.contains('…'))
             })
             .await;
+        // The linked pair's rules are in the fleet's loads: the primary has
+        // the one rule step 3 added, the secondary none.
+        assert!(
+            dialog
+                .checklist
+                .iter()
+                .any(|c| c.contains("Firewall") && c.contains("they differ")),
+            "the checklist compares the two caches' rules: {:?}",
+            dialog.checklist
+        );
         assert!(
             dialog
                 .checklist
