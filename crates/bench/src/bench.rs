@@ -195,7 +195,13 @@ impl Bench<'_> {
     /// region filter over it.
     async fn measure_fleet(&mut self, api: bool) {
         let api_keys = [Key::ApiListMsP99, Key::ApiCandidatesMsP99];
-        let filter_keys = [Key::FirstList1000Ms, Key::FilterMsP50, Key::FilterMsP95];
+        let filter_keys = [
+            Key::FirstList1000Ms,
+            Key::FilterMsP50,
+            Key::ClickFloorMsP50,
+            Key::FilterMsP95,
+            Key::ClickFloorMsP95,
+        ];
         let existing = GEO_PAIR.len();
         let populated = match fleet::populate(self.server, existing).await {
             Ok(populated) => populated,
@@ -518,7 +524,8 @@ impl Bench<'_> {
     }
 
     /// Cold loads of the console over the fleet (`first_list_1000_ms`),
-    /// then region filter times, each click's script time beside it.
+    /// then region filter times, each click's script time beside it, and
+    /// their peer: clicks that change next to nothing on the same page.
     async fn filter(&mut self) -> Result<Figures> {
         if !self.dist_ok {
             bail!("the console did not build");
@@ -528,7 +535,7 @@ impl Bench<'_> {
         let session = browser::session(&driver).await?;
         let outcome = self.clicks(&session).await;
         session.close().await;
-        let (clicks, regions, loaded) = outcome?;
+        let (clicks, dots, regions, loaded) = outcome?;
         let times: Vec<f64> = clicks.iter().map(|c| c.ms).collect();
         let scripts: Vec<f64> = clicks.iter().map(|c| c.script_ms).collect();
         let rest: Vec<f64> = clicks.iter().map(|c| c.ms - c.script_ms).collect();
@@ -546,6 +553,10 @@ impl Bench<'_> {
             join(&times)
         ));
         say(format!("    of which script: {}", join(&scripts)));
+        say(format!(
+            "    the dot's clicks between them: {}",
+            join(&dots)
+        ));
         let p = |values: &[f64], q| stats::percentile(values, q).unwrap_or(f64::NAN);
         self.report.note(format!(
             "region filter: {} clicks rotating over {regions} regions of {} caches ({:.0} rows shown on average); script (handlers, DOM updates, their microtasks) p50 {:.1} ms, p95 {:.1} ms; the rest (style, layout, paint to the next frame) p50 {:.1} ms, p95 {:.1} ms",
@@ -576,19 +587,28 @@ impl Bench<'_> {
                 Figure::from_option(stats::percentile(&times, 50.0), "no clicks"),
             ),
             (
+                Key::ClickFloorMsP50,
+                Figure::from_option(stats::percentile(&dots, 50.0), "no clicks"),
+            ),
+            (
                 Key::FilterMsP95,
                 Figure::from_option(stats::percentile(&times, 95.0), "no clicks"),
+            ),
+            (
+                Key::ClickFloorMsP95,
+                Figure::from_option(stats::percentile(&dots, 95.0), "no clicks"),
             ),
         ])
     }
 
     /// Loads the console with the fleet and clicks the region chips in
-    /// turn: each click's time and rows shown, the number of regions and
-    /// the first paint's time.
+    /// turn, each followed by a click on the bench's dot: each region
+    /// click's time and rows shown, each dot click's time, the number of
+    /// regions and the first paint's time.
     async fn clicks(
         &self,
         session: &georep_testkit::Browser,
-    ) -> Result<(Vec<browser::Click>, usize, f64)> {
+    ) -> Result<(Vec<browser::Click>, Vec<f64>, usize, f64)> {
         browser::navigate(session, &self.server.login_url()).await?;
         let loaded = browser::list_rendered_ms(session).await?;
         say(format!(
@@ -600,11 +620,13 @@ impl Bench<'_> {
             bail!("the map shows no region chips");
         }
         let mut clicks = Vec::new();
+        let mut dots = Vec::new();
         for i in 0..self.plan.clicks {
             let region = &regions[i % regions.len()];
             clicks.push(browser::filter(session, region).await?);
+            dots.push(browser::click_dot(session).await?);
         }
-        Ok((clicks, regions.len(), loaded))
+        Ok((clicks, dots, regions.len(), loaded))
     }
 }
 

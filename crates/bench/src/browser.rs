@@ -77,6 +77,35 @@ const start = performance.now();
 button.click();
 queueMicrotask(() => { script = performance.now() - start; });";
 
+/// The peer of [`CLICK_REGION`]: clicks a 4-pixel dot the script adds to
+/// the page (once), whose handler only recolours it and marks the paint
+/// that follows as the console's marks are set (`src/perf.rs`). Its time
+/// is the least any click's result takes to be seen on this page, under
+/// this load: the wait for the next frame, that frame's paint, the timeout.
+const CLICK_DOT: &str = "\
+const done = arguments[arguments.length - 1];
+let dot = document.getElementById('georep-bench-dot');
+if (!dot) {
+  dot = document.createElement('div');
+  dot.id = 'georep-bench-dot';
+  dot.style.cssText = 'position:fixed;right:0;bottom:0;width:4px;height:4px;background:#000';
+  dot.addEventListener('click', () => {
+    dot.style.background = dot.style.background === 'rgb(0, 0, 0)' ? '#fff' : '#000';
+    requestAnimationFrame(() => setTimeout(() => performance.mark('georep:dot-painted')));
+  });
+  document.body.appendChild(dot);
+}
+performance.clearMarks('georep:dot-painted');
+performance.clearMarks('georep:dot-click');
+const observer = new PerformanceObserver(() => {
+  if (!performance.getEntriesByName('georep:dot-painted', 'mark')[0]) return;
+  observer.disconnect();
+  done({ ms: performance.measure('georep:dot', 'georep:dot-click', 'georep:dot-painted').duration });
+});
+observer.observe({ type: 'mark' });
+performance.mark('georep:dot-click');
+dot.click();";
+
 /// A new browser with a fresh profile (nothing cached: a cold load), its
 /// script and page-load timeouts set for the benchmark.
 pub async fn session(driver: &Arc<Chromedriver>) -> Result<Browser> {
@@ -183,4 +212,14 @@ pub async fn filter(browser: &Browser, region: &str) -> Result<Click> {
         script_ms: answer["script"].as_f64().context("no script time")?,
         rows: answer["rows"].as_u64().unwrap_or(0),
     })
+}
+
+/// Clicks the dot of [`CLICK_DOT`] and times it to its paint, in ms.
+pub async fn click_dot(browser: &Browser) -> Result<f64> {
+    let answer = browser
+        .client
+        .execute_async(CLICK_DOT, vec![])
+        .await
+        .context("clicking the bench's dot")?;
+    answer["ms"].as_f64().context("no time for the dot's click")
 }

@@ -55,8 +55,9 @@ server first and passes where they are.
 --only console measures the console's figures alone, in a few minutes:
 its size, cold loads with the linked pair (first_list_ms), then the fleet
 of 1,000 caches (first_list_1000_ms) and the region filter over it
-(filter_ms_p50, filter_ms_p95). It writes target/bench/console.json and
-console.md, leaving a full run's latest.json alone. After
+(filter_ms_p50, filter_ms_p95, each beside click_floor_ms_*). It writes
+target/bench/console.json and console.md, leaving a full run's
+latest.json alone. After
 `cargo xtask build-console` and `cargo build --release -p georep-server`:
 
     cargo run --release -p georep-bench -- --only console \\

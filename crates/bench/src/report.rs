@@ -15,7 +15,9 @@ pub enum Key {
     FirstListMs,
     FirstList1000Ms,
     FilterMsP50,
+    ClickFloorMsP50,
     FilterMsP95,
+    ClickFloorMsP95,
     GeoRatioSet,
     HaproxyRatioSet,
     GeoRatioGet,
@@ -56,13 +58,15 @@ enum Unit {
 impl Key {
     /// Every key, in the order (the table's and the JSON's): each
     /// figure beside its peer from the same run.
-    pub const ALL: [Key; 30] = [
+    pub const ALL: [Key; 32] = [
         Key::BundleGzipBytes,
         Key::BundleBrotliBytes,
         Key::FirstListMs,
         Key::FirstList1000Ms,
         Key::FilterMsP50,
+        Key::ClickFloorMsP50,
         Key::FilterMsP95,
+        Key::ClickFloorMsP95,
         Key::GeoRatioSet,
         Key::HaproxyRatioSet,
         Key::GeoRatioGet,
@@ -98,6 +102,8 @@ impl Key {
             Key::FirstList1000Ms => "first_list_1000_ms",
             Key::FilterMsP50 => "filter_ms_p50",
             Key::FilterMsP95 => "filter_ms_p95",
+            Key::ClickFloorMsP50 => "click_floor_ms_p50",
+            Key::ClickFloorMsP95 => "click_floor_ms_p95",
             Key::GeoRatioSet => "geo_ratio_set",
             Key::HaproxyRatioSet => "haproxy_ratio_set",
             Key::GeoRatioGet => "geo_ratio_get",
@@ -134,6 +140,8 @@ impl Key {
             Key::FirstList1000Ms => "console start to cache list, 1,000 caches (median)",
             Key::FilterMsP50 => "region filter, click to paint (p50)",
             Key::FilterMsP95 => "region filter, click to paint (p95)",
+            Key::ClickFloorMsP50 => "peer: a click that recolours one dot, click to paint (p50)",
+            Key::ClickFloorMsP95 => "peer: a click that recolours one dot, click to paint (p95)",
             Key::GeoRatioSet => "geo-primary URL / direct, SET ops/s",
             Key::HaproxyRatioSet => "peer: HAProxy (mode tcp) / direct, SET ops/s",
             Key::GeoRatioGet => "geo-primary URL / direct, GET ops/s",
@@ -178,6 +186,8 @@ impl Key {
             | Key::FirstList1000Ms
             | Key::FilterMsP50
             | Key::FilterMsP95
+            | Key::ClickFloorMsP50
+            | Key::ClickFloorMsP95
             | Key::FailoverMsP50
             | Key::FailoverMsMax
             | Key::RawFailoverMsP50
@@ -393,7 +403,7 @@ mod tests {
         let expected: Vec<&str> = Key::ALL.iter().map(|k| k.name()).collect();
         assert_eq!(keys, expected);
         let json: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(json.as_object().unwrap().len(), 30);
+        assert_eq!(json.as_object().unwrap().len(), 32);
         assert_eq!(json["bundle_gzip_bytes"], 187_654);
         assert!(json["geo_ratio_set"].is_null());
         assert!(json.get("proxy_ratio_set").is_none());
