@@ -57,17 +57,26 @@ fn firewall_parity(primary: &Cache, secondary: &Cache) -> Check {
         "Both caches allow the same client addresses.".to_owned()
     } else {
         format!(
-            "{} has {} firewall rule(s) and {} has {}, and they differ: clients allowed by one may be refused by the other.",
+            "{} has {} and {} has {}, and they differ: clients allowed by one may be refused by the other.",
             primary.name(),
-            a.len(),
+            firewall_rules(a.len()),
             secondary.name(),
-            b.len()
+            firewall_rules(b.len())
         )
     };
     Check {
         item: CheckItem::FirewallParity,
         ok: same,
         detail,
+    }
+}
+
+/// "no firewall rules", "1 firewall rule", "3 firewall rules".
+fn firewall_rules(count: usize) -> String {
+    match count {
+        0 => "no firewall rules".to_owned(),
+        1 => "1 firewall rule".to_owned(),
+        n => format!("{n} firewall rules"),
     }
 }
 
@@ -153,7 +162,15 @@ mod tests {
             end_ip: "1.1.1.1".into(),
         });
         let checks = preflight(&a, &premium("b"), true);
-        assert!(!item(&checks, CheckItem::FirewallParity).ok);
+        let firewall = item(&checks, CheckItem::FirewallParity);
+        assert!(!firewall.ok);
+        assert!(
+            firewall
+                .detail
+                .starts_with("a has 1 firewall rule and b has no firewall rules, and they differ"),
+            "{}",
+            firewall.detail
+        );
     }
 
     #[test]
