@@ -84,7 +84,7 @@ async fn look(
             let mut dead = !app.fleet.is_running(primary.addr).await;
             // A cache with a replica is also asked to answer: a hung node is
             // as gone as a dead one. A Basic cache has nothing to fail over to.
-            if !dead && probe && cache.replicas_per_primary > 0 {
+            if !dead && probe && cache.has_replicas() {
                 if app.fleet.answers(primary.addr, PROBE_LIMIT).await {
                     strikes.remove(&primary.addr);
                 } else {
@@ -126,10 +126,16 @@ async fn restart_replicas(app: &SharedApp, cache: &CacheRecord) {
 
 /// Whether the cache's link is in the middle of something (its driver
 /// handles node loss there: a failover is a loss of its own).
+///
+/// Read from the store's latest snapshot, which every link write renews:
+/// as fresh as a query, without a query and a decode per cache four times
+/// a second (a quarter of an idle server's CPU over 1,000 caches).
 fn busy(app: &SharedApp, cache: &CacheRecord) -> Result<bool, crate::store::StoreError> {
     Ok(app
         .store
-        .link_of(&cache.id)?
+        .snapshot()?
+        .cache(&cache.id)
+        .and_then(|stored| stored.link.as_ref())
         .is_some_and(|link| link.pair.state.is_busy()))
 }
 

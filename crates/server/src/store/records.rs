@@ -212,6 +212,12 @@ impl CacheRecord {
         }
     }
 
+    /// Whether each shard has replicas (every tier but Basic): its nodes
+    /// fail over to one another, and a primary forks to feed a replica.
+    pub fn has_replicas(&self) -> bool {
+        self.replicas_per_primary > 0
+    }
+
     /// How many nodes the cache runs: a primary and its replicas per shard.
     pub fn node_count(&self) -> u32 {
         self.shard_count.max(1) * (1 + self.replicas_per_primary)

@@ -211,8 +211,9 @@ impl Fleet {
         if nodes.is_empty() {
             nodes = given.to_vec();
         }
-        // Before a new replica asks a running primary for a full sync (a
-        // Basic cache scaled up), so the sync's fork is noticed at once.
+        // Nodes that run (or are adopted) keep the beat their config gave
+        // them; a new replica must not ask a primary started for a Basic
+        // cache for its full sync before the primary beats at 10.
         self.set_housekeeping(cache, &nodes).await?;
         let mut kept_data = false;
         for slot in &nodes {
@@ -267,7 +268,7 @@ impl Fleet {
                 ],
                 internal_password: password.clone(),
                 replica_of,
-                replicated: cache.replicas_per_primary > 0,
+                replicated: cache.has_replicas(),
                 tls: Some(tls),
             };
             match Node::start(&self.redis_server, &config).await {
@@ -320,7 +321,6 @@ impl Fleet {
         // crash may have left behind the store.
         self.set_plain_port(nodes, cache.enable_non_ssl_port)
             .await?;
-        self.set_housekeeping(cache, nodes).await?;
         for slot in nodes.iter().filter(|n| !n.is_primary()) {
             if let Some(primary) = nodes
                 .iter()
@@ -334,9 +334,10 @@ impl Fleet {
 
     /// Sets how often each running node keeps house for what its cache is
     /// now ([`node::housekeeping_hz`]): a node's config is written only
-    /// when it starts, and a cache's shape changes while its nodes run.
+    /// when it starts, and a cache's shape changes while its nodes run
+    /// (a Basic cache scaled to Standard keeps its primary running).
     async fn set_housekeeping(&self, cache: &CacheRecord, nodes: &[NodeSlot]) -> Result<()> {
-        let hz = node::housekeeping_hz(cache.replicas_per_primary > 0);
+        let hz = node::housekeeping_hz(cache.has_replicas());
         self.config_set_running(nodes, "hz", &hz.to_string()).await
     }
 
