@@ -129,7 +129,7 @@ async fn restart_replicas(app: &SharedApp, cache: &CacheRecord) {
 ///
 /// Read from the store's latest snapshot, which every link write renews:
 /// as fresh as a query, without a query and a decode per cache four times
-/// a second (a quarter of an idle server's CPU over 1,000 caches).
+/// a second (a sixth of an idle server's CPU over 1,000 caches).
 fn busy(app: &SharedApp, cache: &CacheRecord) -> Result<bool, crate::store::StoreError> {
     Ok(app
         .store

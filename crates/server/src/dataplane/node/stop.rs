@@ -288,6 +288,13 @@ pub fn process_alive(pid: u32) -> bool {
     if !exists {
         return false;
     }
+    // A process this one started (most nodes): the kernel says whether it
+    // has exited, without reaping it (its `Child` still does), in one call.
+    // The watchdog asks this of every node four times a second; reading
+    // /proc for it was most of an idle server's CPU over 1,000 caches.
+    if let Some(exited) = child_exited(raw) {
+        return !exited;
+    }
     // /proc/<pid>/stat is "pid (comm) S ...": the state follows the last ')'.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => stat
@@ -298,9 +305,56 @@ pub fn process_alive(pid: u32) -> bool {
     }
 }
 
+/// Whether the child `pid` of this process has exited (a zombie not yet
+/// reaped), or `None` if `pid` is not a child of this process.
+fn child_exited(pid: libc::pid_t) -> Option<bool> {
+    let Ok(id) = libc::id_t::try_from(pid) else {
+        return None;
+    };
+    // SAFETY: an all-zero siginfo_t is valid; `waitid` only writes into it.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `info` outlives the call. WNOWAIT leaves an exited child
+    // waitable, so its `Child` still reaps it.
+    let answered = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            id,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    } == 0;
+    // SAFETY: `si_pid` is set by a successful `waitid`, and zero (as
+    // initialised) when the child has not exited.
+    answered.then(|| unsafe { info.si_pid() } != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_child_is_alive_until_it_exits_and_not_once_it_is_a_zombie() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("sleep starts");
+        let pid = child.id();
+        assert!(process_alive(pid));
+        // SAFETY: signalling the child this test started.
+        assert_eq!(unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) }, 0);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while process_alive(pid) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the killed child still counts as alive"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        // Still a zombie for its `Child` to reap: the check did not reap it.
+        assert_eq!(child_exited(pid as libc::pid_t), Some(true));
+        child.wait().expect("the child is reaped");
+        assert!(!process_alive(pid));
+    }
 
     #[test]
     fn own_process_is_alive_and_pid_zero_is_not() {
