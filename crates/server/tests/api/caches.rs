@@ -261,17 +261,6 @@ async fn standard_and_clustered_caches_run_every_node() {
     assert_eq!(instances[2]["shardId"], 1);
 }
 
-/// Redis's `hz` on the node at `addr`, as the control plane reads it.
-async fn housekeeping_hz(server: &Server, addr: SocketAddr) -> String {
-    let (_, hz): (String, String) = redis::cmd("CONFIG")
-        .arg("GET")
-        .arg("hz")
-        .query_async(&mut server.operator(addr).await)
-        .await
-        .expect("CONFIG GET hz as the control plane");
-    hz
-}
-
 #[tokio::test]
 async fn a_basic_node_keeps_house_once_a_second_until_it_has_a_replica() {
     let server = Server::start();
@@ -285,7 +274,7 @@ async fn a_basic_node_keeps_house_once_a_second_until_it_has_a_replica() {
         .await;
     let nodes = instances(&server, "quiet").await;
     assert_eq!(nodes.len(), 1);
-    assert_eq!(housekeeping_hz(&server, nodes[0].addr).await, "1");
+    assert_eq!(server.config_get(nodes[0].addr, "hz").await, "1");
 
     // Scaled to Standard, it has a replica to feed: every node beats at 10.
     let scaled = server
@@ -299,7 +288,7 @@ async fn a_basic_node_keeps_house_once_a_second_until_it_has_a_replica() {
     let nodes = instances(&server, "quiet").await;
     assert_eq!(nodes.len(), 2, "{nodes:?}");
     for node in nodes {
-        assert_eq!(housekeeping_hz(&server, node.addr).await, "10", "{node:?}");
+        assert_eq!(server.config_get(node.addr, "hz").await, "10", "{node:?}");
     }
 }
 

@@ -177,17 +177,8 @@ async fn minimum_tls_version_is_what_the_nodes_accept_and_nothing_else_is_taken(
         )
         .await;
     let node = primary_node(&server, "tls-min").await;
-    let protocols = |mut con: redis::aio::MultiplexedConnection| async move {
-        let (_, value): (String, String) = redis::cmd("CONFIG")
-            .arg("GET")
-            .arg("tls-protocols")
-            .query_async(&mut con)
-            .await
-            .expect("CONFIG GET as the control plane");
-        value
-    };
     assert_eq!(
-        protocols(server.operator(node).await).await,
+        server.config_get(node, "tls-protocols").await,
         "TLSv1.2 TLSv1.3"
     );
 
@@ -200,7 +191,7 @@ async fn minimum_tls_version_is_what_the_nodes_accept_and_nothing_else_is_taken(
     assert_eq!(lowered.status(), 202);
     server.wait_succeeded(&lowered).await;
     assert_eq!(
-        protocols(server.operator(node).await).await,
+        server.config_get(node, "tls-protocols").await,
         "TLSv1 TLSv1.1 TLSv1.2 TLSv1.3"
     );
 

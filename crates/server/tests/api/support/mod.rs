@@ -149,6 +149,20 @@ impl Server {
     }
 }
 
+impl Server {
+    /// `CONFIG GET parameter` on the node at `addr`, as the control plane's
+    /// own user ([`Server::operator`]).
+    pub async fn config_get(&self, addr: std::net::SocketAddr, parameter: &str) -> String {
+        let (_, value): (String, String) = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg(parameter)
+            .query_async(&mut self.operator(addr).await)
+            .await
+            .unwrap_or_else(|e| panic!("CONFIG GET {parameter} on {addr}: {e}"));
+        value
+    }
+}
+
 impl Deref for Server {
     type Target = georep_testkit::Server;
 
