@@ -81,6 +81,12 @@ impl Fleet {
         self.links.clone()
     }
 
+    /// Whether any cache is linked: the ones whose firewall rules a load
+    /// fetches ([`crate::api::Api::with_firewall_rules`]).
+    pub fn any_linked(&self) -> bool {
+        self.caches.iter().any(|e| e.link.is_some())
+    }
+
     /// Whether any link is linking, failing over or unlinking.
     pub fn any_link_busy(&self) -> bool {
         self.links.iter().any(|l| l.state.is_busy())

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::api::ApiError;
 use crate::components::reactive::effect;
 use crate::model::Fleet;
 use crate::state::{use_app, AppState, Connectivity, FleetLoads, Load};
@@ -34,17 +35,22 @@ pub fn load(app: AppState) {
         let api = app.api();
         // Only what a reload carries over, not a copy of every cache.
         let known = app.fleet.with_untracked(Fleet::firewalled);
-        let mut result = app.observe(api.load_fleet_quick(&known).await);
-        if let Ok(fleet) = result {
-            app.set_fleet(fleet);
+        let loaded = async {
+            app.set_fleet(app.observe(api.load_fleet_quick(&known).await)?);
+            // With nothing linked there are no rules to fetch, and no reason
+            // to copy, rebuild and compare the whole fleet once more.
+            if !app.fleet.with_untracked(Fleet::any_linked) {
+                return Ok::<(), ApiError>(());
+            }
             // Starting the rules' requests (one per linked cache) takes
             // the main thread a while; the list is shown first. The
             // fleet is copied for them only then, off the list's way.
             crate::perf::painted().await;
-            result = app.observe(api.with_firewall_rules(app.fleet.get_untracked()).await);
-        }
-        match result {
-            Ok(fleet) => app.set_fleet(fleet),
+            app.set_fleet(app.observe(api.with_firewall_rules(app.fleet.get_untracked()).await)?);
+            Ok(())
+        };
+        match loaded.await {
+            Ok(()) => {}
             Err(e) if !e.is_unreachable() => app.load.set(Load::Failed(e)),
             Err(_) => {}
         }

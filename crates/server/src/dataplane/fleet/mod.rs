@@ -213,8 +213,12 @@ impl Fleet {
         }
         // Nodes that run (or are adopted) keep the beat their config gave
         // them; a new replica must not ask a primary started for a Basic
-        // cache for its full sync before the primary beats at 10.
-        self.set_housekeeping(cache, &nodes).await?;
+        // cache for its full sync before the primary beats at 10. A Basic
+        // cache's running nodes are left alone: a beat left at 10 costs
+        // only CPU, and a restart over a thousand caches skips as many calls.
+        if cache.has_replicas() {
+            self.set_housekeeping(cache, &nodes).await?;
+        }
         let mut kept_data = false;
         for slot in &nodes {
             kept_data |= self.is_running(slot.addr).await

@@ -282,18 +282,18 @@ pub fn process_alive(pid: u32) -> bool {
     if raw <= 0 {
         return false;
     }
-    // SAFETY: signal 0 only checks that the process exists.
-    let exists = unsafe { libc::kill(raw, 0) } == 0
-        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    if !exists {
-        return false;
-    }
     // A process this one started (most nodes): the kernel says whether it
     // has exited, without reaping it (its `Child` still does), in one call.
     // The watchdog asks this of every node four times a second; reading
     // /proc for it was most of an idle server's CPU over 1,000 caches.
     if let Some(exited) = child_exited(raw) {
         return !exited;
+    }
+    // SAFETY: signal 0 only checks that the process exists.
+    let exists = unsafe { libc::kill(raw, 0) } == 0
+        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    if !exists {
+        return false;
     }
     // /proc/<pid>/stat is "pid (comm) S ...": the state follows the last ')'.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

@@ -147,9 +147,7 @@ impl Server {
             .await
             .unwrap_or_else(|e| panic!("operator connection to {addr}: {e}"))
     }
-}
 
-impl Server {
     /// `CONFIG GET parameter` on the node at `addr`, as the control plane's
     /// own user ([`Server::operator`]).
     pub async fn config_get(&self, addr: std::net::SocketAddr, parameter: &str) -> String {
