@@ -75,27 +75,9 @@ fn tie_to_even(value: f64, decimals: u8) -> Option<String> {
     })
 }
 
-/// `count` of `noun`, the noun in the plural unless there is one:
-/// "1 cache", "2 caches".
-pub fn count(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[cfg_attr(not(target_arch = "wasm32"), test)]
-    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-    fn counts_name_one_in_the_singular() {
-        assert_eq!(count(0, "cache"), "0 caches");
-        assert_eq!(count(1, "cache"), "1 cache");
-        assert_eq!(count(1000, "cache"), "1000 caches");
-    }
 
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

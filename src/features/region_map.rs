@@ -8,12 +8,13 @@
 
 use std::collections::BTreeMap;
 
+use georep_core::words;
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 use leptos::reactive::computed::Selector;
 
 use crate::model::Health;
-use crate::numbers::{self, fixed, plain};
+use crate::numbers::{fixed, plain};
 use crate::regions::{self, Region};
 use crate::state::use_app;
 
@@ -146,7 +147,7 @@ fn Marker(
     let label = format!(
         "{}: {} ({})",
         region.display_name,
-        numbers::count(count, "cache"),
+        words::count(count, "cache"),
         names.join(", ")
     );
     view! {

@@ -18,6 +18,7 @@
 use std::sync::Arc;
 
 use georep_core::model::ServerRole;
+use georep_core::words;
 use leptos::either::Either;
 use leptos::html;
 use leptos::prelude::*;
@@ -252,7 +253,7 @@ pub fn CacheListPage() -> impl IntoView {
     // region's name (see `RegionMap`).
     let of_fleet = Signal::derive(move || {
         if region.with(Option::is_some) {
-            format!("of {}", numbers::count(total(), "cache"))
+            format!("of {}", words::count(total(), "cache"))
         } else {
             String::new()
         }

@@ -75,8 +75,7 @@ fn firewall_parity(primary: &Cache, secondary: &Cache) -> Check {
 fn firewall_rules(count: usize) -> String {
     match count {
         0 => "no firewall rules".to_owned(),
-        1 => "1 firewall rule".to_owned(),
-        n => format!("{n} firewall rules"),
+        n => crate::words::count(n, "firewall rule"),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod names;
 pub mod regions;
 pub mod restrict;
 pub mod verification;
+pub mod words;
 
 pub use compat::{candidates, check_pair, Candidate, Reason, Warning};
 pub use id::CacheId;
