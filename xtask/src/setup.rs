@@ -52,6 +52,7 @@ pub fn run() -> Result<()> {
     ensure_debian_packages()?;
     ensure_wasm_target()?;
     ensure_rust_components()?;
+    ensure_rust_src()?;
     ensure_trunk()?;
     ensure_wasm_bindgen()?;
     ensure_wasm_opt()?;
@@ -159,6 +160,30 @@ fn ensure_rust_components() -> Result<()> {
         || {
             Cmd::new("rustup")
                 .args(["component", "add", "rustfmt", "clippy"])
+                .run()
+        },
+    )
+}
+
+/// The standard library's source (`rust-src`), from which the release
+/// console compiles its own std (`console::build_dist`).
+fn ensure_rust_src() -> Result<()> {
+    ensure(
+        "Rust standard library source",
+        || {
+            let sysroot = Cmd::new("rustc")
+                .args(["--print", "sysroot"])
+                .probe_output()?;
+            let library = std::path::Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library");
+            library
+                .join("std/Cargo.toml")
+                .is_file()
+                .then(|| "rust-src".to_owned())
+        },
+        |_| true,
+        || {
+            Cmd::new("rustup")
+                .args(["component", "add", "rust-src"])
                 .run()
         },
     )
