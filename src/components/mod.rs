@@ -4,6 +4,7 @@
 pub mod card;
 pub mod copy_button;
 pub mod dialog;
+pub mod each;
 pub mod guarded_button;
 pub mod notice;
 pub mod reactive;

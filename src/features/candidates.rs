@@ -10,6 +10,7 @@ use leptos::prelude::*;
 
 use super::region_map::in_region;
 use crate::components::card::{Card, Column, Table};
+use crate::components::each::For;
 use crate::components::guarded_button::unique_id;
 use crate::components::reactive::Derived;
 use crate::components::show::Show;

@@ -13,6 +13,7 @@ use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 use leptos::reactive::computed::Selector;
 
+use crate::components::each::For;
 use crate::model::Health;
 use crate::numbers::{fixed, plain};
 use crate::regions::{self, Region};

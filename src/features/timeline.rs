@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::live::ticker::use_ticker;
 use crate::components::card::Card;
+use crate::components::each::For;
 use crate::components::reactive::{effect, fetched, Derived};
 use crate::components::show::Show;
 use crate::components::sparkline::rfc3339_ms;

@@ -24,6 +24,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::components::card::{Card, Column, Table};
+use crate::components::each::For;
 use crate::components::reactive::effect;
 use crate::components::status::LinkBadge;
 use crate::components::windowed;

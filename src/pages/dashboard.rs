@@ -1,6 +1,7 @@
 //! `/dashboard`: every geo-replication link, with health from both sides,
 //! refreshed live.
 
+use crate::components::each::For;
 use crate::regions;
 use georep_core::metrics::GeoMetric;
 use leptos::prelude::*;

@@ -6,6 +6,7 @@ use super::report::{ms, rpo_text};
 use super::use_drills;
 use super::wire::Drill;
 use crate::components::card::{Card, Column, Table};
+use crate::components::each::For;
 use crate::components::reactive::Derived;
 use crate::components::show::Show;
 use crate::model::format_time;
