@@ -51,7 +51,19 @@ fn Essentials(entry: Derived<CacheEntry>) -> impl IntoView {
                 {row("Status", c.provisioning_state.to_string())}
                 {row("Location", regions::display_name(&c.location))}
                 {row("Pricing tier", c.sku.to_string())}
-                {row("Redis version", c.redis_version.clone())}
+                <div class="kv">
+                    <dt>"Redis version"</dt>
+                    <dd>
+                        {c.redis_version.clone()}
+                        // The version is a setting that the link rules
+                        // compare; every node runs the one local binary.
+                        <span class="kv-note">
+                            "Compared when linking; the nodes run this machine's "
+                            <span class="program">"redis-server"</span>
+                            "."
+                        </span>
+                    </dd>
+                </div>
                 {row("TLS", tls(p))}
                 {row("Shards", if c.is_clustered() { c.shard_count.to_string() } else { "Not clustered".to_owned() })}
                 {row("Replicas per primary", c.replicas_per_primary.to_string())}

@@ -41,8 +41,8 @@ pub enum Reason {
         /// The candidate's subscription.
         subscription: String,
     },
-    /// Both caches must run the same Redis version.
-    #[error("{cache} runs Redis {secondary} but the primary runs Redis {primary}; both must run the same version.")]
+    /// Both caches must be set to the same Redis version (`redisVersion`).
+    #[error("{cache} is set to Redis {secondary} but the primary to Redis {primary}; both must be set to the same version.")]
     DifferentRedisVersion {
         /// The candidate's name.
         cache: String,
