@@ -13,6 +13,7 @@
 //! The rows are assumed to be about equally tall (the list's styles make
 //! them so); their height is measured, never assumed.
 
+use crate::components::reactive::Derived;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -33,13 +34,13 @@ pub struct Window {
     /// The positions mounted, `start..end` (never past the list's end
     /// rounded up to a [`STEP`]; positions past `len` are the caller's to
     /// hide).
-    pub range: Memo<(u32, u32)>,
+    pub range: Derived<(u32, u32)>,
     /// The list's length.
-    pub len: Memo<usize>,
+    pub len: Derived<usize>,
     /// The height the spacer before the window stands for, px.
-    pub before: Memo<f64>,
+    pub before: Derived<f64>,
     /// The height the spacer after the window stands for, px.
-    pub after: Memo<f64>,
+    pub after: Derived<f64>,
 }
 
 /// Where the viewport is over the list.
@@ -78,15 +79,15 @@ where
     E: leptos::tachys::html::element::ElementType,
     E::Output: JsCast + Clone + 'static,
 {
-    let len = Memo::new(move |_| len.get());
+    let len = Derived::new(move |_| len.get());
     let height = RwSignal::new(0.0_f64);
     let view = RwSignal::new(None::<View>);
-    let range = Memo::new(move |_| view.with(|v| range_for(*v, height.get(), len.get())));
-    let before_px = Memo::new(move |_| {
+    let range = Derived::new(move |_| view.with(|v| range_for(*v, height.get(), len.get())));
+    let before_px = Derived::new(move |_| {
         let (start, _) = range.get();
         (start as usize).min(len.get()) as f64 * height.get()
     });
-    let after_px = Memo::new(move |_| {
+    let after_px = Derived::new(move |_| {
         let (_, end) = range.get();
         let len = len.get();
         (len - (end as usize).min(len)) as f64 * height.get()

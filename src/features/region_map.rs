@@ -14,6 +14,7 @@ use leptos::prelude::*;
 use leptos::reactive::computed::Selector;
 
 use crate::components::each::For;
+use crate::components::reactive::Derived;
 use crate::model::Health;
 use crate::numbers::{fixed, plain};
 use crate::regions::{self, Region};
@@ -187,7 +188,7 @@ pub fn RegionMap(
     label: String,
 ) -> impl IntoView {
     // Region → cache names, in a stable order.
-    let by_region = Memo::new(move |_| {
+    let by_region = Derived::new(move |_| {
         let mut groups: BTreeMap<&'static str, (&'static Region, Vec<String>)> = BTreeMap::new();
         caches.with(|caches| {
             for cache in caches {
@@ -225,8 +226,8 @@ pub fn RegionMap(
         Signal::derive(move || choice.with_value(|c| c.selected(&key)))
     };
     let selected_name =
-        Memo::new(move |_| selected.with(|s| s.as_deref().map(regions::display_name)));
-    let filtering = Memo::new(move |_| selected.with(Option::is_some));
+        Derived::new(move |_| selected.with(|s| s.as_deref().map(regions::display_name)));
+    let filtering = Derived::new(move |_| selected.with(Option::is_some));
     view! {
         <figure class="region-map">
             // The land is a layer of its own, under the SVG: selecting a

@@ -1,7 +1,7 @@
 //! `/`: every cache, on the region map and in a list the map filters.
 //!
 //! Built to stay within a frame with a thousand caches. The filter is one
-//! [`Memo`] over the fleet (each cache's region worked out once per load),
+//! memo ([`Derived`]) over the fleet (each cache's region worked out once per load),
 //! shared by the list, its length and the empty state. Only a window of the
 //! filtered list is in the document, the rows in and near the viewport
 //! ([`windowed`]), each keyed by its position in the filtered list (a
@@ -26,6 +26,7 @@ use leptos::prelude::*;
 use crate::components::card::{Card, Column, Table};
 use crate::components::each::For;
 use crate::components::reactive::effect;
+use crate::components::reactive::Derived;
 use crate::components::status::LinkBadge;
 use crate::components::windowed;
 use crate::features::region_map::{use_map_data, RegionMap};
@@ -88,11 +89,11 @@ impl Row {
 /// twice the script, and a view rebuilt per row re-set every class, which
 /// made the browser restyle each row.
 #[component]
-fn CacheRow(position: u32, shown: Memo<Vec<u32>>) -> impl IntoView {
+fn CacheRow(position: u32, shown: Derived<Vec<u32>>) -> impl IntoView {
     let app = use_app();
     let at = position as usize;
-    let is_shown = Memo::new(move |_| shown.with(|s| at < s.len()));
-    let row = Memo::new(move |last: Option<&Option<Arc<Row>>>| {
+    let is_shown = Derived::new(move |_| shown.with(|s| at < s.len()));
+    let row = Derived::new(move |last: Option<&Option<Arc<Row>>>| {
         match shown.with(|s| s.get(at).copied()) {
             Some(i) => app
                 .fleet
@@ -101,7 +102,7 @@ fn CacheRow(position: u32, shown: Memo<Vec<u32>>) -> impl IntoView {
         }
     });
     let initially_shown = is_shown.get_untracked();
-    let link = Memo::new(move |_| row.with(|r| r.as_ref().and_then(|r| r.link.clone())));
+    let link = Derived::new(move |_| row.with(|r| r.as_ref().and_then(|r| r.link.clone())));
     let geo = move || match link.get() {
         Some((role, link)) => {
             let state = Signal::derive(move || app.link_state(&link));
@@ -216,7 +217,7 @@ pub fn CacheListPage() -> impl IntoView {
     let region = RwSignal::new(None::<String>);
     let (markers, links) = use_map_data();
     // The caches the filter keeps, by index into the fleet, in its order.
-    let shown = Memo::new(move |_| {
+    let shown = Derived::new(move |_| {
         region.with(|selected| {
             app.fleet.with(|f| {
                 (0..f.caches.len() as u32)
