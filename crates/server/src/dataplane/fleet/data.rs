@@ -128,9 +128,16 @@ impl Fleet {
         for slot in nodes.iter_mut().filter(|n| n.is_primary()).zip(files) {
             let (slot, file) = slot;
             self.stop_node(slot.addr).await;
-            let dump = self.node_dir(slot.addr).join(DUMP_FILE);
-            std::fs::create_dir_all(self.node_dir(slot.addr))?;
-            std::fs::copy(file, &dump)?;
+            let dir = self.node_dir(slot.addr);
+            std::fs::create_dir_all(&dir)?;
+            // Copied beside the dump under another name, then renamed: a
+            // crash mid-copy leaves no truncated dump, on which Redis would
+            // refuse to start ("Short read … loading DB") whatever role the
+            // node restarts in, so the cache would never heal.
+            let partial = dir.join(format!(".{DUMP_FILE}.partial"));
+            std::fs::copy(file, &partial)?;
+            std::fs::File::open(&partial)?.sync_all()?;
+            std::fs::rename(&partial, dir.join(DUMP_FILE))?;
             let started = self.start_node(cache, *slot, None).await?;
             let _ = std::fs::remove_file(self.node_dir(started).join(DUMP_FILE));
             slot.addr = started;
