@@ -90,10 +90,10 @@ where
             })
             .collect()
     });
-    let row: Row = Arc::new(move |value| match value.downcast::<T>() {
-        Ok(value) => children(*value).into_any(),
+    let row: Row = Arc::new(move |value| {
         // Every value was boxed as a `T` just above.
-        Err(_) => ().into_any(),
+        let value = value.downcast::<T>().unwrap_or_else(|_| unreachable!());
+        children(*value).into_any()
     });
     keyed(items, row)
 }

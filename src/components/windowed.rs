@@ -13,9 +13,10 @@
 //! The rows are assumed to be about equally tall (the list's styles make
 //! them so); their height is measured, never assumed.
 
-use crate::components::reactive::Derived;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
+
+use crate::components::reactive::Derived;
 
 /// Rows mounted before the first measurement: the measurement, made before
 /// they are first painted, mounts more if the viewport shows more.

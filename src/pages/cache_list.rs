@@ -1,8 +1,8 @@
 //! `/`: every cache, on the region map and in a list the map filters.
 //!
 //! Built to stay within a frame with a thousand caches. The filter is one
-//! memo ([`Derived`]) over the fleet (each cache's region worked out once per load),
-//! shared by the list, its length and the empty state. Only a window of the
+//! memo ([`Derived`]) over the fleet (each cache's region worked out once
+//! per load), shared by the list, its length and the empty state. Only a window of the
 //! filtered list is in the document, the rows in and near the viewport
 //! ([`windowed`]), each keyed by its position in the filtered list (a
 //! `u32`), and only their texts are derived; spacers stand for the rest.
@@ -25,8 +25,7 @@ use leptos::prelude::*;
 
 use crate::components::card::{Card, Column, Table};
 use crate::components::each::For;
-use crate::components::reactive::effect;
-use crate::components::reactive::Derived;
+use crate::components::reactive::{effect, Derived};
 use crate::components::status::LinkBadge;
 use crate::components::windowed;
 use crate::features::region_map::{use_map_data, RegionMap};

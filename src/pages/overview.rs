@@ -32,16 +32,18 @@ fn tls(p: &georep_core::arm::RedisProperties) -> String {
     }
 }
 
+/// One pair of the essentials: a label and its value.
+fn row(label: &'static str, value: impl IntoView + 'static) -> impl IntoView {
+    view! {
+        <div class="kv">
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+        </div>
+    }
+}
+
 #[component]
 fn Essentials(entry: Derived<CacheEntry>) -> impl IntoView {
-    let row = |label: &'static str, value: String| {
-        view! {
-            <div class="kv">
-                <dt>{label}</dt>
-                <dd>{value}</dd>
-            </div>
-        }
-    };
     move || {
         let e = entry.get();
         let p = &e.resource.properties;
@@ -51,19 +53,16 @@ fn Essentials(entry: Derived<CacheEntry>) -> impl IntoView {
                 {row("Status", c.provisioning_state.to_string())}
                 {row("Location", regions::display_name(&c.location))}
                 {row("Pricing tier", c.sku.to_string())}
-                <div class="kv">
-                    <dt>"Redis version"</dt>
-                    <dd>
-                        {c.redis_version.clone()}
-                        // The version is a setting that the link rules
-                        // compare; every node runs the one local binary.
-                        <span class="kv-note">
-                            "Compared when linking; the nodes run this machine's "
-                            <span class="program">"redis-server"</span>
-                            "."
-                        </span>
-                    </dd>
-                </div>
+                // The version is a setting that the link rules compare;
+                // every node runs the one local binary.
+                {row("Redis version", view! {
+                    {c.redis_version.clone()}
+                    <span class="kv-note">
+                        "Compared when linking; the nodes run this machine's "
+                        <span class="program">"redis-server"</span>
+                        "."
+                    </span>
+                })}
                 {row("TLS", tls(p))}
                 {row("Shards", if c.is_clustered() { c.shard_count.to_string() } else { "Not clustered".to_owned() })}
                 {row("Replicas per primary", c.replicas_per_primary.to_string())}

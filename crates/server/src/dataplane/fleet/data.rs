@@ -55,11 +55,11 @@ impl Fleet {
             } else {
                 format!("{prefix}.rdb")
             };
-            // Copied under a name no import accepts (it starts with '.'),
-            // then renamed: an export cut short leaves no partial file that
+            // Under a name no import accepts (it starts with '.') until it
+            // is renamed: an export cut short leaves no partial file that
             // an import would load.
             let partial = dir.join(format!(".{name}.partial"));
-            let copied = std::fs::copy(&dump, &partial);
+            let copied = copy_for_rename(&dump, &partial);
             // The snapshot was for the export; a restart must not reload it.
             let _ = std::fs::remove_file(&dump);
             copied?;
@@ -130,13 +130,12 @@ impl Fleet {
             self.stop_node(slot.addr).await;
             let dir = self.node_dir(slot.addr);
             std::fs::create_dir_all(&dir)?;
-            // Copied beside the dump under another name, then renamed: a
+            // Beside the dump under another name until it is renamed: a
             // crash mid-copy leaves no truncated dump, on which Redis would
             // refuse to start ("Short read … loading DB") whatever role the
             // node restarts in, so the cache would never heal.
             let partial = dir.join(format!(".{DUMP_FILE}.partial"));
-            std::fs::copy(file, &partial)?;
-            std::fs::File::open(&partial)?.sync_all()?;
+            copy_for_rename(file, &partial)?;
             std::fs::rename(&partial, dir.join(DUMP_FILE))?;
             let started = self.start_node(cache, *slot, None).await?;
             let _ = std::fs::remove_file(self.node_dir(started).join(DUMP_FILE));
@@ -144,4 +143,12 @@ impl Fleet {
         }
         self.configure(cache, &nodes).await
     }
+}
+
+/// Copies `from` to `partial` and flushes it to disk, for the caller to
+/// rename into place: a crash mid-copy then leaves only `partial`, under a
+/// name nothing loads, never a truncated file where a whole one belongs.
+fn copy_for_rename(from: &Path, partial: &Path) -> std::io::Result<()> {
+    std::fs::copy(from, partial)?;
+    std::fs::File::open(partial)?.sync_all()
 }
