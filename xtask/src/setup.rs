@@ -53,6 +53,7 @@ pub fn run() -> Result<()> {
     ensure_wasm_target()?;
     ensure_rust_components()?;
     ensure_rust_src()?;
+    ensure_std_dependencies()?;
     ensure_trunk()?;
     ensure_wasm_bindgen()?;
     ensure_wasm_opt()?;
@@ -171,11 +172,7 @@ fn ensure_rust_src() -> Result<()> {
     ensure(
         "Rust standard library source",
         || {
-            let sysroot = Cmd::new("rustc")
-                .args(["--print", "sysroot"])
-                .probe_output()?;
-            let library = std::path::Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library");
-            library
+            std_library()?
                 .join("std/Cargo.toml")
                 .is_file()
                 .then(|| "rust-src".to_owned())
@@ -187,6 +184,44 @@ fn ensure_rust_src() -> Result<()> {
                 .run()
         },
     )
+}
+
+/// The crates the standard library's source depends on, in Cargo's cache.
+/// The console's build is offline (Trunk.toml), and compiling std there
+/// resolves std's own lockfile, whose crates (`moto-rt`, `hashbrown`, …) no
+/// project build has fetched on a new machine. Fetched only when an offline
+/// fetch finds one missing. std's manifest uses an unstable Cargo feature
+/// (`profile-rustflags`), hence `RUSTC_BOOTSTRAP`, for this command alone.
+fn ensure_std_dependencies() -> Result<()> {
+    let manifest = std_library()
+        .context("the Rust toolchain has no sysroot")?
+        .join("Cargo.toml");
+    let fetch = |offline: bool| {
+        let cmd = Cmd::cargo()
+            .arg("fetch")
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .env("RUSTC_BOOTSTRAP", "1");
+        if offline {
+            cmd.arg("--offline")
+        } else {
+            cmd
+        }
+    };
+    if fetch(true).probe() {
+        say("    ok      the standard library's dependencies");
+        return Ok(());
+    }
+    say("    fetch   the standard library's dependencies (not in Cargo's cache)");
+    fetch(false).run()
+}
+
+/// The standard library's source in the toolchain's sysroot.
+fn std_library() -> Option<std::path::PathBuf> {
+    let sysroot = Cmd::new("rustc")
+        .args(["--print", "sysroot"])
+        .probe_output()?;
+    Some(std::path::Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library"))
 }
 
 /// Trunk 0.21.x, built from crates.io with its own lockfile.
