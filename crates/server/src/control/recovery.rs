@@ -253,6 +253,10 @@ async fn import_outcome(app: &SharedApp, op: &OperationRecord) -> Result<(), Str
         .ok()
         .flatten()
         .ok_or_else(|| format!("{rerun} before it began; run it again."))?;
+    // Nothing copies the file any more; what a copy left is of no use.
+    for (addr, _) in &before {
+        app.fleet.discard_import_copy(*addr);
+    }
     let cache = app
         .store
         .caches(None, None)

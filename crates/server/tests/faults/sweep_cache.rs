@@ -226,14 +226,10 @@ async fn fill_with(addr: std::net::SocketAddr, key: &str, prefix: &str, count: u
     pipe.query_async::<()>(&mut con).await.expect("fill");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn imports_killed_at_every_point_hold_the_old_data_or_the_new_never_none() {
-    let mut server = logging_server();
-    let path = premium(&server, "sweep-import", "westeurope").await;
-    let key = key(&server, &path).await;
-    let cache = address(&server, &path).await;
-    // The file to import: an export of `imp:0..500`.
-    fill_with(cache, &key, "imp:", 500).await;
+/// Fills the cache with `imp:0..500` and exports it to `sweep/sweep.rdb`:
+/// the body of an import of that file.
+async fn export_to_import(server: &georep_testkit::Server, path: &str, key: &str) -> Value {
+    fill_with(address(server, path).await, key, "imp:", 500).await;
     let response = server
         .api()
         .post(
@@ -247,7 +243,29 @@ async fn imports_killed_at_every_point_hold_the_old_data_or_the_new_never_none()
         .wait_succeeded(&response)
         .await
         .expect("exported");
-    let import = json!({"files": ["sweep/sweep.rdb"], "format": "RDB"});
+    json!({"files": ["sweep/sweep.rdb"], "format": "RDB"})
+}
+
+/// What an import holds once it ended: the imported data if it succeeded,
+/// else (cut short before it loaded the file) the old data and `Failed`.
+fn assert_import_outcome(op: &Value, which: &str, point: &str) {
+    let expected = if op["status"] == "Succeeded" {
+        "imported"
+    } else {
+        "old"
+    };
+    assert_eq!(which, expected, "import killed {point}: {op}");
+    if expected == "old" {
+        assert_eq!(op["status"], "Failed", "import killed {point}: {op}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn imports_killed_at_every_point_hold_the_old_data_or_the_new_never_none() {
+    let mut server = logging_server();
+    let path = premium(&server, "sweep-import", "westeurope").await;
+    let key = key(&server, &path).await;
+    let import = export_to_import(&server, &path, &key).await;
 
     let sweep = points(&[
         ("node stopped", 1),
@@ -285,18 +303,8 @@ async fn imports_killed_at_every_point_hold_the_old_data_or_the_new_never_none()
             "import killed {point}: {} and the cache holds the {which} data",
             op["status"]
         );
-        // The operation says what the cache holds: Succeeded, the imported
-        // data; Failed (cut short before it loaded the file), the old data.
-        // Never empty, never mixed.
-        let expected = if op["status"] == "Succeeded" {
-            "imported"
-        } else {
-            "old"
-        };
-        assert_eq!(which, expected, "import killed {point}: {op}");
-        if expected == "old" {
-            assert_eq!(op["status"], "Failed", "import killed {point}: {op}");
-        }
+        // The operation says what the cache holds. Never empty, never mixed.
+        assert_import_outcome(&op, which, &point.to_string());
     }
     // A follow-up import works.
     fill_with(address(&server, &path).await, &key, "gen:x:", 300).await;
@@ -310,6 +318,59 @@ async fn imports_killed_at_every_point_hold_the_old_data_or_the_new_never_none()
         .await
         .expect("a last import");
     settled(&server, &path, &key).await;
+    follow_up(&server, &path).await;
+}
+
+/// The worst moment of an import: the control plane dies while it copies
+/// the file beside the stopped primary's dump. The kill comes as the node
+/// stops, and the half-written copy such a kill leaves is put in place (a
+/// copy of 500 keys is over before a kill could land in it). The restart
+/// removes the copy, and the cache holds the old data or the new.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_killed_mid_copy_leaves_no_partial_copy() {
+    let mut server = logging_server();
+    let path = premium(&server, "import-mid-copy", "westeurope").await;
+    let key = key(&server, &path).await;
+    let import = export_to_import(&server, &path, &key).await;
+    fill_with(address(&server, &path).await, &key, "gen:0:", 300).await;
+    every_node_holds(&server, &path, &key, 300).await;
+    let primary = primary_node(&server, &path).await;
+    let copy = server
+        .data_dir()
+        .join("nodes")
+        .join(primary.ip().to_string())
+        .join(".dump.rdb.partial");
+    let file = std::fs::read(server.data_dir().join("exports/sweep/sweep.rdb")).expect("export");
+
+    let (mark, asked) = (log_mark(&server), Instant::now());
+    let response = server
+        .api()
+        .post(&format!("{path}/import"), Some(import))
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let url = operation_url(&response);
+    let point = KillPoint::Logged {
+        step: "node stopped",
+        nth: 1,
+    };
+    point.kill(&mut server, mark, asked).await.expect("killed");
+    std::fs::write(&copy, &file[..file.len() / 2]).expect("a half-written copy");
+    tokio::task::block_in_place(|| server.restart()).expect("the server starts again");
+
+    let op = operation_end(&server, &url).await;
+    settled(&server, &path, &key).await;
+    assert!(
+        !copy.exists(),
+        "{} is left after the restart",
+        copy.display()
+    );
+    let which = georep_testkit::wait::eventually(
+        &format!("every node of {path} to hold the old data or the imported one"),
+        Duration::from_secs(60),
+        || holds(&server, &path, &key, 0),
+    )
+    .await;
+    assert_import_outcome(&op, which, "mid-copy");
     follow_up(&server, &path).await;
 }
 

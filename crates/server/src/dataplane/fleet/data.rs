@@ -134,7 +134,7 @@ impl Fleet {
             // crash mid-copy leaves no truncated dump, on which Redis would
             // refuse to start ("Short read … loading DB") whatever role the
             // node restarts in, so the cache would never heal.
-            let partial = dir.join(format!(".{DUMP_FILE}.partial"));
+            let partial = import_copy(&dir);
             copy_for_rename(file, &partial)?;
             std::fs::rename(&partial, dir.join(DUMP_FILE))?;
             let started = self.start_node(cache, *slot, None).await?;
@@ -143,6 +143,27 @@ impl Fleet {
         }
         self.configure(cache, &nodes).await
     }
+
+    /// After a restart cut an import short: removes the copy of its file
+    /// the import may have left half-written beside the node's dump. Nothing
+    /// loads it, but a large one would hold its disk space until the next
+    /// import overwrote it.
+    pub fn discard_import_copy(&self, addr: Ipv4Addr) {
+        let partial = import_copy(&self.node_dir(addr));
+        match std::fs::remove_file(&partial) {
+            Ok(()) => tracing::info!(%addr, "removed an interrupted import's partial copy"),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(%addr, %error, "could not remove an interrupted import's partial copy");
+            }
+        }
+    }
+}
+
+/// Where an import copies its file in a node's directory before renaming
+/// it to the node's dump.
+fn import_copy(node_dir: &Path) -> PathBuf {
+    node_dir.join(format!(".{DUMP_FILE}.partial"))
 }
 
 /// Copies `from` to `partial` and flushes it to disk, for the caller to
