@@ -87,9 +87,14 @@ async fn regions_are_focusable_and_enter_selects() {
                 location: "japaneast".into(),
             },
         ];
-        view! { <RegionMap caches=caches links=Vec::new() selected=selected/> }
+        view! { <RegionMap caches=caches links=Vec::new() selected=selected filters="caches"/> }
     });
     settle().await;
+    // The hint names what the page's list holds.
+    assert_eq!(
+        one(&root, ".map-filter").text_content().as_deref(),
+        Some("Select a region to filter the caches")
+    );
     let marker = one(&root, ".map-marker[data-region=japaneast]");
     assert_eq!(marker.get_attribute("tabindex").as_deref(), Some("0"));
     assert_eq!(marker.get_attribute("role").as_deref(), Some("button"));
@@ -130,7 +135,7 @@ async fn a_linked_pair_is_an_arc_coloured_by_health() {
                 label: "c to d".into(),
             },
         ];
-        view! { <RegionMap caches=Vec::new() links=links selected=RwSignal::new(None)/> }
+        view! { <RegionMap caches=Vec::new() links=links selected=RwSignal::new(None) filters="links"/> }
     });
     settle().await;
     let arcs = root.query_selector_all("path.map-arc").unwrap();

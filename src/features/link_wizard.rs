@@ -311,6 +311,7 @@ pub fn LinkWizard(
                                 caches=markers
                                 links=links
                                 selected=region
+                                filters="caches to link"
                                 label="Region map: select a region to filter the compatible caches"
                             />
                         </Card>

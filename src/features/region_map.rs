@@ -186,6 +186,8 @@ pub fn RegionMap(
     /// Names the map for assistive technology.
     #[prop(into, default = "Region map".to_owned())]
     label: String,
+    /// What the map filters, for its hint: "caches", "links".
+    filters: &'static str,
 ) -> impl IntoView {
     // Region → cache names, in a stable order.
     let by_region = Derived::new(move |_| {
@@ -312,7 +314,7 @@ pub fn RegionMap(
                     } else {
                         view! {
                             <span class="map-filter muted" role="status">
-                                "Select a region to filter the list"
+                                {format!("Select a region to filter the {filters}")}
                             </span>
                         }.into_any()
                     }}

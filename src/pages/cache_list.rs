@@ -281,6 +281,7 @@ pub fn CacheListPage() -> impl IntoView {
                     caches=markers
                     links=links
                     selected=region
+                    filters="caches"
                     label="Region map: select a region to filter the caches"
                 />
             </Card>
