@@ -4,6 +4,8 @@
 //! Every check is cheap (a `--version` or a package-database query), so the
 //! other commands run it first on every invocation.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{bail, Context, Result};
 
 use crate::cmd::{say, Cmd};
@@ -52,8 +54,9 @@ pub fn run() -> Result<()> {
     ensure_debian_packages()?;
     ensure_wasm_target()?;
     ensure_rust_components()?;
-    ensure_rust_src()?;
-    ensure_std_dependencies()?;
+    let library = std_library();
+    ensure_rust_src(library.as_deref())?;
+    ensure_std_dependencies(library.as_deref())?;
     ensure_trunk()?;
     ensure_wasm_bindgen()?;
     ensure_wasm_opt()?;
@@ -168,11 +171,11 @@ fn ensure_rust_components() -> Result<()> {
 
 /// The standard library's source (`rust-src`), from which the release
 /// console compiles its own std (`console::build_dist`).
-fn ensure_rust_src() -> Result<()> {
+fn ensure_rust_src(library: Option<&Path>) -> Result<()> {
     ensure(
         "Rust standard library source",
         || {
-            std_library()?
+            library?
                 .join("std/Cargo.toml")
                 .is_file()
                 .then(|| "rust-src".to_owned())
@@ -192,8 +195,8 @@ fn ensure_rust_src() -> Result<()> {
 /// project build has fetched on a new machine. Fetched only when an offline
 /// fetch finds one missing. std's manifest uses an unstable Cargo feature
 /// (`profile-rustflags`), hence `RUSTC_BOOTSTRAP`, for this command alone.
-fn ensure_std_dependencies() -> Result<()> {
-    let manifest = std_library()
+fn ensure_std_dependencies(library: Option<&Path>) -> Result<()> {
+    let manifest = library
         .context("the Rust toolchain has no sysroot")?
         .join("Cargo.toml");
     let fetch = |offline: bool| {
@@ -216,12 +219,13 @@ fn ensure_std_dependencies() -> Result<()> {
     fetch(false).run()
 }
 
-/// The standard library's source in the toolchain's sysroot.
-fn std_library() -> Option<std::path::PathBuf> {
+/// Where the standard library's source is (or goes) in the toolchain's
+/// sysroot; adding `rust-src` does not move it.
+fn std_library() -> Option<PathBuf> {
     let sysroot = Cmd::new("rustc")
         .args(["--print", "sysroot"])
         .probe_output()?;
-    Some(std::path::Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library"))
+    Some(Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library"))
 }
 
 /// Trunk 0.21.x, built from crates.io with its own lockfile.

@@ -36,7 +36,12 @@ pub async fn resume(app: &SharedApp) -> Result<(), StoreError> {
         .filter(|op| op.kind == OperationKind::Import)
     {
         resumed.push(op.id.clone());
-        let outcome = import_outcome(app, op).await;
+        let before = import_note(app, &op.id);
+        // Nothing copies the file any more; what a copy left is of no use.
+        for (addr, _) in before.iter().flatten() {
+            app.fleet.discard_import_copy(*addr);
+        }
+        let outcome = import_outcome(app, op, before).await;
         tracing::info!(operation = %op.id, loaded = outcome.is_ok(), "an import was cut short by a restart");
         finish_operation(app, Some(&op.id), outcome.err());
     }
@@ -220,6 +225,10 @@ async fn record_swap(app: &SharedApp, link: LinkRecord) -> Result<LinkRecord, St
     Ok(app.store.link_of(&link.first)?.unwrap_or(link))
 }
 
+/// What an import found before it began: each shard primary node and the
+/// process it ran as.
+type ImportNote = Vec<(std::net::Ipv4Addr, Option<u32>)>;
+
 /// Where [`note_import`] keeps what an import found before it began.
 fn import_key(op: &str) -> String {
     format!("import-before-{op}")
@@ -229,12 +238,17 @@ fn import_key(op: &str) -> String {
 /// process it runs as: the import restarts it on the file, so after a crash
 /// a different process there says the file was loaded.
 pub fn note_import(app: &SharedApp, op: &str, nodes: &[NodeSlot]) -> Result<(), StoreError> {
-    let before: Vec<(std::net::Ipv4Addr, Option<u32>)> = nodes
+    let before: ImportNote = nodes
         .iter()
         .filter(|n| n.is_primary())
         .map(|n| Ok((n.addr, app.store.node_pid(n.addr)?)))
         .collect::<Result<_, StoreError>>()?;
     app.store.set_meta_record(&import_key(op), &before)
+}
+
+/// What [`note_import`] recorded for the import `op`, if it got that far.
+fn import_note(app: &SharedApp, op: &str) -> Option<ImportNote> {
+    app.store.meta_record(&import_key(op)).ok().flatten()
 }
 
 /// Whether an import the last run left unfinished loaded its files, read
@@ -245,18 +259,14 @@ pub fn note_import(app: &SharedApp, op: &str, nodes: &[NodeSlot]) -> Result<(), 
 /// primary is down while a replica runs did not: the replica, with the
 /// data from before, takes over. So the operation succeeds only if every
 /// shard loaded the files, and otherwise fails saying what the cache holds.
-async fn import_outcome(app: &SharedApp, op: &OperationRecord) -> Result<(), String> {
+/// `before` is the import's [`note_import`], if it got that far.
+async fn import_outcome(
+    app: &SharedApp,
+    op: &OperationRecord,
+    before: Option<ImportNote>,
+) -> Result<(), String> {
     let rerun = "The import was interrupted by a server restart";
-    let before: Vec<(std::net::Ipv4Addr, Option<u32>)> = app
-        .store
-        .meta_record(&import_key(&op.id))
-        .ok()
-        .flatten()
-        .ok_or_else(|| format!("{rerun} before it began; run it again."))?;
-    // Nothing copies the file any more; what a copy left is of no use.
-    for (addr, _) in &before {
-        app.fleet.discard_import_copy(*addr);
-    }
+    let before = before.ok_or_else(|| format!("{rerun} before it began; run it again."))?;
     let cache = app
         .store
         .caches(None, None)

@@ -134,7 +134,7 @@ impl Fleet {
             // crash mid-copy leaves no truncated dump, on which Redis would
             // refuse to start ("Short read … loading DB") whatever role the
             // node restarts in, so the cache would never heal.
-            let partial = import_copy(&dir);
+            let partial = dir.join(IMPORT_COPY);
             copy_for_rename(file, &partial)?;
             std::fs::rename(&partial, dir.join(DUMP_FILE))?;
             let started = self.start_node(cache, *slot, None).await?;
@@ -149,22 +149,13 @@ impl Fleet {
     /// loads it, but a large one would hold its disk space until the next
     /// import overwrote it.
     pub fn discard_import_copy(&self, addr: Ipv4Addr) {
-        let partial = import_copy(&self.node_dir(addr));
-        match std::fs::remove_file(&partial) {
-            Ok(()) => tracing::info!(%addr, "removed an interrupted import's partial copy"),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
-                tracing::warn!(%addr, %error, "could not remove an interrupted import's partial copy");
-            }
-        }
+        self.discard_node_file(addr, IMPORT_COPY, "an interrupted import's partial copy");
     }
 }
 
-/// Where an import copies its file in a node's directory before renaming
-/// it to the node's dump.
-fn import_copy(node_dir: &Path) -> PathBuf {
-    node_dir.join(format!(".{DUMP_FILE}.partial"))
-}
+/// The name under which an import copies its file into a node's directory
+/// before renaming it to the node's dump.
+const IMPORT_COPY: &str = ".dump.rdb.partial";
 
 /// Copies `from` to `partial` and flushes it to disk, for the caller to
 /// rename into place: a crash mid-copy then leaves only `partial`, under a

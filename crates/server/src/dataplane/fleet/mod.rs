@@ -307,12 +307,17 @@ impl Fleet {
 
     /// Removes the `dump.rdb` in a node's directory, if there is one.
     fn discard_dump(&self, addr: Ipv4Addr) {
-        let dump = self.node_dir(addr).join(DUMP_FILE);
-        match std::fs::remove_file(&dump) {
-            Ok(()) => tracing::debug!(%addr, "removed the node's loaded dump"),
+        self.discard_node_file(addr, DUMP_FILE, "the node's loaded dump");
+    }
+
+    /// Removes `name` from a node's directory, if it is there; `what` says
+    /// in the log what it was.
+    fn discard_node_file(&self, addr: Ipv4Addr, name: &str, what: &str) {
+        match std::fs::remove_file(self.node_dir(addr).join(name)) {
+            Ok(()) => tracing::debug!(%addr, what, "removed a node's file"),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => {
-                tracing::warn!(%addr, %error, "could not remove the node's loaded dump");
+                tracing::warn!(%addr, what, %error, "could not remove a node's file");
             }
         }
     }
