@@ -1,5 +1,6 @@
 //! The region map filters the cache list: a click or Enter on a region
-//! selects it, a second click clears it, and the list follows.
+//! selects it, a second click clears it, and the list follows. On the
+//! dashboard it places only the linked caches, since it filters the links.
 #![cfg(target_arch = "wasm32")]
 
 mod common;
@@ -8,6 +9,7 @@ use common::*;
 use georep_console::features::region_map::{MapCache, MapLink, RegionMap};
 use georep_console::model::{Fleet, Health};
 use georep_console::pages::cache_list::CacheListPage;
+use georep_console::pages::dashboard::DashboardPage;
 use georep_console::routes::Router;
 use leptos::prelude::*;
 use serde_json::json;
@@ -145,4 +147,42 @@ async fn a_linked_pair_is_an_arc_coloured_by_health() {
         .unwrap()
         .is_some());
     assert!(root.query_selector("path.map-arc.busy").unwrap().is_some());
+}
+
+#[wasm_bindgen_test]
+async fn the_dashboard_places_the_linked_caches_only() {
+    reset_url();
+    let unlinked = || entry(resource("eus-a", "eastus", json!({})), vec![]);
+
+    // No links: nothing to select, and the hint says so.
+    let root = container();
+    let _alone = leptos::mount::mount_to(root.clone(), move || {
+        provide_context(state(Fleet::new(vec![unlinked()])));
+        view! { <Router><DashboardPage/></Router> }
+    });
+    settle().await;
+    assert!(root.query_selector(".map-marker").unwrap().is_none());
+    assert!(root.query_selector(".chip").unwrap().is_none());
+    assert_eq!(
+        one(&root, ".map-filter").text_content().as_deref(),
+        Some("No links on the map yet")
+    );
+
+    // A link's two regions, and not the unlinked cache's.
+    let root = container();
+    let _linked = leptos::mount::mount_to(root.clone(), move || {
+        let [p, s] = linked_pair("p", "s", "Succeeded", "Succeeded", 1);
+        provide_context(state(Fleet::new(vec![p, s, unlinked()])));
+        view! { <Router><DashboardPage/></Router> }
+    });
+    settle().await;
+    let regions: Vec<String> = texts(&root, ".chip")
+        .into_iter()
+        .map(|chip| chip.trim_end_matches(char::is_numeric).trim().to_owned())
+        .collect();
+    assert_eq!(regions, ["North Europe", "West Europe"]);
+    assert_eq!(
+        one(&root, ".map-filter").text_content().as_deref(),
+        Some("Select a region to filter the links")
+    );
 }

@@ -57,13 +57,25 @@ pub fn in_region(selected: Option<&str>, location: &str) -> bool {
     selected.is_none_or(|s| region_name(location).unwrap_or(location) == s)
 }
 
-/// The map's view of the fleet: every cache and every link.
-pub fn use_map_data() -> (Signal<Vec<MapCache>>, Signal<Vec<MapLink>>) {
+/// Which caches the map places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Markers {
+    /// Every cache: the map filters a list of caches.
+    AllCaches,
+    /// The caches in a link: the map filters the links, so a region
+    /// without one offers nothing to select.
+    LinkedCaches,
+}
+
+/// The map's view of the fleet: the caches that `markers` names, and every
+/// link.
+pub fn use_map_data(markers: Markers) -> (Signal<Vec<MapCache>>, Signal<Vec<MapLink>>) {
     let app = use_app();
     let caches = Signal::derive(move || {
         app.fleet.with(|f| {
             f.caches
                 .iter()
+                .filter(|e| markers == Markers::AllCaches || e.link.is_some())
                 .map(|e| MapCache {
                     name: e.name().to_owned(),
                     location: e.cache.location.clone(),
@@ -314,7 +326,11 @@ pub fn RegionMap(
                     } else {
                         view! {
                             <span class="map-filter muted" role="status">
-                                {format!("Select a region to filter the {filters}")}
+                                {move || if by_region.with(Vec::is_empty) {
+                                    format!("No {filters} on the map yet")
+                                } else {
+                                    format!("Select a region to filter the {filters}")
+                                }}
                             </span>
                         }.into_any()
                     }}

@@ -28,7 +28,7 @@ use crate::components::each::For;
 use crate::components::reactive::{effect, Derived};
 use crate::components::status::LinkBadge;
 use crate::components::windowed;
-use crate::features::region_map::{use_map_data, RegionMap};
+use crate::features::region_map::{use_map_data, Markers, RegionMap};
 use crate::model::{CacheEntry, Fleet, LinkView};
 use crate::numbers;
 use crate::perf;
@@ -214,7 +214,7 @@ fn write_text(el: &web_sys::HtmlElement, text: &str) {
 pub fn CacheListPage() -> impl IntoView {
     let app = use_app();
     let region = RwSignal::new(None::<String>);
-    let (markers, links) = use_map_data();
+    let (markers, links) = use_map_data(Markers::AllCaches);
     // The caches the filter keeps, by index into the fleet, in its order.
     let shown = Derived::new(move |_| {
         region.with(|selected| {

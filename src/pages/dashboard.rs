@@ -13,7 +13,7 @@ use crate::components::sparkline::SampleAge;
 use crate::components::sparkline::{format_value, headline};
 use crate::components::status::{HealthBadge, LinkBadge};
 use crate::features::health::{latest, newest_sample, use_pair_metrics};
-use crate::features::region_map::{in_region, use_map_data, RegionMap};
+use crate::features::region_map::{in_region, use_map_data, Markers, RegionMap};
 use crate::model::{Health, LinkView};
 use crate::routes::{geo_href, overview_href};
 use crate::state::use_app;
@@ -128,7 +128,7 @@ fn LinkCard(link: LinkView) -> impl IntoView {
 pub fn DashboardPage() -> impl IntoView {
     let app = use_app();
     let region = RwSignal::new(None::<String>);
-    let (markers, arcs) = use_map_data();
+    let (markers, arcs) = use_map_data(Markers::LinkedCaches);
     let links = move || {
         let selected = region.get();
         app.fleet.with(|f| {
