@@ -575,10 +575,13 @@ impl Bench<'_> {
             join(&dots)
         ));
         let p = |values: &[f64], q| stats::percentile(values, q).unwrap_or(f64::NAN);
+        let (fewest, most) = fleet::region_sizes(fleet::SIZE);
         self.report.note(format!(
-            "region filter: {} clicks rotating over {regions} regions of {} caches ({:.0} rows shown on average); script (handlers, DOM updates, their microtasks) p50 {:.1} ms, p95 {:.1} ms; the wait for the browser's next frame p50 {:.1} ms, p95 {:.1} ms (the dot's: {:.1} / {:.1} ms); the frame (style, layout, paint) p50 {:.1} ms, p95 {:.1} ms",
+            "region filter: {} clicks rotating over {regions} regions of {} caches, {} to {} per region ({:.0} rows shown on average); script (handlers, DOM updates, their microtasks) p50 {:.1} ms, p95 {:.1} ms; the wait for the browser's next frame p50 {:.1} ms, p95 {:.1} ms (the dot's: {:.1} / {:.1} ms); the frame (style, layout, paint) p50 {:.1} ms, p95 {:.1} ms",
             times.len(),
             fleet::SIZE,
+            fewest,
+            most,
             stats::mean(&rows).unwrap_or(0.0),
             p(&scripts, 50.0),
             p(&scripts, 95.0),

@@ -21,7 +21,7 @@ pub const SIZE: usize = 1000;
 /// One cache in this many is Premium (a possible geo-secondary); the rest
 /// are Basic, which the candidates list shows with their reasons.
 const PREMIUM_EVERY: usize = 10;
-/// The regions the fleet is spread over, round robin.
+/// The regions the fleet is spread over, unequally (see [`regions`]).
 pub const REGIONS: [&str; 20] = [
     "westeurope",
     "northeurope",
@@ -44,6 +44,44 @@ pub const REGIONS: [&str; 20] = [
     "southafricanorth",
     "uaenorth",
 ];
+
+/// The region of each of `count` caches, in the order they are created.
+///
+/// Region `k` of [`REGIONS`] gets a share proportional to
+/// `REGIONS.len() - k` (over the fleet, about 95 caches down to 5), the
+/// regions interleaved by smooth weighted round robin. Equal regions would
+/// flatter the region filter: a click from one region to another would
+/// never change the list's length, as it does in a real fleet, and with
+/// it the page's height.
+pub fn regions(count: usize) -> Vec<&'static str> {
+    let weights: Vec<i64> = (1..=REGIONS.len() as i64).rev().collect();
+    let total: i64 = weights.iter().sum();
+    let mut credit = vec![0_i64; REGIONS.len()];
+    (0..count)
+        .map(|_| {
+            for (c, w) in credit.iter_mut().zip(&weights) {
+                *c += w;
+            }
+            // The first of the largest credits: `max_by_key` keeps the last.
+            let next = (0..REGIONS.len())
+                .rev()
+                .max_by_key(|&k| credit[k])
+                .unwrap_or(0);
+            credit[next] -= total;
+            REGIONS[next]
+        })
+        .collect()
+}
+
+/// The fewest and the most caches that [`regions`] puts in one region.
+pub fn region_sizes(count: usize) -> (usize, usize) {
+    let all = regions(count);
+    let sizes = REGIONS.map(|r| all.iter().filter(|&&a| a == r).count());
+    (
+        sizes.iter().copied().min().unwrap_or(0),
+        sizes.iter().copied().max().unwrap_or(0),
+    )
+}
 
 /// The fleet cache whose candidates are judged (Premium, unlinked).
 pub fn candidates_primary() -> String {
@@ -72,15 +110,13 @@ pub async fn populate(server: &Arm, existing: usize) -> Result<Populated> {
     say(format!(
         "    creating {count} caches through the API (every {PREMIUM_EVERY}th Premium, the rest Basic)"
     ));
-    for i in 0..count {
+    for (i, region) in regions(count).into_iter().enumerate() {
         let tier = if i % PREMIUM_EVERY == 0 {
             Tier::Premium
         } else {
             Tier::Basic
         };
-        server
-            .create_cache(&name(i), REGIONS[i % REGIONS.len()], tier)
-            .await?;
+        server.create_cache(&name(i), region, tier).await?;
     }
     let deadline = Instant::now() + Duration::from_secs(1200);
     loop {
@@ -149,4 +185,21 @@ pub async fn api_latency(server: &Arm, requests: usize) -> Result<(Figures, Stri
         ],
         note,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fleet_is_spread_unequally_over_every_region() {
+        let all = regions(SIZE);
+        assert_eq!(all.len(), SIZE);
+        let (fewest, most) = region_sizes(SIZE);
+        assert!(fewest >= 1, "a region is empty");
+        assert!(most >= 10 * fewest, "{fewest} to {most}: nearly equal");
+        // Interleaved: the first twenty caches are not all in one region.
+        let first: std::collections::BTreeSet<_> = all[..20].iter().collect();
+        assert!(first.len() > 5, "{first:?}");
+    }
 }
