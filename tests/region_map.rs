@@ -182,6 +182,12 @@ async fn the_dashboard_places_the_linked_caches_only() {
         .collect();
     assert_eq!(regions, ["North Europe", "West Europe"]);
     assert_eq!(
+        one(&root, ".region-chips")
+            .get_attribute("aria-label")
+            .as_deref(),
+        Some("Regions with links")
+    );
+    assert_eq!(
         one(&root, ".map-filter").text_content().as_deref(),
         Some("Select a region to filter the links")
     );

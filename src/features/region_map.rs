@@ -198,7 +198,8 @@ pub fn RegionMap(
     /// Names the map for assistive technology.
     #[prop(into, default = "Region map".to_owned())]
     label: String,
-    /// What the map filters, for its hint: "caches", "links".
+    /// What the map filters, for its hint and its chips' name: "caches",
+    /// "links".
     filters: &'static str,
 ) -> impl IntoView {
     // Region → cache names, in a stable order.
@@ -270,7 +271,7 @@ pub fn RegionMap(
                 </g>
                 </svg>
             </div>
-            <div class="region-chips" role="group" aria-label="Regions with caches">
+            <div class="region-chips" role="group" aria-label=format!("Regions with {filters}")>
                 <For
                     each=move || by_region.get()
                     key=|(region, names)| (region.name, names.len())
