@@ -68,7 +68,7 @@ impl Api {
     /// caches does not ask for a hundred Premium caches' rules each time.
     pub async fn with_firewall_rules(&self, fleet: Fleet) -> Result<Fleet, ApiError> {
         let mut caches = fleet.caches;
-        all(caches.iter_mut().filter(|e| e.link.is_some()).map(|entry| {
+        all(caches.iter_mut().filter(|e| e.is_linked()).map(|entry| {
             Box::pin(async move {
                 entry.cache.firewall_rules = self.firewall_rules(entry.id()).await?;
                 Ok(())

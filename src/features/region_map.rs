@@ -75,7 +75,7 @@ pub fn use_map_data(markers: Markers) -> (Signal<Vec<MapCache>>, Signal<Vec<MapL
         app.fleet.with(|f| {
             f.caches
                 .iter()
-                .filter(|e| markers == Markers::AllCaches || e.link.is_some())
+                .filter(|e| markers == Markers::AllCaches || e.is_linked())
                 .map(|e| MapCache {
                     name: e.name().to_owned(),
                     location: e.cache.location.clone(),
@@ -129,6 +129,18 @@ fn arc_path((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> String {
     )
 }
 
+/// Selects the region `key`, or clears the selection if it was `key`: what
+/// a marker and a chip both do.
+fn toggle_region(selected: RwSignal<Option<String>>, key: &'static str) {
+    selected.update(|s| {
+        *s = if s.as_deref() == Some(key) {
+            None
+        } else {
+            Some(key.to_owned())
+        }
+    })
+}
+
 /// One region's marker: a focusable toggle with the number of its caches.
 #[component]
 fn Marker(
@@ -142,15 +154,7 @@ fn Marker(
     let (x, y) = (plain(x), plain(y));
     let key = region.name;
     let is_selected = move || is_selected.get();
-    let toggle = move || {
-        selected.update(|s| {
-            *s = if s.as_deref() == Some(key) {
-                None
-            } else {
-                Some(key.to_owned())
-            }
-        })
-    };
+    let toggle = move || toggle_region(selected, key);
     let on_key = move |ev: KeyboardEvent| {
         if ev.key() == "Enter" || ev.key() == " " {
             ev.prevent_default();
@@ -287,11 +291,7 @@ pub fn RegionMap(
                                 class="chip"
                                 data-region=key
                                 aria-pressed=move || if pressed() { "true" } else { "false" }
-                                on:click=move |_| {
-                                    selected.update(|s| {
-                                        *s = if s.as_deref() == Some(key) { None } else { Some(key.to_owned()) }
-                                    })
-                                }
+                                on:click=move |_| toggle_region(selected, key)
                             >
                                 {region.display_name}
                                 <span class="count">{names.len()}</span>

@@ -51,6 +51,11 @@ impl CacheEntry {
         })
     }
 
+    /// Whether the cache is in a geo-replication link.
+    pub fn is_linked(&self) -> bool {
+        self.link.is_some()
+    }
+
     /// The cache's own address, `hostName:port`: the TLS port when it has
     /// one, else the plain one (the local backend serves plain Redis on
     /// 6379, each cache on an address of its own).

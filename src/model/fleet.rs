@@ -84,7 +84,7 @@ impl Fleet {
     /// Whether any cache is linked: the ones whose firewall rules a load
     /// fetches ([`crate::api::Api::with_firewall_rules`]).
     pub fn any_linked(&self) -> bool {
-        self.caches.iter().any(|e| e.link.is_some())
+        self.caches.iter().any(CacheEntry::is_linked)
     }
 
     /// Whether any link is linking, failing over or unlinking.

@@ -69,7 +69,7 @@ pub(super) fn links_of(caches: &[CacheEntry]) -> Vec<LinkView> {
     // Primaries first, so each pair is described from its primary.
     let (primaries, secondaries): (Vec<&CacheEntry>, Vec<&CacheEntry>) = caches
         .iter()
-        .filter(|e| e.link.is_some())
+        .filter(|e| e.is_linked())
         .partition(|e| e.role() == Some(ServerRole::Primary));
     for entry in primaries.into_iter().chain(secondaries) {
         let Some(link) = &entry.link else { continue };
