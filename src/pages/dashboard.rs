@@ -91,8 +91,12 @@ fn LinkCard(link: LinkView) -> impl IntoView {
         <article class="card link-card" data-link=move || current.with(LinkView::key)>
             <header class="card-header">
                 <h2>
+                    // Each name kept whole: a narrow screen breaks the
+                    // title at the arrow, never at a name's hyphen.
                     <a href=move || geo_href(&current.get().primary)>
-                        {move || current.with(|l| format!("{} ⇄ {}", l.primary.name, l.secondary.name))}
+                        <span class="link-name">{move || current.with(|l| l.primary.name.clone())}</span>
+                        " ⇄ "
+                        <span class="link-name">{move || current.with(|l| l.secondary.name.clone())}</span>
                     </a>
                 </h2>
                 <span class="badges">

@@ -16,10 +16,13 @@
 //!    rules): `Creating`, then `Succeeded`;
 //! 5. the endpoints panel; a write through the geo-primary endpoint is read
 //!    back from the geo-secondary;
-//! 6. a planned failover from the UI (its checklist sees the two caches'
+//! 6. the dashboard: the link's card, its figures agreeing with what the
+//!    two caches' `INFO replication` says, and the map marking the pair's
+//!    two regions only;
+//! 7. a planned failover from the UI (its checklist sees the two caches'
 //!    firewall rules differ): the current primary and secondary swap, the
 //!    geo-primary URLs stay;
-//! 7. unlink from the UI: both caches unlinked, the secondary writable.
+//! 8. unlink from the UI: both caches unlinked, the secondary writable.
 //!
 //! And the cache list once more, on a phone-sized screen.
 
@@ -43,6 +46,8 @@ const SECONDARY: &str = "orders-neu";
 /// ARM name, its display name, its caches.
 const REGION: &str = "eastus";
 const REGION_NAME: &str = "East US";
+/// The linked pair's regions, as the dashboard's map marks them (sorted).
+const PAIR_REGIONS: [&str; 2] = ["northeurope", "westeurope"];
 const IN_REGION: [&str; 2] = ["catalog-std", "sessions-eus"];
 
 /// What the walkthrough writes through the geo-primary endpoint.
@@ -95,8 +100,9 @@ async fn a_user_links_fails_over_and_unlinks_two_caches_in_the_console() {
         walk.step_3_see_why_caches_are_incompatible().await;
         walk.step_4_link_a_compatible_pair().await;
         let endpoints = walk.step_5_write_through_the_geo_primary_endpoint().await;
-        walk.step_6_fail_over(&endpoints).await;
-        walk.step_7_unlink().await;
+        walk.step_6_watch_the_link_on_the_dashboard().await;
+        walk.step_7_fail_over(&endpoints).await;
+        walk.step_8_unlink().await;
         walk.the_cache_list_on_a_phone(&browser).await;
     })
     .catch_unwind()
@@ -330,7 +336,64 @@ impl Walkthrough {
         endpoints
     }
 
-    async fn step_6_fail_over(&mut self, before: &Endpoints) {
+    async fn step_6_watch_the_link_on_the_dashboard(&mut self) {
+        let console = &mut self.console;
+        console.open_dashboard().await;
+        let title = format!("{PRIMARY} ⇄ {SECONDARY}");
+        // Nothing is being written, so the secondary has caught up; the full
+        // sync of step 4 ran within the figures' last 5 minutes.
+        let dashboard = console
+            .dashboard_until("the link's card with its figures", |d| {
+                d.cards.iter().any(|c| {
+                    c.title == title
+                        && c.figure("Data sync offset") == "0 B"
+                        && c.figure("Full syncs started / finished") == "1 / 1"
+                })
+            })
+            .await;
+        assert_eq!(dashboard.cards.len(), 1, "one link: {dashboard:?}");
+        let card = &dashboard.cards[0];
+        assert_eq!(card.badges, ["Succeeded", "Healthy"], "{card:?}");
+        for side in ["Healthy, from the primary", "Healthy, from the secondary"] {
+            assert_eq!(card.figure(side), "Healthy", "{side}: {card:?}");
+        }
+        assert_eq!(
+            dashboard.regions, PAIR_REGIONS,
+            "the map marks the linked caches' regions only"
+        );
+
+        // What the card shows is what the caches say now: the secondary has
+        // every byte the primary has, but for at most one replication PING
+        // (the guide's 14 bytes) sent since the card's sample.
+        let primary = self
+            .server
+            .connect_tls(
+                &self.primary.tls_address,
+                &self.server.access_key(&self.primary).await,
+            )
+            .await;
+        let secondary = self
+            .server
+            .connect_tls(
+                &self.secondary.tls_address,
+                &self.server.access_key(&self.secondary).await,
+            )
+            .await;
+        let sent = offset(&primary, "master_repl_offset").await;
+        let received = offset(&secondary, "slave_repl_offset").await;
+        assert!(
+            sent.abs_diff(received) <= 14,
+            "INFO replication: the primary sent {sent} bytes, the secondary has {received}"
+        );
+        console.screenshot("dashboard").await;
+
+        console.open_link_from_dashboard(&title).await;
+        console
+            .wait_for_heading(&format!("{PRIMARY} | Geo-replication"))
+            .await;
+    }
+
+    async fn step_7_fail_over(&mut self, before: &Endpoints) {
         let console = &mut self.console;
         let dialog = console.open_failover().await;
         assert_eq!(dialog.checklist.len(), 3, "{dialog:?}");
@@ -420,7 +483,7 @@ impl Walkthrough {
         assert_eq!(geo.role().await.expect("ROLE"), "master");
     }
 
-    async fn step_7_unlink(&mut self) {
+    async fn step_8_unlink(&mut self) {
         let console = &mut self.console;
         let dialog = console.unlink().await;
         assert!(
@@ -472,6 +535,13 @@ impl Walkthrough {
         let rows = self.console.cache_rows(2).await;
         assert!(rows.iter().any(|r| r.name == PRIMARY), "{rows:?}");
     }
+}
+
+/// The replication offset `field` of `client`'s `INFO replication`.
+async fn offset(client: &RedisClient, field: &str) -> u64 {
+    let info = client.info("replication").await.expect("INFO replication");
+    info.number(field)
+        .unwrap_or_else(|| panic!("{field} in INFO replication of {}", client.address()))
 }
 
 /// Waits until `key` reads `value` on `client` (replication is asynchronous).

@@ -8,7 +8,8 @@
 //!
 //! This module holds the shared reading and clicking, navigation and the
 //! cache list with its map; `geo` the geo-replication pages (the link
-//! wizard, endpoints, failover and unlink); `tour` the walkthrough page.
+//! wizard, endpoints, failover and unlink); `dashboard` the geo-replication
+//! dashboard; `tour` the walkthrough page.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,10 +24,12 @@ use serde_json::{json, Value};
 
 use crate::screenshots::Screenshots;
 
+mod dashboard;
 mod drills;
 mod geo;
 mod tour;
 
+pub use dashboard::{Dashboard, LinkCard};
 pub use drills::{ReportShown, VerificationShown};
 pub use tour::Tour;
 
