@@ -160,12 +160,31 @@ impl Server {
         primary
     }
 
+    /// The server's local CA certificate (`ca.pem` in its data directory).
+    pub fn ca_pem(&self) -> String {
+        std::fs::read_to_string(self.inner.ca_pem()).expect("the server's ca.pem")
+    }
+
+    /// What a plain GET of `url` answers, without the token, as a browser
+    /// following a link does: the status and the body.
+    pub async fn download(&self, url: &str) -> (u16, String) {
+        let response = self
+            .inner
+            .api()
+            .http()
+            .get(url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
     /// Connects over TLS to `address` (a `host:sslPort` the console shows)
     /// with `key`, checking the certificate against the server's local CA,
     /// as `redis-cli --tls --cacert ca.pem` does.
     pub async fn connect_tls(&self, address: &str, key: &str) -> RedisClient {
-        let ca_pem = std::fs::read_to_string(self.inner.ca_pem()).expect("the server's ca.pem");
-        RedisClient::connect_tls(address, key, &ca_pem)
+        RedisClient::connect_tls(address, key, &self.ca_pem())
             .await
             .unwrap_or_else(|e| panic!("connecting over TLS to {address}: {e}"))
     }

@@ -14,15 +14,19 @@
 //! 4. link a compatible pair through the wizard (the confirmation warns that
 //!    the secondary's data is removed and that the primary has firewall
 //!    rules): `Creating`, then `Succeeded`;
-//! 5. the endpoints panel; a write through the geo-primary endpoint is read
+//! 5. the primary's Overview: its role, the address and `rediss://`
+//!    connection string applications use, the CA it offers for download,
+//!    and its nodes, the one marked primary being the one `INFO
+//!    replication` calls master;
+//! 6. the endpoints panel; a write through the geo-primary endpoint is read
 //!    back from the geo-secondary;
-//! 6. the dashboard: the link's card, its figures agreeing with what the
+//! 7. the dashboard: the link's card, its figures agreeing with what the
 //!    two caches' `INFO replication` says, and the map marking the pair's
 //!    two regions only;
-//! 7. a planned failover from the UI (its checklist sees the two caches'
+//! 8. a planned failover from the UI (its checklist sees the two caches'
 //!    firewall rules differ): the current primary and secondary swap, the
 //!    geo-primary URLs stay;
-//! 8. unlink from the UI: both caches unlinked, the secondary writable.
+//! 9. unlink from the UI: both caches unlinked, the secondary writable.
 //!
 //! And the cache list once more, on a phone-sized screen.
 
@@ -99,10 +103,11 @@ async fn a_user_links_fails_over_and_unlinks_two_caches_in_the_console() {
         walk.step_2_filter_by_region().await;
         walk.step_3_see_why_caches_are_incompatible().await;
         walk.step_4_link_a_compatible_pair().await;
-        let endpoints = walk.step_5_write_through_the_geo_primary_endpoint().await;
-        walk.step_6_watch_the_link_on_the_dashboard().await;
-        walk.step_7_fail_over(&endpoints).await;
-        walk.step_8_unlink().await;
+        walk.step_5_see_the_primary_s_overview().await;
+        let endpoints = walk.step_6_write_through_the_geo_primary_endpoint().await;
+        walk.step_7_watch_the_link_on_the_dashboard().await;
+        walk.step_8_fail_over(&endpoints).await;
+        walk.step_9_unlink().await;
         walk.the_cache_list_on_a_phone(&browser).await;
     })
     .catch_unwind()
@@ -292,7 +297,61 @@ impl Walkthrough {
         console.screenshot("linked").await;
     }
 
-    async fn step_5_write_through_the_geo_primary_endpoint(&mut self) -> Endpoints {
+    async fn step_5_see_the_primary_s_overview(&mut self) {
+        let console = &mut self.console;
+        console.open_cache_tab("Overview", PRIMARY).await;
+        let overview = console
+            .overview_until("the primary's role and nodes", |o| {
+                o.role == "Geo-primary (read-write)" && !o.nodes.is_empty()
+            })
+            .await;
+        assert_eq!(overview.link_status, "Succeeded", "{overview:?}");
+        let tls_address = &self.primary.tls_address;
+        assert_eq!(&overview.address, tls_address, "the address clients use");
+        assert_eq!(
+            overview.connection_string,
+            format!("rediss://:<access key>@{tls_address}")
+        );
+        // The CA download is a plain link: it answers without the token,
+        // with the very certificate the cache's TLS port is signed by.
+        let (status, pem) = self.server.download(&overview.ca_href).await;
+        assert_eq!(
+            (status, pem),
+            (200, self.server.ca_pem()),
+            "download ca.pem ({})",
+            overview.ca_href
+        );
+
+        // Which node is primary is what the nodes themselves say now.
+        let key = self.server.access_key(&self.primary).await;
+        for node in &overview.nodes {
+            let client = RedisClient::connect(&node.address, &key)
+                .await
+                .unwrap_or_else(|e| panic!("node {}: {e}", node.address));
+            let info = client.info("replication").await.expect("INFO replication");
+            let role = if node.primary { "master" } else { "slave" };
+            assert_eq!(
+                info.get("role"),
+                Some(role),
+                "{} is shown as {}",
+                node.address,
+                if node.primary { "primary" } else { "replica" }
+            );
+        }
+        assert_eq!(
+            overview.nodes.iter().filter(|n| n.primary).count(),
+            1,
+            "one primary node: {overview:?}"
+        );
+        console.scroll_to("ul.nodes").await;
+        console.screenshot("overview").await;
+
+        console
+            .open_cache_tab("Geo-replication", &format!("{PRIMARY} | Geo-replication"))
+            .await;
+    }
+
+    async fn step_6_write_through_the_geo_primary_endpoint(&mut self) -> Endpoints {
         let console = &mut self.console;
         let endpoints = console
             .endpoints_until("the endpoints of the pair", |e| e.geo_primary.len() == 2)
@@ -336,7 +395,7 @@ impl Walkthrough {
         endpoints
     }
 
-    async fn step_6_watch_the_link_on_the_dashboard(&mut self) {
+    async fn step_7_watch_the_link_on_the_dashboard(&mut self) {
         let console = &mut self.console;
         console.open_dashboard().await;
         let title = format!("{PRIMARY} ⇄ {SECONDARY}");
@@ -393,7 +452,7 @@ impl Walkthrough {
             .await;
     }
 
-    async fn step_7_fail_over(&mut self, before: &Endpoints) {
+    async fn step_8_fail_over(&mut self, before: &Endpoints) {
         let console = &mut self.console;
         let dialog = console.open_failover().await;
         assert_eq!(dialog.checklist.len(), 3, "{dialog:?}");
@@ -483,7 +542,7 @@ impl Walkthrough {
         assert_eq!(geo.role().await.expect("ROLE"), "master");
     }
 
-    async fn step_8_unlink(&mut self) {
+    async fn step_9_unlink(&mut self) {
         let console = &mut self.console;
         let dialog = console.unlink().await;
         assert!(

@@ -9,7 +9,7 @@
 //! This module holds the shared reading and clicking, navigation and the
 //! cache list with its map; `geo` the geo-replication pages (the link
 //! wizard, endpoints, failover and unlink); `dashboard` the geo-replication
-//! dashboard; `tour` the walkthrough page.
+//! dashboard; `overview` a cache's Overview; `tour` the walkthrough page.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,10 +27,12 @@ use crate::screenshots::Screenshots;
 mod dashboard;
 mod drills;
 mod geo;
+mod overview;
 mod tour;
 
 pub use dashboard::{Dashboard, LinkCard};
 pub use drills::{ReportShown, VerificationShown};
+pub use overview::{NodeShown, OverviewShown};
 pub use tour::Tour;
 
 /// How long the console may take to show something after an action.
@@ -115,6 +117,9 @@ pub struct Console {
     shots: Screenshots,
     /// Whether each screenshot is taken at the phone size too.
     phone_too: bool,
+    /// What the last [`Console::scroll_to`] brought into view, so that the
+    /// phone-sized screenshot shows it too.
+    scrolled_to: std::sync::Mutex<Option<String>>,
 }
 
 impl Console {
@@ -124,6 +129,7 @@ impl Console {
             client,
             shots,
             phone_too: false,
+            scrolled_to: std::sync::Mutex::new(None),
         }
     }
 
@@ -208,13 +214,27 @@ impl Console {
         if let Err(e) = self.save_screenshot(&path).await {
             panic!("{e}");
         }
+        // Each step scrolls to what it shows; the next starts afresh.
+        let scrolled_to = self.scrolled_to.lock().expect("not poisoned").take();
         if self.phone_too {
             self.resize(PHONE).await;
+            self.scroll_again(scrolled_to.as_deref()).await;
             let path = self.shots.phone_path(step);
             if let Err(e) = self.save_screenshot(&path).await {
                 panic!("{e}");
             }
             self.resize(DESKTOP).await;
+            // Back where the desktop screenshot was, so that the step's next
+            // click finds the page as it left it.
+            self.scroll_again(scrolled_to.as_deref()).await;
+        }
+    }
+
+    /// Brings `css` back into view after a resize, if a step scrolled to it.
+    async fn scroll_again(&self, css: Option<&str>) {
+        if let Some(css) = css {
+            self.scroll_to(css).await;
+            self.scrolled_to.lock().expect("not poisoned").take();
         }
     }
 
@@ -257,6 +277,7 @@ impl Console {
             .await
             .unwrap_or(false);
         assert!(found, "nothing to scroll to: {css}");
+        *self.scrolled_to.lock().expect("not poisoned") = Some(css.to_owned());
     }
 
     // ---- navigation ----------------------------------------------------
