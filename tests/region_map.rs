@@ -188,6 +188,13 @@ async fn the_dashboard_places_the_linked_caches_only() {
         Some("Regions with links")
     );
     assert_eq!(
+        one(&root, ".region-map svg")
+            .get_attribute("aria-label")
+            .as_deref(),
+        Some("Region map: select a region to filter the links"),
+        "the map is named after what it filters"
+    );
+    assert_eq!(
         one(&root, ".map-filter").text_content().as_deref(),
         Some("Select a region to filter the links")
     );

@@ -312,7 +312,6 @@ pub fn LinkWizard(
                                 links=links
                                 selected=region
                                 filters="caches to link"
-                                label="Region map: select a region to filter the compatible caches"
                             />
                         </Card>
                         <div class="wizard-lists">

@@ -199,11 +199,8 @@ pub fn RegionMap(
     links: Signal<Vec<MapLink>>,
     /// The selected region's ARM name; the map sets and clears it.
     selected: RwSignal<Option<String>>,
-    /// Names the map for assistive technology.
-    #[prop(into, default = "Region map".to_owned())]
-    label: String,
-    /// What the map filters, for its hint and its chips' name: "caches",
-    /// "links".
+    /// What the map filters, for its hint, its name and its chips' name:
+    /// "caches", "links".
     filters: &'static str,
 ) -> impl IntoView {
     // Region → cache names, in a stable order.
@@ -253,7 +250,7 @@ pub fn RegionMap(
             // region repaints the markers, never the 53 kB outline.
             <div class="map-canvas">
                 <img class="map-land" src="public/world-land-110m.svg" alt="" aria-hidden="true"/>
-                <svg viewBox="0 0 360 180" role="group" aria-label=label>
+                <svg viewBox="0 0 360 180" role="group" aria-label=format!("Region map: select a region to filter the {filters}")>
                 <g class="map-regions" aria-hidden="true">
                     {regions::all()
                         .iter()

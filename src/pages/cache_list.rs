@@ -282,7 +282,6 @@ pub fn CacheListPage() -> impl IntoView {
                     links=links
                     selected=region
                     filters="caches"
-                    label="Region map: select a region to filter the caches"
                 />
             </Card>
             <Card title="Caches " count=count note=of_fleet>

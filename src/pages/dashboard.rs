@@ -155,7 +155,7 @@ pub fn DashboardPage() -> impl IntoView {
                 </p>
             </header>
             <Card class="map-card">
-                <RegionMap caches=markers links=arcs selected=region filters="links" label="Links on the region map"/>
+                <RegionMap caches=markers links=arcs selected=region filters="links"/>
             </Card>
             <For each=links key=LinkView::key let(link)>
                 <LinkCard link=link/>
