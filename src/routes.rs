@@ -6,7 +6,10 @@
 //! host), so every href is relative to its root: index.html points the
 //! document's base there, and the router strips [`root`] before matching.
 
+mod chunks;
 mod location;
+
+use std::future::Future;
 
 use georep_core::CacheId;
 use leptos::prelude::*;
@@ -14,14 +17,8 @@ use leptos::prelude::*;
 pub use location::{use_location, Location, Router, Url};
 
 use crate::components::reactive::Derived;
-use crate::pages::add_link::AddLinkPage;
 use crate::pages::cache_list::CacheListPage;
-use crate::pages::dashboard::DashboardPage;
-use crate::pages::drills::DrillsPage;
-use crate::pages::geo_replication::GeoReplicationPage;
 use crate::pages::not_found::NotFound;
-use crate::pages::overview::OverviewPage;
-use crate::pages::walkthrough::WalkthroughPage;
 
 /// `/`: the cache list with the region map.
 pub const HOME: &str = "./";
@@ -86,14 +83,26 @@ pub fn AppRoutes() -> impl IntoView {
     let page = Derived::new(move |_| url.with(|u| Page::at(&u.path)));
     move || match page.get() {
         Page::CacheList => view! { <CacheListPage/> }.into_any(),
-        Page::Overview => view! { <OverviewPage/> }.into_any(),
-        Page::GeoReplication => view! { <GeoReplicationPage/> }.into_any(),
-        Page::AddLink => view! { <AddLinkPage/> }.into_any(),
-        Page::Drills => view! { <DrillsPage/> }.into_any(),
-        Page::Dashboard => view! { <DashboardPage/> }.into_any(),
-        Page::Walkthrough => view! { <WalkthroughPage/> }.into_any(),
+        Page::Overview => on_demand(chunks::overview()),
+        Page::GeoReplication => on_demand(chunks::geo_replication()),
+        Page::AddLink => on_demand(chunks::add_link()),
+        Page::Drills => on_demand(chunks::drills()),
+        Page::Dashboard => on_demand(chunks::dashboard()),
+        Page::Walkthrough => on_demand(chunks::walkthrough()),
         Page::NotFound => view! { <NotFound/> }.into_any(),
     }
+}
+
+/// A page from [`chunks`], with a loading note while its code is fetched.
+/// (When it is already loaded, or the build has no chunks, the page shows
+/// at once and the note never does.)
+fn on_demand(page: impl Future<Output = AnyView> + Send + 'static) -> AnyView {
+    view! {
+        <Suspense fallback=|| view! { <p class="page-loading" role="status">"Loading…"</p> }>
+            {Suspend::new(page)}
+        </Suspense>
+    }
+    .into_any()
 }
 
 /// The console route of a cache's overview.

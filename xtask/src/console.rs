@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 
 use crate::cmd::{say, Cmd};
-use crate::{project, setup};
+use crate::{project, setup, split};
 
 /// Sets up, then builds the console.
 pub fn build() -> Result<()> {
@@ -45,9 +45,10 @@ const BUILD_STD_ENV: [(&str, &str); 3] = [
     ("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size"),
 ];
 
-/// `trunk build --release --offline`, which writes `dist/` and returns its
-/// absolute path. Trunk only uses the tools on PATH whose versions match
-/// Trunk.toml exactly, which setup (and [`project::extend_path`]) ensure.
+/// `trunk build --release --offline`, which writes `dist/`, then the wasm
+/// split into chunks ([`split`]); returns `dist/`'s absolute path. Trunk
+/// only uses the tools on PATH whose versions match Trunk.toml exactly,
+/// which setup (and [`project::extend_path`]) ensure.
 ///
 /// `RUSTFLAGS` reach only the wasm build (Trunk passes `--target`, so
 /// build scripts and macros are compiled without them), and they are
@@ -57,9 +58,10 @@ pub fn build_dist() -> Result<PathBuf> {
         bail!("there is no index.html yet, so there is no console to build");
     }
     say("==> build-console: trunk build --release (offline)");
+    let ours = format!("{RELEASE_RUSTFLAGS} {}", split::RUSTFLAGS);
     let rustflags = match std::env::var("RUSTFLAGS") {
-        Ok(theirs) if !theirs.trim().is_empty() => format!("{theirs} {RELEASE_RUSTFLAGS}"),
-        _ => RELEASE_RUSTFLAGS.to_owned(),
+        Ok(theirs) if !theirs.trim().is_empty() => format!("{theirs} {ours}"),
+        _ => ours,
     };
     BUILD_STD_ENV
         .iter()
@@ -73,6 +75,7 @@ pub fn build_dist() -> Result<PathBuf> {
     if !dist.join("index.html").is_file() {
         bail!("trunk succeeded but {} has no index.html", dist.display());
     }
+    split::split(&dist)?;
     say(format!("==> build-console: built {}", dist.display()));
     Ok(dist)
 }

@@ -11,6 +11,7 @@ mod demo;
 mod lockfile;
 mod project;
 mod setup;
+mod split;
 mod test;
 
 use std::process::ExitCode;

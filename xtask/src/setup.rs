@@ -59,6 +59,7 @@ pub fn run() -> Result<()> {
     ensure_std_dependencies(library.as_deref())?;
     ensure_trunk()?;
     ensure_wasm_bindgen()?;
+    ensure_wasm_split()?;
     ensure_wasm_opt()?;
     ensure_esbuild()?;
     ensure_python_sdk()?;
@@ -260,6 +261,41 @@ fn ensure_wasm_bindgen() -> Result<()> {
         },
         |version| version == wanted,
         || cargo_install(&["wasm-bindgen-cli", "--version", &wanted]),
+    )
+}
+
+/// The crate whose `wasm-split-cli` cuts the console into chunks
+/// (xtask's `split`), at the version that reads the split points of the
+/// `wasm_split_helpers` in Cargo.lock.
+const WASM_SPLIT_CRATE: (&str, &str) = ("wasm_split_cli_support", "0.2.3");
+
+/// `wasm-split-cli`, built from crates.io. It has no `--version`, so the
+/// version is cargo's record of what it installed.
+fn ensure_wasm_split() -> Result<()> {
+    let (name, version) = WASM_SPLIT_CRATE;
+    ensure(
+        "wasm-split-cli",
+        || {
+            Cmd::new("wasm-split-cli").arg("--help").probe_output()?;
+            let installed = Cmd::cargo().args(["install", "--list"]).probe_output()?;
+            let line = installed
+                .lines()
+                .find(|l| l.starts_with(&format!("{name} v")))?;
+            line.split_whitespace()
+                .nth(1)
+                .map(|v| v.trim_start_matches('v').trim_end_matches(':').to_owned())
+        },
+        |found| found == version,
+        || {
+            cargo_install(&[
+                name,
+                "--version",
+                &format!("={version}"),
+                "--locked",
+                "--features",
+                "build-binary",
+            ])
+        },
     )
 }
 

@@ -164,7 +164,14 @@ async fn run(options: &Options) -> Result<()> {
         }),
         Err(reason) => Err(anyhow!("the console did not build: {reason}")),
     };
-    report.record(&[Key::BundleGzipBytes, Key::BundleBrotliBytes], outcome);
+    report.record(
+        &[
+            Key::BundleGzipBytes,
+            Key::BundleAllGzipBytes,
+            Key::BundleBrotliBytes,
+        ],
+        outcome,
+    );
 
     let home = work.join("server");
     let server = match &options.server {
@@ -237,7 +244,12 @@ async fn run(options: &Options) -> Result<()> {
         Err(err) => {
             let needs_server: Vec<Key> = Key::ALL
                 .into_iter()
-                .filter(|k| !matches!(k, Key::BundleGzipBytes | Key::BundleBrotliBytes))
+                .filter(|k| {
+                    !matches!(
+                        k,
+                        Key::BundleGzipBytes | Key::BundleAllGzipBytes | Key::BundleBrotliBytes
+                    )
+                })
                 .collect();
             let reason = format!("georep-server did not start: {err:#}");
             report.record(&needs_server, Err(anyhow!(reason)));

@@ -8,7 +8,9 @@
 //! 2. `http://127.0.0.1:STATIC/sub/#api=…&token=…` lists the two caches
 //!    created through the API, its styles and map load from the static
 //!    host, the header never says Polling, the token leaves the address bar;
-//! 3. the walkthrough starts with nothing ticked;
+//!    the cache list fetched the main wasm module and no page's chunk;
+//! 3. the walkthrough starts with nothing ticked, its chunk fetched from
+//!    the static host when it was first shown;
 //! 4. linking the two in the wizard: the link is Succeeded in the console
 //!    and in the API, and the "Linking started" notice says it is done;
 //! 5. the walkthrough ticks Link and Provisioning, and shows the
@@ -197,6 +199,14 @@ impl Hosted {
             assets.iter().all(|a| a.starts_with(&self.host.url())),
             "every file comes from the static host's /sub/: {assets:?}"
         );
+        let wasm = console.wasm_fetched().await;
+        assert!(
+            !wasm.is_empty()
+                && wasm
+                    .iter()
+                    .all(|w| w.starts_with(&self.host.url()) && w.ends_with("_bg.wasm")),
+            "the cache list loads the main module alone, from the static host: {wasm:?}"
+        );
         console.screenshot("hosted-cache-list").await;
     }
 
@@ -210,6 +220,12 @@ impl Hosted {
         assert!(
             console.address_bar().await.starts_with(&self.host.url()),
             "the route stays under the static host's path"
+        );
+        let wasm = console.wasm_fetched().await;
+        let chunks: Vec<&String> = wasm.iter().filter(|w| !w.ends_with("_bg.wasm")).collect();
+        assert!(
+            !chunks.is_empty() && chunks.iter().all(|c| c.starts_with(&self.host.url())),
+            "the walkthrough's code is a chunk fetched from the static host when it was shown: {wasm:?}"
         );
         console.screenshot("walkthrough-start").await;
     }

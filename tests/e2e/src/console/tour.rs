@@ -137,4 +137,16 @@ impl Console {
             }
         })
     }
+
+    /// Every wasm file the page has fetched so far, in order: the main
+    /// module, then each page's chunks as they were first shown.
+    pub async fn wasm_fetched(&self) -> Vec<String> {
+        self.eval::<Vec<String>>(
+            "return performance.getEntriesByType('resource')
+               .map(e => e.name).filter(n => new URL(n).pathname.endsWith('.wasm'));",
+            vec![],
+        )
+        .await
+        .expect("the page's resource timings")
+    }
 }
