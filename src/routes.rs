@@ -9,8 +9,6 @@
 mod chunks;
 mod location;
 
-use std::future::Future;
-
 use georep_core::CacheId;
 use leptos::prelude::*;
 
@@ -93,16 +91,31 @@ pub fn AppRoutes() -> impl IntoView {
     }
 }
 
-/// A page from [`chunks`], with a loading note while its code is fetched.
-/// (When it is already loaded, or the build has no chunks, the page shows
-/// at once and the note never does.)
-fn on_demand(page: impl Future<Output = AnyView> + Send + 'static) -> AnyView {
+/// A page from [`chunks`], with a loading note while its code is fetched,
+/// and an error if it never arrives. (When it is already loaded, or the
+/// build has no chunks, the page shows at once and the note never does.)
+fn on_demand(page: chunks::Loading) -> AnyView {
     view! {
         <Suspense fallback=|| view! { <p class="page-loading" role="status">"Loading…"</p> }>
-            {Suspend::new(page)}
+            {Suspend::new(async move {
+                page.await.unwrap_or_else(|_| view! { <PageUnavailable/> }.into_any())
+            })}
         </Suspense>
     }
     .into_any()
+}
+
+/// Why a page is missing: its code did not load.
+#[component]
+fn PageUnavailable() -> impl IntoView {
+    view! {
+        <div class="banner banner-error" role="alert">
+            <span class="banner-text">
+                "This page's code did not load: the server did not send it, or it \
+                 now has a newer build of the console. Reload the page to try again."
+            </span>
+        </div>
+    }
 }
 
 /// The console route of a cache's overview.

@@ -7,9 +7,16 @@
 //! they fetch together. The first page a user opens, the cache list, then
 //! loads only the shell and the list (README, console size notes).
 //!
-//! Without that flag (the browser tests, `trunk serve`) they are plain
-//! async functions whose futures are ready at once, so a page renders in
-//! the same turn it is routed to.
+//! A chunk can fail to arrive (the static host is gone, or was redeployed
+//! and no longer has this build's files): the split points are `fallible`,
+//! so that is an error the page shows, not a trap that stops the console,
+//! and the next visit to the page tries again.
+//!
+//! Without the flag (the browser tests, `trunk serve`) these are plain
+//! functions, and their pages are ready at once.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use leptos::prelude::*;
 
@@ -20,38 +27,64 @@ use crate::pages::geo_replication::GeoReplicationPage;
 use crate::pages::overview::OverviewPage;
 use crate::pages::walkthrough::WalkthroughPage;
 
-/// A cache's overview.
-#[cfg_attr(georep_split, leptos::lazy)]
-pub async fn overview() -> AnyView {
-    view! { <OverviewPage/> }.into_any()
+/// A page's code did not load.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkUnavailable;
+
+#[cfg(georep_split)]
+impl From<leptos::wasm_split::SplitLoaderError> for ChunkUnavailable {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        ChunkUnavailable
+    }
 }
 
-/// A cache's geo-replication page.
-#[cfg_attr(georep_split, leptos::lazy)]
-pub async fn geo_replication() -> AnyView {
-    view! { <GeoReplicationPage/> }.into_any()
+/// A page on its way: its view once its code is loaded.
+pub type Loading = Pin<Box<dyn Future<Output = Result<AnyView, ChunkUnavailable>> + Send>>;
+
+/// Declares a split point that builds `$page`, and the public function
+/// that starts loading it.
+macro_rules! chunk {
+    ($(#[$doc:meta])* $load:ident, $split:ident => $page:ident) => {
+        #[cfg_attr(
+            georep_split,
+            leptos::wasm_split::wasm_split($split, wasm_split_path = ::leptos::wasm_split, fallible)
+        )]
+        fn $split() -> Result<AnyView, ChunkUnavailable> {
+            Ok(view! { <$page/> }.into_any())
+        }
+
+        $(#[$doc])*
+        pub fn $load() -> Loading {
+            #[cfg(georep_split)]
+            let loading = $split();
+            #[cfg(not(georep_split))]
+            let loading = std::future::ready($split());
+            Box::pin(loading)
+        }
+    };
 }
 
-/// A cache's add-link wizard.
-#[cfg_attr(georep_split, leptos::lazy)]
-pub async fn add_link() -> AnyView {
-    view! { <AddLinkPage/> }.into_any()
-}
-
-/// The Drills view of a cache's link.
-#[cfg_attr(georep_split, leptos::lazy)]
-pub async fn drills() -> AnyView {
-    view! { <DrillsPage/> }.into_any()
-}
-
-/// Every link with its health.
-#[cfg_attr(georep_split, leptos::lazy)]
-pub async fn dashboard() -> AnyView {
-    view! { <DashboardPage/> }.into_any()
-}
-
-/// The guided tour.
-#[cfg_attr(georep_split, leptos::lazy)]
-pub async fn walkthrough() -> AnyView {
-    view! { <WalkthroughPage/> }.into_any()
-}
+chunk!(
+    /// A cache's overview.
+    overview, overview_page => OverviewPage
+);
+chunk!(
+    /// A cache's geo-replication page.
+    geo_replication, geo_replication_page => GeoReplicationPage
+);
+chunk!(
+    /// A cache's add-link wizard.
+    add_link, add_link_page => AddLinkPage
+);
+chunk!(
+    /// The Drills view of a cache's link.
+    drills, drills_page => DrillsPage
+);
+chunk!(
+    /// Every link with its health.
+    dashboard, dashboard_page => DashboardPage
+);
+chunk!(
+    /// The guided tour.
+    walkthrough, walkthrough_page => WalkthroughPage
+);

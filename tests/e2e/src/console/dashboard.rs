@@ -60,6 +60,25 @@ impl Console {
         self.wait_for_heading("Geo-replication dashboard").await;
     }
 
+    /// Clicks the dashboard's entry in the navigation and returns the
+    /// error the page shows instead of itself, once there is one.
+    pub async fn dashboard_unavailable(&self) -> String {
+        self.click(
+            "the dashboard entry",
+            Locator::Css("nav a.nav-link[href='dashboard']"),
+        )
+        .await;
+        self.wait_for::<String, _>(
+            "the page's error",
+            UI,
+            "const e = document.querySelector('main .banner-error .banner-text');
+             return e ? e.innerText.trim() : '';",
+            vec![],
+            |text| !text.is_empty(),
+        )
+        .await
+    }
+
     /// The dashboard once `ready` holds of it.
     pub async fn dashboard_until(
         &self,
