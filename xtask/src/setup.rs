@@ -9,7 +9,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::cmd::{say, Cmd};
-use crate::{lockfile, project};
+use crate::project;
+
+mod cargo_tools;
+mod npm;
+
+use cargo_tools::{ensure_trunk, ensure_wasm_bindgen, ensure_wasm_split};
+use npm::{ensure_esbuild, ensure_js_sdk, ensure_wasm_opt};
 
 /// Debian packages every test layer needs: Redis for the data plane, and
 /// Chromium with its WebDriver for the browser tests. `fonts-liberation` is a
@@ -25,17 +31,6 @@ const DEBIAN_PACKAGES: &[&str] = &[
     "chromium-driver",
     "fonts-liberation",
 ];
-
-/// Trunk 0.22 needs a newer rustc than this machine's, so we stay on 0.21.x.
-const TRUNK_SERIES: &str = "0.21";
-
-/// The npm `binaryen` release that provides `wasm-opt`. Debian's (108) is too
-/// old: its output crashes in Chromium. Trunk.toml pins the same version.
-const BINARYEN_VERSION: &str = "132";
-
-/// The npm `esbuild` release that minifies the console's JS glue and styles
-/// (Trunk.toml's post-build hook); Trunk's own minifier breaks the glue.
-const ESBUILD_VERSION: &str = "0.28.2";
 
 /// The official Python clients the real-client tests run, pinned so every
 /// machine runs the same client code: the Azure SDK's management package,
@@ -229,106 +224,6 @@ fn std_library() -> Option<PathBuf> {
     Some(Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library"))
 }
 
-/// Trunk 0.21.x, built from crates.io with its own lockfile.
-fn ensure_trunk() -> Result<()> {
-    ensure(
-        "trunk",
-        || tool_version("trunk", 1),
-        |version| version.starts_with(&format!("{TRUNK_SERIES}.")),
-        || {
-            let requirement = format!("~{TRUNK_SERIES}");
-            cargo_install(&["trunk", "--version", &requirement, "--locked"])
-        },
-    )
-}
-
-/// `wasm-bindgen` and `wasm-bindgen-test-runner` at exactly the version of the
-/// `wasm-bindgen` crate in Cargo.lock (Trunk and the test runner refuse any
-/// other). Installed without `--locked`: that release's own lockfile pins a
-/// crate the registry no longer has.
-fn ensure_wasm_bindgen() -> Result<()> {
-    let wanted = lockfile::locked_version("wasm-bindgen")?;
-    ensure(
-        "wasm-bindgen-cli",
-        || {
-            let cli = tool_version("wasm-bindgen", 1)?;
-            let runner = tool_version("wasm-bindgen-test-runner", 1)?;
-            Some(if cli == runner {
-                cli
-            } else {
-                format!("{cli} with test runner {runner}")
-            })
-        },
-        |version| version == wanted,
-        || cargo_install(&["wasm-bindgen-cli", "--version", &wanted]),
-    )
-}
-
-/// The crate whose `wasm-split-cli` cuts the console into chunks
-/// (xtask's `split`), at the version that reads the split points of the
-/// `wasm_split_helpers` in Cargo.lock.
-const WASM_SPLIT_CRATE: (&str, &str) = ("wasm_split_cli_support", "0.2.3");
-
-/// `wasm-split-cli`, built from crates.io. It has no `--version`, so the
-/// version is cargo's record of what it installed.
-fn ensure_wasm_split() -> Result<()> {
-    let (name, version) = WASM_SPLIT_CRATE;
-    ensure(
-        "wasm-split-cli",
-        || {
-            Cmd::new("wasm-split-cli").arg("--help").probe_output()?;
-            let installed = Cmd::cargo().args(["install", "--list"]).probe_output()?;
-            let line = installed
-                .lines()
-                .find(|l| l.starts_with(&format!("{name} v")))?;
-            line.split_whitespace()
-                .nth(1)
-                .map(|v| v.trim_start_matches('v').trim_end_matches(':').to_owned())
-        },
-        |found| found == version,
-        || {
-            cargo_install(&[
-                name,
-                "--version",
-                &format!("={version}"),
-                "--locked",
-                "--features",
-                "build-binary",
-            ])
-        },
-    )
-}
-
-/// `esbuild` from npm, in the repository's tools directory.
-fn ensure_esbuild() -> Result<()> {
-    let esbuild = project::node_bin_dir().join("esbuild");
-    ensure(
-        "esbuild",
-        || {
-            // `0.28.2`
-            let output = Cmd::new(&esbuild).arg("--version").probe_output()?;
-            output.split_whitespace().next().map(str::to_owned)
-        },
-        |version| version == ESBUILD_VERSION,
-        || npm_install("esbuild", ESBUILD_VERSION),
-    )
-}
-
-/// `wasm-opt` from npm's `binaryen`, in the repository's tools directory.
-fn ensure_wasm_opt() -> Result<()> {
-    let wasm_opt = project::node_bin_dir().join("wasm-opt");
-    ensure(
-        "wasm-opt",
-        || {
-            // `wasm-opt version 132 (version_132)`
-            let output = Cmd::new(&wasm_opt).arg("--version").probe_output()?;
-            output.split_whitespace().nth(2).map(str::to_owned)
-        },
-        |version| version == BINARYEN_VERSION,
-        || npm_install("binaryen", BINARYEN_VERSION),
-    )
-}
-
 /// The pinned clients as `name==version` requirements, in order.
 fn python_requirements() -> Vec<String> {
     PYTHON_CLIENTS
@@ -381,63 +276,6 @@ fn ensure_python_sdk() -> Result<()> {
 fn tool_version(program: &str, word: usize) -> Option<String> {
     let output = Cmd::new(program).arg("--version").probe_output()?;
     output.split_whitespace().nth(word).map(str::to_owned)
-}
-
-/// `npm install package@version` into the repository's tools directory.
-fn npm_install(package: &str, version: &str) -> Result<()> {
-    Cmd::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
-        .arg("--prefix")
-        .arg(project::node_prefix())
-        .arg(format!("{package}@{version}"))
-        .run()
-}
-
-/// The official JavaScript clients the JS SDK conformance test runs, pinned:
-/// `DefaultAzureCredential` and the Redis management client.
-const JS_CLIENTS: [(&str, &str); 2] = [
-    ("@azure/identity", "4.13.1"),
-    ("@azure/arm-rediscache", "8.2.0"),
-];
-
-/// The installed version of the npm package `name` in the tools directory,
-/// from its package.json (no Node start, so the check is quick).
-fn npm_package_version(name: &str) -> Option<String> {
-    let manifest = project::node_prefix()
-        .join("node_modules")
-        .join(name)
-        .join("package.json");
-    let text = std::fs::read_to_string(manifest).ok()?;
-    let after = text.split("\"version\"").nth(1)?;
-    let value = after.split('"').nth(1)?;
-    Some(value.to_owned())
-}
-
-/// The Azure SDK for JavaScript, in the repository's tools directory.
-fn ensure_js_sdk() -> Result<()> {
-    let wanted: Vec<String> = JS_CLIENTS.iter().map(|(n, v)| format!("{n}@{v}")).collect();
-    ensure(
-        "JavaScript clients",
-        || {
-            let found: Option<Vec<String>> = JS_CLIENTS
-                .iter()
-                .map(|(name, _)| npm_package_version(name).map(|v| format!("{name}@{v}")))
-                .collect();
-            found.map(|f| f.join(" "))
-        },
-        |found| found == wanted.join(" "),
-        || {
-            for (name, version) in JS_CLIENTS {
-                npm_install(name, version)?;
-            }
-            Ok(())
-        },
-    )
-}
-
-/// `cargo install …` with the cargo that runs us.
-fn cargo_install(args: &[&str]) -> Result<()> {
-    Cmd::cargo().arg("install").args(args).run()
 }
 
 /// One idempotent step: if `current` finds `what` in a version that is

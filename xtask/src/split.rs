@@ -111,15 +111,14 @@ pub fn split(dist: &Path) -> Result<()> {
 
     let loader_path = work.join(LOADER);
     fs::write(&loader_path, loader)?;
-    minify(&loader_path)?;
+    minify(&loader_path, &loader_path)?;
     let loader_name = content_name(&loader_path, "js")?;
     fs::rename(&loader_path, dist.join(&loader_name))?;
 
     let glue_path = bindgen_dir.join(format!("{stem}.js"));
     let glue = import_from(&fs::read_to_string(&glue_path)?, LOADER, &loader_name)?;
     fs::write(&glue_path, glue)?;
-    minify(&glue_path)?;
-    fs::copy(&glue_path, dist.join(format!("{stem}.js")))?;
+    minify(&glue_path, &dist.join(format!("{stem}.js")))?;
     Ok(())
 }
 
@@ -190,11 +189,11 @@ fn wasm_opt(input: &Path, output: &Path) -> Result<()> {
         .run()
 }
 
-/// Minifies the ES module at `path` in place, keeping its exports (the
-/// loader and `index.html` import them by name).
-fn minify(path: &Path) -> Result<()> {
+/// Minifies the ES module `input` into `output` (which may be `input`),
+/// keeping its exports (the loader and `index.html` import them by name).
+fn minify(input: &Path, output: &Path) -> Result<()> {
     Cmd::new("esbuild")
-        .arg(path)
+        .arg(input)
         .args([
             "--minify",
             "--format=esm",
@@ -204,7 +203,7 @@ fn minify(path: &Path) -> Result<()> {
             // from it, each time as the same module namespace: harmless.
             "--log-override:duplicate-object-key=silent",
         ])
-        .arg(format!("--outfile={}", path.display()))
+        .arg(format!("--outfile={}", output.display()))
         .run()
 }
 

@@ -17,6 +17,13 @@ use flate2::Compression;
 
 use crate::report::{Figure, Figures, Key};
 
+/// The figures [`measure`] gives.
+pub const KEYS: [Key; 3] = [
+    Key::BundleGzipBytes,
+    Key::BundleAllGzipBytes,
+    Key::BundleBrotliBytes,
+];
+
 /// The file types the issue counts.
 const COUNTED: &[&str] = &["wasm", "js", "css"];
 

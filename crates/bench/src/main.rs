@@ -164,14 +164,7 @@ async fn run(options: &Options) -> Result<()> {
         }),
         Err(reason) => Err(anyhow!("the console did not build: {reason}")),
     };
-    report.record(
-        &[
-            Key::BundleGzipBytes,
-            Key::BundleAllGzipBytes,
-            Key::BundleBrotliBytes,
-        ],
-        outcome,
-    );
+    report.record(&bundle::KEYS, outcome);
 
     let home = work.join("server");
     let server = match &options.server {
@@ -244,12 +237,7 @@ async fn run(options: &Options) -> Result<()> {
         Err(err) => {
             let needs_server: Vec<Key> = Key::ALL
                 .into_iter()
-                .filter(|k| {
-                    !matches!(
-                        k,
-                        Key::BundleGzipBytes | Key::BundleAllGzipBytes | Key::BundleBrotliBytes
-                    )
-                })
+                .filter(|k| !bundle::KEYS.contains(k))
                 .collect();
             let reason = format!("georep-server did not start: {err:#}");
             report.record(&needs_server, Err(anyhow!(reason)));

@@ -112,6 +112,12 @@ impl Server {
         self.inner.login_url()
     }
 
+    /// The console served at `site` (another origin's URL, ending in `/`),
+    /// signed in to this server: `{site}#api=…&token=…`.
+    pub fn login_url_at(&self, site: &str) -> String {
+        format!("{site}#api={}&token={}", self.base(), self.token())
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn base(&self) -> &str {
         self.inner.base()

@@ -22,7 +22,7 @@ use futures::FutureExt;
 use georep_e2e::console::Console;
 use georep_e2e::screenshots::{self, Screenshots};
 use georep_e2e::server::{Cache, Server};
-use georep_testkit::browser::{Browser, DESKTOP, PHONE};
+use georep_testkit::browser::{Browser, PHONE};
 use georep_testkit::paths;
 use georep_testkit::redis_client::RedisClient;
 use georep_testkit::wait::{self, Poll};
@@ -47,15 +47,10 @@ async fn a_user_verifies_cuts_restores_and_drills_a_link_in_the_drills_view() {
     let secondary = server.cache(SECONDARY).await;
     server.link(&primary, &secondary).await;
 
-    let browser = Browser::launch().await.expect("headless Chromium starts");
-    browser
-        .set_viewport(DESKTOP)
-        .await
-        .expect("the desktop viewport");
-    let mut console = Console::new(
-        browser.client.clone(),
-        Screenshots::new(screenshots::screenshots_dir().join("drills")),
-    );
+    let (browser, mut console) = Console::launch(Screenshots::new(
+        screenshots::screenshots_dir().join("drills"),
+    ))
+    .await;
 
     let outcome = AssertUnwindSafe(async {
         open_the_drills_view(&console, &server).await;

@@ -33,7 +33,6 @@ use georep_e2e::console::{Console, UI};
 use georep_e2e::screenshots::{self, Screenshots};
 use georep_e2e::server::{Cache, Server};
 use georep_e2e::static_host::StaticHost;
-use georep_testkit::browser::{Browser, DESKTOP};
 use georep_testkit::paths;
 use georep_testkit::redis_client::RedisClient;
 use georep_testkit::wait::{self, Poll};
@@ -71,16 +70,11 @@ async fn a_console_hosted_elsewhere_links_and_its_walkthrough_ticks_every_step()
     let primary = server.create_cache(PRIMARY.0, PRIMARY.1).await;
     let secondary = server.create_cache(SECONDARY.0, SECONDARY.1).await;
 
-    let browser = Browser::launch().await.expect("headless Chromium starts");
-    browser
-        .set_viewport(DESKTOP)
-        .await
-        .expect("the desktop viewport");
-    let console = Console::new(
-        browser.client.clone(),
-        Screenshots::new(screenshots::screenshots_dir().join("hosted")),
-    )
-    .with_phone_screenshots();
+    let (browser, console) = Console::launch(Screenshots::new(
+        screenshots::screenshots_dir().join("hosted"),
+    ))
+    .await;
+    let console = console.with_phone_screenshots();
     let mut walk = Hosted {
         host,
         server,
@@ -148,12 +142,7 @@ impl Hosted {
     }
 
     async fn step_2_open_the_hosted_console(&mut self) {
-        let url = format!(
-            "{}#api={}&token={}",
-            self.host.url(),
-            self.server.base(),
-            self.server.token()
-        );
+        let url = self.server.login_url_at(&self.host.url());
         let console = &mut self.console;
         console.open(&url).await;
         // From the first second: Connecting…, then Live; never Polling

@@ -18,7 +18,6 @@ use georep_e2e::console::Console;
 use georep_e2e::screenshots::{self, Screenshots};
 use georep_e2e::server::Server;
 use georep_e2e::static_host::StaticHost;
-use georep_testkit::browser::{Browser, DESKTOP};
 use georep_testkit::paths;
 
 const CACHE: (&str, &str) = ("chunkless-weu", "westeurope");
@@ -48,23 +47,11 @@ async fn a_page_whose_code_is_missing_says_so_and_the_console_keeps_working() {
     let host = StaticHost::serve(&copy, "/sub");
     let server = Server::start_for_origin(&dist, host.origin());
     server.create_cache(CACHE.0, CACHE.1).await;
-    let browser = Browser::launch().await.expect("headless Chromium starts");
-    browser
-        .set_viewport(DESKTOP)
-        .await
-        .expect("the desktop viewport");
-    let console = Console::new(
-        browser.client.clone(),
-        Screenshots::new(screenshots::screenshots_dir().join("chunkless")),
-    );
-    console
-        .open(&format!(
-            "{}#api={}&token={}",
-            host.url(),
-            server.base(),
-            server.token()
-        ))
-        .await;
+    let (browser, console) = Console::launch(Screenshots::new(
+        screenshots::screenshots_dir().join("chunkless"),
+    ))
+    .await;
+    console.open(&server.login_url_at(&host.url())).await;
     let listed = |rows: &[georep_e2e::console::CacheRow]| rows.iter().any(|r| r.name == CACHE.0);
     console
         .cache_rows_until("the cache in the list", |rows| listed(rows))

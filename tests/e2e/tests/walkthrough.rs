@@ -38,7 +38,7 @@ use futures::FutureExt;
 use georep_e2e::console::{Console, Endpoints, UI};
 use georep_e2e::screenshots::{self, Screenshots};
 use georep_e2e::server::{Cache, Server};
-use georep_testkit::browser::{Browser, DESKTOP, PHONE};
+use georep_testkit::browser::{Browser, PHONE};
 use georep_testkit::paths;
 use georep_testkit::redis_client::RedisClient;
 use georep_testkit::wait::{self, Poll};
@@ -81,16 +81,9 @@ async fn a_user_links_fails_over_and_unlinks_two_caches_in_the_console() {
     let dist = paths::dist_dir();
     let server = Server::start(&dist);
     let fleet = server.wait_for_fleet().await;
-    let browser = Browser::launch().await.expect("headless Chromium starts");
-    browser
-        .set_viewport(DESKTOP)
-        .await
-        .expect("the desktop viewport");
-    let console = Console::new(
-        browser.client.clone(),
-        Screenshots::new(screenshots::screenshots_dir()),
-    )
-    .with_phone_screenshots();
+    let (browser, console) =
+        Console::launch(Screenshots::new(screenshots::screenshots_dir())).await;
+    let console = console.with_phone_screenshots();
     let mut walk = Walkthrough {
         primary: server.cache(PRIMARY).await,
         secondary: server.cache(SECONDARY).await,

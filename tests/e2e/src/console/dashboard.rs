@@ -52,22 +52,14 @@ pub struct Dashboard {
 impl Console {
     /// Opens the dashboard from the navigation.
     pub async fn open_dashboard(&self) {
-        self.click(
-            "the dashboard entry",
-            Locator::Css("nav a.nav-link[href='dashboard']"),
-        )
-        .await;
+        self.click_nav("the dashboard entry", "dashboard").await;
         self.wait_for_heading("Geo-replication dashboard").await;
     }
 
     /// Clicks the dashboard's entry in the navigation and returns the
     /// error the page shows instead of itself, once there is one.
     pub async fn dashboard_unavailable(&self) -> String {
-        self.click(
-            "the dashboard entry",
-            Locator::Css("nav a.nav-link[href='dashboard']"),
-        )
-        .await;
+        self.click_nav("the dashboard entry", "dashboard").await;
         self.wait_for::<String, _>(
             "the page's error",
             UI,

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use georep_testkit::browser::{set_viewport, DESKTOP, PHONE};
+use georep_testkit::browser::{set_viewport, Browser, DESKTOP, PHONE};
 use georep_testkit::wait::{self, Poll};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -133,6 +133,18 @@ impl Console {
         }
     }
 
+    /// Launches headless Chromium with a [`DESKTOP`] viewport, and the
+    /// console in it; screenshots go to `shots`.
+    pub async fn launch(shots: Screenshots) -> (Browser, Console) {
+        let browser = Browser::launch().await.expect("headless Chromium starts");
+        browser
+            .set_viewport(DESKTOP)
+            .await
+            .expect("the desktop viewport");
+        let console = Console::new(browser.client.clone(), shots);
+        (browser, console)
+    }
+
     /// Takes every screenshot at [`DESKTOP`] and again at [`PHONE`]
     /// (`NN-step-phone.png`), the window put back to the desktop size after.
     pub fn with_phone_screenshots(mut self) -> Self {
@@ -174,6 +186,13 @@ impl Console {
             }
         })
         .await
+    }
+
+    /// Clicks the navigation's entry that links to `href` (`what` names it
+    /// in a timeout's message).
+    async fn click_nav(&self, what: &str, href: &str) {
+        let css = format!("nav a.nav-link[href='{href}']");
+        self.click(what, Locator::Css(&css)).await;
     }
 
     /// Clicks the element `locator` finds, once it is there and clickable.

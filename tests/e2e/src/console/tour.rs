@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use fantoccini::Locator;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -52,21 +51,13 @@ const TOUR: &str = "const text = el => el ? el.innerText.replace(/\\s+/g, ' ').t
 impl Console {
     /// Opens the walkthrough from the navigation.
     pub async fn open_walkthrough(&self) {
-        self.click(
-            "the Walkthrough entry",
-            Locator::Css("nav a.nav-link[href='walkthrough']"),
-        )
-        .await;
+        self.click_nav("the Walkthrough entry", "walkthrough").await;
         self.wait_for_heading("Walkthrough").await;
     }
 
     /// Opens the cache list from the navigation.
     pub async fn open_caches(&self) {
-        self.click(
-            "the Caches entry",
-            Locator::Css("nav a.nav-link[href='./']"),
-        )
-        .await;
+        self.click_nav("the Caches entry", "./").await;
         self.wait_for::<bool, _>(
             "the cache list",
             UI,
